@@ -1,0 +1,56 @@
+"""create_app() and its lifespan: wires settings, database, bus and each capability's routes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import structlog
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from contactcenter import __version__
+from contactcenter.auth.routes import router as auth_router
+from contactcenter.bus import make_bus
+from contactcenter.ccr.routes import router as ccr_router
+from contactcenter.db import Database
+from contactcenter.http import BodyLimitMiddleware, install_error_handlers
+from contactcenter.integration.routes import router as integration_router
+from contactcenter.ops.routes import router as ops_router
+from contactcenter.ops.service import Metrics, MetricsMiddleware, setup_logging
+from contactcenter.settings import Settings, get_settings
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    setup_logging(settings)
+    log = structlog.get_logger("app")
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        db = Database(settings.database_url)
+        bus = make_bus(settings)
+        await bus.start()
+        app.state.db, app.state.bus = db, bus
+        if settings.uses_dev_secret:
+            log.warning("dev_secret_in_use", hint="set CC_SECRET_KEY before exposing this server")
+        log.info("started", database=db.dialect, bus=bus.name, version=__version__)
+        try:
+            yield
+        finally:
+            await bus.close()
+            await db.dispose()
+            log.info("stopped")
+
+    app = FastAPI(title="Contact Center", version=__version__, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.metrics = Metrics()
+    app.state.templates = Jinja2Templates(directory=str(settings.web_dir / "templates"))
+    install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    for router in (ops_router, auth_router, ccr_router, integration_router):
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=str(settings.web_dir / "static")), name="static")
+    return app

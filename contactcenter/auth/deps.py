@@ -1,0 +1,86 @@
+"""Route guards: every route declares exactly one (tests enumerate them for the role x route matrix)."""
+
+from __future__ import annotations
+
+import hmac
+from typing import ClassVar
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contactcenter.auth.service import StaffPrincipal, VisitorPrincipal, principal_for_token, read_visitor
+from contactcenter.http import ApiError, get_session, get_settings_dep
+from contactcenter.settings import Settings
+from contactcenter.types import Role
+
+SESSION_COOKIE = "cc_session"
+CSRF_HEADER = "x-csrf-token"
+_SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
+
+ALL_STAFF = frozenset(Role)
+AGENTS = frozenset({Role.agent, Role.supervisor, Role.admin})
+SUPERVISORS = frozenset({Role.supervisor, Role.admin})
+PLANNERS = frozenset({Role.planner, Role.admin})
+ADMINS = frozenset({Role.admin})
+
+
+class Guard:
+    kind: ClassVar[str]
+    roles: frozenset[Role] = frozenset()
+
+
+class Public(Guard):
+    """Anyone, signed in or not (login page, health checks, visitor token issue)."""
+
+    kind = "public"
+
+    async def __call__(self) -> None:
+        return None
+
+
+class Staff(Guard):
+    """A signed-in staff member holding one of `roles`; unsafe methods also need the CSRF token."""
+
+    kind = "staff"
+
+    def __init__(self, roles: frozenset[Role]) -> None:
+        self.roles = roles
+
+    async def __call__(self, request: Request, session: AsyncSession = Depends(get_session)) -> StaffPrincipal:
+        token = request.cookies.get(SESSION_COOKIE)
+        principal = await principal_for_token(session, token=token) if token else None
+        if principal is None:
+            raise ApiError(401, "not_authenticated", "sign in first")
+        if principal.role not in self.roles:
+            raise ApiError(403, "forbidden", f"role {principal.role.value} may not do this")
+        if request.method not in _SAFE:
+            sent = request.headers.get(CSRF_HEADER)
+            if sent is None and "form" in request.headers.get("content-type", ""):
+                form_value = (await request.form()).get("csrf_token")
+                sent = form_value if isinstance(form_value, str) else None
+            if not sent or not hmac.compare_digest(sent, principal.csrf_token):
+                raise ApiError(403, "csrf_failed", "missing or wrong CSRF token")
+        return principal
+
+
+class Visitor(Guard):
+    """A website visitor holding a signed visitor token (Authorization: Bearer ...)."""
+
+    kind = "visitor"
+
+    async def __call__(self, request: Request, settings: Settings = Depends(get_settings_dep)) -> VisitorPrincipal:
+        auth = request.headers.get("authorization", "")
+        token = auth.removeprefix("Bearer ").strip() if auth.startswith("Bearer ") else ""
+        visitor = read_visitor(settings.secret_key.get_secret_value(), token) if token else None
+        if visitor is None:
+            raise ApiError(401, "not_authenticated", "a valid visitor token is required")
+        return visitor
+
+
+public = Public()
+any_staff = Staff(ALL_STAFF)
+agents = Staff(AGENTS)
+supervisors = Staff(SUPERVISORS)
+planners = Staff(PLANNERS)
+admins = Staff(ADMINS)
+visitor = Visitor()

@@ -1,0 +1,149 @@
+"""Staff users, password hashing (argon2), sessions, login rate limit and signed visitor tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contactcenter.auth.events import TOPIC_STAFF, StaffLoggedIn, StaffLoggedOut
+from contactcenter.auth.models import StaffSession, StaffUser
+from contactcenter.bus import Bus
+from contactcenter.db import utcnow
+from contactcenter.http import ApiError
+from contactcenter.types import Role
+
+_hasher = PasswordHasher()
+# Verified against when the username is unknown, so timing does not reveal which usernames exist.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+VISITOR_TOKEN_MAX_AGE = 60 * 60 * 24 * 365
+
+
+@dataclass(frozen=True)
+class StaffPrincipal:
+    user_id: int
+    username: str
+    display_name: str
+    role: Role
+    csrf_token: str
+
+
+@dataclass(frozen=True)
+class VisitorPrincipal:
+    visitor_id: str
+    customer_id: int
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def create_user(
+    session: AsyncSession, *, username: str, display_name: str, role: Role, password: str
+) -> StaffUser:
+    """Create a staff user; refuses a taken username."""
+    user = StaffUser(
+        username=username.lower(), display_name=display_name, role=role.value, password_hash=_hasher.hash(password)
+    )
+    session.add(user)
+    try:
+        await session.commit()
+    except IntegrityError as exc:
+        await session.rollback()
+        raise ApiError(409, "username_taken", f"user {username!r} exists") from exc
+    return user
+
+
+async def authenticate(session: AsyncSession, *, username: str, password: str) -> StaffUser | None:
+    """The active user with these credentials, or None."""
+    user = await session.scalar(select(StaffUser).where(StaffUser.username == username.lower()))
+    try:
+        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if user is None or not user.active:
+        return None
+    return user
+
+
+async def check_login_rate(bus: Bus, *, client_ip: str, username: str, per_minute: int) -> None:
+    """Refuse a login when this address or this username has tried too often in the last minute."""
+    by_user = await bus.hit(f"login:u:{username.lower()}", 60)
+    by_ip = await bus.hit(f"login:ip:{client_ip}", 60)
+    if by_user > per_minute or by_ip > per_minute * 4:
+        raise ApiError(429, "too_many_attempts", "too many login attempts; wait a minute and try again")
+
+
+async def start_session(session: AsyncSession, bus: Bus, *, user: StaffUser, hours: int) -> tuple[str, str]:
+    """Create a login session; returns (cookie token, csrf token)."""
+    token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
+    now = utcnow()
+    session.add(
+        StaffSession(
+            token_hash=hash_token(token),
+            user_id=user.id,
+            csrf_token=csrf,
+            created_at=now,
+            expires_at=now + timedelta(hours=hours),
+        )
+    )
+    await session.commit()
+    await bus.publish_event(TOPIC_STAFF, StaffLoggedIn(user_id=user.id, role=user.role))
+    return token, csrf
+
+
+async def principal_for_token(session: AsyncSession, *, token: str) -> StaffPrincipal | None:
+    """The staff member behind a session cookie, if the session is live."""
+    row = (
+        await session.execute(
+            select(StaffSession, StaffUser)
+            .join(StaffUser, StaffUser.id == StaffSession.user_id)
+            .where(StaffSession.token_hash == hash_token(token))
+        )
+    ).first()
+    if row is None:
+        return None
+    sess, user = row
+    if sess.expires_at <= utcnow() or not user.active:
+        return None
+    return StaffPrincipal(user.id, user.username, user.display_name, Role(user.role), sess.csrf_token)
+
+
+async def end_session(session: AsyncSession, bus: Bus, *, token: str, user_id: int) -> None:
+    """Log out: the session row goes, the cookie is useless after."""
+    await session.execute(delete(StaffSession).where(StaffSession.token_hash == hash_token(token)))
+    await session.commit()
+    await bus.publish_event(TOPIC_STAFF, StaffLoggedOut(user_id=user_id))
+
+
+async def list_users(session: AsyncSession) -> list[StaffUser]:
+    """Every staff user, by username."""
+    return list((await session.scalars(select(StaffUser).order_by(StaffUser.username))).all())
+
+
+def _visitor_serializer(secret: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret, salt="cc-visitor")
+
+
+def sign_visitor(secret: str, *, visitor_id: str, customer_id: int) -> str:
+    """A signed token the widget keeps; it proves which visitor (and customer) it is."""
+    return _visitor_serializer(secret).dumps({"v": visitor_id, "c": customer_id})
+
+
+def read_visitor(secret: str, token: str) -> VisitorPrincipal | None:
+    """The visitor a token was issued to, or None when forged or expired."""
+    try:
+        data = _visitor_serializer(secret).loads(token, max_age=VISITOR_TOKEN_MAX_AGE)
+    except BadSignature:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("v"), str) or not isinstance(data.get("c"), int):
+        return None
+    return VisitorPrincipal(visitor_id=data["v"], customer_id=data["c"])

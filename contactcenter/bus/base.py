@@ -1,0 +1,117 @@
+"""The Bus interface.
+
+Two kinds of delivery, on purpose:
+- publish/subscribe: fan-out, at-most-once, for throwaway events (typing, cursors, presence pings);
+- streams: a durable ordered log per key with ids, so a reader can replay from its last id after a reconnect.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel, ConfigDict
+
+if TYPE_CHECKING:
+    from contactcenter.settings import Settings
+
+
+class Event(BaseModel):
+    """Base for every typed event a capability publishes (see each capability's events.py)."""
+
+    model_config = ConfigDict(frozen=True)
+    type: str
+
+
+class BusMessage(BaseModel):
+    topic: str
+    data: str
+
+
+class StreamEvent(BaseModel):
+    stream: str
+    id: str
+    data: str
+
+
+def parse_id(event_id: str) -> tuple[int, int]:
+    """Stream ids look like Redis's: '<ms>-<seq>'; compare them as tuples."""
+    ms, _, seq = event_id.partition("-")
+    return int(ms), int(seq or 0)
+
+
+class Subscription(abc.ABC):
+    @abc.abstractmethod
+    async def get(self, timeout: float | None = None) -> BusMessage | None:
+        """Next message, or None when the timeout passes first."""
+
+    def __aiter__(self) -> AsyncIterator[BusMessage]:
+        return self._iter()
+
+    async def _iter(self) -> AsyncIterator[BusMessage]:
+        while True:
+            msg = await self.get(timeout=None)
+            if msg is not None:
+                yield msg
+
+
+class Bus(abc.ABC):
+    name: str
+
+    async def start(self) -> None:  # noqa: B027 - optional hook
+        """Connect; default does nothing."""
+
+    async def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections; default does nothing."""
+
+    @abc.abstractmethod
+    async def ping(self) -> bool: ...
+
+    @abc.abstractmethod
+    async def publish(self, topic: str, data: str) -> None: ...
+
+    @abc.abstractmethod
+    def subscribe(self, *topics: str) -> AbstractAsyncContextManager[Subscription]: ...
+
+    @abc.abstractmethod
+    async def append(self, stream: str, data: str) -> str:
+        """Append to a durable stream; returns the new event id."""
+
+    @abc.abstractmethod
+    async def read(self, stream: str, after: str = "0-0", count: int = 100) -> list[StreamEvent]:
+        """Events with id greater than `after`, oldest first, at most `count`."""
+
+    @abc.abstractmethod
+    async def wait(self, stream: str, after: str, timeout: float) -> list[StreamEvent]:
+        """Like read, but blocks up to `timeout` seconds for the first new event."""
+
+    @abc.abstractmethod
+    async def hit(self, key: str, window_s: int) -> int:
+        """Count one hit on a counter shared by every process; it resets `window_s` after its first hit."""
+
+    async def follow(self, stream: str, after: str = "0-0", poll: float = 5.0) -> AsyncIterator[StreamEvent]:
+        """Replay everything after `after`, then keep yielding new events as they come."""
+        last = after
+        while True:
+            batch = await self.wait(stream, last, poll)
+            for ev in batch:
+                last = ev.id
+                yield ev
+
+    async def publish_event(self, topic: str, event: Event) -> None:
+        await self.publish(topic, event.model_dump_json())
+
+    async def append_event(self, stream: str, event: Event) -> str:
+        return await self.append(stream, event.model_dump_json())
+
+
+def make_bus(settings: Settings) -> Bus:
+    if settings.redis_url:
+        from contactcenter.bus.redis import RedisBus
+
+        return RedisBus(settings.redis_url, maxlen=settings.stream_maxlen)
+    from contactcenter.bus.memory import MemoryBus
+
+    return MemoryBus(maxlen=settings.stream_maxlen)

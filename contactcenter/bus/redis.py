@@ -1,0 +1,102 @@
+"""Redis bus: pub/sub for fan-out, Streams (trimmed) for durable ordered logs."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
+
+import redis.asyncio as aioredis
+from redis.asyncio.client import PubSub
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.retry import Retry
+
+from contactcenter.bus.base import Bus, BusMessage, StreamEvent, Subscription
+
+
+def _text(v: Any) -> str:
+    return v.decode() if isinstance(v, bytes) else str(v)
+
+
+class _RedisSubscription(Subscription):
+    def __init__(self, pubsub: PubSub) -> None:
+        self.pubsub = pubsub
+
+    async def get(self, timeout: float | None = None) -> BusMessage | None:
+        msg = await self.pubsub.get_message(ignore_subscribe_messages=True, timeout=timeout)
+        if msg is None or msg.get("type") != "message":
+            return None
+        return BusMessage(topic=_text(msg["channel"]), data=_text(msg["data"]))
+
+
+class RedisBus(Bus):
+    name = "redis"
+
+    def __init__(self, url: str, maxlen: int = 10_000) -> None:
+        self.url = url
+        self.maxlen = maxlen
+        # Retries ride out a redis-server restart instead of failing the caller at once.
+        retry = Retry(ExponentialBackoff(cap=1.0, base=0.05), retries=8)
+        self.client: aioredis.Redis = aioredis.Redis.from_url(
+            url,
+            decode_responses=True,
+            retry=retry,
+            retry_on_error=[RedisConnectionError, RedisTimeoutError],
+            health_check_interval=10,
+            socket_connect_timeout=2,
+        )
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+    async def ping(self) -> bool:
+        try:
+            return bool(await self.client.ping())
+        except Exception:
+            return False
+
+    async def publish(self, topic: str, data: str) -> None:
+        await self.client.publish(topic, data)
+
+    @asynccontextmanager
+    async def _subscribe(self, topics: tuple[str, ...]) -> AsyncIterator[Subscription]:
+        pubsub = self.client.pubsub()
+        await pubsub.subscribe(*topics)
+        try:
+            yield _RedisSubscription(pubsub)
+        finally:
+            try:
+                await pubsub.unsubscribe()
+            finally:
+                await pubsub.aclose()  # type: ignore[no-untyped-call]
+
+    def subscribe(self, *topics: str) -> AbstractAsyncContextManager[Subscription]:
+        return self._subscribe(topics)
+
+    async def append(self, stream: str, data: str) -> str:
+        event_id = await self.client.xadd(stream, {"d": data}, maxlen=self.maxlen, approximate=True)
+        return _text(event_id)
+
+    def _events(self, stream: str, rows: list[Any]) -> list[StreamEvent]:
+        return [StreamEvent(stream=stream, id=_text(i), data=_text(f["d"])) for i, f in rows]
+
+    async def read(self, stream: str, after: str = "0-0", count: int = 100) -> list[StreamEvent]:
+        rows: Any = await self.client.xrange(stream, min=f"({after}", max="+", count=count)
+        return self._events(stream, rows or [])
+
+    async def wait(self, stream: str, after: str, timeout: float) -> list[StreamEvent]:
+        res: Any = await self.client.xread({stream: after}, count=100, block=max(1, int(timeout * 1000)))
+        if not res:
+            return []
+        # RESP2 answers [[name, rows]]; RESP3 answers {name: [rows]}.
+        rows = res[0][1] if isinstance(res, list) else next(iter(res.values()))[0]
+        return self._events(stream, rows)
+
+    async def hit(self, key: str, window_s: int) -> int:
+        async with self.client.pipeline(transaction=True) as pipe:
+            pipe.incr(f"hit:{key}")
+            pipe.expire(f"hit:{key}", window_s, nx=True)
+            count, _ = await pipe.execute()
+        return int(count)

@@ -1,0 +1,114 @@
+"""Command line: serve, migrate, seed-demo, user add."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import sys
+from pathlib import Path
+
+from contactcenter.settings import Settings, get_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def alembic_config(database_url: str) -> object:
+    from alembic.config import Config
+
+    cfg = Config(str(ROOT / "alembic.ini"))
+    cfg.set_main_option("script_location", str(ROOT / "alembic"))
+    cfg.attributes["database_url"] = database_url
+    return cfg
+
+
+def migrate(database_url: str, revision: str = "head") -> None:
+    """Upgrade the database schema (SQLite or PostgreSQL) to `revision`."""
+    from alembic import command
+
+    command.upgrade(alembic_config(database_url), revision)  # type: ignore[arg-type]
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    uvicorn.run(
+        "contactcenter.app:create_app",
+        factory=True,
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        workers=args.workers,
+        log_config=None,
+        proxy_headers=True,
+        ws="websockets",
+    )
+    return 0
+
+
+async def _add_user(settings: Settings, args: argparse.Namespace) -> int:
+    from contactcenter.auth.service import create_user
+    from contactcenter.db import Database
+    from contactcenter.http import ApiError
+    from contactcenter.types import Role
+
+    password = args.password or getpass.getpass("password: ")
+    if len(password) < 8:
+        print("password must be at least 8 characters", file=sys.stderr)
+        return 2
+    db = Database(settings.database_url)
+    try:
+        async with db.session() as s:
+            user = await create_user(
+                s,
+                username=args.username,
+                display_name=args.name or args.username,
+                role=Role(args.role),
+                password=password,
+            )
+        print(f"created {user.role} {user.username} (id {user.id})")
+        return 0
+    except ApiError as exc:
+        print(f"error: {exc.code}: {exc.detail}", file=sys.stderr)
+        return 1
+    finally:
+        await db.dispose()
+
+
+async def _seed(settings: Settings, args: argparse.Namespace) -> int:
+    from contactcenter.demo.seed import seed_demo
+
+    summary = await seed_demo(settings, customers=args.customers, seed=args.seed)
+    print(summary)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="contactcenter")
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    p = sub.add_parser("serve", help="serve the app with uvicorn")
+    p.add_argument("--host")
+    p.add_argument("--port", type=int)
+    p.add_argument("--workers", type=int, default=1)
+    p = sub.add_parser("migrate", help="upgrade the database schema")
+    p.add_argument("--revision", default="head")
+    p = sub.add_parser("seed-demo", help="fill an empty database with a demo bank")
+    p.add_argument("--customers", type=int, default=300)
+    p.add_argument("--seed", type=int, default=7)
+    p = sub.add_parser("user", help="manage staff users")
+    usub = p.add_subparsers(dest="user_cmd", required=True)
+    pa = usub.add_parser("add", help="add a staff user")
+    pa.add_argument("username")
+    pa.add_argument("--role", required=True, choices=["admin", "supervisor", "agent", "planner"])
+    pa.add_argument("--name")
+    pa.add_argument("--password", help="prompted for when not given")
+    args = parser.parse_args(argv)
+    settings = get_settings()
+    if args.cmd == "serve":
+        return _serve(settings, args)
+    if args.cmd == "migrate":
+        migrate(settings.database_url, args.revision)
+        print(f"database at {args.revision}")
+        return 0
+    if args.cmd == "seed-demo":
+        return asyncio.run(_seed(settings, args))
+    return asyncio.run(_add_user(settings, args))

@@ -1,0 +1,100 @@
+"""Products and orders; recording an order also logs a CCR touch in the same transaction."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contactcenter.bus import Bus
+from contactcenter.ccr import service as ccr
+from contactcenter.ccr.schemas import Channel, Direction, TouchIn, TouchKind
+from contactcenter.db import utcnow
+from contactcenter.http import ApiError
+from contactcenter.integration.events import TOPIC_ORDERS, OrderRecorded
+from contactcenter.integration.models import Order, Product
+from contactcenter.integration.schemas import OrderIn, OrderOut, OrderStatus, ProductOut
+
+
+async def list_products(session: AsyncSession) -> list[ProductOut]:
+    """The whole catalogue, by category then name."""
+    rows = await session.scalars(select(Product).order_by(Product.category, Product.name))
+    return [ProductOut.model_validate(p) for p in rows]
+
+
+async def list_orders(session: AsyncSession, *, customer_id: int, limit: int = 100) -> list[OrderOut]:
+    """A customer's orders, newest first."""
+    await ccr.get_customer(session, customer_id=customer_id)
+    rows = await session.execute(
+        select(Order, Product)
+        .join(Product, Product.id == Order.product_id)
+        .where(Order.customer_id == customer_id)
+        .order_by(Order.placed_at.desc())
+        .limit(limit)
+    )
+    return [
+        OrderOut(
+            id=o.id,
+            customer_id=o.customer_id,
+            sku=p.sku,
+            product_name=p.name,
+            quantity=o.quantity,
+            amount=o.amount,
+            status=OrderStatus(o.status),
+            external_ref=o.external_ref,
+            placed_at=o.placed_at,
+        )
+        for o, p in rows
+    ]
+
+
+async def record_order(session: AsyncSession, bus: Bus, *, data: OrderIn) -> OrderOut:
+    """Store an order from a back-office system and log it on the customer's timeline."""
+    customer_id = await ccr.live_customer_id(session, customer_id=data.customer_id)
+    product = await session.scalar(select(Product).where(Product.sku == data.sku))
+    if product is None:
+        raise ApiError(422, "unknown_product", f"no product with sku {data.sku!r}")
+    order = Order(
+        customer_id=customer_id,
+        product_id=product.id,
+        quantity=data.quantity,
+        amount=data.amount,
+        status=data.status.value,
+        external_ref=data.external_ref,
+        placed_at=data.placed_at or utcnow(),
+    )
+    session.add(order)
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        await session.rollback()
+        raise ApiError(409, "duplicate_order", f"order {data.external_ref!r} was recorded already") from exc
+    touch = await ccr.add_touch(
+        session,
+        touch=TouchIn(
+            customer_id=customer_id,
+            channel=Channel.system,
+            kind=TouchKind.order,
+            direction=Direction.inbound,
+            occurred_at=order.placed_at,
+            summary=f"Ordered {product.name} ({data.amount})",
+            payload={"order_id": order.id, "sku": product.sku, "amount": str(data.amount), "status": data.status.value},
+        ),
+    )
+    await session.commit()
+    await ccr.publish_touches(bus, [touch])
+    await bus.publish_event(
+        TOPIC_ORDERS,
+        OrderRecorded(order_id=order.id, customer_id=customer_id, sku=product.sku, amount=str(data.amount)),
+    )
+    return OrderOut(
+        id=order.id,
+        customer_id=customer_id,
+        sku=product.sku,
+        product_name=product.name,
+        quantity=order.quantity,
+        amount=order.amount,
+        status=data.status,
+        external_ref=order.external_ref,
+        placed_at=order.placed_at,
+    )

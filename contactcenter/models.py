@@ -1,0 +1,7 @@
+"""Imports every capability's models so Base.metadata knows all tables (used by Alembic and tests)."""
+
+from contactcenter.auth import models as auth_models
+from contactcenter.ccr import models as ccr_models
+from contactcenter.integration import models as integration_models
+
+__all__ = ["auth_models", "ccr_models", "integration_models"]

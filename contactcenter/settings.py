@@ -1,0 +1,46 @@
+"""The one typed Settings object: the only place that reads the environment (CC_*)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_DEV_SECRET = "dev-only-secret-change-me-in-production-0123456789"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CC_", extra="ignore")
+
+    database_url: str = "sqlite+aiosqlite:///./var/contactcenter.db"
+    # No redis_url means the in-process bus (one process only).
+    redis_url: str | None = None
+    secret_key: SecretStr = SecretStr(_DEV_SECRET)
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    # Limits for requests; bigger bodies are refused before parsing.
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    login_attempts_per_minute: int = Field(default=5, ge=1)
+    session_hours: int = Field(default=12, ge=1)
+    cookie_secure: bool = False
+    # Region assumed for phone numbers typed without a leading +country code.
+    default_phone_region: str = Field(default="GB", min_length=2, max_length=2)
+    stream_maxlen: int = Field(default=10_000, ge=100)
+    log_level: str = "INFO"
+    log_json: bool = True
+    web_dir: Path = Path(__file__).resolve().parent.parent / "web"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def uses_dev_secret(self) -> bool:
+        return self.secret_key.get_secret_value() == _DEV_SECRET
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
