@@ -49,8 +49,26 @@ def pg_server() -> Iterator[PostgresServer]:
 
 
 def psql(pg: PostgresServer, sql: str) -> None:
-    subprocess.run(["psql", "-h", "127.0.0.1", "-p", str(pg.port), "-U", "postgres", "-d", "postgres",
-                    "-v", "ON_ERROR_STOP=1", "-q", "-c", sql], check=True, capture_output=True)
+    subprocess.run(
+        [
+            "psql",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(pg.port),
+            "-U",
+            "postgres",
+            "-d",
+            "postgres",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-q",
+            "-c",
+            sql,
+        ],
+        check=True,
+        capture_output=True,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -109,13 +127,19 @@ async def bus(request: pytest.FixtureRequest) -> AsyncIterator[Bus]:
 @pytest.fixture(params=["sqlite+memory", "postgres+redis"])
 def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
     if request.param == "sqlite+memory":
-        return Settings(database_url=_fresh_sqlite(request.getfixturevalue("sqlite_template"), tmp_path),
-                        redis_url=None, secret_key="test-secret-" + "x" * 32, log_json=False, log_level="WARNING")
+        return Settings(
+            database_url=_fresh_sqlite(request.getfixturevalue("sqlite_template"), tmp_path),
+            redis_url=None,
+            secret_key="test-secret-" + "x" * 32,
+            log_json=False,
+            log_level="WARNING",
+        )
     redis: RedisServer = request.getfixturevalue("redis_server")
     subprocess.run(["redis-cli", "-p", str(redis.port), "flushall"], check=True, capture_output=True)
     url = _fresh_pg(request.getfixturevalue("pg_server"), request.getfixturevalue("pg_template"))
-    return Settings(database_url=url, redis_url=redis.url, secret_key="test-secret-" + "x" * 32,
-                    log_json=False, log_level="WARNING")
+    return Settings(
+        database_url=url, redis_url=redis.url, secret_key="test-secret-" + "x" * 32, log_json=False, log_level="WARNING"
+    )
 
 
 @pytest.fixture

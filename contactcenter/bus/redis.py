@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
@@ -25,10 +26,16 @@ class _RedisSubscription(Subscription):
         self.pubsub = pubsub
 
     async def get(self, timeout: float | None = None) -> BusMessage | None:
-        msg = await self.pubsub.get_message(ignore_subscribe_messages=True, timeout=timeout)
-        if msg is None or msg.get("type") != "message":
-            return None
-        return BusMessage(topic=_text(msg["channel"]), data=_text(msg["data"]))
+        # Subscribe confirmations also arrive here (as None): keep waiting until the deadline.
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
+        while True:
+            left = None if deadline is None else max(0.0, deadline - loop.time())
+            msg = await self.pubsub.get_message(ignore_subscribe_messages=True, timeout=left)
+            if msg is not None and msg.get("type") == "message":
+                return BusMessage(topic=_text(msg["channel"]), data=_text(msg["data"]))
+            if deadline is not None and loop.time() >= deadline:
+                return None
 
 
 class RedisBus(Bus):

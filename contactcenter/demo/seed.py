@@ -1,0 +1,319 @@
+"""Fill an empty database with a believable retail bank, "Harbour Bank": staff, products, customers, history.
+
+Names and histories come from random.Random(seed), so a seed gives the same bank every time (dates are
+relative to now). Customers go in through the CCR service, orders through the integration service and
+touches through `log_touches`, so demo data obeys the same rules as live data.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contactcenter.auth.service import create_user, list_users
+from contactcenter.bus.memory import MemoryBus
+from contactcenter.ccr.models import Customer
+from contactcenter.ccr.schemas import Channel, CustomerCreate, Direction, IdentityIn, IdentityKind, TouchIn, TouchKind
+from contactcenter.ccr.service import create_customer, log_touches
+from contactcenter.db import Database, utcnow
+from contactcenter.demo import data
+from contactcenter.demo.data import ProductDef
+from contactcenter.integration.models import Product
+from contactcenter.integration.schemas import OrderIn, OrderStatus
+from contactcenter.integration.service import record_order
+from contactcenter.settings import Settings
+from contactcenter.types import Role
+
+HISTORY = timedelta(days=548)  # 18 months
+TOUCH_BATCH = 2_000
+MAX_CUSTOMERS = 100_000  # distinct phone numbers in the range used below
+
+
+def demo_password(username: str) -> str:
+    return f"{username}-demo-pass"
+
+
+@dataclass
+class Person:
+    n: int
+    name: str
+    segment: str
+    scale: float
+    email: str
+    phone: str  # national format, as a customer would type it; the CCR stores E.164
+    profile: dict[str, Any]
+    drifting: bool  # went quiet months ago: the attrition signal analytics should find
+    e164: str = ""
+    id: int = 0
+    touches: list[TouchIn] = field(default_factory=list)
+
+
+def _people(rng: random.Random, count: int) -> list[Person]:
+    phones = rng.sample(range(100_000, 200_000), count)  # +44 7700 1xxxxx: mobile numbers that validate
+    segments = [s for s, share, _ in data.SEGMENTS for _ in range(share)]
+    scales = {s: scale for s, _, scale in data.SEGMENTS}
+    people = []
+    for n in range(1, count + 1):
+        first, last = rng.choice(data.FIRST_NAMES), rng.choice(data.SURNAMES)
+        segment = rng.choice(segments)
+        city, branch = rng.choice(data.BRANCHES)
+        local = f"{first}.{last}".lower().replace("'", "")
+        profile: dict[str, Any] = {
+            "city": city,
+            "home_branch": branch,
+            "customer_since": rng.randint(1995, 2024),
+            "marketing_consent": rng.random() < 0.7,
+        }
+        if segment == "small_business":
+            profile["business_name"] = f"{last} {rng.choice(data.TRADES)}"
+        people.append(
+            Person(
+                n=n,
+                name=f"{first} {last}",
+                segment=segment,
+                scale=scales[segment],
+                email=f"{local}{n}@{rng.choice(data.EMAIL_DOMAINS)}",
+                phone=f"07700 {phones[n - 1]}",
+                e164=f"+447700{phones[n - 1]}",
+                profile=profile,
+                drifting=rng.random() < 0.08,
+            )
+        )
+    return people
+
+
+class _Planner:
+    """Builds one customer's orders and touches, within a touch budget."""
+
+    def __init__(self, rng: random.Random, p: Person, agents: Sequence[int], now: datetime) -> None:
+        self.rng, self.p, self.agents = rng, p, agents
+        self.end = now - timedelta(days=210) if p.drifting else now
+        self.start = now - HISTORY
+        self.seq = 0
+
+    def when(self) -> datetime:
+        # Skewed towards the recent end, as real contact histories are.
+        span = (self.end - self.start).total_seconds()
+        return self.end - timedelta(seconds=span * self.rng.random() ** 1.4)
+
+    def add(self, channel: Channel, kind: TouchKind, direction: Direction, at: datetime, summary: str,
+            payload: dict[str, Any], *, agent: bool = False, conversation: str | None = None) -> None:  # fmt: skip
+        self.p.touches.append(
+            TouchIn(
+                customer_id=self.p.id,
+                channel=channel,
+                kind=kind,
+                direction=direction,
+                occurred_at=max(at, self.start),
+                agent_id=self.rng.choice(self.agents) if agent else None,
+                conversation_id=conversation,
+                summary=summary[:500],
+                payload=payload,
+            )
+        )
+
+    def conversation(self, channel: str) -> str:
+        self.seq += 1
+        return f"demo-{channel}-{self.p.n}-{self.seq}"
+
+    def orders(self, count: int, segment_index: int) -> list[tuple[ProductDef, datetime]]:
+        weights = [pd.weights[segment_index] for pd in data.PRODUCTS]
+        by_sku = {pd.sku: pd for pd in data.PRODUCTS}
+        picked: list[ProductDef] = []
+        while len(picked) < count:
+            pd = self.rng.choices(data.PRODUCTS, weights)[0]
+            if pd in picked and pd.category not in {"investment", "isa", "savings"}:
+                continue
+            picked.append(pd)
+            assoc = data.ASSOCIATIONS.get(pd.sku)
+            if assoc and len(picked) < count and self.rng.random() < assoc[1]:
+                picked.append(by_sku[assoc[0]])
+        return sorted(((pd, self.when()) for pd in picked), key=lambda x: x[1])
+
+    def page_views(self, pd: ProductDef | None, at: datetime) -> None:
+        path, title = (pd.path, pd.name) if pd else self.rng.choice(data.GENERAL_PAGES)
+        self.add(Channel.web, TouchKind.page_view, Direction.inbound, at, f"Viewed {title}",
+                 {"path": path, "title": title, "seconds": self.rng.randint(5, 240)})  # fmt: skip
+
+    def call(self, pd: ProductDef, at: datetime) -> None:
+        inbound = self.rng.random() < 0.8
+        text = self.rng.choice(data.CALLS_IN if inbound else data.CALLS_OUT).format(product=pd.name)
+        direction = Direction.inbound if inbound else Direction.outbound
+        self.add(Channel.voice, TouchKind.call, direction, at, f"Call: {text}",
+                 {"duration_s": self.rng.randint(45, 1500)}, agent=True, conversation=self.conversation("call"))  # fmt: skip
+
+    def chat(self, pd: ProductDef, at: datetime, budget: int) -> int:
+        conv = self.conversation("chat")
+        lines = [
+            (Direction.inbound, self.rng.choice(data.CHAT_OPENERS)),
+            (Direction.outbound, self.rng.choice(data.CHAT_REPLIES)),
+            (Direction.inbound, self.rng.choice(data.CHAT_FOLLOWUPS)),
+        ][: min(budget, self.rng.randint(2, 3))]
+        for i, (direction, text) in enumerate(lines):
+            body = text.format(product=pd.name)
+            self.add(Channel.chat, TouchKind.message, direction, at + timedelta(seconds=40 * i), body,
+                     {"text": body}, agent=direction is Direction.outbound, conversation=conv)  # fmt: skip
+        if len(lines) < budget and self.rng.random() < 0.3:
+            self.push(pd, at + timedelta(minutes=3), Channel.chat, conv)
+            return len(lines) + 1
+        return len(lines)
+
+    def push(self, pd: ProductDef, at: datetime, channel: Channel, conv: str | None = None) -> None:
+        name, ctype = self.rng.choice(data.DOCUMENTS)
+        doc = name.format(product=pd.name)
+        self.add(channel, TouchKind.document_push, Direction.outbound, at, f"Sent {doc}",
+                 {"document": doc, "content_type": ctype}, agent=True, conversation=conv)  # fmt: skip
+
+    def email(self, pd: ProductDef, at: datetime, budget: int) -> int:
+        subject = self.rng.choice(data.EMAILS_IN).format(product=pd.name)
+        self.add(Channel.email, TouchKind.email, Direction.inbound, at, f"Email: {subject}",
+                 {"subject": subject, "from": self.p.email})  # fmt: skip
+        if budget > 1 and self.rng.random() < 0.7:
+            reply = f"Re: {subject}" if self.rng.random() < 0.6 else self.rng.choice(data.EMAILS_OUT)
+            reply = reply.format(product=pd.name)
+            self.add(Channel.email, TouchKind.email, Direction.outbound, at + timedelta(hours=self.rng.randint(1, 30)),
+                     f"Email sent: {reply}", {"subject": reply, "to": self.p.email}, agent=True)  # fmt: skip
+            return 2
+        return 1
+
+    def callback(self, pd: ProductDef, at: datetime, budget: int) -> int:
+        topic = self.rng.choice(data.CALLBACK_TOPICS).format(product=pd.name)
+        slot = (at + timedelta(days=self.rng.randint(0, 3))).replace(minute=0, second=0, microsecond=0)
+        self.add(Channel.callback, TouchKind.callback_request, Direction.inbound, at, f"Callback requested about {topic}",
+                 {"topic": topic, "requested_for": slot.isoformat(), "phone": self.p.e164})  # fmt: skip
+        if budget > 1 and slot < self.end:
+            self.add(Channel.voice, TouchKind.call, Direction.outbound, slot, f"Call: returned the callback about {topic}",
+                     {"duration_s": self.rng.randint(120, 900)}, agent=True, conversation=self.conversation("call"))  # fmt: skip
+            return 2
+        return 1
+
+    def fill(self, budget: int, interests: Sequence[ProductDef]) -> None:
+        kinds = ("page", "chat", "call", "email", "callback", "note", "cobrowse", "push")
+        weights = (30, 20, 18, 12, 7, 7, 3, 3)
+        while budget > 0:
+            kind = self.rng.choices(kinds, weights)[0]
+            pd = self.rng.choice(interests) if self.rng.random() < 0.75 else self.rng.choice(data.PRODUCTS)
+            at = self.when()
+            used = 1
+            if kind == "page":
+                self.page_views(pd if self.rng.random() < 0.7 else None, at)
+            elif kind == "chat":
+                used = self.chat(pd, at, budget)
+            elif kind == "call":
+                self.call(pd, at)
+            elif kind == "email":
+                used = self.email(pd, at, budget)
+            elif kind == "callback":
+                used = self.callback(pd, at, budget)
+            elif kind == "note":
+                branch = str(self.p.profile["home_branch"])
+                text = self.rng.choice(data.BRANCH_NOTES).format(branch=branch, product=pd.name)
+                self.add(Channel.face_to_face, TouchKind.note, Direction.internal, at, text,
+                         {"body": "", "author": f"Adviser, {branch}"})  # fmt: skip
+            elif kind == "cobrowse":
+                self.add(Channel.web, TouchKind.cobrowse, Direction.outbound, at, f"Co-browsed {pd.name} page",
+                         {"path": pd.path, "seconds": self.rng.randint(60, 900)}, agent=True)  # fmt: skip
+            else:
+                self.push(pd, at, Channel.web)
+            budget -= used
+
+
+def _order_in(rng: random.Random, p: Person, k: int, pd: ProductDef, at: datetime, now: datetime) -> OrderIn:
+    lo, hi = pd.amount
+    raw = rng.uniform(lo, hi) * (p.scale if lo != hi else 1.0)
+    step = 50 if raw > 1_000 else 1
+    amount = Decimal(round(raw / step) * step).quantize(Decimal("0.01"))
+    if now - at < timedelta(days=14):
+        status = OrderStatus.placed
+    else:
+        status = rng.choices([OrderStatus.active, OrderStatus.closed, OrderStatus.cancelled], [80, 12, 8])[0]
+    return OrderIn(customer_id=p.id, sku=pd.sku, amount=amount, status=status, external_ref=f"core-ord-{p.n}-{k}",
+                   placed_at=at)  # fmt: skip
+
+
+async def _add_products(s: AsyncSession) -> None:
+    # The catalogue comes from the core banking system in real life; the demo writes it directly.
+    s.add_all(Product(sku=pd.sku, name=pd.name, category=pd.category, price=pd.price) for pd in data.PRODUCTS)
+    await s.commit()
+
+
+async def seed_demo(settings: Settings, *, customers: int = 300, seed: int = 7) -> str:
+    """Create the demo bank in an empty database; does nothing when any staff user exists."""
+    if not 0 <= customers <= MAX_CUSTOMERS:
+        raise ValueError(f"customers must be between 0 and {MAX_CUSTOMERS}")
+    started = time.perf_counter()
+    rng = random.Random(seed)
+    db = Database(settings.database_url)
+    # Seeded history is not news: a private in-process bus keeps it off any live consoles.
+    bus = MemoryBus()
+    try:
+        async with db.session() as s:
+            existing = await list_users(s)
+            if existing:
+                names = ", ".join(u.username for u in existing[:5])
+                return f"Database already seeded: {len(existing)} staff user(s) exist ({names}). Nothing changed."
+            staff: dict[str, int] = {}
+            for username, display, role in data.DEMO_STAFF:
+                user = await create_user(
+                    s, username=username, display_name=display, role=Role(role), password=demo_password(username)
+                )
+                staff[username] = user.id
+            await _add_products(s)
+            now = utcnow()
+            people = _people(rng, customers)
+            for p in people:
+                identities = [
+                    IdentityIn(kind=IdentityKind.external, value=f"core:{p.n}"),
+                    IdentityIn(kind=IdentityKind.email, value=p.email),
+                    IdentityIn(kind=IdentityKind.phone, value=p.phone),
+                ]
+                body = CustomerCreate(display_name=p.name, segment=p.segment, identities=identities)
+                p.id = (await create_customer(s, data=body, region="GB")).id
+            await s.execute(update(Customer), [{"id": p.id, "profile": p.profile} for p in people])
+            await s.commit()
+
+            agents = [staff["alice"], staff["bob"], staff["alice"], staff["bob"], staff["sam"]]
+            segment_index = {name: i for i, (name, _, _) in enumerate(data.SEGMENTS)}
+            orders = touches = 0
+            pending: list[TouchIn] = []
+            for p in people:
+                plan = _Planner(rng, p, agents, now)
+                n_orders = rng.randint(0, 6)
+                budget = rng.randint(5, 40 - n_orders)
+                bought = plan.orders(n_orders, segment_index[p.segment])
+                for k, (pd, at) in enumerate(bought, start=1):
+                    await record_order(s, bus, data=_order_in(rng, p, k, pd, at, now))
+                    if budget > 1 and rng.random() < 0.6:
+                        plan.page_views(pd, at - timedelta(days=rng.randint(1, 12)))
+                        budget -= 1
+                orders += len(bought)
+                interests = [pd for pd, _ in bought] + rng.choices(data.PRODUCTS, k=2)
+                plan.fill(budget, interests)
+                pending.extend(p.touches)
+                if len(pending) >= TOUCH_BATCH:
+                    touches += len(await log_touches(s, bus, touches=pending))
+                    pending = []
+            touches += len(await log_touches(s, bus, touches=pending)) + orders
+    finally:
+        await bus.close()
+        await db.dispose()
+    return _summary(settings, customers=customers, orders=orders, touches=touches, seconds=time.perf_counter() - started)
+
+
+def _summary(settings: Settings, *, customers: int, orders: int, touches: int, seconds: float) -> str:
+    lines = [
+        f"{data.BANK} demo data ready in {seconds:.1f} s:",
+        f"  {customers} customers, {len(data.PRODUCTS)} products, {orders} orders, {touches} touches",
+        f"Sign in at http://{settings.host}:{settings.port}/login with one of these demo logins:",
+    ]
+    lines += [f"  {role:<11} {u:<6} password {demo_password(u)}" for u, _, role in data.DEMO_STAFF]
+    lines.append("Demo passwords are public: never seed a database that faces the internet.")
+    return "\n".join(lines)

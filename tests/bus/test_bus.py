@@ -1,0 +1,91 @@
+"""Both bus backends behave the same: fan-out, ordered streams with replay, shared counters."""
+
+from __future__ import annotations
+
+import asyncio
+
+from contactcenter.bus import Bus, Event
+from contactcenter.bus.base import parse_id
+
+
+class Ping(Event):
+    type: str = "test.ping"
+    n: int
+
+
+async def test_publish_reaches_every_subscriber_of_the_topic_only(bus: Bus) -> None:
+    async with bus.subscribe("room.1") as a, bus.subscribe("room.1", "room.2") as b, bus.subscribe("room.3") as c:
+        await asyncio.sleep(0.05)  # Redis: let SUBSCRIBE land before publishing
+        await bus.publish_event("room.1", Ping(n=1))
+        got_a, got_b = await a.get(timeout=2), await b.get(timeout=2)
+        assert got_a is not None and got_b is not None
+        assert Ping.model_validate_json(got_a.data).n == 1
+        assert got_b.topic == "room.1"
+        assert await c.get(timeout=0.2) is None
+
+
+async def test_publish_without_subscribers_is_dropped_not_queued(bus: Bus) -> None:
+    await bus.publish("nobody", "lost")
+    async with bus.subscribe("nobody") as sub:
+        await asyncio.sleep(0.05)
+        assert await sub.get(timeout=0.2) is None
+
+
+async def test_stream_ids_increase_and_read_replays_after_an_id(bus: Bus) -> None:
+    ids = [await bus.append("conv.7", f"m{i}") for i in range(5)]
+    assert [parse_id(i) for i in ids] == sorted(parse_id(i) for i in ids)
+    assert len(set(ids)) == 5
+    assert [e.data for e in await bus.read("conv.7")] == ["m0", "m1", "m2", "m3", "m4"]
+    assert [e.data for e in await bus.read("conv.7", after=ids[2])] == ["m3", "m4"]
+    assert [e.data for e in await bus.read("conv.7", after=ids[0], count=2)] == ["m1", "m2"]
+    assert await bus.read("conv.7", after=ids[-1]) == []
+    assert await bus.read("conv.other") == []
+
+
+async def test_follow_replays_missed_events_then_delivers_new_ones_in_order(bus: Bus) -> None:
+    first = await bus.append("agent.3", "a")
+    await bus.append("agent.3", "b")
+    seen: list[str] = []
+
+    async def reader() -> None:
+        async for ev in bus.follow("agent.3", after=first, poll=0.5):
+            seen.append(ev.data)
+            if len(seen) == 3:
+                return
+
+    task = asyncio.create_task(reader())
+    await asyncio.sleep(0.1)
+    await bus.append("agent.3", "c")
+    await bus.append("agent.3", "d")
+    await asyncio.wait_for(task, 5)
+    assert seen == ["b", "c", "d"]
+
+
+async def test_wait_returns_empty_after_timeout_and_wakes_on_append(bus: Bus) -> None:
+    last = await bus.append("s", "x")
+    assert await bus.wait("s", last, timeout=0.1) == []
+    waiter = asyncio.create_task(bus.wait("s", last, timeout=5))
+    await asyncio.sleep(0.1)
+    await bus.append("s", "y")
+    got = await asyncio.wait_for(waiter, 5)
+    assert [e.data for e in got] == ["y"]
+
+
+async def test_streams_are_trimmed_to_about_maxlen(bus: Bus) -> None:
+    bus.maxlen = 100  # type: ignore[attr-defined]
+    for i in range(1000):
+        await bus.append("big", str(i))
+    kept = await bus.read("big", count=5000)
+    assert 100 <= len(kept) < 1000
+    assert kept[-1].data == "999"
+
+
+async def test_hit_counts_per_key_and_resets_after_window(bus: Bus) -> None:
+    assert [await bus.hit("k1", 1) for _ in range(3)] == [1, 2, 3]
+    assert await bus.hit("k2", 1) == 1
+    await asyncio.sleep(1.2)
+    assert await bus.hit("k1", 1) == 1
+
+
+async def test_ping(bus: Bus) -> None:
+    assert await bus.ping() is True
