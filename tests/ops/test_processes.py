@@ -1,0 +1,63 @@
+"""The real command line and several app processes sharing PostgreSQL and Redis."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+
+from tests.conftest import psql
+from tests.procs import app_process, cli
+from tests.services import PostgresServer, RedisServer
+
+SECRET = "multi-process-secret-" + "z" * 30
+
+
+def test_cli_migrates_adds_a_user_and_serves_the_embedded_defaults(tmp_path: Path) -> None:
+    env = {"CC_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cc.db'}", "CC_SECRET_KEY": SECRET}
+    assert cli(env, "migrate").returncode == 0
+    made = cli(env, "user", "add", "carol", "--role", "agent", "--password", "carol-long-pass")
+    assert made.returncode == 0, made.stderr
+    again = cli(env, "user", "add", "carol", "--role", "agent", "--password", "carol-long-pass")
+    assert again.returncode == 1 and "username_taken" in again.stderr
+    assert cli(env, "user", "add", "dan", "--role", "agent", "--password", "short").returncode == 2
+    with app_process(env) as base:
+        ready = httpx.get(f"{base}/readyz").json()
+        assert ready == {"status": "ok", "database": True, "bus": True, "bus_backend": "memory"}
+        with httpx.Client(base_url=base) as c:
+            assert c.post("/api/session", json={"username": "carol", "password": "carol-long-pass"}).status_code == 200
+            assert c.get("/staff/customers").status_code == 200
+
+
+def test_two_processes_share_sessions_and_login_limits(pg_server: PostgresServer, redis_server: RedisServer) -> None:
+    psql(pg_server, "CREATE DATABASE multiproc")
+    env = {"CC_DATABASE_URL": pg_server.url("multiproc"), "CC_REDIS_URL": redis_server.url, "CC_SECRET_KEY": SECRET}
+    assert cli(env, "migrate").returncode == 0
+    assert cli(env, "user", "add", "erin", "--role", "supervisor", "--password", "erin-long-pass").returncode == 0
+    with app_process(env) as a, app_process(env) as b:
+        assert httpx.get(f"{a}/readyz").json()["bus_backend"] == "redis"
+        with httpx.Client(base_url=a) as ca:
+            me = ca.post("/api/session", json={"username": "erin", "password": "erin-long-pass"}).json()
+            cookie = ca.cookies.get("cc_session")
+        with httpx.Client(
+            base_url=b, cookies={"cc_session": cookie or ""}, headers={"X-CSRF-Token": me["csrf_token"]}
+        ) as cb:
+            assert cb.get("/api/me").json()["user"]["username"] == "erin"
+            made = cb.post("/api/customers", json={"display_name": "Made on B"})
+            assert made.status_code == 201
+        with httpx.Client(base_url=a, cookies={"cc_session": cookie or ""}) as ca2:
+            assert ca2.get(f"/api/customers/{made.json()['id']}").json()["display_name"] == "Made on B"
+        # Attempts spread over both processes hit one shared counter (the login above was the first of 5).
+        codes = [
+            httpx.post(f"{url}/api/session", json={"username": "erin", "password": "nope"}).status_code
+            for url in (a, b, a, b, a, b)
+        ]
+        assert codes == [401, 401, 401, 401, 429, 429]
+        log = (Path(__file__).resolve().parents[2] / "var").glob("proc-*.log")
+        assert any(
+            json.loads(line).get("event") == "started"
+            for f in log
+            for line in f.read_text().splitlines()
+            if line.startswith("{")
+        )
