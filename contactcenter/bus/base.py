@@ -91,6 +91,17 @@ class Bus(abc.ABC):
     async def hit(self, key: str, window_s: int) -> int:
         """Count one hit on a counter shared by every process; it resets `window_s` after its first hit."""
 
+    @abc.abstractmethod
+    async def mark_present(self, group: str, member: str, ttl_s: float) -> None:
+        """Say `member` of `group` is alive for the next `ttl_s` seconds (heartbeats renew it)."""
+
+    @abc.abstractmethod
+    async def mark_absent(self, group: str, member: str) -> None: ...
+
+    @abc.abstractmethod
+    async def present(self, group: str) -> set[str]:
+        """Members of `group` whose presence has not expired, across every process."""
+
     async def follow(self, stream: str, after: str = "0-0", poll: float = 5.0) -> AsyncIterator[StreamEvent]:
         """Replay everything after `after`, then keep yielding new events as they come."""
         last = after

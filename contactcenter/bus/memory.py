@@ -40,6 +40,7 @@ class MemoryBus(Bus):
         self._last: dict[str, tuple[int, int]] = {}
         self._cond: dict[str, asyncio.Condition] = defaultdict(asyncio.Condition)
         self._counters: dict[str, tuple[float, int]] = {}
+        self._presence: dict[str, dict[str, float]] = defaultdict(dict)
 
     async def ping(self) -> bool:
         return True
@@ -121,3 +122,16 @@ class MemoryBus(Bus):
             expires, count = now + window_s, 0
         self._counters[key] = (expires, count + 1)
         return count + 1
+
+    async def mark_present(self, group: str, member: str, ttl_s: float) -> None:
+        self._presence[group][member] = time.monotonic() + ttl_s
+
+    async def mark_absent(self, group: str, member: str) -> None:
+        self._presence[group].pop(member, None)
+
+    async def present(self, group: str) -> set[str]:
+        now = time.monotonic()
+        members = self._presence[group]
+        for gone in [m for m, until in members.items() if until <= now]:
+            del members[gone]
+        return set(members)

@@ -107,3 +107,24 @@ class RedisBus(Bus):
             pipe.expire(f"hit:{key}", window_s, nx=True)
             count, _ = await pipe.execute()
         return int(count)
+
+    async def mark_present(self, group: str, member: str, ttl_s: float) -> None:
+        # A sorted set scored by expiry time (server clock), so every process agrees on who is here.
+        now = await self._now()
+        await self.client.zadd(f"presence:{group}", {member: now + ttl_s})
+
+    async def mark_absent(self, group: str, member: str) -> None:
+        await self.client.zrem(f"presence:{group}", member)
+
+    async def present(self, group: str) -> set[str]:
+        now = await self._now()
+        key = f"presence:{group}"
+        async with self.client.pipeline(transaction=True) as pipe:
+            pipe.zremrangebyscore(key, "-inf", now)
+            pipe.zrange(key, 0, -1)
+            _removed, members = await pipe.execute()
+        return {_text(m) for m in members}
+
+    async def _now(self) -> float:
+        secs, micros = await self.client.time()
+        return float(secs) + float(micros) / 1e6

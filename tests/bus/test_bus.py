@@ -89,3 +89,15 @@ async def test_hit_counts_per_key_and_resets_after_window(bus: Bus) -> None:
 
 async def test_ping(bus: Bus) -> None:
     assert await bus.ping() is True
+
+
+async def test_presence_expires_and_is_shared(bus: Bus) -> None:
+    await bus.mark_present("agents", "1", ttl_s=0.5)
+    await bus.mark_present("agents", "2", ttl_s=30)
+    await bus.mark_present("other", "9", ttl_s=30)
+    assert await bus.present("agents") == {"1", "2"}
+    await asyncio.sleep(0.7)
+    assert await bus.present("agents") == {"2"}
+    await bus.mark_absent("agents", "2")
+    assert await bus.present("agents") == set()
+    assert await bus.present("other") == {"9"}
