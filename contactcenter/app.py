@@ -14,11 +14,14 @@ from contactcenter import __version__
 from contactcenter.auth.routes import router as auth_router
 from contactcenter.bus import make_bus
 from contactcenter.ccr.routes import router as ccr_router
+from contactcenter.channels.chat.routes import router as chat_router
 from contactcenter.db import Database
 from contactcenter.http import BodyLimitMiddleware, install_error_handlers
 from contactcenter.integration.routes import router as integration_router
 from contactcenter.ops.routes import router as ops_router
 from contactcenter.ops.service import Metrics, MetricsMiddleware, setup_logging
+from contactcenter.realtime.hub import Hub
+from contactcenter.realtime.routes import router as realtime_router
 from contactcenter.settings import Settings, get_settings
 
 
@@ -33,12 +36,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         bus = make_bus(settings)
         await bus.start()
         app.state.db, app.state.bus = db, bus
+        app.state.hub = hub = Hub(bus, db)
+        hub.start()
         if settings.uses_dev_secret:
             log.warning("dev_secret_in_use", hint="set CC_SECRET_KEY before exposing this server")
         log.info("started", database=db.dialect, bus=bus.name, version=__version__)
         try:
             yield
         finally:
+            await hub.stop()
             await bus.close()
             await db.dispose()
             log.info("stopped")
@@ -48,9 +54,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = Metrics()
     app.state.templates = Jinja2Templates(directory=str(settings.web_dir / "templates"))
     install_error_handlers(app)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        uploads={"/api/chat/attachments": settings.max_upload_bytes + 65_536},
+    )
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
-    for router in (ops_router, auth_router, ccr_router, integration_router):
+    for router in (ops_router, auth_router, ccr_router, integration_router, chat_router, realtime_router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(settings.web_dir / "static")), name="static")
     return app

@@ -40,7 +40,8 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         workers=args.workers,
         log_config=None,
         proxy_headers=True,
-        ws="websockets",
+        ws="websockets-sansio",
+        ws_max_size=65_536,
     )
     return 0
 

@@ -76,16 +76,18 @@ def install_error_handlers(app: FastAPI) -> None:
 class BodyLimitMiddleware:
     """Refuse bodies over the limit before any handler parses them (Content-Length or streamed)."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app, self.max_bytes = app, max_bytes
+    def __init__(self, app: ASGIApp, max_bytes: int, uploads: dict[str, int] | None = None) -> None:
+        # `uploads`: path prefixes allowed a bigger body (file uploads), with their own limit.
+        self.app, self.max_bytes, self.uploads = app, max_bytes, uploads or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = next((n for p, n in self.uploads.items() if scope["path"].startswith(p)), self.max_bytes)
         for k, v in scope.get("headers", []):
-            if k == b"content-length" and v.isdigit() and int(v) > self.max_bytes:
-                await self._refuse(scope, receive, send)
+            if k == b"content-length" and v.isdigit() and int(v) > limit:
+                await self._refuse(scope, receive, send, limit)
                 return
         seen = 0
 
@@ -94,14 +96,14 @@ class BodyLimitMiddleware:
             msg = await receive()
             if msg["type"] == "http.request":
                 seen += len(msg.get("body", b""))
-                if seen > self.max_bytes:
-                    raise StarletteHTTPException(413, f"body larger than {self.max_bytes} bytes")
+                if seen > limit:
+                    raise StarletteHTTPException(413, f"body larger than {limit} bytes")
             return msg
 
         await self.app(scope, limited, send)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        resp = error_response(413, "body_too_large", f"body larger than {self.max_bytes} bytes")
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        resp = error_response(413, "body_too_large", f"body larger than {limit} bytes")
         await resp(scope, receive, send)
 
 

@@ -27,6 +27,13 @@ class Settings(BaseSettings):
     cookie_secure: bool = False
     # Region assumed for phone numbers typed without a leading +country code.
     default_phone_region: str = Field(default="GB", min_length=2, max_length=2)
+    # Chat: open conversations one agent holds at once; client heartbeat period; attachment size cap.
+    chat_capacity: int = Field(default=4, ge=1, le=50)
+    heartbeat_s: float = Field(default=5.0, gt=0.1, le=60)
+    max_upload_bytes: int = Field(default=5 * 1_048_576, ge=1024)
+    # Outbound mail relay for transcripts ("smtp://host:port"); unset means transcripts are unavailable.
+    smtp_url: str | None = None
+    mail_from: str = "Contact Center <noreply@localhost>"
     stream_maxlen: int = Field(default=10_000, ge=100)
     log_level: str = "INFO"
     log_json: bool = True

@@ -77,6 +77,26 @@ class Visitor(Guard):
         return visitor
 
 
+class VisitorOrStaff(Guard):
+    """Either a visitor token (the widget) or a staff session holding one of `roles` (the console)."""
+
+    kind = "visitor_or_staff"
+
+    def __init__(self, roles: frozenset[Role]) -> None:
+        self.roles = roles
+        self._staff = Staff(roles)
+
+    async def __call__(
+        self,
+        request: Request,
+        session: AsyncSession = Depends(get_session),
+        settings: Settings = Depends(get_settings_dep),
+    ) -> StaffPrincipal | VisitorPrincipal:
+        if request.headers.get("authorization", "").startswith("Bearer "):
+            return await visitor(request, settings)
+        return await self._staff(request, session)
+
+
 public = Public()
 any_staff = Staff(ALL_STAFF)
 agents = Staff(AGENTS)
@@ -84,3 +104,4 @@ supervisors = Staff(SUPERVISORS)
 planners = Staff(PLANNERS)
 admins = Staff(ADMINS)
 visitor = Visitor()
+visitor_or_agents = VisitorOrStaff(AGENTS)

@@ -69,6 +69,10 @@ class Bus(abc.ABC):
     @abc.abstractmethod
     async def ping(self) -> bool: ...
 
+    async def epoch(self) -> str:
+        """Changes whenever fan-out may have lost messages (a Redis restart); raises while unreachable."""
+        return "memory"
+
     @abc.abstractmethod
     async def publish(self, topic: str, data: str) -> None: ...
 

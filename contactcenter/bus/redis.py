@@ -64,6 +64,10 @@ class RedisBus(Bus):
         except Exception:
             return False
 
+    async def epoch(self) -> str:
+        info = await self.client.info("server")
+        return str(info["run_id"])
+
     async def publish(self, topic: str, data: str) -> None:
         await self.client.publish(topic, data)
 

@@ -50,13 +50,9 @@
   function icon(d) {
     const ns = "http://www.w3.org/2000/svg";
     const svg = document.createElementNS(ns, "svg");
-    svg.setAttribute("viewBox", "0 0 24 24");
-    svg.setAttribute("fill", "none");
-    svg.setAttribute("stroke", "currentColor");
-    svg.setAttribute("stroke-width", "2");
-    svg.setAttribute("stroke-linecap", "round");
-    svg.setAttribute("stroke-linejoin", "round");
-    svg.setAttribute("aria-hidden", "true");
+    const attrs = { viewBox: "0 0 24 24", fill: "none", stroke: "currentColor", "stroke-width": "2",
+      "stroke-linecap": "round", "stroke-linejoin": "round", "aria-hidden": "true" };
+    for (const [k, v] of Object.entries(attrs)) svg.setAttribute(k, v);
     const path = document.createElementNS(ns, "path");
     path.setAttribute("d", d);
     svg.append(path);
@@ -88,12 +84,7 @@
     } catch (_) {
       throw new ApiError(0, "network", "Could not reach the server. Check the connection and try again.");
     }
-    let data = null;
-    try {
-      data = await res.json();
-    } catch (_) {
-      data = null;
-    }
+    const data = await res.json().catch(() => null);
     if (res.status === 401) window.location.assign("/login?next=" + encodeURIComponent(location.pathname));
     if (!res.ok) throw new ApiError(res.status, (data && data.error) || "http_error", data && data.detail);
     return data;

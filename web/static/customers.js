@@ -43,12 +43,7 @@
       if (err.name === "AbortError") throw err;
       throw new Error("Could not reach the server. Check the connection and try again.");
     }
-    let body = null;
-    try {
-      body = await res.json();
-    } catch (_) {
-      body = null;
-    }
+    const body = await res.json().catch(() => null);
     if (res.status === 401) {
       window.location.assign("/login?next=" + encodeURIComponent(location.pathname + location.search));
     }

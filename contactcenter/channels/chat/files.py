@@ -1,0 +1,76 @@
+"""Chat attachments: the bytes decide the type (never the name or the client's header), with a size cap."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contactcenter.channels.chat.models import ChatAttachment
+from contactcenter.channels.chat.schemas import AttachmentRef
+from contactcenter.http import ApiError
+
+_SIGNATURES: list[tuple[bytes, str]] = [
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"GIF87a", "image/gif"),
+    (b"GIF89a", "image/gif"),
+    (b"%PDF-", "application/pdf"),
+]
+ALLOWED = "PNG, JPEG, GIF, WebP images and PDF documents"
+
+
+def sniff(data: bytes) -> str | None:
+    """The content type the bytes really are, among the allowed ones."""
+    for magic, ctype in _SIGNATURES:
+        if data.startswith(magic):
+            return ctype
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+def clean_name(name: str) -> str:
+    base = re.sub(r"[^\w.\- ]+", "_", name.rsplit("/", 1)[-1].rsplit("\\", 1)[-1]).strip(" .") or "file"
+    return base[:200]
+
+
+async def store(
+    session: AsyncSession,
+    *,
+    conversation_id: str,
+    uploader_kind: str,
+    uploader_id: int,
+    filename: str,
+    data: bytes,
+    max_bytes: int,
+) -> AttachmentRef:
+    """Check and keep an uploaded file for one conversation."""
+    if not data:
+        raise ApiError(422, "empty_file", "the file is empty")
+    if len(data) > max_bytes:
+        raise ApiError(413, "file_too_large", f"files are at most {max_bytes // 1_048_576} MB")
+    ctype = sniff(data)
+    if ctype is None:
+        raise ApiError(415, "unsupported_type", f"only {ALLOWED} can be sent")
+    row = ChatAttachment(
+        id=str(uuid.uuid4()),
+        conversation_id=conversation_id,
+        uploader_kind=uploader_kind,
+        uploader_id=uploader_id,
+        filename=clean_name(filename),
+        content_type=ctype,
+        size=len(data),
+        data=data,
+    )
+    session.add(row)
+    await session.commit()
+    return AttachmentRef(id=row.id, name=row.filename, type=ctype, size=row.size)
+
+
+async def load(session: AsyncSession, *, attachment_id: str) -> ChatAttachment:
+    row = await session.get(ChatAttachment, attachment_id)
+    if row is None:
+        raise ApiError(404, "attachment_not_found", "no such attachment")
+    return row

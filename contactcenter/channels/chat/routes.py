@@ -1,0 +1,182 @@
+"""Chat over HTTP: conversation lists and history, attachments, canned replies, transcripts."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
+from fastapi.responses import Response
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contactcenter.auth import deps
+from contactcenter.auth.service import StaffPrincipal, VisitorPrincipal
+from contactcenter.bus import Bus
+from contactcenter.ccr.identity import normalize_email
+from contactcenter.channels.chat import files, service, transcript
+from contactcenter.channels.chat.models import CannedReply, Conversation
+from contactcenter.channels.chat.schemas import (
+    AttachmentRef,
+    CannedIn,
+    CannedOut,
+    ConversationOut,
+    MessageOut,
+    TranscriptIn,
+)
+from contactcenter.http import ApiError, get_bus, get_session, get_settings_dep
+from contactcenter.settings import Settings
+
+router = APIRouter()
+Session = Annotated[AsyncSession, Depends(get_session)]
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+Anyone = StaffPrincipal | VisitorPrincipal
+
+
+async def _visible(session: AsyncSession, conversation_id: str, who: Anyone) -> Conversation:
+    conv = await session.get(Conversation, conversation_id)
+    if isinstance(who, VisitorPrincipal):
+        mine = conv is not None and conv.customer_id == who.customer_id
+    else:
+        mine = conv is not None and (conv.agent_id == who.user_id or who.role.value in ("supervisor", "admin"))
+    if conv is None or not mine:
+        raise ApiError(404, "conversation_not_found", "no such conversation for you")
+    return conv
+
+
+@router.get("/api/chat/conversations", response_model=list[ConversationOut])
+async def my_conversations(
+    session: Session,
+    who: Annotated[StaffPrincipal, Depends(deps.agents)],
+    status: Annotated[str, Query(pattern="^(open|closed|queued)$")] = "open",
+) -> list[ConversationOut]:
+    q = select(Conversation)
+    if status == "open":
+        q = q.where(Conversation.status == "assigned")
+    else:
+        q = q.where(Conversation.status == status)
+    if who.role.value == "agent" and status != "queued":
+        q = q.where(Conversation.agent_id == who.user_id)
+    rows = await session.scalars(q.order_by(Conversation.created_at.desc()).limit(200))
+    return [service.conversation_out(c) for c in rows]
+
+
+@router.get("/api/chat/conversations/{conversation_id}/messages", response_model=list[MessageOut])
+async def history(
+    conversation_id: str,
+    session: Session,
+    who: Annotated[Anyone, Depends(deps.visitor_or_agents)],
+    after: Annotated[int, Query(ge=0)] = 0,
+) -> list[MessageOut]:
+    await _visible(session, conversation_id, who)
+    return await service.messages_after(
+        session, conversation_id=conversation_id, after=after, include_private=isinstance(who, StaffPrincipal)
+    )
+
+
+@router.post("/api/chat/conversations/{conversation_id}/close", response_model=ConversationOut)
+async def close(
+    conversation_id: str,
+    session: Session,
+    bus: Annotated[Bus, Depends(get_bus)],
+    who: Annotated[StaffPrincipal, Depends(deps.agents)],
+) -> ConversationOut:
+    await _visible(session, conversation_id, who)
+    return await service.close_conversation(session, bus, conversation_id=conversation_id, by="agent")
+
+
+@router.post("/api/chat/conversations/{conversation_id}/transcript", status_code=202)
+async def email_transcript(
+    conversation_id: str,
+    body: TranscriptIn,
+    session: Session,
+    settings: SettingsDep,
+    bus: Annotated[Bus, Depends(get_bus)],
+    who: Annotated[VisitorPrincipal, Depends(deps.visitor)],
+) -> dict[str, int]:
+    await _visible(session, conversation_id, who)
+    if await bus.hit(f"chat:transcript:{who.customer_id}", 3600) > 5:
+        raise ApiError(429, "too_many_transcripts", "at most 5 transcripts an hour")
+    sent = await transcript.send_transcript(
+        session,
+        conversation_id=conversation_id,
+        to=normalize_email(body.email),
+        smtp_url=settings.smtp_url,
+        mail_from=settings.mail_from,
+    )
+    return {"messages": sent}
+
+
+@router.post("/api/chat/attachments", response_model=AttachmentRef, status_code=201)
+async def upload(
+    session: Session,
+    settings: SettingsDep,
+    who: Annotated[Anyone, Depends(deps.visitor_or_agents)],
+    conversation_id: Annotated[str, Form(max_length=36)],
+    file: Annotated[UploadFile, File()],
+) -> AttachmentRef:
+    conv = await _visible(session, conversation_id, who)
+    if conv.status == "closed":
+        raise ApiError(409, "conversation_closed", "this conversation is closed")
+    data = await file.read(settings.max_upload_bytes + 1)
+    kind, uid = ("customer", who.customer_id) if isinstance(who, VisitorPrincipal) else ("agent", who.user_id)
+    return await files.store(
+        session,
+        conversation_id=conv.id,
+        uploader_kind=kind,
+        uploader_id=uid,
+        filename=file.filename or "file",
+        data=data,
+        max_bytes=settings.max_upload_bytes,
+    )
+
+
+@router.get("/api/chat/attachments/{attachment_id}")
+async def download(
+    attachment_id: str, session: Session, who: Annotated[Anyone, Depends(deps.visitor_or_agents)]
+) -> Response:
+    row = await files.load(session, attachment_id=attachment_id)
+    await _visible(session, row.conversation_id, who)
+    disposition = "inline" if row.content_type.startswith("image/") else "attachment"
+    return Response(
+        row.data,
+        media_type=row.content_type,
+        headers={
+            "Content-Disposition": f'{disposition}; filename="{row.filename}"',
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "default-src 'none'",
+            "Cache-Control": "private, max-age=3600",
+        },
+    )
+
+
+@router.get("/api/chat/canned", response_model=list[CannedOut])
+async def canned(session: Session, _: Annotated[StaffPrincipal, Depends(deps.agents)]) -> list[CannedOut]:
+    rows = await session.scalars(select(CannedReply).order_by(CannedReply.shortcut))
+    return [CannedOut.model_validate(r) for r in rows]
+
+
+@router.put("/api/chat/canned/{shortcut}", response_model=CannedOut)
+async def save_canned(
+    shortcut: str, body: CannedIn, session: Session, who: Annotated[StaffPrincipal, Depends(deps.supervisors)]
+) -> CannedOut:
+    if shortcut != body.shortcut:
+        raise ApiError(422, "shortcut_mismatch", "the path and the body name different shortcuts")
+    row = await session.scalar(select(CannedReply).where(CannedReply.shortcut == shortcut))
+    if row is None:
+        row = CannedReply(shortcut=shortcut, title=body.title, body=body.body, updated_by=who.user_id)
+        session.add(row)
+    else:
+        row.title, row.body, row.updated_by = body.title, body.body, who.user_id
+    await session.commit()
+    return CannedOut.model_validate(row)
+
+
+@router.delete("/api/chat/canned/{shortcut}", status_code=204)
+async def delete_canned(
+    shortcut: str, session: Session, _: Annotated[StaffPrincipal, Depends(deps.supervisors)]
+) -> Response:
+    res = await session.execute(delete(CannedReply).where(CannedReply.shortcut == shortcut))
+    await session.commit()
+    if res.rowcount == 0:  # type: ignore[attr-defined]
+        raise ApiError(404, "canned_not_found", f"no canned reply {shortcut!r}")
+    return Response(status_code=204)

@@ -1,0 +1,328 @@
+"""Chat conversations and messages. A message is committed (with its sequence number and CCR touch)
+before anyone is told about it; the bus event is only a wake-up, the database is the record."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contactcenter.bus import Bus
+from contactcenter.ccr import service as ccr
+from contactcenter.ccr.schemas import Channel, Direction, TouchIn, TouchKind
+from contactcenter.channels.chat.events import TOPIC_REALTIME, ConversationChanged, MessagePosted, ReadUpTo
+from contactcenter.channels.chat.models import ChatAttachment, ChatMessage, Conversation
+from contactcenter.channels.chat.schemas import (
+    AttachmentRef,
+    ConversationOut,
+    ConversationStatus,
+    MessageOut,
+    SenderKind,
+    StartIn,
+)
+from contactcenter.db import utcnow
+from contactcenter.http import ApiError
+from contactcenter.routing import service as routing
+
+OPEN = (ConversationStatus.queued.value, ConversationStatus.assigned.value)
+
+
+def conversation_out(c: Conversation, agent_name: str | None = None) -> ConversationOut:
+    out = ConversationOut.model_validate(c)
+    out.agent_name = agent_name
+    return out
+
+
+def message_out(m: ChatMessage) -> MessageOut:
+    return MessageOut(
+        conversation_id=m.conversation_id,
+        seq=m.seq,
+        sender=SenderKind(m.sender_kind),
+        sender_name=m.sender_name,
+        body=m.body,
+        private=m.private,
+        attachments=[AttachmentRef.model_validate(a) for a in m.attachments],
+        client_id=m.client_id,
+        at=m.created_at,
+    )
+
+
+async def get_conversation(session: AsyncSession, *, conversation_id: str) -> Conversation:
+    """The conversation, or 404."""
+    conv = await session.get(Conversation, conversation_id, populate_existing=True)
+    if conv is None:
+        raise ApiError(404, "conversation_not_found", f"no conversation {conversation_id}")
+    return conv
+
+
+async def open_for_customer(session: AsyncSession, *, customer_id: int) -> list[Conversation]:
+    """A customer's conversations that are not closed, oldest first."""
+    rows = await session.scalars(
+        select(Conversation)
+        .where(Conversation.customer_id == customer_id, Conversation.status.in_(OPEN))
+        .order_by(Conversation.created_at)
+    )
+    return list(rows)
+
+
+async def open_for_agent(session: AsyncSession, *, agent_id: int) -> list[Conversation]:
+    """Conversations assigned to an agent and still open, oldest first."""
+    rows = await session.scalars(
+        select(Conversation)
+        .where(Conversation.agent_id == agent_id, Conversation.status == "assigned")
+        .order_by(Conversation.created_at)
+    )
+    return list(rows)
+
+
+async def start_conversation(
+    session: AsyncSession, bus: Bus, *, customer_id: int, data: StartIn, capacity: int
+) -> ConversationOut:
+    """The customer's open chat, or a new one (logged in the CCR and routed)."""
+    existing = await open_for_customer(session, customer_id=customer_id)
+    if existing:
+        return conversation_out(existing[-1])
+    name = (data.name or "").strip() or "Website visitor"
+    conv = Conversation(
+        id=str(uuid.uuid4()),
+        customer_id=customer_id,
+        customer_name=name,
+        topic=data.topic,
+        page_url=data.page_url,
+        status="queued",
+        last_seq=0,
+    )
+    session.add(conv)
+    await session.flush()
+    touch = await ccr.add_touch(
+        session,
+        touch=TouchIn(
+            customer_id=customer_id,
+            channel=Channel.chat,
+            kind=TouchKind.conversation,
+            direction=Direction.inbound,
+            conversation_id=conv.id,
+            summary=f"Chat started{': ' + data.topic if data.topic else ''}",
+            payload={"name": name, "email": data.email, "page_url": data.page_url},
+        ),
+    )
+    await session.commit()
+    await ccr.publish_touches(bus, [touch])
+    await bus.publish_event(TOPIC_REALTIME, ConversationChanged(conversation=conversation_out(conv)))
+    await route(session, bus, conversation_id=conv.id, capacity=capacity)
+    return conversation_out(await get_conversation(session, conversation_id=conv.id))
+
+
+async def _loads(session: AsyncSession, agents: set[int]) -> dict[int, int]:
+    rows = await session.execute(
+        select(Conversation.agent_id, func.count())
+        .where(Conversation.status == "assigned", Conversation.agent_id.in_(agents))
+        .group_by(Conversation.agent_id)
+    )
+    return {int(a): int(n) for a, n in rows.all() if a is not None}
+
+
+async def assign(session: AsyncSession, bus: Bus, *, conversation_id: str, agent_id: int) -> bool:
+    """Give a queued conversation to an agent; false if someone else got it first (atomic on any backend)."""
+    res = await session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation_id, Conversation.status == "queued")
+        .values(status="assigned", agent_id=agent_id, assigned_at=utcnow())
+    )
+    await session.commit()
+    if res.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    conv = await get_conversation(session, conversation_id=conversation_id)
+    await bus.publish_event(TOPIC_REALTIME, ConversationChanged(conversation=conversation_out(conv)))
+    return True
+
+
+async def route(session: AsyncSession, bus: Bus, *, conversation_id: str, capacity: int) -> int | None:
+    """Offer a queued conversation to the least-loaded available agent; None leaves it queued."""
+    candidates = await routing.available_agents(bus)
+    for _ in range(3):
+        agent = routing.choose_agent(candidates, await _loads(session, candidates), capacity=capacity)
+        if agent is None:
+            return None
+        if await assign(session, bus, conversation_id=conversation_id, agent_id=agent):
+            return agent
+        conv = await get_conversation(session, conversation_id=conversation_id)
+        if conv.status != "queued":
+            return conv.agent_id
+    return None
+
+
+async def claim_queued(session: AsyncSession, bus: Bus, *, agent_id: int, capacity: int) -> list[str]:
+    """An agent became available: hand them the oldest queued conversations up to capacity."""
+    got: list[str] = []
+    load = (await _loads(session, {agent_id})).get(agent_id, 0)
+    while load + len(got) < capacity:
+        oldest = await session.scalar(
+            select(Conversation.id)
+            .where(Conversation.status == "queued")
+            .order_by(Conversation.created_at, Conversation.id)
+            .limit(1)
+        )
+        if oldest is None:
+            break
+        if await assign(session, bus, conversation_id=oldest, agent_id=agent_id):
+            got.append(oldest)
+    return got
+
+
+async def post_message(
+    session: AsyncSession,
+    bus: Bus,
+    *,
+    conversation_id: str,
+    sender: SenderKind,
+    sender_id: int,
+    sender_name: str,
+    body: str,
+    client_id: str,
+    private: bool = False,
+    attachment_ids: Sequence[str] = (),
+) -> tuple[MessageOut, bool]:
+    """Store a message with the next sequence number; returns (message, was_duplicate). Idempotent by client_id."""
+    dup_q = select(ChatMessage).where(
+        ChatMessage.conversation_id == conversation_id,
+        ChatMessage.sender_kind == sender.value,
+        ChatMessage.client_id == client_id,
+    )
+    found = await session.scalar(dup_q)
+    if found is not None:
+        return message_out(found), True
+    conv = await get_conversation(session, conversation_id=conversation_id)
+    if conv.status == "closed":
+        raise ApiError(409, "conversation_closed", "this conversation is closed")
+    refs: list[dict[str, object]] = []
+    if attachment_ids:
+        rows = list(
+            await session.scalars(
+                select(ChatAttachment).where(
+                    ChatAttachment.id.in_(list(attachment_ids)),
+                    ChatAttachment.conversation_id == conversation_id,
+                    ChatAttachment.uploader_kind == sender.value,
+                    ChatAttachment.uploader_id == sender_id,
+                )
+            )
+        )
+        if len(rows) != len(set(attachment_ids)):
+            raise ApiError(422, "unknown_attachment", "an attachment is missing or not yours")
+        refs = [{"id": a.id, "name": a.filename, "type": a.content_type, "size": a.size} for a in rows]
+    # The row update both hands out the number and serialises writers of this conversation until commit.
+    seq = await session.scalar(
+        update(Conversation)
+        .where(Conversation.id == conversation_id)
+        .values(last_seq=Conversation.last_seq + 1)
+        .returning(Conversation.last_seq)
+        .execution_options(synchronize_session=False)
+    )
+    assert seq is not None
+    msg = ChatMessage(
+        conversation_id=conversation_id,
+        seq=seq,
+        sender_kind=sender.value,
+        sender_id=sender_id,
+        sender_name=sender_name,
+        body=body,
+        private=private,
+        attachments=refs,
+        client_id=client_id,
+    )
+    session.add(msg)
+    direction = (
+        Direction.internal if private else (Direction.inbound if sender is SenderKind.customer else Direction.outbound)
+    )
+    try:
+        await session.flush()
+        touch = await ccr.add_touch(
+            session,
+            touch=TouchIn(
+                customer_id=conv.customer_id,
+                channel=Channel.chat,
+                kind=TouchKind.message,
+                direction=direction,
+                agent_id=sender_id if sender is SenderKind.agent else None,
+                conversation_id=conversation_id,
+                summary=(("Note: " if private else "") + body)[:500] or "(attachment)",
+                payload={"seq": seq, "attachments": len(refs)},
+            ),
+        )
+        await session.commit()
+    except IntegrityError:
+        # The same client id raced in on another connection: that copy won, return it.
+        await session.rollback()
+        again = await session.scalar(dup_q)
+        if again is None:
+            raise
+        return message_out(again), True
+    out = message_out(msg)
+    await ccr.publish_touches(bus, [touch])
+    await bus.publish_event(
+        TOPIC_REALTIME, MessagePosted(customer_id=conv.customer_id, agent_id=conv.agent_id, message=out)
+    )
+    return out, False
+
+
+async def messages_after(
+    session: AsyncSession, *, conversation_id: str, after: int, include_private: bool, limit: int = 500
+) -> list[MessageOut]:
+    """Messages with seq > after, in order; customers never see private notes."""
+    q = select(ChatMessage).where(ChatMessage.conversation_id == conversation_id, ChatMessage.seq > after)
+    if not include_private:
+        q = q.where(ChatMessage.private.is_(False))
+    rows = await session.scalars(q.order_by(ChatMessage.seq).limit(limit))
+    return [message_out(m) for m in rows]
+
+
+async def mark_read(session: AsyncSession, bus: Bus, *, conversation_id: str, reader: SenderKind, seq: int) -> None:
+    """Remember how far a side has read (unread counts, read receipts); never moves backwards."""
+    col = Conversation.customer_read_seq if reader is SenderKind.customer else Conversation.agent_read_seq
+    res = await session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation_id, col < seq, Conversation.last_seq >= seq)
+        .values({col: seq})
+    )
+    await session.commit()
+    if res.rowcount == 1:  # type: ignore[attr-defined]
+        conv = await get_conversation(session, conversation_id=conversation_id)
+        await bus.publish_event(
+            TOPIC_REALTIME,
+            ReadUpTo(
+                conversation_id=conversation_id,
+                customer_id=conv.customer_id,
+                agent_id=conv.agent_id,
+                reader="customer" if reader is SenderKind.customer else "agent",
+                seq=seq,
+            ),
+        )
+
+
+async def close_conversation(session: AsyncSession, bus: Bus, *, conversation_id: str, by: str) -> ConversationOut:
+    """Close a conversation (idempotent) and log it on the customer's timeline."""
+    conv = await get_conversation(session, conversation_id=conversation_id)
+    if conv.status == "closed":
+        return conversation_out(conv)
+    conv.status, conv.closed_at = "closed", utcnow()
+    touch = await ccr.add_touch(
+        session,
+        touch=TouchIn(
+            customer_id=conv.customer_id,
+            channel=Channel.chat,
+            kind=TouchKind.conversation,
+            direction=Direction.internal,
+            agent_id=conv.agent_id,
+            conversation_id=conv.id,
+            summary=f"Chat closed by {by} after {conv.last_seq} messages",
+            payload={"closed_by": by},
+        ),
+    )
+    await session.commit()
+    out = conversation_out(conv)
+    await ccr.publish_touches(bus, [touch])
+    await bus.publish_event(TOPIC_REALTIME, ConversationChanged(conversation=out))
+    return out

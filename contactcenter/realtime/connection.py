@@ -1,0 +1,153 @@
+"""One websocket connection: who it is, what it has been delivered, and a bounded outgoing queue."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import BaseModel
+from starlette.websockets import WebSocket
+
+from contactcenter.channels.chat import service as chat
+from contactcenter.channels.chat.models import Conversation
+from contactcenter.channels.chat.schemas import MessageOut
+from contactcenter.db import Database
+from contactcenter.realtime.schemas import CLOSE_TOO_SLOW, ConversationFrame, ErrorFrame, MessageFrame
+
+# A socket that cannot take this many queued frames is too slow: close it, it will resume on reconnect.
+OUT_QUEUE = 2000
+
+
+@dataclass(frozen=True)
+class Who:
+    side: Literal["customer", "agent"]
+    id: int  # customer id or staff user id
+    name: str
+    role: str  # "customer" or the staff role
+
+
+class TokenBucket:
+    def __init__(self, rate: float, burst: float) -> None:
+        self.rate, self.burst, self.tokens, self.at = rate, burst, burst, time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
+        self.at = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        self.tokens -= 1  # debt grows while a flood goes on
+        return False
+
+    @property
+    def flooding(self) -> bool:
+        return self.tokens < -self.burst
+
+
+class Connection:
+    def __init__(self, ws: WebSocket, who: Who, db: Database) -> None:
+        self.ws, self.who, self.db = ws, who, db
+        # conversation id -> highest seq delivered on this socket
+        self.delivered: dict[str, int] = {}
+        self.out: asyncio.Queue[str | None] = asyncio.Queue(maxsize=OUT_QUEUE)
+        self.lock = asyncio.Lock()
+        self.close_code: int | None = None
+        self.frames = TokenBucket(rate=20, burst=40)
+        self.sends = TokenBucket(rate=5, burst=15)
+        self.presence_at = 0.0
+
+    @property
+    def is_agent(self) -> bool:
+        return self.who.side == "agent"
+
+    def push(self, frame: BaseModel) -> None:
+        if self.close_code is not None:
+            return
+        try:
+            self.out.put_nowait(frame.model_dump_json())
+        except asyncio.QueueFull:
+            self.close_code = CLOSE_TOO_SLOW
+            with contextlib.suppress(asyncio.QueueFull):
+                self.out.put_nowait(None)
+
+    def fail(self, code: str, detail: str, close: int | None = None, ref: str | None = None) -> None:
+        """Send an error frame; with `close`, close the socket right after it."""
+        self.push(ErrorFrame(code=code, detail=detail, ref=ref))
+        if close is not None and self.close_code is None:
+            self.close_code = close
+            with contextlib.suppress(asyncio.QueueFull):
+                self.out.put_nowait(None)
+
+    async def writer(self) -> None:
+        """Drain the queue to the socket; a None marks the end (then close with close_code)."""
+        try:
+            while True:
+                item = await self.out.get()
+                if item is None:
+                    break
+                await self.ws.send_text(item)
+        finally:
+            with contextlib.suppress(Exception):
+                await self.ws.close(self.close_code or 1000)
+
+    def owns(self, conv: Conversation) -> bool:
+        if self.who.side == "customer":
+            return conv.customer_id == self.who.id
+        return conv.agent_id == self.who.id or self.who.role in ("supervisor", "admin")
+
+    async def track(self, conv: Conversation, after: int) -> None:
+        """Start following a conversation: send its state, then every message after `after`."""
+        async with self.lock:
+            known = conv.id in self.delivered
+            self.delivered.setdefault(conv.id, min(after, conv.last_seq))
+        self.push(ConversationFrame(conversation=chat.conversation_out(conv)))
+        if not known or after < conv.last_seq:
+            await self.catch_up(conv.id)
+
+    async def deliver(self, msg: MessageOut) -> None:
+        """Deliver in order, exactly once: skip what was sent, fill any gap from the database."""
+        if msg.private and not self.is_agent:
+            return
+        async with self.lock:
+            last = self.delivered.get(msg.conversation_id)
+            if last is None or msg.seq <= last:
+                return
+            if msg.seq == last + 1:
+                self.delivered[msg.conversation_id] = msg.seq
+                self.push(MessageFrame(message=msg))
+                return
+        await self.catch_up(msg.conversation_id)
+
+    async def catch_up(self, conversation_id: str) -> None:
+        async with self.lock:
+            last = self.delivered.get(conversation_id)
+            if last is None:
+                return
+            while True:
+                async with self.db.session() as s:
+                    batch = await chat.messages_after(
+                        s, conversation_id=conversation_id, after=last, include_private=self.is_agent
+                    )
+                for m in batch:
+                    self.push(MessageFrame(message=m))
+                    last = m.seq
+                if len(batch) < 500:
+                    break
+            self.delivered[conversation_id] = last
+
+    async def refresh(self) -> None:
+        """Re-read this side's open conversations and catch up on each (after a bus outage)."""
+        async with self.db.session() as s:
+            convs = (
+                await chat.open_for_customer(s, customer_id=self.who.id)
+                if self.who.side == "customer"
+                else await chat.open_for_agent(s, agent_id=self.who.id)
+            )
+        for conv in convs:
+            await self.track(conv, self.delivered.get(conv.id, 0))
+        for cid in list(self.delivered):
+            await self.catch_up(cid)

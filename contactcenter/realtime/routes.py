@@ -1,0 +1,164 @@
+"""The websocket endpoint: hello (auth + resume), then frames until close or heartbeat timeout."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from urllib.parse import urlparse
+
+import structlog
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from pydantic import ValidationError
+
+from contactcenter.auth import deps
+from contactcenter.auth.service import principal_for_token, read_visitor
+from contactcenter.bus import Bus
+from contactcenter.channels.chat import service as chat
+from contactcenter.db import Database
+from contactcenter.realtime.connection import Connection, Who
+from contactcenter.realtime.hub import Hub
+from contactcenter.realtime.schemas import (
+    CLOSE_BAD_FRAME,
+    CLOSE_FORBIDDEN,
+    CLOSE_HEARTBEAT,
+    CLOSE_TOO_BIG,
+    CLOSE_UNAUTHORIZED,
+    MAX_FRAME_BYTES,
+    ErrorFrame,
+    Hello,
+    Welcome,
+    client_frame,
+)
+from contactcenter.realtime.service import FrameHandler
+from contactcenter.routing import service as routing
+from contactcenter.settings import Settings
+
+router = APIRouter()
+log = structlog.get_logger("realtime")
+
+
+async def _refuse(ws: WebSocket, code: str, detail: str, close: int) -> None:
+    with contextlib.suppress(Exception):
+        await ws.send_text(ErrorFrame(code=code, detail=detail).model_dump_json())
+        await ws.close(close)
+
+
+def _same_origin(ws: WebSocket) -> bool:
+    # Browsers send Origin on websockets; a cookie-authenticated socket from another site is refused.
+    origin = ws.headers.get("origin")
+    return origin is None or urlparse(origin).netloc == ws.headers.get("host")
+
+
+async def _identify(ws: WebSocket, hello: Hello, settings: Settings, db: Database) -> Who | None:
+    if hello.token:
+        v = read_visitor(settings.secret_key.get_secret_value(), hello.token)
+        return Who("customer", v.customer_id, "Customer", "customer") if v else None
+    token = ws.cookies.get(deps.SESSION_COOKIE)
+    if not token or not _same_origin(ws):
+        return None
+    async with db.session() as s:
+        p = await principal_for_token(s, token=token)
+    return Who("agent", p.user_id, p.display_name, p.role.value) if p else None
+
+
+@router.websocket("/ws")
+async def websocket(ws: WebSocket) -> None:
+    await ws.accept()
+    app = ws.app
+    settings: Settings = app.state.settings
+    db: Database = app.state.db
+    bus: Bus = app.state.bus
+    hub: Hub = app.state.hub
+    timeout = settings.heartbeat_s * 3
+    try:
+        first = await asyncio.wait_for(ws.receive_text(), timeout)
+        hello = Hello.model_validate_json(first)
+    except (TimeoutError, ValidationError, ValueError, KeyError):
+        await _refuse(ws, "hello_expected", "the first frame must be a valid hello (protocol v1)", CLOSE_BAD_FRAME)
+        return
+    except WebSocketDisconnect:
+        return
+    who = await _identify(ws, hello, settings, db)
+    if who is None:
+        await _refuse(ws, "not_authenticated", "a valid visitor token or staff session is required", CLOSE_UNAUTHORIZED)
+        return
+    if who.side == "agent" and who.role == "planner":
+        await _refuse(ws, "forbidden", "planners have no conversations", CLOSE_FORBIDDEN)
+        return
+    conn = Connection(ws, who, db)
+    handler = FrameHandler(conn, db, bus, settings)
+    writer = asyncio.create_task(conn.writer())
+    hub.register(conn)
+    try:
+        async with db.session() as s:
+            convs = (
+                await chat.open_for_customer(s, customer_id=who.id)
+                if who.side == "customer"
+                else await chat.open_for_agent(s, agent_id=who.id)
+            )
+        conn.push(
+            Welcome(
+                role=who.role,
+                name=who.name,
+                heartbeat_s=settings.heartbeat_s,
+                conversations=[chat.conversation_out(c) for c in convs],
+            )
+        )
+        for conv in convs:
+            await conn.track(conv, hello.resume.get(conv.id, 0))
+        if who.side == "agent" and who.role == "agent":
+            await routing.set_available(bus, agent_id=who.id, ttl_s=timeout)
+            async with db.session() as s:
+                await chat.claim_queued(s, bus, agent_id=who.id, capacity=settings.chat_capacity)
+        await _receive_loop(ws, conn, handler, bus, timeout)
+    except WebSocketDisconnect:
+        pass
+    finally:
+        hub.unregister(conn)
+        if who.side == "agent" and hub.local_connections(who.id) == 0:
+            with contextlib.suppress(Exception):
+                await routing.set_unavailable(bus, agent_id=who.id)
+        if conn.close_code is None:
+            conn.close_code = 1000
+        with contextlib.suppress(asyncio.QueueFull):
+            conn.out.put_nowait(None)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(writer, 2)
+
+
+async def _receive_loop(ws: WebSocket, conn: Connection, handler: FrameHandler, bus: Bus, timeout: float) -> None:
+    while conn.close_code is None:
+        try:
+            raw = await asyncio.wait_for(ws.receive_text(), timeout)
+        except TimeoutError:
+            conn.fail("heartbeat_timeout", f"nothing received for {timeout:.0f}s", close=CLOSE_HEARTBEAT)
+            return
+        except KeyError:  # a binary frame
+            conn.fail("bad_frame", "frames are JSON text", close=CLOSE_BAD_FRAME)
+            return
+        if len(raw) > MAX_FRAME_BYTES:
+            conn.fail("frame_too_big", f"frames are at most {MAX_FRAME_BYTES} bytes", close=CLOSE_TOO_BIG)
+            return
+        try:
+            frame = client_frame.validate_json(raw)
+        except ValidationError as exc:
+            ref = None
+            errors = exc.errors()
+            bad_type = any(
+                e.get("type") in ("union_tag_invalid", "union_tag_not_found", "json_invalid", "model_type")
+                for e in errors
+            )
+            if bad_type:
+                conn.fail("bad_frame", "not a protocol v1 frame", close=CLOSE_BAD_FRAME)
+                return
+            conn.fail(
+                "invalid_frame", "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors[:3]), ref=ref
+            )
+            if conn.frames.take() is False and conn.frames.flooding:
+                conn.fail("rate_limited", "too many bad frames", close=CLOSE_BAD_FRAME)
+            continue
+        if conn.is_agent and conn.who.role == "agent" and time.monotonic() - conn.presence_at > 1.0:
+            conn.presence_at = time.monotonic()
+            await routing.set_available(bus, agent_id=conn.who.id, ttl_s=timeout)
+        await handler.handle(frame)

@@ -1,0 +1,98 @@
+"""Customer and agent chat over real websockets: storage before ack, order, resume, access, bad frames."""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import FastAPI
+from sqlalchemy import select
+
+from contactcenter.auth.service import create_user
+from contactcenter.ccr.models import Touch
+from contactcenter.channels.chat.models import ChatMessage
+from contactcenter.types import Role
+from tests.chat.conftest import Live, customer, staff
+from tests.conftest import PASSWORD
+
+
+async def make_agent(app: FastAPI, name: str) -> None:
+    async with app.state.db.session() as s:
+        await create_user(s, username=name, display_name=name.title(), role=Role.agent, password=PASSWORD)
+
+
+async def test_customer_and_agent_chat_in_order_with_storage_before_ack(live: Live) -> None:
+    await make_agent(live.app, "alice")
+    async with staff(live, "alice") as agent, customer(live) as (cust, _token):
+        await cust.send({"type": "start", "name": "Ann <b>", "topic": "Mortgage"})
+        conv = (await cust.next("conversation", timeout=5))["conversation"]
+        assigned = await agent.next("conversation", timeout=5)
+        cid = conv["id"]
+        assert assigned["conversation"]["id"] == cid and assigned["conversation"]["status"] == "assigned"
+        for i in range(5):
+            sent = await cust.say(cid, f"hello {i}")
+            assert sent["seq"] == i + 1 and sent["duplicate"] is False
+            # Acknowledged means stored: the row and its CCR touch are in the database now.
+            async with live.app.state.db.session() as s:
+                row = await s.scalar(
+                    select(ChatMessage).where(ChatMessage.conversation_id == cid, ChatMessage.seq == i + 1)
+                )
+                assert row is not None and row.body == f"hello {i}"
+        for _ in range(5):
+            await agent.next("message")
+        assert [m["body"] for m in agent.messages(cid)] == [f"hello {i}" for i in range(5)]
+        assert [m["seq"] for m in agent.messages(cid)] == [1, 2, 3, 4, 5]
+        reply = await agent.say(cid, "Hi Ann, how can I help?")
+        got = await cust.next("message", timeout=5)
+        while got["message"]["seq"] != reply["seq"]:
+            got = await cust.next("message", timeout=5)
+        assert got["message"]["sender"] == "agent" and got["message"]["sender_name"] == "Alice"
+        async with live.app.state.db.session() as s:
+            kinds = [t.kind for t in await s.scalars(select(Touch).where(Touch.conversation_id == cid))]
+        assert kinds.count("message") == 6 and "conversation" in kinds
+
+
+async def test_resent_message_is_stored_once(live: Live) -> None:
+    async with customer(live) as (cust, _):
+        await cust.send({"type": "start"})
+        cid = (await cust.next("conversation"))["conversation"]["id"]
+        frame = {"type": "send", "conversation_id": cid, "client_id": "same-id", "body": "once"}
+        await cust.send(frame)
+        first = await cust.next("sent")
+        await cust.send(frame)
+        second = await cust.next("sent")
+        assert (first["seq"], second["seq"], second["duplicate"]) == (1, 1, True)
+
+
+async def test_reconnect_resumes_after_last_seq_exactly_once(live: Live) -> None:
+    await make_agent(live.app, "bob")
+    async with customer(live) as (cust, token):
+        await cust.send({"type": "start"})
+        cid = (await cust.next("conversation"))["conversation"]["id"]
+    async with staff(live, "bob") as agent:
+        await agent.next("conversation")
+        for i in range(6):
+            await agent.say(cid, f"m{i}")
+    # The customer was away for all six; it had seen nothing after seq 0... then comes back having seen 2.
+    async with customer(live, token=token, resume={cid: 2}) as (back, _):
+        for _ in range(4):
+            await back.next("message")
+        assert [m["seq"] for m in back.messages(cid)] == [3, 4, 5, 6]
+        await asyncio.sleep(0.3)
+        await back.send({"type": "ping"})
+        await back.next("pong")
+        assert [m["seq"] for m in back.messages(cid)] == [3, 4, 5, 6]
+
+
+async def test_private_notes_never_reach_the_customer(live: Live) -> None:
+    await make_agent(live.app, "carl")
+    async with staff(live, "carl") as agent, customer(live) as (cust, _):
+        await cust.send({"type": "start"})
+        cid = (await cust.next("conversation"))["conversation"]["id"]
+        await agent.next("conversation")
+        await agent.say(cid, "customer seems upset", private=True)
+        await agent.say(cid, "Happy to help!")
+        got = await cust.next("message")
+        assert got["message"]["body"] == "Happy to help!" and got["message"]["seq"] == 2
+        await cust.send({"type": "send", "conversation_id": cid, "client_id": "x1", "body": "hi", "private": True})
+        err = await cust.next("error")
+        assert err["code"] == "forbidden"
