@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import urlencode
 
 import structlog
 from fastapi import FastAPI, Request
@@ -40,7 +41,11 @@ def _wants_html(request: Request) -> bool:
 async def _api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
     if exc.status == 401 and _wants_html(request):
-        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?{urlencode({'next': target})}", status_code=303)
+    if _wants_html(request):
+        ctx = {"status": exc.status, "code": exc.code, "detail": exc.detail}
+        return get_templates(request).TemplateResponse(request, "error.html", ctx, status_code=exc.status)
     log.info("request_refused", path=request.url.path, status=exc.status, error=exc.code)
     return error_response(exc.status, exc.code, exc.detail)
 

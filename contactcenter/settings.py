@@ -22,7 +22,9 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     # Limits for requests; bigger bodies are refused before parsing.
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    # Failed logins allowed per minute, per username and per client address.
     login_attempts_per_minute: int = Field(default=5, ge=1)
+    login_ip_attempts_per_minute: int = Field(default=50, ge=1)
     session_hours: int = Field(default=12, ge=1)
     cookie_secure: bool = False
     # Region assumed for phone numbers typed without a leading +country code.

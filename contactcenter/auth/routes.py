@@ -53,11 +53,17 @@ def _set_cookie(response: Response, token: str, settings: Settings) -> None:
 async def _login(
     session: AsyncSession, bus: Bus, settings: Settings, request: Request, username: str, password: str
 ) -> tuple[str, str, UserOut]:
+    ip = _client_ip(request)
     await service.check_login_rate(
-        bus, client_ip=_client_ip(request), username=username, per_minute=settings.login_attempts_per_minute
+        bus,
+        client_ip=ip,
+        username=username,
+        per_user=settings.login_attempts_per_minute,
+        per_ip=settings.login_ip_attempts_per_minute,
     )
     user = await service.authenticate(session, username=username, password=password)
     if user is None:
+        await service.count_failed_login(bus, client_ip=ip, username=username)
         raise ApiError(401, "bad_credentials", "wrong username or password")
     token, csrf = await service.start_session(session, bus, user=user, hours=settings.session_hours)
     return token, csrf, UserOut.model_validate(user)

@@ -92,8 +92,9 @@ class Bus(abc.ABC):
         """Like read, but blocks up to `timeout` seconds for the first new event."""
 
     @abc.abstractmethod
-    async def hit(self, key: str, window_s: int) -> int:
-        """Count one hit on a counter shared by every process; it resets `window_s` after its first hit."""
+    async def hit(self, key: str, window_s: int, amount: int = 1) -> int:
+        """Add `amount` (0 to just read) to a counter shared by every process; it resets `window_s` after
+        its first hit. Returns the new count."""
 
     @abc.abstractmethod
     async def mark_present(self, group: str, member: str, ttl_s: float) -> None:

@@ -112,7 +112,7 @@ class MemoryBus(Bus):
                 return []
         return await self.read(stream, after)
 
-    async def hit(self, key: str, window_s: int) -> int:
+    async def hit(self, key: str, window_s: int, amount: int = 1) -> int:
         now = time.monotonic()
         if len(self._counters) > 100_000:
             # Forget expired counters so a flood of distinct keys cannot grow memory forever.
@@ -120,8 +120,9 @@ class MemoryBus(Bus):
         expires, count = self._counters.get(key, (0.0, 0))
         if expires <= now:
             expires, count = now + window_s, 0
-        self._counters[key] = (expires, count + 1)
-        return count + 1
+        if amount:
+            self._counters[key] = (expires, count + amount)
+        return count + amount
 
     async def mark_present(self, group: str, member: str, ttl_s: float) -> None:
         self._presence[group][member] = time.monotonic() + ttl_s

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
@@ -78,10 +79,9 @@ class RedisBus(Bus):
         try:
             yield _RedisSubscription(pubsub)
         finally:
-            try:
-                await pubsub.unsubscribe()
-            finally:
-                await pubsub.aclose()  # type: ignore[no-untyped-call]
+            # Closing the connection drops its subscriptions; an UNSUBSCRIBE after a cancelled read can hang.
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(pubsub.aclose(), 2)  # type: ignore[no-untyped-call]
 
     def subscribe(self, *topics: str) -> AbstractAsyncContextManager[Subscription]:
         return self._subscribe(topics)
@@ -105,9 +105,9 @@ class RedisBus(Bus):
         rows = res[0][1] if isinstance(res, list) else next(iter(res.values()))[0]
         return self._events(stream, rows)
 
-    async def hit(self, key: str, window_s: int) -> int:
+    async def hit(self, key: str, window_s: int, amount: int = 1) -> int:
         async with self.client.pipeline(transaction=True) as pipe:
-            pipe.incr(f"hit:{key}")
+            pipe.incrby(f"hit:{key}", amount)
             pipe.expire(f"hit:{key}", window_s, nx=True)
             count, _ = await pipe.execute()
         return int(count)

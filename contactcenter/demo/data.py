@@ -1,9 +1,13 @@
-"""Word lists and the product catalogue of the demo bank, "Harbour Bank"; data only, no logic."""
+"""Who is in the demo bank, "Harbour Bank": word lists, the product catalogue, and customers drawn from them."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import random
+from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
+
+from contactcenter.ccr.schemas import Channel, Direction, TouchIn, TouchKind
 
 BANK = "Harbour Bank"
 
@@ -45,7 +49,7 @@ PRODUCTS: tuple[ProductDef, ...] = (
                "/loans/personal", (2_000, 15_000), (12, 4, 1, 8)),
     ProductDef("HB-MG-FIX5", "5-Year Fixed Mortgage", "mortgage", Decimal("999.00"),
                "/mortgages/five-year-fixed", (120_000, 260_000), (5, 8, 6, 2)),
-    ProductDef("HB-MG-TRACKER", "Tracker Mortgage", "mortgage", Decimal("0.00"),
+    ProductDef("HB-MG-TRACKER", "Tracker Mortgage", "mortgage", Decimal("499.00"),
                "/mortgages/tracker", (110_000, 240_000), (2, 5, 6, 1)),
     ProductDef("HB-FD-GLOBAL", "Global Equity Fund", "investment", Decimal("500.00"),
                "/funds/global-equity", (1_000, 8_000), (2, 12, 18, 1)),
@@ -98,10 +102,12 @@ SURNAMES = (
 # (city, branch): where a customer lives and the branch that knows them.
 BRANCHES = (
     ("London", "London Moorgate"), ("Manchester", "Manchester King Street"), ("Leeds", "Leeds Briggate"),
-    ("Bristol", "Bristol Broadmead"), ("Birmingham", "Birmingham New Street"), ("Glasgow", "Glasgow Buchanan Street"),
-    ("Edinburgh", "Edinburgh George Street"), ("Cardiff", "Cardiff Queen Street"), ("Belfast", "Belfast Donegall Place"),
-    ("Newcastle", "Newcastle Grey Street"), ("Liverpool", "Liverpool Castle Street"), ("Nottingham", "Nottingham Market Square"),
-    ("Southampton", "Southampton Above Bar"), ("Norwich", "Norwich Gentleman's Walk"), ("Plymouth", "Plymouth Royal Parade"),
+    ("Bristol", "Bristol Broadmead"), ("Birmingham", "Birmingham New Street"),
+    ("Glasgow", "Glasgow Buchanan Street"), ("Edinburgh", "Edinburgh George Street"),
+    ("Cardiff", "Cardiff Queen Street"), ("Belfast", "Belfast Donegall Place"), ("Newcastle", "Newcastle Grey Street"),
+    ("Liverpool", "Liverpool Castle Street"), ("Nottingham", "Nottingham Market Square"),
+    ("Southampton", "Southampton Above Bar"), ("Norwich", "Norwich Gentleman's Walk"),
+    ("Plymouth", "Plymouth Royal Parade"),
 )  # fmt: skip
 
 TRADES = (
@@ -129,9 +135,9 @@ CALLS_IN = (
     "Disputed a card payment to an online retailer; chargeback opened",
     "Updated address after moving house; ID checked",
     "Queried an overdraft charge; fee refunded as a goodwill gesture",
-    "Asked how to increase the limit on the {product}",
+    "Asked what documents the {product} application needs",
     "Confirmed a large transfer was genuine after a fraud alert",
-    "Wanted to know the early repayment charge on the {product}",
+    "Asked whether the {product} suits their plans; review booked",
     "Locked out of online banking; passcode reset after security questions",
 )
 CALLS_OUT = (
@@ -139,20 +145,23 @@ CALLS_OUT = (
     "Returned the callback about the {product}; customer will think it over",
     "Called to confirm documents received for the {product} application",
 )
-CHAT_OPENERS = (
-    "Hi, can I move money out of my {product} without a penalty?",
-    "What's the interest rate on the {product} at the moment?",
-    "How do I set up a standing order in the app?",
-    "I'd like to know more about the {product}, is it right for me?",
-    "My card was declined abroad, can you help?",
-    "Is there a fee for switching to the {product}?",
-)
-CHAT_REPLIES = (
-    "Thanks for waiting. I've checked your account and can help with that now.",
-    "I can send you the key facts for the {product} straight away.",
-    "You can do that in the app under Payments > Standing orders.",
-    "There's no fee, and your direct debits move across automatically.",
-    "I've lifted the block; the card will work again in a few minutes.",
+# (customer's question, agent's answer)
+CHATS = (
+    (
+        "What's the interest rate on the {product} at the moment?",
+        "Today's rate is on our rates page; I'll send the key facts too.",
+    ),
+    (
+        "I'd like to know more about the {product}, is it right for me?",
+        "Happy to help. I can send you the key facts for the {product} now.",
+    ),
+    ("Is there a fee for the {product}?", "Every fee is listed in the key facts; there is nothing to pay to apply."),
+    ("How do I set up a standing order in the app?", "You can do that in the app under Payments > Standing orders."),
+    ("My card was declined abroad, can you help?", "I've lifted the block; the card will work again in a few minutes."),
+    (
+        "I'm still waiting for a letter about my {product}, has it been sent?",
+        "It went out on Monday; I can email you a copy now as well.",
+    ),
 )
 CHAT_FOLLOWUPS = ("Great, thank you!", "That's really helpful.", "OK, I'll have a look tonight.", "Perfect, cheers.")
 EMAILS_IN = (
@@ -200,3 +209,52 @@ DEMO_STAFF: tuple[tuple[str, str, str], ...] = (
     ("bob", "Bob Agent", "agent"),
     ("pat", "Pat Planner", "planner"),
 )
+
+# Where each kind of touch happens and which way it goes, unless a call says otherwise.
+KIND_DEFAULTS: dict[TouchKind, tuple[Channel, Direction]] = {
+    TouchKind.page_view: (Channel.web, Direction.inbound),
+    TouchKind.message: (Channel.chat, Direction.inbound),
+    TouchKind.call: (Channel.voice, Direction.inbound),
+    TouchKind.email: (Channel.email, Direction.inbound),
+    TouchKind.callback_request: (Channel.callback, Direction.inbound),
+    TouchKind.note: (Channel.face_to_face, Direction.internal),
+    TouchKind.cobrowse: (Channel.web, Direction.outbound),
+    TouchKind.document_push: (Channel.web, Direction.outbound),
+}
+
+
+@dataclass
+class Person:
+    n: int
+    name: str
+    segment: str
+    email: str
+    phone: str  # national format, as a customer would type it; the CCR stores E.164
+    profile: dict[str, Any]
+    drifting: bool  # went quiet months ago: the attrition signal analytics should find
+    id: int = 0
+    touches: list[TouchIn] = field(default_factory=list)
+
+    @property
+    def e164(self) -> str:
+        return "+44" + self.phone[1:].replace(" ", "")
+
+
+def people(rng: random.Random, count: int) -> list[Person]:
+    """`count` customers with UK names, segments, emails and mobile numbers; the same for the same rng state."""
+    phones = rng.sample(range(100_000, 200_000), count)  # +44 7700 1xxxxx: mobile numbers that validate
+    segments = [s for s, share, _ in SEGMENTS for _ in range(share)]
+    out = []
+    for n in range(1, count + 1):
+        first, last = rng.choice(FIRST_NAMES), rng.choice(SURNAMES)
+        segment = rng.choice(segments)
+        city, branch = rng.choice(BRANCHES)
+        local = f"{first}.{last}".lower().replace("'", "")
+        profile: dict[str, Any] = {"city": city, "home_branch": branch, "customer_since": rng.randint(1995, 2024)}
+        profile["marketing_consent"] = rng.random() < 0.7
+        if segment == "small_business":
+            profile["business_name"] = f"{last} {rng.choice(TRADES)}"
+        email = f"{local}{n}@{rng.choice(EMAIL_DOMAINS)}"
+        phone = f"07700 {phones[n - 1]}"
+        out.append(Person(n, f"{first} {last}", segment, email, phone, profile, drifting=rng.random() < 0.08))
+    return out

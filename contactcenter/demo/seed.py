@@ -1,8 +1,9 @@
 """Fill an empty database with a believable retail bank, "Harbour Bank": staff, products, customers, history.
 
 Names and histories come from random.Random(seed), so a seed gives the same bank every time (dates are
-relative to now). Customers go in through the CCR service, orders through the integration service and
-touches through `log_touches`, so demo data obeys the same rules as live data.
+relative to now). Staff go in through the auth service, customers through the CCR service (so identities
+are normalised and checked as live ones are) and touches through `log_touches` in batches. Products and
+orders are bulk-inserted, with the same order touch integration.service.record_order would log.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -25,10 +25,9 @@ from contactcenter.ccr.schemas import Channel, CustomerCreate, Direction, Identi
 from contactcenter.ccr.service import create_customer, log_touches
 from contactcenter.db import Database, utcnow
 from contactcenter.demo import data
-from contactcenter.demo.data import ProductDef
-from contactcenter.integration.models import Product
-from contactcenter.integration.schemas import OrderIn, OrderStatus
-from contactcenter.integration.service import record_order
+from contactcenter.demo.data import Person, ProductDef
+from contactcenter.integration.models import Order, Product
+from contactcenter.integration.schemas import OrderStatus
 from contactcenter.settings import Settings
 from contactcenter.types import Role
 
@@ -39,55 +38,6 @@ MAX_CUSTOMERS = 100_000  # distinct phone numbers in the range used below
 
 def demo_password(username: str) -> str:
     return f"{username}-demo-pass"
-
-
-@dataclass
-class Person:
-    n: int
-    name: str
-    segment: str
-    scale: float
-    email: str
-    phone: str  # national format, as a customer would type it; the CCR stores E.164
-    profile: dict[str, Any]
-    drifting: bool  # went quiet months ago: the attrition signal analytics should find
-    e164: str = ""
-    id: int = 0
-    touches: list[TouchIn] = field(default_factory=list)
-
-
-def _people(rng: random.Random, count: int) -> list[Person]:
-    phones = rng.sample(range(100_000, 200_000), count)  # +44 7700 1xxxxx: mobile numbers that validate
-    segments = [s for s, share, _ in data.SEGMENTS for _ in range(share)]
-    scales = {s: scale for s, _, scale in data.SEGMENTS}
-    people = []
-    for n in range(1, count + 1):
-        first, last = rng.choice(data.FIRST_NAMES), rng.choice(data.SURNAMES)
-        segment = rng.choice(segments)
-        city, branch = rng.choice(data.BRANCHES)
-        local = f"{first}.{last}".lower().replace("'", "")
-        profile: dict[str, Any] = {
-            "city": city,
-            "home_branch": branch,
-            "customer_since": rng.randint(1995, 2024),
-            "marketing_consent": rng.random() < 0.7,
-        }
-        if segment == "small_business":
-            profile["business_name"] = f"{last} {rng.choice(data.TRADES)}"
-        people.append(
-            Person(
-                n=n,
-                name=f"{first} {last}",
-                segment=segment,
-                scale=scales[segment],
-                email=f"{local}{n}@{rng.choice(data.EMAIL_DOMAINS)}",
-                phone=f"07700 {phones[n - 1]}",
-                e164=f"+447700{phones[n - 1]}",
-                profile=profile,
-                drifting=rng.random() < 0.08,
-            )
-        )
-    return people
 
 
 class _Planner:
@@ -104,14 +54,25 @@ class _Planner:
         span = (self.end - self.start).total_seconds()
         return self.end - timedelta(seconds=span * self.rng.random() ** 1.4)
 
-    def add(self, channel: Channel, kind: TouchKind, direction: Direction, at: datetime, summary: str,
-            payload: dict[str, Any], *, agent: bool = False, conversation: str | None = None) -> None:  # fmt: skip
+    def add(
+        self,
+        kind: TouchKind,
+        at: datetime,
+        summary: str,
+        payload: dict[str, Any],
+        *,
+        direction: Direction | None = None,
+        channel: Channel | None = None,
+        agent: bool = False,
+        conversation: str | None = None,
+    ) -> None:
+        default_channel, default_direction = data.KIND_DEFAULTS[kind]
         self.p.touches.append(
             TouchIn(
                 customer_id=self.p.id,
-                channel=channel,
+                channel=channel or default_channel,
                 kind=kind,
-                direction=direction,
+                direction=direction or default_direction,
                 occurred_at=max(at, self.start),
                 agent_id=self.rng.choice(self.agents) if agent else None,
                 conversation_id=conversation,
@@ -130,7 +91,7 @@ class _Planner:
         picked: list[ProductDef] = []
         while len(picked) < count:
             pd = self.rng.choices(data.PRODUCTS, weights)[0]
-            if pd in picked and pd.category not in {"investment", "isa", "savings"}:
+            if pd in picked and pd.category not in {"investment", "isa"}:
                 continue
             picked.append(pd)
             assoc = data.ASSOCIATIONS.get(pd.sku)
@@ -138,29 +99,26 @@ class _Planner:
                 picked.append(by_sku[assoc[0]])
         return sorted(((pd, self.when()) for pd in picked), key=lambda x: x[1])
 
-    def page_views(self, pd: ProductDef | None, at: datetime) -> None:
+    def page_view(self, pd: ProductDef | None, at: datetime) -> None:
         path, title = (pd.path, pd.name) if pd else self.rng.choice(data.GENERAL_PAGES)
-        self.add(Channel.web, TouchKind.page_view, Direction.inbound, at, f"Viewed {title}",
-                 {"path": path, "title": title, "seconds": self.rng.randint(5, 240)})  # fmt: skip
+        payload = {"path": path, "title": title, "seconds": self.rng.randint(5, 240)}
+        self.add(TouchKind.page_view, at, f"Viewed {title}", payload)
 
-    def call(self, pd: ProductDef, at: datetime) -> None:
-        inbound = self.rng.random() < 0.8
-        text = self.rng.choice(data.CALLS_IN if inbound else data.CALLS_OUT).format(product=pd.name)
-        direction = Direction.inbound if inbound else Direction.outbound
-        self.add(Channel.voice, TouchKind.call, direction, at, f"Call: {text}",
-                 {"duration_s": self.rng.randint(45, 1500)}, agent=True, conversation=self.conversation("call"))  # fmt: skip
+    def call(self, text: str, at: datetime, direction: Direction, low: int = 45, high: int = 1500) -> None:
+        payload = {"duration_s": self.rng.randint(low, high)}
+        conv = self.conversation("call")
+        self.add(TouchKind.call, at, f"Call: {text}", payload, direction=direction, agent=True, conversation=conv)
 
     def chat(self, pd: ProductDef, at: datetime, budget: int) -> int:
         conv = self.conversation("chat")
-        lines = [
-            (Direction.inbound, self.rng.choice(data.CHAT_OPENERS)),
-            (Direction.outbound, self.rng.choice(data.CHAT_REPLIES)),
-            (Direction.inbound, self.rng.choice(data.CHAT_FOLLOWUPS)),
-        ][: min(budget, self.rng.randint(2, 3))]
+        question, answer = self.rng.choice(data.CHATS)
+        lines = [(Direction.inbound, question), (Direction.outbound, answer)]
+        lines.append((Direction.inbound, self.rng.choice(data.CHAT_FOLLOWUPS)))
+        lines = lines[: min(budget, self.rng.randint(2, 3))]
         for i, (direction, text) in enumerate(lines):
-            body = text.format(product=pd.name)
-            self.add(Channel.chat, TouchKind.message, direction, at + timedelta(seconds=40 * i), body,
-                     {"text": body}, agent=direction is Direction.outbound, conversation=conv)  # fmt: skip
+            body, when = text.format(product=pd.name), at + timedelta(seconds=40 * i)
+            agent = direction is Direction.outbound
+            self.add(TouchKind.message, when, body, {"text": body}, direction=direction, agent=agent, conversation=conv)
         if len(lines) < budget and self.rng.random() < 0.3:
             self.push(pd, at + timedelta(minutes=3), Channel.chat, conv)
             return len(lines) + 1
@@ -169,29 +127,28 @@ class _Planner:
     def push(self, pd: ProductDef, at: datetime, channel: Channel, conv: str | None = None) -> None:
         name, ctype = self.rng.choice(data.DOCUMENTS)
         doc = name.format(product=pd.name)
-        self.add(channel, TouchKind.document_push, Direction.outbound, at, f"Sent {doc}",
-                 {"document": doc, "content_type": ctype}, agent=True, conversation=conv)  # fmt: skip
+        payload = {"document": doc, "content_type": ctype}
+        self.add(TouchKind.document_push, at, f"Sent {doc}", payload, channel=channel, agent=True, conversation=conv)
 
     def email(self, pd: ProductDef, at: datetime, budget: int) -> int:
         subject = self.rng.choice(data.EMAILS_IN).format(product=pd.name)
-        self.add(Channel.email, TouchKind.email, Direction.inbound, at, f"Email: {subject}",
-                 {"subject": subject, "from": self.p.email})  # fmt: skip
+        self.add(TouchKind.email, at, f"Email: {subject}", {"subject": subject, "from": self.p.email})
         if budget > 1 and self.rng.random() < 0.7:
             reply = f"Re: {subject}" if self.rng.random() < 0.6 else self.rng.choice(data.EMAILS_OUT)
             reply = reply.format(product=pd.name)
-            self.add(Channel.email, TouchKind.email, Direction.outbound, at + timedelta(hours=self.rng.randint(1, 30)),
-                     f"Email sent: {reply}", {"subject": reply, "to": self.p.email}, agent=True)  # fmt: skip
+            later = at + timedelta(hours=self.rng.randint(1, 30))
+            payload = {"subject": reply, "to": self.p.email}
+            self.add(TouchKind.email, later, f"Email sent: {reply}", payload, direction=Direction.outbound, agent=True)
             return 2
         return 1
 
     def callback(self, pd: ProductDef, at: datetime, budget: int) -> int:
         topic = self.rng.choice(data.CALLBACK_TOPICS).format(product=pd.name)
         slot = (at + timedelta(days=self.rng.randint(0, 3))).replace(minute=0, second=0, microsecond=0)
-        self.add(Channel.callback, TouchKind.callback_request, Direction.inbound, at, f"Callback requested about {topic}",
-                 {"topic": topic, "requested_for": slot.isoformat(), "phone": self.p.e164})  # fmt: skip
+        payload = {"topic": topic, "requested_for": slot.isoformat(), "phone": self.p.e164}
+        self.add(TouchKind.callback_request, at, f"Callback requested about {topic}", payload)
         if budget > 1 and slot < self.end:
-            self.add(Channel.voice, TouchKind.call, Direction.outbound, slot, f"Call: returned the callback about {topic}",
-                     {"duration_s": self.rng.randint(120, 900)}, agent=True, conversation=self.conversation("call"))  # fmt: skip
+            self.call(f"returned the callback about {topic}", slot, Direction.outbound, 120, 900)
             return 2
         return 1
 
@@ -204,11 +161,13 @@ class _Planner:
             at = self.when()
             used = 1
             if kind == "page":
-                self.page_views(pd if self.rng.random() < 0.7 else None, at)
+                self.page_view(pd if self.rng.random() < 0.7 else None, at)
             elif kind == "chat":
                 used = self.chat(pd, at, budget)
             elif kind == "call":
-                self.call(pd, at)
+                inbound = self.rng.random() < 0.8
+                text = self.rng.choice(data.CALLS_IN if inbound else data.CALLS_OUT).format(product=pd.name)
+                self.call(text, at, Direction.inbound if inbound else Direction.outbound)
             elif kind == "email":
                 used = self.email(pd, at, budget)
             elif kind == "callback":
@@ -216,33 +175,48 @@ class _Planner:
             elif kind == "note":
                 branch = str(self.p.profile["home_branch"])
                 text = self.rng.choice(data.BRANCH_NOTES).format(branch=branch, product=pd.name)
-                self.add(Channel.face_to_face, TouchKind.note, Direction.internal, at, text,
-                         {"body": "", "author": f"Adviser, {branch}"})  # fmt: skip
+                self.add(TouchKind.note, at, text, {"body": "", "author": f"Adviser, {branch}"})
             elif kind == "cobrowse":
-                self.add(Channel.web, TouchKind.cobrowse, Direction.outbound, at, f"Co-browsed {pd.name} page",
-                         {"path": pd.path, "seconds": self.rng.randint(60, 900)}, agent=True)  # fmt: skip
+                payload = {"path": pd.path, "seconds": self.rng.randint(60, 900)}
+                self.add(TouchKind.cobrowse, at, f"Co-browsed the {pd.name} page", payload, agent=True)
             else:
                 self.push(pd, at, Channel.web)
             budget -= used
 
 
-def _order_in(rng: random.Random, p: Person, k: int, pd: ProductDef, at: datetime, now: datetime) -> OrderIn:
+def _order(rng: random.Random, p: Person, k: int, pd: ProductDef, at: datetime, now: datetime) -> Order:
     lo, hi = pd.amount
-    raw = rng.uniform(lo, hi) * (p.scale if lo != hi else 1.0)
+    scale = next(scale for name, _, scale in data.SEGMENTS if name == p.segment)
+    raw = rng.uniform(lo, hi) * (scale if lo != hi else 1.0)
     step = 50 if raw > 1_000 else 1
     amount = Decimal(round(raw / step) * step).quantize(Decimal("0.01"))
     if now - at < timedelta(days=14):
         status = OrderStatus.placed
     else:
         status = rng.choices([OrderStatus.active, OrderStatus.closed, OrderStatus.cancelled], [80, 12, 8])[0]
-    return OrderIn(customer_id=p.id, sku=pd.sku, amount=amount, status=status, external_ref=f"core-ord-{p.n}-{k}",
-                   placed_at=at)  # fmt: skip
+    ref = f"core-ord-{p.n}-{k}"
+    return Order(customer_id=p.id, product_id=0, amount=amount, status=status.value, external_ref=ref, placed_at=at)
 
 
-async def _add_products(s: AsyncSession) -> None:
+def _order_touch(order: Order, pd: ProductDef) -> TouchIn:
+    # The same touch integration.service.record_order logs, written in bulk here for speed.
+    return TouchIn(
+        customer_id=order.customer_id,
+        channel=Channel.system,
+        kind=TouchKind.order,
+        direction=Direction.inbound,
+        occurred_at=order.placed_at,
+        summary=f"Ordered {pd.name} ({order.amount})",
+        payload={"order_id": order.id, "sku": pd.sku, "amount": str(order.amount), "status": order.status},
+    )
+
+
+async def _add_products(s: AsyncSession) -> dict[str, int]:
     # The catalogue comes from the core banking system in real life; the demo writes it directly.
-    s.add_all(Product(sku=pd.sku, name=pd.name, category=pd.category, price=pd.price) for pd in data.PRODUCTS)
+    rows = [Product(sku=pd.sku, name=pd.name, category=pd.category, price=pd.price) for pd in data.PRODUCTS]
+    s.add_all(rows)
     await s.commit()
+    return {r.sku: r.id for r in rows}
 
 
 async def seed_demo(settings: Settings, *, customers: int = 300, seed: int = 7) -> str:
@@ -266,9 +240,9 @@ async def seed_demo(settings: Settings, *, customers: int = 300, seed: int = 7) 
                     s, username=username, display_name=display, role=Role(role), password=demo_password(username)
                 )
                 staff[username] = user.id
-            await _add_products(s)
+            product_ids = await _add_products(s)
             now = utcnow()
-            people = _people(rng, customers)
+            people = data.people(rng, customers)
             for p in people:
                 identities = [
                     IdentityIn(kind=IdentityKind.external, value=f"core:{p.n}"),
@@ -282,7 +256,8 @@ async def seed_demo(settings: Settings, *, customers: int = 300, seed: int = 7) 
 
             agents = [staff["alice"], staff["bob"], staff["alice"], staff["bob"], staff["sam"]]
             segment_index = {name: i for i, (name, _, _) in enumerate(data.SEGMENTS)}
-            orders = touches = 0
+            orders: list[tuple[Order, ProductDef]] = []
+            touches = 0
             pending: list[TouchIn] = []
             for p in people:
                 plan = _Planner(rng, p, agents, now)
@@ -290,22 +265,29 @@ async def seed_demo(settings: Settings, *, customers: int = 300, seed: int = 7) 
                 budget = rng.randint(5, 40 - n_orders)
                 bought = plan.orders(n_orders, segment_index[p.segment])
                 for k, (pd, at) in enumerate(bought, start=1):
-                    await record_order(s, bus, data=_order_in(rng, p, k, pd, at, now))
+                    order = _order(rng, p, k, pd, at, now)
+                    order.product_id = product_ids[pd.sku]
+                    orders.append((order, pd))
                     if budget > 1 and rng.random() < 0.6:
-                        plan.page_views(pd, at - timedelta(days=rng.randint(1, 12)))
+                        plan.page_view(pd, at - timedelta(days=rng.randint(1, 12)))
                         budget -= 1
-                orders += len(bought)
                 interests = [pd for pd, _ in bought] + rng.choices(data.PRODUCTS, k=2)
                 plan.fill(budget, interests)
                 pending.extend(p.touches)
                 if len(pending) >= TOUCH_BATCH:
                     touches += len(await log_touches(s, bus, touches=pending))
                     pending = []
-            touches += len(await log_touches(s, bus, touches=pending)) + orders
+            # Orders and their touches go in together, as record_order does one at a time.
+            s.add_all(o for o, _ in orders)
+            await s.flush()
+            pending += [_order_touch(o, pd) for o, pd in orders]
+            touches += len(await log_touches(s, bus, touches=pending))
     finally:
         await bus.close()
         await db.dispose()
-    return _summary(settings, customers=customers, orders=orders, touches=touches, seconds=time.perf_counter() - started)
+    return _summary(
+        settings, customers=customers, orders=len(orders), touches=touches, seconds=time.perf_counter() - started
+    )
 
 
 def _summary(settings: Settings, *, customers: int, orders: int, touches: int, seconds: float) -> str:

@@ -7,7 +7,6 @@ and after a bus outage or a Redis restart (its epoch changes) every socket catch
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections import defaultdict
 from collections.abc import Coroutine
 from typing import Any
@@ -42,11 +41,11 @@ class Hub:
         self.tasks = [asyncio.create_task(self._listen()), asyncio.create_task(self._watch_epoch())]
 
     async def stop(self) -> None:
-        for t in self.tasks:
+        tasks = [*self.tasks, *self._spawned]
+        for t in tasks:
             t.cancel()
-        for t in self.tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await t
+        if tasks:
+            await asyncio.wait(tasks, timeout=5)
 
     def register(self, conn: Connection) -> None:
         (self.customers if conn.who.side == "customer" else self.agents)[conn.who.id].add(conn)
@@ -100,7 +99,9 @@ class Hub:
         broken = False
         while True:
             try:
-                epoch = await asyncio.wait_for(self.bus.epoch(), 2.0)
+                # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow the cancel from stop().
+                async with asyncio.timeout(2.0):
+                    epoch = await self.bus.epoch()
                 if broken or (last is not None and epoch != last):
                     log.info("bus_recovered", epoch=epoch)
                     await self.resync_all()

@@ -28,7 +28,7 @@ def test_login_errors_then_lands_on_customers_and_logout_ends_session(
 ) -> None:
     page = anon_page
     page.goto("/staff/customers")
-    expect(page).to_have_url(re.compile(r"/login\?next=/staff/customers$"))
+    expect(page).to_have_url(re.compile(r"/login\?next=%2Fstaff%2Fcustomers$"))
     expect(page.get_by_text("Contact Center").first).to_be_visible()
     page.screenshot(path=artifacts / "login.png")
 
@@ -50,7 +50,7 @@ def test_login_errors_then_lands_on_customers_and_logout_ends_session(
     page.get_by_role("button", name="Sign out").click()
     expect(page).to_have_url(re.compile(r"/login"))
     page.goto("/staff/customers")
-    expect(page).to_have_url(re.compile(r"/login\?next=/staff/customers$"))
+    expect(page).to_have_url(re.compile(r"/login\?next=%2Fstaff%2Fcustomers$"))
 
 
 def test_search_by_name_and_email_then_open_timeline(page: Page, server: Server, artifacts: Path) -> None:

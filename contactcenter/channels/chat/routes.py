@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 from fastapi.responses import Response
@@ -136,12 +137,14 @@ async def download(
 ) -> Response:
     row = await files.load(session, attachment_id=attachment_id)
     await _visible(session, row.conversation_id, who)
+    ascii_name = row.filename.encode("ascii", "replace").decode().replace("?", "_").replace('"', "_")
     disposition = "inline" if row.content_type.startswith("image/") else "attachment"
     return Response(
         row.data,
         media_type=row.content_type,
         headers={
-            "Content-Disposition": f'{disposition}; filename="{row.filename}"',
+            # Headers are latin-1: an ASCII fallback name plus the UTF-8 one (RFC 6266).
+            "Content-Disposition": f"{disposition}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(row.filename)}",
             "X-Content-Type-Options": "nosniff",
             "Content-Security-Policy": "default-src 'none'",
             "Cache-Control": "private, max-age=3600",
