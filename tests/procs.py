@@ -32,7 +32,7 @@ def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
 def app_process(env: dict[str, str]) -> Iterator[str]:
     """Start `contactcenter serve` on a free loopback port; yields its base URL; SIGKILL-safe cleanup."""
     port = free_port()
-    log = open(ROOT / "var" / f"proc-{port}.log", "w")  # noqa: SIM115 - closed below
+    log = open(ROOT / "var" / f"proc-{port}.log", "w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "contactcenter", "serve", "--host", "127.0.0.1", "--port", str(port)],
         env={**os.environ, "CC_LOG_JSON": "true", **env},
