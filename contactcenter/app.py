@@ -63,4 +63,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (ops_router, auth_router, ccr_router, integration_router, chat_router, realtime_router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(settings.web_dir / "static")), name="static")
+    # The demo company website that embeds the widget (public, static).
+    app.mount("/demo", StaticFiles(directory=str(settings.web_dir / "demo"), html=True), name="demo")
     return app

@@ -10,8 +10,9 @@ import base64
 import binascii
 from collections.abc import Sequence
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import Table, and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -239,7 +240,17 @@ async def log_touches(session: AsyncSession, bus: Bus, *, touches: Sequence[Touc
         return []
     now = utcnow()
     rows = [_touch_row(t, now) for t in touches]
-    ids = list(await session.scalars(insert(Touch).returning(Touch.id, sort_by_parameter_order=True), rows))
+    # Core insert on the table, not the ORM bulk path: the ORM leaves out None values and then runs one
+    # statement per run of rows with the same set of keys, which costs ~1 ms a row here.
+    table = cast(Table, Touch.__table__)
+    if session.get_bind().dialect.name == "sqlite":
+        # SQLite has no insertmanyvalues sentinel, so sort_by_parameter_order would send one row per
+        # statement. Inside our write transaction SQLite hands out rowids in VALUES order (max + 1 each),
+        # so sorting the returned ids puts them back in parameter order.
+        ids = sorted(await session.scalars(insert(table).returning(table.c.id), rows))
+    else:
+        stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+        ids = list(await session.scalars(stmt, rows))
     await session.commit()
     outs = [TouchOut.model_validate({"id": i, **r}) for i, r in zip(ids, rows, strict=True)]
     await publish_touches(bus, outs)

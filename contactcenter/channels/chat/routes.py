@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
-from fastapi.responses import Response
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi.responses import FileResponse, HTMLResponse, Response
+from fastapi.templating import Jinja2Templates
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,7 +25,7 @@ from contactcenter.channels.chat.schemas import (
     MessageOut,
     TranscriptIn,
 )
-from contactcenter.http import ApiError, get_bus, get_session, get_settings_dep
+from contactcenter.http import ApiError, get_bus, get_session, get_settings_dep, get_templates
 from contactcenter.settings import Settings
 
 router = APIRouter()
@@ -183,3 +184,24 @@ async def delete_canned(
     if res.rowcount == 0:  # type: ignore[attr-defined]
         raise ApiError(404, "canned_not_found", f"no canned reply {shortcut!r}")
     return Response(status_code=204)
+
+
+@router.get("/widget.js", include_in_schema=False)
+async def widget_js(settings: SettingsDep, _: Annotated[None, Depends(deps.public)]) -> Response:
+    path = settings.web_dir / "widget" / "widget.js"
+    if not path.exists():
+        raise ApiError(404, "not_found", "widget not built")
+    return FileResponse(
+        path,
+        media_type="text/javascript",
+        headers={"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"},
+    )
+
+
+@router.get("/staff/console", response_class=HTMLResponse)
+async def console_page(
+    request: Request,
+    templates: Annotated[Jinja2Templates, Depends(get_templates)],
+    who: Annotated[StaffPrincipal, Depends(deps.agents)],
+) -> HTMLResponse:
+    return templates.TemplateResponse(request, "console.html", {"me": who, "nav": "console"})
