@@ -95,6 +95,8 @@ async def start_session(session: AsyncSession, bus: Bus, *, user: StaffUser, hou
     """Create a login session; returns (cookie token, csrf token)."""
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
     now = utcnow()
+    # Expired sessions of this user go now, so the table does not grow forever.
+    await session.execute(delete(StaffSession).where(StaffSession.user_id == user.id, StaffSession.expires_at < now))
     session.add(
         StaffSession(
             token_hash=hash_token(token),
