@@ -33,7 +33,7 @@ run: $(STAMP) npm
 	@echo "  demo logins: admin/admin-demo-pass  sam/sam-demo-pass (supervisor)"
 	@echo "               alice/alice-demo-pass bob/bob-demo-pass (agents)  pat/pat-demo-pass (planner)"
 	@echo ""
-	$(PY) -m contactcenter serve --host $(HOST) --port $(PORT)
+	CC_LOG_JSON=$${CC_LOG_JSON:-false} $(PY) -m contactcenter serve --host $(HOST) --port $(PORT)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
