@@ -1,1 +1,1000 @@
-/* placeholder: replaced by the widget work */
+/* Contact center chat widget: one file, no dependencies, no build step.
+ * Embed with <script src="/widget.js" defer data-title="…" data-color="#0b5cad"></script>.
+ * Speaks websocket protocol v1 (docs/protocol.md). Every text is set with textContent, never innerHTML. */
+(function () {
+  "use strict";
+  if (window.__ccChatWidget) return;
+  window.__ccChatWidget = true;
+
+  /* ---------- configuration ---------- */
+  const script = document.currentScript || document.querySelector('script[src*="widget.js"]');
+  const ds = (script && script.dataset) || {};
+  const ORIGIN = script && script.src ? new URL(script.src, location.href).origin : location.origin;
+  const WS_URL = ORIGIN.replace(/^http/, "ws") + "/ws";
+  const TITLE = (ds.title || "Chat with us").slice(0, 60);
+  const SUBTITLE = (ds.subtitle || "We usually reply within a few minutes").slice(0, 80);
+  const COLOR = /^#[0-9a-f]{3,8}$/i.test(ds.color || "") ? ds.color : "#0b5cad";
+  const MAX_BYTES = 5 * 1024 * 1024;
+  const MAX_BODY = 4000;
+  const BACKOFF_CAP = 10000;
+  const ALLOWED = "PNG, JPEG, GIF or WebP images and PDF documents";
+
+  /* ---------- storage ---------- */
+  const PREFIX = "ccw.";
+  const store = {
+    get(k, d) {
+      try {
+        const v = localStorage.getItem(PREFIX + k);
+        return v == null ? d : JSON.parse(v);
+      } catch (e) {
+        return d;
+      }
+    },
+    set(k, v) {
+      try {
+        localStorage.setItem(PREFIX + k, JSON.stringify(v));
+      } catch (e) {
+        /* storage full or disabled: the chat still works for this page */
+      }
+    },
+    del(k) {
+      try {
+        localStorage.removeItem(PREFIX + k);
+      } catch (e) {
+        /* ignore */
+      }
+    },
+  };
+
+  /* ---------- state ---------- */
+  const S = {
+    token: store.get("token", null),
+    ws: null, // the current socket (null while disconnected)
+    ready: false, // welcome received on the current socket
+    everReady: false,
+    hb: 5, // heartbeat seconds, from welcome
+    attempt: 0,
+    retryTimer: 0,
+    tickTimer: 0,
+    lastFrame: 0,
+    lastPing: 0,
+    lastTick: 0,
+    conv: null, // the conversation shown, as the server last described it
+    seqs: new Set(), // seqs rendered on this page
+    lastSeq: 0,
+    acked: 0,
+    readSeq: 0,
+    ackTimer: 0,
+    agentName: null,
+    typingOut: false,
+    typingTimer: 0,
+    typingInTimer: 0,
+    outbox: store.get("outbox", []), // [{cid, conv, body, atts, at}] until "sent"
+    failed: new Map(), // client_id -> item that got an error
+    wantStart: null, // {name, email} while a start is on its way
+    unread: 0,
+    open: !!store.get("open", false),
+  };
+
+  /* ---------- small helpers ---------- */
+  function h(tag, props, ...kids) {
+    const el = document.createElement(tag);
+    for (const k in props || {}) {
+      const v = props[k];
+      if (v == null || v === false) continue;
+      if (k === "class") el.className = v;
+      else if (k === "text") el.textContent = v;
+      else if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
+      else el.setAttribute(k, v === true ? "" : String(v));
+    }
+    for (const c of kids.flat()) if (c != null && c !== false) el.append(c);
+    return el;
+  }
+  const ICONS = {
+    chat: "M4 5.5A2.5 2.5 0 0 1 6.5 3h11A2.5 2.5 0 0 1 20 5.5v8a2.5 2.5 0 0 1-2.5 2.5H10l-4.6 3.7A.9.9 0 0 1 4 19V5.5Z",
+    down: "M6 9l6 6 6-6",
+    close: "M6 6l12 12M18 6L6 18",
+    send: "M4 12l16-8-6 16-2.5-6.5L4 12Z",
+    clip: "M20 11.5l-7.8 7.8a5 5 0 0 1-7.1-7.1l8.5-8.5a3.3 3.3 0 0 1 4.7 4.7l-8.5 8.5a1.7 1.7 0 0 1-2.4-2.4l7.8-7.8",
+    mail: "M3.5 6.5h17v11h-17zM3.5 7l8.5 6.5L20.5 7",
+    end: "M8 8l8 8M16 8l-8 8M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18Z",
+    file: "M7 3h7l5 5v13H7zM14 3v5h5",
+    retry: "M4 12a8 8 0 1 0 2.3-5.6M4 4v4h4",
+  };
+  function icon(name, cls) {
+    const NS = "http://www.w3.org/2000/svg";
+    const svg = document.createElementNS(NS, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("class", "icon " + (cls || ""));
+    const p = document.createElementNS(NS, "path");
+    p.setAttribute("d", ICONS[name]);
+    svg.append(p);
+    return svg;
+  }
+  function newClientId() {
+    const b = new Uint8Array(6);
+    crypto.getRandomValues(b);
+    return "w-" + Date.now().toString(36) + "-" + Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+  }
+  function parseTime(at) {
+    if (!at) return new Date();
+    return new Date(/[zZ]|[+-]\d\d:?\d\d$/.test(at) ? at : at + "Z");
+  }
+  function fmtTime(d) {
+    return d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  }
+  function fmtSize(n) {
+    return n < 1024 ? n + " B" : n < 1048576 ? Math.round(n / 1024) + " KB" : (n / 1048576).toFixed(1) + " MB";
+  }
+  function saveOutbox() {
+    if (S.outbox.length) store.set("outbox", S.outbox);
+    else store.del("outbox");
+  }
+  function draft(value) {
+    // The unsent text survives a page change (sessionStorage: this tab only).
+    try {
+      if (value === undefined) return sessionStorage.getItem(PREFIX + "draft");
+      if (value) sessionStorage.setItem(PREFIX + "draft", value);
+      else sessionStorage.removeItem(PREFIX + "draft");
+    } catch (e) {
+      /* storage disabled */
+    }
+    return null;
+  }
+  async function api(method, path, body) {
+    const headers = { Authorization: "Bearer " + S.token };
+    if (body && !(body instanceof FormData)) headers["Content-Type"] = "application/json";
+    let r;
+    try {
+      r = await fetch(ORIGIN + path, {
+        method,
+        headers,
+        body: body instanceof FormData ? body : body ? JSON.stringify(body) : undefined,
+      });
+    } catch (e) {
+      throw new Error("the connection failed. Check that you are online and try again.");
+    }
+    let data = null;
+    try {
+      data = await r.json();
+    } catch (e) {
+      /* not JSON */
+    }
+    if (!r.ok) throw new Error((data && data.detail) || "the server answered " + r.status);
+    return data;
+  }
+
+  /* ---------- styles ---------- */
+  const CSS = `
+:host{all:initial}
+*,*::before,*::after{box-sizing:border-box}
+[hidden]{display:none!important}
+.root{--a:${COLOR};--ink:#17202b;--muted:#5f6b7a;--line:#e3e7ee;--bg:#f4f6f9;font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;color:var(--ink);-webkit-font-smoothing:antialiased}
+button,input,textarea{font:inherit;color:inherit}
+button{cursor:pointer}
+.icon{width:22px;height:22px;fill:none;stroke:currentColor;stroke-width:1.8;stroke-linecap:round;stroke-linejoin:round}
+.launcher{position:fixed;right:20px;bottom:20px;z-index:2147483000;width:60px;height:60px;border:0;border-radius:50%;background:var(--a);color:#fff;display:grid;place-items:center;box-shadow:0 6px 20px rgba(15,30,60,.28);transition:transform .15s}
+.launcher:hover{transform:scale(1.06)}
+.launcher:focus-visible,.panel button:focus-visible,.panel a:focus-visible{outline:3px solid #ffb020;outline-offset:2px}
+.launcher .icon{width:28px;height:28px}
+.launcher .chat{fill:currentColor;stroke:none}
+.badge{position:absolute;top:-2px;right:-2px;min-width:22px;height:22px;padding:0 6px;border-radius:11px;background:#d93025;color:#fff;font-size:12px;font-weight:700;line-height:22px;text-align:center;border:2px solid #fff}
+.panel{position:fixed;right:20px;bottom:92px;z-index:2147483001;width:380px;height:620px;max-height:calc(100vh - 112px);display:flex;flex-direction:column;background:#fff;border-radius:16px;overflow:hidden;box-shadow:0 12px 48px rgba(15,30,60,.3);animation:pop .18s ease-out}
+@keyframes pop{from{opacity:0;transform:translateY(12px)}}
+header{display:flex;align-items:center;gap:10px;padding:12px 8px 12px 14px;background:var(--a);color:#fff}
+.actions{display:flex;flex:none}
+.avatar{flex:none;width:38px;height:38px;border-radius:50%;background:rgba(255,255,255,.2);display:grid;place-items:center;font-weight:700;font-size:15px;letter-spacing:.5px}
+.avatar .icon{fill:currentColor;stroke:none}
+.titles{flex:1;min-width:0}
+.title{font-weight:700;font-size:16px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
+.status{font-size:13px;opacity:.92;display:flex;align-items:center;gap:6px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
+.dot{flex:none;width:8px;height:8px;border-radius:50%;background:#4ade80}
+.dot.wait{background:#fbbf24}.dot.off{display:none}
+.hbtn{flex:none;width:36px;height:40px;border:0;border-radius:10px;background:transparent;color:#fff;display:grid;place-items:center}
+.hbtn:hover{background:rgba(255,255,255,.16)}
+.banner{padding:8px 16px;background:#fff4d6;color:#6b4b00;font-size:13px;font-weight:600;display:flex;align-items:center;gap:8px;border-bottom:1px solid #f1dca0}
+.spin{width:14px;height:14px;border:2px solid currentColor;border-right-color:transparent;border-radius:50%;animation:spin .8s linear infinite}
+@keyframes spin{to{transform:rotate(360deg)}}
+.main{flex:1;min-height:0;overflow-y:auto;background:var(--bg);padding:16px 14px 8px;scroll-behavior:smooth}
+.prechat{background:#fff;border:1px solid var(--line);border-radius:14px;padding:18px;margin:4px 2px}
+.prechat h2{margin:0 0 4px;font-size:18px}
+.prechat p{margin:0 0 14px;color:var(--muted);font-size:14px}
+label{display:block;font-size:13px;font-weight:600;margin:0 0 4px;color:#334155}
+.field{margin-bottom:12px}
+input[type=text],input[type=email]{width:100%;height:44px;padding:0 12px;border:1px solid #cfd6e0;border-radius:10px;background:#fff;font-size:16px}
+input:focus,textarea:focus{outline:none;border-color:var(--a);box-shadow:0 0 0 3px color-mix(in srgb,var(--a) 22%,transparent)}
+.primary{width:100%;min-height:46px;border:0;border-radius:10px;background:var(--a);color:#fff;font-weight:700;font-size:15px}
+.primary:hover{filter:brightness(1.08)}
+.secondary{min-height:44px;padding:0 16px;border:1px solid #cfd6e0;border-radius:10px;background:#fff;font-weight:600}
+.fine{font-size:12px;color:var(--muted);margin:10px 0 0!important}
+.waiting{display:flex;align-items:center;gap:10px;margin:4px 2px 12px;padding:12px 14px;border-radius:12px;background:#fff;border:1px dashed #cbd3de;color:var(--muted);font-size:14px}
+.log{display:flex;flex-direction:column;gap:2px}
+.msg{display:flex;flex-direction:column;max-width:82%;margin-top:6px}
+.msg.customer{align-self:flex-end;align-items:flex-end}
+.msg.agent{align-self:flex-start;align-items:flex-start}
+.msg.system{align-self:center;max-width:90%;text-align:center;color:var(--muted);font-size:13px}
+.who{font-size:12px;font-weight:600;color:var(--muted);margin:6px 0 3px 4px}
+.bubble{padding:9px 13px;border-radius:18px;white-space:pre-wrap;overflow-wrap:anywhere;word-break:break-word}
+.customer .bubble{background:var(--a);color:#fff;border-bottom-right-radius:5px}
+.agent .bubble{background:#fff;border:1px solid var(--line);border-bottom-left-radius:5px}
+.system .bubble{padding:2px 8px}
+.bubble:empty{display:none}
+.meta{font-size:11.5px;color:var(--muted);margin:3px 6px 0;display:flex;gap:6px;align-items:center}
+.msg.sending .bubble{opacity:.7}
+.msg.failed .bubble{background:#fde8e8;color:#8a1c1c;border:1px solid #f5b5b5}
+.failed .meta{color:#b42318}
+.link{border:0;background:none;padding:4px 2px;color:var(--a);font-weight:700;text-decoration:underline;font-size:12.5px;min-height:32px}
+.atts{display:flex;flex-direction:column;gap:6px;margin-top:4px}
+.thumb{display:block;max-width:220px;max-height:180px;min-width:60px;min-height:40px;border-radius:12px;border:1px solid var(--line);background:#e9edf3;object-fit:cover}
+.file{display:flex;align-items:center;gap:10px;padding:10px 12px;border-radius:12px;background:#fff;border:1px solid var(--line);color:var(--ink);text-decoration:none;max-width:240px}
+.file:hover{border-color:var(--a)}
+.file .icon{color:var(--a);flex:none}
+.fname{font-weight:600;font-size:13.5px;overflow:hidden;text-overflow:ellipsis;white-space:nowrap;display:block}
+.fsize{font-size:12px;color:var(--muted)}
+.typing{margin:8px 2px 2px;font-size:13px;color:var(--muted);display:flex;align-items:center;gap:8px}
+.dots{display:inline-flex;gap:3px;padding:8px 10px;background:#fff;border:1px solid var(--line);border-radius:14px}
+.dots i{width:6px;height:6px;border-radius:50%;background:#94a3b8;animation:blink 1.2s infinite}
+.dots i:nth-child(2){animation-delay:.2s}.dots i:nth-child(3){animation-delay:.4s}
+@keyframes blink{0%,60%,100%{opacity:.3}30%{opacity:1}}
+.ended{margin:14px 2px 6px;padding:16px;border-radius:14px;background:#fff;border:1px solid var(--line);text-align:center}
+.ended strong{display:block;font-size:16px;margin-bottom:2px}
+.ended p{margin:0 0 12px;color:var(--muted);font-size:14px}
+.row{display:flex;gap:8px;flex-wrap:wrap;justify-content:center}
+.row>*{flex:1 1 140px}
+.ended .row{flex-direction:column}.ended .row>*{flex:none;width:100%}
+.notice{display:flex;align-items:flex-start;gap:8px;margin:0;padding:10px 8px 10px 14px;background:#fde8e8;color:#8a1c1c;font-size:13.5px;border-top:1px solid #f5b5b5}
+.notice.ok{background:#e7f6ec;color:#14532d;border-color:#b7e1c4}
+.notice span{flex:1;padding-top:2px}
+.notice button{flex:none;border:0;background:none;color:inherit;width:32px;height:32px;display:grid;place-items:center;border-radius:8px}
+.notice .icon{width:18px;height:18px}
+.sheet{padding:14px 16px 16px;border-top:1px solid var(--line);background:#fff}
+.sheet h3{margin:0 0 8px;font-size:15px}
+.sheet p{margin:0 0 10px;color:var(--muted);font-size:13.5px}
+.composer{display:flex;align-items:flex-end;gap:6px;padding:10px;border-top:1px solid var(--line);background:#fff}
+textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;border:1px solid #cfd6e0;border-radius:12px;font-size:16px;line-height:1.35;background:#fff}
+.cbtn{flex:none;width:44px;height:44px;border:0;border-radius:12px;display:grid;place-items:center;background:transparent;color:var(--muted)}
+.cbtn:hover{background:var(--bg);color:var(--ink)}
+.cbtn.send{background:var(--a);color:#fff}
+.cbtn.send:hover{filter:brightness(1.08);background:var(--a);color:#fff}
+.cbtn:disabled{opacity:.45;cursor:default}
+.sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
+.brand{padding:5px;text-align:center;font-size:11px;color:#8a94a3;background:#fff}
+@media (max-width:479px){
+ .panel{inset:0;width:100%;height:100%;max-height:none;border-radius:0;animation:none}
+ .root.is-open .launcher{display:none}
+ .msg{max-width:88%}
+}
+@media (prefers-reduced-motion:reduce){*{animation:none!important;transition:none!important}}
+`;
+
+  /* ---------- DOM ---------- */
+  const host = h("div", { id: "cc-chat-widget" });
+  const shadow = host.attachShadow({ mode: "open" });
+  const el = {};
+  el.badge = h("span", { class: "badge", hidden: true, "aria-hidden": "true" });
+  el.launcher = h(
+    "button",
+    { class: "launcher", type: "button", "aria-label": "Open chat", "aria-expanded": "false", "aria-controls": "ccw-panel", onclick: () => toggle() },
+    icon("chat", "chat"),
+    el.badge
+  );
+  el.avatar = h("div", { class: "avatar", "aria-hidden": "true" }, icon("chat"));
+  el.dot = h("span", { class: "dot off" });
+  el.statusText = h("span", { text: SUBTITLE });
+  el.transcriptBtn = h(
+    "button",
+    { class: "hbtn", type: "button", title: "Email me the transcript", "aria-label": "Email me the transcript", hidden: true, onclick: () => showSheet("transcript") },
+    icon("mail")
+  );
+  el.endBtn = h(
+    "button",
+    { class: "hbtn", type: "button", title: "End chat", "aria-label": "End chat", hidden: true, onclick: () => showSheet("confirm") },
+    icon("end")
+  );
+  const header = h(
+    "header",
+    null,
+    el.avatar,
+    h("div", { class: "titles" }, h("div", { class: "title", id: "ccw-title", text: TITLE }), h("div", { class: "status", role: "status" }, el.dot, el.statusText)),
+    h(
+      "div",
+      { class: "actions" },
+      el.transcriptBtn,
+      el.endBtn,
+      h("button", { class: "hbtn", type: "button", title: "Minimise", "aria-label": "Minimise chat", onclick: () => toggle(false) }, icon("down"))
+    )
+  );
+  el.banner = h("div", { class: "banner", role: "status", hidden: true }, h("span", { class: "spin", "aria-hidden": "true" }), h("span", { class: "banner-text", text: "Reconnecting…" }));
+
+  el.name = h("input", { type: "text", id: "ccw-name", name: "name", autocomplete: "name", maxlength: 120 });
+  el.email = h("input", { type: "email", id: "ccw-email", name: "email", autocomplete: "email", maxlength: 320 });
+  el.prechat = h(
+    "form",
+    { class: "prechat", novalidate: true, onsubmit: onStart },
+    h("h2", { text: "Hello! How can we help?" }),
+    h("p", { text: "Tell us who you are (both optional) and an adviser will be with you shortly." }),
+    h("div", { class: "field" }, h("label", { for: "ccw-name", text: "Your name" }), el.name),
+    h("div", { class: "field" }, h("label", { for: "ccw-email", text: "Email" }), el.email),
+    h("button", { class: "primary", type: "submit", text: "Start chat" }),
+    h("p", { class: "fine", text: "We keep a record of this chat to help you better." })
+  );
+  el.waiting = h("div", { class: "waiting", hidden: true }, h("span", { class: "spin", "aria-hidden": "true" }), h("span", { text: "Waiting for an agent…" }));
+  el.history = h("div", { class: "log", role: "log", "aria-live": "polite", "aria-label": "Messages" });
+  el.pending = h("div", { class: "log", "aria-live": "polite" });
+  el.typingText = h("span");
+  el.typing = h("div", { class: "typing", hidden: true, "aria-live": "polite" }, h("span", { class: "dots", "aria-hidden": "true" }, h("i"), h("i"), h("i")), el.typingText);
+  el.ended = h(
+    "div",
+    { class: "ended", hidden: true },
+    h("strong", { text: "Chat ended" }),
+    h("p", { text: "Thanks for chatting with us. Need anything else?" }),
+    h(
+      "div",
+      { class: "row" },
+      h("button", { class: "primary", type: "button", text: "Start a new chat", onclick: newChat }),
+      h("button", { class: "secondary", type: "button", text: "Email me the transcript", onclick: () => showSheet("transcript") })
+    )
+  );
+  el.main = h("div", { class: "main" }, el.prechat, el.waiting, el.history, el.pending, el.typing, el.ended);
+
+  el.noticeText = h("span");
+  el.notice = h(
+    "div",
+    { class: "notice", role: "alert", hidden: true },
+    el.noticeText,
+    h("button", { type: "button", "aria-label": "Dismiss", onclick: () => (el.notice.hidden = true) }, icon("close"))
+  );
+
+  el.tEmail = h("input", { type: "email", id: "ccw-temail", autocomplete: "email", required: true, maxlength: 320 });
+  el.tResult = h("p", { class: "t-result", role: "status", hidden: true });
+  el.transcript = h(
+    "form",
+    { class: "sheet", hidden: true, novalidate: true, onsubmit: onTranscript, "aria-label": "Email me the transcript" },
+    h("h3", { text: "Email me the transcript" }),
+    h("div", { class: "field" }, h("label", { for: "ccw-temail", text: "Send a copy of this chat to" }), el.tEmail),
+    el.tResult,
+    h("div", { class: "row" }, h("button", { class: "primary", type: "submit", text: "Send transcript" }), h("button", { class: "secondary", type: "button", text: "Close", onclick: () => showSheet(null) }))
+  );
+  el.confirm = h(
+    "div",
+    { class: "sheet", hidden: true, role: "group", "aria-label": "End chat" },
+    h("h3", { text: "End this chat?" }),
+    h("p", { text: "You can start a new chat at any time." }),
+    h("div", { class: "row" }, h("button", { class: "primary", type: "button", text: "End chat", onclick: endChat }), h("button", { class: "secondary", type: "button", text: "Keep chatting", onclick: () => showSheet(null) }))
+  );
+
+  el.file = h("input", { type: "file", class: "sr", tabindex: "-1", "aria-hidden": "true", accept: "image/png,image/jpeg,image/gif,image/webp,application/pdf,.png,.jpg,.jpeg,.gif,.webp,.pdf", onchange: () => {
+    const f = el.file.files && el.file.files[0];
+    el.file.value = "";
+    if (f) attach(f);
+  } });
+  el.input = h("textarea", { id: "ccw-input", rows: 1, maxlength: MAX_BODY, placeholder: "Write a message…", "aria-label": "Message", oninput: onInput, onkeydown: onKey, onpaste: onPaste });
+  el.clip = h("button", { class: "cbtn", type: "button", title: "Attach an image or PDF", "aria-label": "Attach an image or PDF", onclick: () => el.file.click() }, icon("clip"));
+  el.sendBtn = h("button", { class: "cbtn send", type: "submit", title: "Send", "aria-label": "Send message" }, icon("send"));
+  el.composer = h("form", { class: "composer", hidden: true, onsubmit: (e) => (e.preventDefault(), submit()) }, el.file, el.clip, el.input, el.sendBtn);
+
+  el.panel = h(
+    "section",
+    { class: "panel", id: "ccw-panel", role: "dialog", "aria-labelledby": "ccw-title", hidden: true, onkeydown: (e) => e.key === "Escape" && toggle(false) },
+    header,
+    el.banner,
+    el.main,
+    el.notice,
+    el.transcript,
+    el.confirm,
+    el.composer,
+    h("div", { class: "brand", text: "Secure chat" })
+  );
+  el.root = h("div", { class: "root" }, el.panel, el.launcher);
+  shadow.append(h("style", { text: CSS }), el.root);
+
+  /* ---------- views ---------- */
+  function view(name) {
+    // name: "prechat" | "chat" | "ended"
+    const chat = name === "chat";
+    el.prechat.hidden = name !== "prechat";
+    el.ended.hidden = name !== "ended";
+    el.composer.hidden = !chat;
+    el.endBtn.hidden = !chat;
+    el.transcriptBtn.hidden = name === "prechat";
+    el.waiting.hidden = !(chat && S.conv && S.conv.status === "queued");
+    if (!chat) setTyping(false);
+    if (name === "prechat") showSheet(null);
+    updateStatus();
+  }
+  function updateStatus() {
+    const c = S.conv;
+    let text = SUBTITLE;
+    let dot = "off";
+    if (!S.ready && S.everReady) [text, dot] = ["Reconnecting…", "wait"];
+    else if (c && c.status === "queued") [text, dot] = ["Waiting for an agent…", "wait"];
+    else if (c && c.status === "assigned") {
+      const name = c.agent_name || S.agentName;
+      [text, dot] = [name ? "Chatting with " + name : "An adviser has joined", ""];
+    } else if (c && c.status === "closed") text = "Chat ended";
+    el.statusText.textContent = text;
+    el.dot.className = "dot " + dot;
+    const name = c && c.status !== "closed" && (c.agent_name || S.agentName);
+    el.avatar.replaceChildren(name ? initials(name) : icon("chat"));
+  }
+  function initials(name) {
+    return name.split(/\s+/).filter(Boolean).slice(0, 2).map((w) => w[0].toUpperCase()).join("") || "?";
+  }
+  function toggle(open, restoring) {
+    S.open = open === undefined ? !S.open : !!open;
+    store.set("open", S.open);
+    el.panel.hidden = !S.open;
+    el.root.classList.toggle("is-open", S.open);
+    el.launcher.setAttribute("aria-expanded", String(S.open));
+    el.launcher.setAttribute("aria-label", S.open ? "Close chat" : "Open chat");
+    el.launcher.replaceChildren(icon(S.open ? "down" : "chat", S.open ? "" : "chat"), el.badge);
+    if (S.open) {
+      S.unread = 0;
+      renderBadge();
+      scrollDown(true);
+      scheduleAck();
+      if (S.token && !S.ws) connect();
+      if (!restoring) (el.prechat.hidden ? el.input : el.name).focus({ preventScroll: true });
+    } else if (open === false) el.launcher.focus({ preventScroll: true });
+  }
+  function renderBadge() {
+    el.badge.hidden = !S.unread;
+    el.badge.textContent = S.unread > 9 ? "9+" : String(S.unread);
+    el.launcher.setAttribute("aria-label", (S.open ? "Close chat" : "Open chat") + (S.unread ? ", " + S.unread + " unread" : ""));
+  }
+  function notice(text, ok) {
+    el.noticeText.textContent = text;
+    el.notice.classList.toggle("ok", !!ok);
+    el.notice.hidden = false;
+  }
+  function showSheet(which) {
+    el.transcript.hidden = which !== "transcript";
+    el.confirm.hidden = which !== "confirm";
+    if (which === "transcript") {
+      el.tResult.hidden = true;
+      el.tEmail.value = el.tEmail.value || store.get("email", "");
+      el.tEmail.focus();
+    }
+  }
+  function setBanner() {
+    el.banner.hidden = S.ready || !S.everReady;
+    updateStatus();
+  }
+  function nearBottom() {
+    return el.main.scrollHeight - el.main.scrollTop - el.main.clientHeight < 80;
+  }
+  function scrollDown(force) {
+    if (force || nearBottom()) requestAnimationFrame(() => (el.main.scrollTop = el.main.scrollHeight));
+  }
+
+  /* ---------- messages ---------- */
+  function renderMessage(m, state) {
+    const at = parseTime(m.at);
+    const node = h("div", { class: "msg " + m.sender + (state ? " " + state : ""), "data-sender": m.sender, "data-name": m.sender_name || "" });
+    if (m.seq) node.dataset.seq = m.seq;
+    if (m.client_id) node.dataset.cid = m.client_id;
+    if (m.sender === "agent") node.append(h("div", { class: "who", text: m.sender_name || "Adviser" }));
+    const bubble = h("div", { class: "bubble", text: m.body || "" });
+    node.append(bubble);
+    if (m.attachments && m.attachments.length) node.append(h("div", { class: "atts" }, m.attachments.map(renderAttachment)));
+    if (m.sender !== "system") node.append(h("div", { class: "meta" }, h("time", { datetime: at.toISOString(), text: fmtTime(at) }), h("span", { class: "state" })));
+    return node;
+  }
+  function setState(node, text, retryItem) {
+    const s = node.querySelector(".state");
+    if (!s) return;
+    s.replaceChildren(text);
+    if (retryItem) s.append(h("button", { class: "link", type: "button", text: "Retry", "aria-label": "Retry sending", onclick: () => retry(retryItem) }));
+  }
+  function onMessage(m) {
+    if (!S.conv || m.conversation_id !== S.conv.id || S.seqs.has(m.seq)) return;
+    S.seqs.add(m.seq);
+    S.lastSeq = Math.max(S.lastSeq, m.seq);
+    if (m.sender === "customer") {
+      const mine = el.pending.querySelector(`[data-cid="${CSS_escape(m.client_id)}"]`);
+      if (mine) mine.remove();
+      dropFromOutbox(m.client_id);
+      S.failed.delete(m.client_id);
+    }
+    if (m.sender === "agent") {
+      if (!S.agentName) S.agentName = m.sender_name;
+      setTyping(false);
+      const seen = Math.max(S.acked, S.conv.customer_read_seq || 0);
+      if ((!S.open || document.hidden) && m.seq > seen) {
+        S.unread++;
+        renderBadge();
+      }
+    }
+    const node = renderMessage(m);
+    // Keep seq order: walk back from the end (messages nearly always arrive in order).
+    const items = el.history.children;
+    let before = null;
+    for (let i = items.length - 1; i >= 0 && +items[i].dataset.seq > m.seq; i--) before = items[i];
+    const prev = before ? before.previousElementSibling : el.history.lastElementChild;
+    if (m.sender === "agent" && prev && prev.dataset.sender === "agent" && prev.dataset.name === m.sender_name) node.querySelector(".who").remove();
+    el.history.insertBefore(node, before);
+    markRead();
+    updateStatus();
+    scrollDown(m.sender === "customer");
+    scheduleAck();
+  }
+  function CSS_escape(s) {
+    return String(s).replace(/[^A-Za-z0-9_.:-]/g, "");
+  }
+  function markRead() {
+    for (const n of el.history.querySelectorAll(".seen")) n.classList.remove("seen"), setState(n, "");
+    const mine = [...el.history.querySelectorAll(".msg.customer")].filter((n) => +n.dataset.seq <= S.readSeq);
+    const last = mine[mine.length - 1];
+    if (last) last.classList.add("seen"), setState(last, "Seen");
+  }
+  function scheduleAck() {
+    if (S.ackTimer || !S.open || document.hidden || S.lastSeq <= S.acked) return;
+    S.ackTimer = setTimeout(() => {
+      S.ackTimer = 0;
+      if (S.conv && S.ready && S.lastSeq > S.acked && send({ type: "ack", conversation_id: S.conv.id, seq: S.lastSeq })) S.acked = S.lastSeq;
+    }, 500);
+  }
+  function resetConversation() {
+    S.conv = null;
+    S.seqs.clear();
+    S.lastSeq = S.acked = S.readSeq = 0;
+    S.agentName = null;
+    el.history.replaceChildren();
+    el.pending.replaceChildren();
+    S.failed.clear();
+  }
+  function onConversation(c) {
+    if (S.conv && S.conv.id !== c.id) {
+      if (c.status === "closed") return; // some older chat
+      resetConversation();
+    }
+    if (!S.conv) {
+      if (c.status === "closed") return;
+      resetConversation();
+      for (const item of S.outbox) if (item.conv === c.id) showPending(item, "sending");
+    }
+    S.conv = c;
+    S.wantStart = null;
+    if (c.status === "closed") {
+      store.del("conv");
+      failOutbox(c.id, "This chat has ended.");
+      view("ended");
+      stopTyping();
+    } else {
+      store.set("conv", c.id);
+      view("chat");
+    }
+  }
+
+  /* ---------- outgoing ---------- */
+  function showPending(item, state) {
+    const node = renderMessage({ sender: "customer", body: item.body, attachments: item.atts, client_id: item.cid, at: item.at }, state);
+    el.pending.append(node);
+    setState(node, state === "uploading" ? "Uploading…" : "Sending…");
+    scrollDown(true);
+    return node;
+  }
+  function pendingNode(cid) {
+    return el.pending.querySelector(`[data-cid="${CSS_escape(cid)}"]`);
+  }
+  function dropFromOutbox(cid) {
+    const n = S.outbox.length;
+    S.outbox = S.outbox.filter((i) => i.cid !== cid);
+    if (S.outbox.length !== n) saveOutbox();
+  }
+  function sendItem(item) {
+    return send({ type: "send", conversation_id: item.conv, client_id: item.cid, body: item.body, attachments: item.atts.map((a) => a.id) });
+  }
+  function queue(item) {
+    S.outbox.push(item);
+    saveOutbox();
+    sendItem(item);
+  }
+  function submit() {
+    const body = el.input.value.replace(/^\s*\n|\s+$/g, "");
+    if (!body.trim() || !S.conv || S.conv.status === "closed") return;
+    const item = { cid: newClientId(), conv: S.conv.id, body, atts: [], at: new Date().toISOString() };
+    showPending(item, "sending");
+    queue(item);
+    el.input.value = "";
+    draft(null);
+    autosize();
+    stopTyping();
+  }
+  function retry(item) {
+    S.failed.delete(item.cid);
+    const node = pendingNode(item.cid);
+    if (node) node.className = "msg customer sending", setState(node, "Sending…");
+    queue(item);
+  }
+  function fail(cid, detail) {
+    const item = S.outbox.find((i) => i.cid === cid) || S.failed.get(cid);
+    const node = pendingNode(cid);
+    if (!item || !node) return false;
+    dropFromOutbox(cid);
+    S.failed.set(cid, item);
+    node.className = "msg customer failed";
+    setState(node, "Not sent: " + detail + " ", item);
+    return true;
+  }
+  function failOutbox(convId, detail) {
+    for (const item of S.outbox.slice()) if (item.conv === convId) fail(item.cid, detail) || dropFromOutbox(item.cid);
+  }
+  function onSent(f) {
+    dropFromOutbox(f.client_id);
+    const node = pendingNode(f.client_id);
+    if (node) node.className = "msg customer", setState(node, "Sent");
+  }
+
+  /* ---------- typing ---------- */
+  function onInput() {
+    autosize();
+    draft(el.input.value);
+    if (!S.conv || S.conv.status === "closed" || !el.input.value.trim()) return stopTyping();
+    if (!S.typingOut && send({ type: "typing", conversation_id: S.conv.id, state: true })) S.typingOut = true;
+    clearTimeout(S.typingTimer);
+    S.typingTimer = setTimeout(stopTyping, 3000);
+  }
+  function stopTyping() {
+    clearTimeout(S.typingTimer);
+    if (S.typingOut && S.conv) send({ type: "typing", conversation_id: S.conv.id, state: false });
+    S.typingOut = false;
+  }
+  function onKey(e) {
+    if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+      e.preventDefault();
+      submit();
+    }
+  }
+  function autosize() {
+    el.input.style.height = "auto";
+    el.input.style.height = Math.min(el.input.scrollHeight + 2, 132) + "px";
+  }
+  function setTyping(on, name) {
+    clearTimeout(S.typingInTimer);
+    el.typing.hidden = !on;
+    if (on) {
+      el.typingText.textContent = (name || "Adviser") + " is typing…";
+      S.typingInTimer = setTimeout(() => setTyping(false), 8000);
+      scrollDown();
+    }
+  }
+
+  /* ---------- attachments ---------- */
+  const MAGIC = [
+    [[0x89, 0x50, 0x4e, 0x47], "image/png"],
+    [[0xff, 0xd8, 0xff], "image/jpeg"],
+    [[0x47, 0x49, 0x46, 0x38], "image/gif"],
+    [[0x25, 0x50, 0x44, 0x46, 0x2d], "application/pdf"],
+  ];
+  async function sniff(file) {
+    const b = new Uint8Array(await file.slice(0, 12).arrayBuffer());
+    for (const [sig, type] of MAGIC) if (sig.every((x, i) => b[i] === x)) return type;
+    const s = String.fromCharCode(...b);
+    return s.startsWith("RIFF") && s.slice(8, 12) === "WEBP" ? "image/webp" : null;
+  }
+  function onPaste(e) {
+    const f = [...((e.clipboardData && e.clipboardData.files) || [])][0];
+    if (f) e.preventDefault(), attach(f);
+  }
+  async function attach(file) {
+    if (!S.conv || S.conv.status === "closed") return;
+    el.notice.hidden = true;
+    const name = "“" + file.name + "”";
+    if (file.size > MAX_BYTES) return notice(`${name} is too large (${fmtSize(file.size)}). Files can be at most 5 MB.`);
+    if (!file.size) return notice(`${name} is empty.`);
+    const type = await sniff(file).catch(() => null);
+    if (!type) return notice(`${name} can't be sent: only ${ALLOWED} are accepted.`);
+    const item = { cid: newClientId(), conv: S.conv.id, body: "", atts: [{ name: file.name, type, size: file.size }], at: new Date().toISOString() };
+    const node = showPending(item, "uploading");
+    const form = new FormData();
+    form.append("conversation_id", item.conv);
+    form.append("file", file, file.name);
+    try {
+      item.atts = [await api("POST", "/api/chat/attachments", form)];
+    } catch (err) {
+      node.remove();
+      return notice(`${name} couldn't be sent: ${err.message}`);
+    }
+    const fresh = renderMessage({ sender: "customer", body: "", attachments: item.atts, client_id: item.cid, at: item.at }, "sending");
+    node.replaceWith(fresh);
+    setState(fresh, "Sending…");
+    queue(item);
+  }
+  const blobs = new Map();
+  function blobUrl(id) {
+    if (!blobs.has(id)) {
+      const p = fetch(ORIGIN + "/api/chat/attachments/" + encodeURIComponent(id), { headers: { Authorization: "Bearer " + S.token } }).then((r) => {
+        if (!r.ok) throw new Error("download failed");
+        return r.blob();
+      }).then((b) => URL.createObjectURL(b));
+      p.catch(() => blobs.delete(id));
+      blobs.set(id, p);
+    }
+    return blobs.get(id);
+  }
+  function renderAttachment(a) {
+    if (!a.id) return h("div", { class: "file" }, icon("file"), h("span", null, h("span", { class: "fname", text: a.name }), h("span", { class: "fsize", text: fmtSize(a.size) })));
+    if (a.type.startsWith("image/")) {
+      const img = h("img", { class: "thumb", alt: a.name });
+      const link = h("a", { class: "att-image", href: "#", target: "_blank", rel: "noopener", title: a.name }, img);
+      link.addEventListener("click", (e) => link.getAttribute("href") === "#" && e.preventDefault());
+      blobUrl(a.id).then((u) => {
+        img.src = u;
+        link.href = u;
+        img.onload = () => scrollDown();
+      }, () => (img.alt = a.name + " (could not be loaded)"));
+      return link;
+    }
+    const link = h(
+      "a",
+      { class: "file att-file", href: "#", download: a.name, title: "Download " + a.name },
+      icon("file"),
+      h("span", null, h("span", { class: "fname", text: a.name }), h("span", { class: "fsize", text: "PDF · " + fmtSize(a.size) }))
+    );
+    link.addEventListener("click", (e) => {
+      if (link.dataset.ready) return;
+      e.preventDefault();
+      blobUrl(a.id).then((u) => {
+        link.href = u;
+        link.dataset.ready = "1";
+        link.click();
+      }, () => notice(`“${a.name}” could not be downloaded.`));
+    });
+    return link;
+  }
+
+  /* ---------- start, end, transcript ---------- */
+  async function ensureToken() {
+    if (S.token) return S.token;
+    const r = await fetch(ORIGIN + "/api/visitors", { method: "POST" });
+    const data = await r.json().catch(() => ({}));
+    if (!r.ok) throw new Error(data.detail || "the server answered " + r.status);
+    S.token = data.token;
+    store.set("token", S.token);
+    return S.token;
+  }
+  async function onStart(e) {
+    e.preventDefault();
+    const name = el.name.value.trim();
+    const email = el.email.value.trim();
+    store.set("name", name);
+    if (email) store.set("email", email);
+    S.wantStart = { name: name || null, email: email || null };
+    el.notice.hidden = true;
+    try {
+      await ensureToken();
+    } catch (err) {
+      S.wantStart = null;
+      return notice("Couldn't start the chat: " + err.message);
+    }
+    resetConversation();
+    el.prechat.hidden = true;
+    el.waiting.hidden = false;
+    el.composer.hidden = false;
+    if (S.ready) sendStart();
+    else connect();
+    el.input.focus();
+  }
+  function sendStart() {
+    const w = S.wantStart;
+    send({ type: "start", name: w.name, email: w.email, page_url: location.pathname.slice(0, 500) });
+  }
+  function newChat() {
+    resetConversation();
+    store.del("conv");
+    view("prechat");
+    el.name.focus();
+  }
+  function endChat() {
+    showSheet(null);
+    if (!S.conv || !send({ type: "close", conversation_id: S.conv.id })) notice("You're offline: the chat will be ended when you're back online. Please try again in a moment.");
+  }
+  async function onTranscript(e) {
+    e.preventDefault();
+    const email = el.tEmail.value.trim();
+    el.tResult.hidden = false;
+    el.tResult.style.color = "";
+    if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email)) {
+      el.tResult.textContent = "Please enter a valid email address.";
+      el.tResult.style.color = "#b42318";
+      return;
+    }
+    if (!S.conv) return;
+    el.tResult.textContent = "Sending…";
+    try {
+      const r = await api("POST", "/api/chat/conversations/" + encodeURIComponent(S.conv.id) + "/transcript", { email });
+      store.set("email", email);
+      el.tResult.textContent = `Transcript sent to ${email} (${r.messages} message${r.messages === 1 ? "" : "s"}).`;
+      el.tResult.style.color = "#14532d";
+    } catch (err) {
+      el.tResult.textContent = "Couldn't send the transcript: " + err.message;
+      el.tResult.style.color = "#b42318";
+    }
+  }
+
+  /* ---------- connection ---------- */
+  function send(frame) {
+    if (!S.ws || S.ws.readyState !== 1 || (!S.ready && frame.type !== "hello")) return false;
+    S.ws.send(JSON.stringify(frame));
+    return true;
+  }
+  function connect() {
+    clearTimeout(S.retryTimer);
+    S.retryTimer = 0;
+    if (S.ws || !S.token) return;
+    if (!navigator.onLine) return schedule(); // the "online" event reconnects at once
+    const ws = new WebSocket(WS_URL);
+    S.ws = ws;
+    S.ready = false;
+    S.lastFrame = Date.now();
+    const resume = {};
+    if (S.conv && S.conv.status !== "closed" && S.lastSeq) resume[S.conv.id] = S.lastSeq;
+    ws.onopen = () => ws.send(JSON.stringify({ type: "hello", v: 1, token: S.token, resume }));
+    ws.onmessage = (e) => {
+      if (S.ws !== ws) return;
+      let f;
+      try {
+        f = JSON.parse(e.data);
+      } catch (err) {
+        return;
+      }
+      S.lastFrame = Date.now();
+      onFrame(f);
+    };
+    ws.onclose = (e) => S.ws === ws && drop(e.code);
+    clearInterval(S.tickTimer);
+    S.lastTick = Date.now();
+    S.tickTimer = setInterval(tick, 250);
+  }
+  function tick() {
+    const now = Date.now();
+    // A late tick means this page was frozen (busy main thread, background tab): frames may still be
+    // queued behind us, so allow one more heartbeat before calling the socket dead.
+    if (now - S.lastTick > 1500) S.lastFrame = Math.max(S.lastFrame, now - S.hb * 1000);
+    S.lastTick = now;
+    if (!S.ws) return;
+    if (S.ready && now - S.lastPing >= S.hb * 1000) {
+      S.lastPing = now;
+      send({ type: "ping", t: now / 1000 });
+    }
+    if (now - S.lastFrame > 2 * S.hb * 1000) drop(0); // no pong: the socket is dead
+  }
+  function drop(code) {
+    const ws = S.ws;
+    S.ws = null;
+    S.ready = false;
+    clearInterval(S.tickTimer);
+    if (ws) {
+      ws.onclose = ws.onmessage = ws.onopen = null;
+      try {
+        ws.close();
+      } catch (e) {
+        /* ignore */
+      }
+    }
+    stopTyping();
+    setTyping(false);
+    setBanner();
+    if (code === 4401) {
+      // The visitor token is no longer valid (e.g. the server's key changed): start over as a new visitor.
+      const again = S.wantStart;
+      S.token = null;
+      store.del("token");
+      store.del("conv");
+      resetConversation();
+      view("prechat");
+      if (again) ensureToken().then(() => ((S.wantStart = again), el.prechat.hidden = true, connect()), () => notice("Couldn't start the chat: please try again."));
+      return;
+    }
+    schedule();
+  }
+  function schedule() {
+    if (S.retryTimer) return;
+    const base = Math.min(BACKOFF_CAP, 500 * 2 ** Math.min(S.attempt++, 6));
+    S.retryTimer = setTimeout(connect, base / 2 + (Math.random() * base) / 2);
+  }
+  function reconnectNow() {
+    S.attempt = 0;
+    if (S.ws && S.ready) return send({ type: "ping", t: Date.now() / 1000 });
+    if (S.ws) drop(0);
+    clearTimeout(S.retryTimer);
+    S.retryTimer = 0;
+    connect();
+  }
+
+  /* ---------- frames ---------- */
+  function onFrame(f) {
+    switch (f.type) {
+      case "welcome":
+        return onWelcome(f);
+      case "conversation":
+        return onConversation(f.conversation);
+      case "message":
+        return onMessage(f.message);
+      case "sent":
+        return onSent(f);
+      case "typing":
+        if (S.conv && f.conversation_id === S.conv.id && f.sender === "agent") {
+          if (!S.agentName && f.name) (S.agentName = f.name), updateStatus();
+          setTyping(f.state, f.name);
+        }
+        return;
+      case "read":
+        if (S.conv && f.conversation_id === S.conv.id && f.reader === "agent") (S.readSeq = Math.max(S.readSeq, f.seq)), markRead();
+        return;
+      case "error":
+        return onError(f);
+    }
+  }
+  function onWelcome(f) {
+    S.hb = f.heartbeat_s > 0 ? f.heartbeat_s : 5;
+    S.ready = S.everReady = true;
+    S.attempt = 0;
+    S.lastPing = Date.now();
+    setBanner();
+    const open = new Set(f.conversations.map((c) => c.id));
+    const stored = store.get("conv", null);
+    if (S.conv && S.conv.status !== "closed" && !open.has(S.conv.id)) closedWhileAway(S.conv);
+    else if (!S.conv && stored && !open.has(stored) && !S.wantStart) closedWhileAway({ id: stored });
+    if (!f.conversations.length && S.wantStart) sendStart();
+    // Unconfirmed messages go again with the same client_id: the server stores each one once.
+    for (const item of S.outbox.slice()) {
+      if (open.has(item.conv)) sendItem(item);
+      else if (!S.conv || item.conv !== S.conv.id) dropFromOutbox(item.cid);
+    }
+    scheduleAck();
+  }
+  async function closedWhileAway(c) {
+    // The chat was closed while this page was away: show what was missed, then "Chat ended".
+    store.del("conv");
+    if (!S.conv) {
+      resetConversation();
+      S.conv = Object.assign({ status: "assigned", customer_read_seq: 0 }, c);
+    }
+    try {
+      const missed = await api("GET", `/api/chat/conversations/${encodeURIComponent(c.id)}/messages?after=${S.lastSeq}`);
+      for (const m of missed) onMessage(m);
+    } catch (e) {
+      /* history is a nicety here */
+    }
+    if (S.conv && S.conv.id === c.id) onConversation(Object.assign({}, S.conv, { status: "closed" }));
+  }
+  function onError(f) {
+    if (f.ref && fail(f.ref, f.detail)) return;
+    if (f.ref === "start") {
+      S.wantStart = null;
+      view("prechat");
+      return notice("Couldn't start the chat: " + f.detail);
+    }
+    if (["heartbeat_timeout", "not_authenticated", "bad_ack", "rate_limited"].includes(f.code)) return;
+    if (f.code === "conversation_closed" && S.conv) return onConversation(Object.assign({}, S.conv, { status: "closed" }));
+    notice(f.detail || "Something went wrong.");
+  }
+
+  /* ---------- boot ---------- */
+  function boot() {
+    document.body.append(host);
+    el.name.value = store.get("name", "") || "";
+    el.email.value = store.get("email", "") || "";
+    el.input.value = draft() || "";
+    view("prechat");
+    if (S.token && (store.get("conv", null) || S.outbox.length)) {
+      // A chat is going on: show it while it is replayed from the server.
+      el.prechat.hidden = true;
+      connect();
+    }
+    if (S.open) toggle(true, true);
+    addEventListener("online", reconnectNow);
+    addEventListener("offline", () => S.ws && drop(0));
+    document.addEventListener("visibilitychange", () => {
+      if (document.hidden) return;
+      scheduleAck();
+      if (S.ws && S.ready) send({ type: "ping", t: Date.now() / 1000 });
+      else if (S.token && S.retryTimer) reconnectNow();
+    });
+  }
+  if (document.body) boot();
+  else document.addEventListener("DOMContentLoaded", boot);
+})();
