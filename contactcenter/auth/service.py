@@ -135,6 +135,11 @@ async def end_session(session: AsyncSession, bus: Bus, *, token: str, user_id: i
     await bus.publish_event(TOPIC_STAFF, StaffLoggedOut(user_id=user_id))
 
 
+async def display_name(session: AsyncSession, *, user_id: int) -> str | None:
+    """A staff member's display name (shown to customers), or None for an unknown id."""
+    return await session.scalar(select(StaffUser.display_name).where(StaffUser.id == user_id))
+
+
 async def list_users(session: AsyncSession) -> list[StaffUser]:
     """Every staff user, by username."""
     return list((await session.scalars(select(StaffUser).order_by(StaffUser.username))).all())

@@ -11,6 +11,7 @@ from typing import Literal
 from pydantic import BaseModel
 from starlette.websockets import WebSocket
 
+from contactcenter.channels.chat import messages
 from contactcenter.channels.chat import service as chat
 from contactcenter.channels.chat.models import Conversation
 from contactcenter.channels.chat.schemas import MessageOut
@@ -129,7 +130,7 @@ class Connection:
                 return
             while True:
                 async with self.db.session() as s:
-                    batch = await chat.messages_after(
+                    batch = await messages.messages_after(
                         s, conversation_id=conversation_id, after=last, include_private=self.is_agent
                     )
                 for m in batch:

@@ -15,6 +15,7 @@ from contactcenter.auth import deps
 from contactcenter.auth.service import principal_for_token, read_visitor
 from contactcenter.bus import Bus
 from contactcenter.channels.chat import service as chat
+from contactcenter.channels.chat.models import Conversation
 from contactcenter.db import Database
 from contactcenter.realtime.connection import Connection, Who
 from contactcenter.realtime.hub import Hub
@@ -107,6 +108,14 @@ async def websocket(ws: WebSocket) -> None:
         )
         for conv in convs:
             await conn.track(conv, hello.resume.get(conv.id, 0))
+        # A conversation the client was in that closed while it was away: say so, with what it missed.
+        open_ids = {c.id for c in convs}
+        for conv_id, seq in hello.resume.items():
+            if conv_id not in open_ids:
+                async with db.session() as s:
+                    gone = await s.get(Conversation, conv_id)
+                if gone is not None and conn.owns(gone):
+                    await conn.track(gone, seq)
         if who.side == "agent" and who.role == "agent":
             await routing.set_available(bus, agent_id=who.id, ttl_s=timeout)
             async with db.session() as s:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from contactcenter.bus import Bus
+from contactcenter.channels.chat import messages
 from contactcenter.channels.chat import service as chat
 from contactcenter.channels.chat.events import TOPIC_REALTIME, Typing
 from contactcenter.channels.chat.models import Conversation
@@ -126,7 +127,7 @@ class FrameHandler:
             return
         try:
             async with self.db.session() as s:
-                msg, dup = await chat.post_message(
+                msg, dup = await messages.post_message(
                     s,
                     self.bus,
                     conversation_id=conv.id,
@@ -153,7 +154,7 @@ class FrameHandler:
             self.conn.fail("bad_ack", f"seq {frame.seq} was never sent", ref=frame.conversation_id)
             return
         async with self.db.session() as s:
-            await chat.mark_read(
+            await messages.mark_read(
                 s,
                 self.bus,
                 conversation_id=conv.id,

@@ -96,3 +96,24 @@ async def test_private_notes_never_reach_the_customer(live: Live) -> None:
         await cust.send({"type": "send", "conversation_id": cid, "client_id": "x1", "body": "hi", "private": True})
         err = await cust.next("error")
         assert err["code"] == "forbidden"
+
+
+async def test_agent_name_is_shown_and_a_chat_closed_while_away_is_reported_on_resume(live: Live) -> None:
+    await make_agent(live.app, "dora")
+    async with staff(live, "dora") as agent, customer(live) as (cust, token):
+        await cust.send({"type": "start"})
+        frame = await cust.next("conversation")
+        while frame["conversation"]["status"] != "assigned":
+            frame = await cust.next("conversation")
+        assert frame["conversation"]["agent_name"] == "Dora"
+        cid = frame["conversation"]["id"]
+        await agent.next("conversation")
+        await agent.say(cid, "bye")
+    async with staff(live, "dora") as agent:
+        await agent.send({"type": "close", "conversation_id": cid})
+        while (await agent.next("conversation"))["conversation"]["status"] != "closed":
+            pass
+    async with customer(live, token=token, resume={cid: 0}) as (back, _):
+        closed = await back.next("conversation")
+        assert closed["conversation"]["status"] == "closed"
+        assert (await back.next("message"))["message"]["body"] == "bye"

@@ -23,6 +23,8 @@ class Conversation(Base):
     # queued -> assigned -> closed
     status: Mapped[str] = mapped_column(String(16), default="queued")
     agent_id: Mapped[int | None] = mapped_column(index=True)
+    # Copied at assignment so every reader (widget, console, events) shows who is answering.
+    agent_name: Mapped[str | None] = mapped_column(String(120))
     customer_name: Mapped[str] = mapped_column(String(120))
     topic: Mapped[str | None] = mapped_column(String(200))
     page_url: Mapped[str | None] = mapped_column(String(500))

@@ -15,7 +15,7 @@ from contactcenter.auth import deps
 from contactcenter.auth.service import StaffPrincipal, VisitorPrincipal
 from contactcenter.bus import Bus
 from contactcenter.ccr.identity import normalize_email
-from contactcenter.channels.chat import files, service, transcript
+from contactcenter.channels.chat import files, messages, service, transcript
 from contactcenter.channels.chat.models import CannedReply, Conversation
 from contactcenter.channels.chat.schemas import (
     AttachmentRef,
@@ -70,7 +70,7 @@ async def history(
     after: Annotated[int, Query(ge=0)] = 0,
 ) -> list[MessageOut]:
     await _visible(session, conversation_id, who)
-    return await service.messages_after(
+    return await messages.messages_after(
         session, conversation_id=conversation_id, after=after, include_private=isinstance(who, StaffPrincipal)
     )
 

@@ -6,15 +6,17 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
+import structlog
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from contactcenter.bus import Bus
+from contactcenter.auth import service as auth
+from contactcenter.bus import Bus, Event
 from contactcenter.ccr import service as ccr
+from contactcenter.ccr.models import Touch
 from contactcenter.ccr.schemas import Channel, Direction, TouchIn, TouchKind
-from contactcenter.channels.chat.events import TOPIC_REALTIME, ConversationChanged, MessagePosted, ReadUpTo
-from contactcenter.channels.chat.models import ChatAttachment, ChatMessage, Conversation
+from contactcenter.channels.chat.events import TOPIC_REALTIME, ConversationChanged
+from contactcenter.channels.chat.models import ChatMessage, Conversation
 from contactcenter.channels.chat.schemas import (
     AttachmentRef,
     ConversationOut,
@@ -28,12 +30,27 @@ from contactcenter.http import ApiError
 from contactcenter.routing import service as routing
 
 OPEN = (ConversationStatus.queued.value, ConversationStatus.assigned.value)
+log = structlog.get_logger("chat")
 
 
-def conversation_out(c: Conversation, agent_name: str | None = None) -> ConversationOut:
-    out = ConversationOut.model_validate(c)
-    out.agent_name = agent_name
-    return out
+async def announce(bus: Bus, event: Event) -> None:
+    """Publish after the commit; a bus outage must not turn a stored message into an error for its sender
+    (receivers catch up from the database when the bus is back)."""
+    try:
+        await bus.publish_event(TOPIC_REALTIME, event)
+    except Exception as exc:
+        log.warning("publish_failed", event=event.type, error=repr(exc))
+
+
+async def announce_touches(bus: Bus, touches: Sequence[Touch]) -> None:
+    try:
+        await ccr.publish_touches(bus, touches)
+    except Exception as exc:
+        log.warning("publish_failed", event="ccr.touch_logged", error=repr(exc))
+
+
+def conversation_out(c: Conversation) -> ConversationOut:
+    return ConversationOut.model_validate(c)
 
 
 def message_out(m: ChatMessage) -> MessageOut:
@@ -110,8 +127,8 @@ async def start_conversation(
         ),
     )
     await session.commit()
-    await ccr.publish_touches(bus, [touch])
-    await bus.publish_event(TOPIC_REALTIME, ConversationChanged(conversation=conversation_out(conv)))
+    await announce_touches(bus, [touch])
+    await announce(bus, ConversationChanged(conversation=conversation_out(conv)))
     await route(session, bus, conversation_id=conv.id, capacity=capacity)
     return conversation_out(await get_conversation(session, conversation_id=conv.id))
 
@@ -127,16 +144,17 @@ async def _loads(session: AsyncSession, agents: set[int]) -> dict[int, int]:
 
 async def assign(session: AsyncSession, bus: Bus, *, conversation_id: str, agent_id: int) -> bool:
     """Give a queued conversation to an agent; false if someone else got it first (atomic on any backend)."""
+    name = await auth.display_name(session, user_id=agent_id)
     res = await session.execute(
         update(Conversation)
         .where(Conversation.id == conversation_id, Conversation.status == "queued")
-        .values(status="assigned", agent_id=agent_id, assigned_at=utcnow())
+        .values(status="assigned", agent_id=agent_id, agent_name=name, assigned_at=utcnow())
     )
     await session.commit()
     if res.rowcount != 1:  # type: ignore[attr-defined]
         return False
     conv = await get_conversation(session, conversation_id=conversation_id)
-    await bus.publish_event(TOPIC_REALTIME, ConversationChanged(conversation=conversation_out(conv)))
+    await announce(bus, ConversationChanged(conversation=conversation_out(conv)))
     return True
 
 
@@ -173,135 +191,6 @@ async def claim_queued(session: AsyncSession, bus: Bus, *, agent_id: int, capaci
     return got
 
 
-async def post_message(
-    session: AsyncSession,
-    bus: Bus,
-    *,
-    conversation_id: str,
-    sender: SenderKind,
-    sender_id: int,
-    sender_name: str,
-    body: str,
-    client_id: str,
-    private: bool = False,
-    attachment_ids: Sequence[str] = (),
-) -> tuple[MessageOut, bool]:
-    """Store a message with the next sequence number; returns (message, was_duplicate). Idempotent by client_id."""
-    dup_q = select(ChatMessage).where(
-        ChatMessage.conversation_id == conversation_id,
-        ChatMessage.sender_kind == sender.value,
-        ChatMessage.client_id == client_id,
-    )
-    found = await session.scalar(dup_q)
-    if found is not None:
-        return message_out(found), True
-    conv = await get_conversation(session, conversation_id=conversation_id)
-    if conv.status == "closed":
-        raise ApiError(409, "conversation_closed", "this conversation is closed")
-    refs: list[dict[str, object]] = []
-    if attachment_ids:
-        rows = list(
-            await session.scalars(
-                select(ChatAttachment).where(
-                    ChatAttachment.id.in_(list(attachment_ids)),
-                    ChatAttachment.conversation_id == conversation_id,
-                    ChatAttachment.uploader_kind == sender.value,
-                    ChatAttachment.uploader_id == sender_id,
-                )
-            )
-        )
-        if len(rows) != len(set(attachment_ids)):
-            raise ApiError(422, "unknown_attachment", "an attachment is missing or not yours")
-        refs = [{"id": a.id, "name": a.filename, "type": a.content_type, "size": a.size} for a in rows]
-    # The row update both hands out the number and serialises writers of this conversation until commit.
-    seq = await session.scalar(
-        update(Conversation)
-        .where(Conversation.id == conversation_id)
-        .values(last_seq=Conversation.last_seq + 1)
-        .returning(Conversation.last_seq)
-        .execution_options(synchronize_session=False)
-    )
-    assert seq is not None
-    msg = ChatMessage(
-        conversation_id=conversation_id,
-        seq=seq,
-        sender_kind=sender.value,
-        sender_id=sender_id,
-        sender_name=sender_name,
-        body=body,
-        private=private,
-        attachments=refs,
-        client_id=client_id,
-    )
-    session.add(msg)
-    direction = (
-        Direction.internal if private else (Direction.inbound if sender is SenderKind.customer else Direction.outbound)
-    )
-    try:
-        await session.flush()
-        touch = await ccr.add_touch(
-            session,
-            touch=TouchIn(
-                customer_id=conv.customer_id,
-                channel=Channel.chat,
-                kind=TouchKind.message,
-                direction=direction,
-                agent_id=sender_id if sender is SenderKind.agent else None,
-                conversation_id=conversation_id,
-                summary=(("Note: " if private else "") + body)[:500] or "(attachment)",
-                payload={"seq": seq, "attachments": len(refs)},
-            ),
-        )
-        await session.commit()
-    except IntegrityError:
-        # The same client id raced in on another connection: that copy won, return it.
-        await session.rollback()
-        again = await session.scalar(dup_q)
-        if again is None:
-            raise
-        return message_out(again), True
-    out = message_out(msg)
-    await ccr.publish_touches(bus, [touch])
-    await bus.publish_event(
-        TOPIC_REALTIME, MessagePosted(customer_id=conv.customer_id, agent_id=conv.agent_id, message=out)
-    )
-    return out, False
-
-
-async def messages_after(
-    session: AsyncSession, *, conversation_id: str, after: int, include_private: bool, limit: int = 500
-) -> list[MessageOut]:
-    """Messages with seq > after, in order; customers never see private notes."""
-    q = select(ChatMessage).where(ChatMessage.conversation_id == conversation_id, ChatMessage.seq > after)
-    if not include_private:
-        q = q.where(ChatMessage.private.is_(False))
-    rows = await session.scalars(q.order_by(ChatMessage.seq).limit(limit))
-    return [message_out(m) for m in rows]
-
-
-async def mark_read(session: AsyncSession, bus: Bus, *, conversation_id: str, reader: SenderKind, seq: int) -> None:
-    """Remember how far a side has read (unread counts, read receipts); never moves backwards."""
-    col = Conversation.customer_read_seq if reader is SenderKind.customer else Conversation.agent_read_seq
-    res = await session.execute(
-        update(Conversation)
-        .where(Conversation.id == conversation_id, col < seq, Conversation.last_seq >= seq)
-        .values({col: seq})
-    )
-    await session.commit()
-    if res.rowcount == 1:  # type: ignore[attr-defined]
-        conv = await get_conversation(session, conversation_id=conversation_id)
-        await bus.publish_event(
-            TOPIC_REALTIME,
-            ReadUpTo(
-                conversation_id=conversation_id,
-                customer_id=conv.customer_id,
-                agent_id=conv.agent_id,
-                reader="customer" if reader is SenderKind.customer else "agent",
-                seq=seq,
-            ),
-        )
-
-
 async def close_conversation(session: AsyncSession, bus: Bus, *, conversation_id: str, by: str) -> ConversationOut:
     """Close a conversation (idempotent) and log it on the customer's timeline."""
     conv = await get_conversation(session, conversation_id=conversation_id)
@@ -323,6 +212,6 @@ async def close_conversation(session: AsyncSession, bus: Bus, *, conversation_id
     )
     await session.commit()
     out = conversation_out(conv)
-    await ccr.publish_touches(bus, [touch])
-    await bus.publish_event(TOPIC_REALTIME, ConversationChanged(conversation=out))
+    await announce_touches(bus, [touch])
+    await announce(bus, ConversationChanged(conversation=out))
     return out

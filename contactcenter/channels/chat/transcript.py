@@ -8,6 +8,7 @@ from urllib.parse import urlparse
 import aiosmtplib
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contactcenter.channels.chat import messages
 from contactcenter.channels.chat import service as chat
 from contactcenter.http import ApiError
 
@@ -27,7 +28,7 @@ async def send_transcript(
     if not smtp_url:
         raise ApiError(503, "email_unavailable", "transcripts by email are not configured here")
     conv = await chat.get_conversation(session, conversation_id=conversation_id)
-    msgs = await chat.messages_after(
+    msgs = await messages.messages_after(
         session, conversation_id=conversation_id, after=0, include_private=False, limit=5000
     )
     body = render(conv.customer_name, [(m.at.strftime("%Y-%m-%d %H:%M UTC"), m.sender_name, m.body) for m in msgs])
