@@ -1,0 +1,341 @@
+// Agent console, core: conversation state and the websocket (docs/protocol.md). Delivery rules:
+// a client_id per message, "sending…" until `sent`, resend with the same client_id after a reconnect,
+// de-duplicate by seq, throttled acks, heartbeats, reconnect with backoff + jitter and resume.
+"use strict";
+
+(function (CC) {
+  const { me, emit } = CC;
+  const S = (CC.state = { convs: new Map(), selected: null, conn: "connecting", ready: false });
+  let ws = null;
+  let welcomed = false;
+  let heartbeatS = 5;
+  let attempt = 0;
+  let retryTimer = null;
+  let pingTimer = null;
+  let pingOut = null; // when the oldest unanswered ping went out
+  let ackTimer = null;
+  let counter = 0;
+
+  // ---- conversation records ----
+  function record(info) {
+    let rec = S.convs.get(info.id);
+    if (!rec) {
+      rec = { id: info.id, info, messages: new Map(), list: [], lastSeq: 0, pending: new Map(), ackSent: 0,
+        acked: 0, typing: false, typingTimer: null, fresh: false, loaded: false, draft: "", note: false };
+      S.convs.set(info.id, rec);
+    }
+    return rec;
+  }
+
+  const mine = (info) => info.agent_id === me.id;
+  const isOpen = (rec) => rec.info.status !== "closed" && !rec.transferred;
+  CC.isOpen = isOpen;
+
+  CC.unread = function (rec) {
+    if (!isOpen(rec)) return 0;
+    const read = Math.max(rec.info.agent_read_seq || 0, rec.acked);
+    return rec.list.reduce((n, m) => n + (m.sender === "customer" && m.seq > read ? 1 : 0), 0);
+  };
+
+  function upsert(info, { quiet } = {}) {
+    const known = S.convs.get(info.id);
+    if (!known && !mine(info)) return null; // supervisors watch every chat; this pane shows their own
+    const rec = record(info);
+    const wasOpen = known && isOpen(known);
+    const prev = rec.info;
+    rec.info = { ...prev, ...info,
+      customer_read_seq: Math.max(prev.customer_read_seq || 0, info.customer_read_seq || 0),
+      agent_read_seq: Math.max(prev.agent_read_seq || 0, info.agent_read_seq || 0) };
+    rec.transferred = info.status !== "closed" && !mine(info); // to another agent, or back to the queue
+    if (!known && S.ready && !quiet && isOpen(rec)) {
+      rec.fresh = true;
+      CC.announce(`New chat from ${info.customer_name}${info.topic ? ", " + info.topic : ""}`);
+      emit("assigned", rec);
+    } else if (wasOpen && !isOpen(rec)) {
+      rec.typing = false;
+      CC.announce(`Chat with ${info.customer_name} ${rec.transferred ? "was transferred" : "closed"}`);
+    }
+    emit("conversations");
+    if (rec.id === S.selected) emit("thread", rec);
+    return rec;
+  }
+
+  function addMessage(rec, m) {
+    if (rec.messages.has(m.seq)) return false; // exactly once, whatever the socket replays
+    rec.messages.set(m.seq, m);
+    const last = rec.list[rec.list.length - 1];
+    if (!last || last.seq < m.seq) rec.list.push(m);
+    else rec.list = [...rec.messages.values()].sort((a, b) => a.seq - b.seq);
+    rec.lastSeq = Math.max(rec.lastSeq, m.seq);
+    if (m.sender === "agent" && rec.pending.has(m.client_id)) rec.pending.delete(m.client_id);
+    if (m.sender === "customer") setTyping(rec, false);
+    return true;
+  }
+
+  function setTyping(rec, on) {
+    clearTimeout(rec.typingTimer);
+    rec.typing = on;
+    if (on) {
+      rec.typingTimer = setTimeout(() => {
+        rec.typing = false;
+        emit("typing", rec);
+      }, 8000);
+    }
+  }
+
+  // ---- frames from the server ----
+  const handlers = {
+    welcome(f) {
+      welcomed = true;
+      attempt = 0;
+      heartbeatS = f.heartbeat_s || 5;
+      startHeartbeat();
+      const open = new Set(f.conversations.map((c) => c.id));
+      f.conversations.forEach((c) => upsert(c));
+      // Open here but not on the server any more: closed or transferred while we were away.
+      const gone = [...S.convs.values()].filter((r) => isOpen(r) && !open.has(r.id));
+      if (gone.length) refreshClosed(gone);
+      S.ready = true;
+      setConn("online");
+      // Unconfirmed sends go again with the same client_id: the server stores each one once.
+      for (const rec of S.convs.values()) for (const p of rec.pending.values()) if (p.state === "sending") transmit(rec, p);
+      for (const rec of S.convs.values()) if (rec.acked > rec.ackSent) dirty.add(rec.id);
+      scheduleAck();
+    },
+    pong() {
+      pingOut = null;
+    },
+    conversation(f) {
+      upsert(f.conversation);
+    },
+    message(f) {
+      const rec = S.convs.get(f.message.conversation_id);
+      if (!rec || !addMessage(rec, f.message)) return;
+      if (rec.id === S.selected) scheduleAck(); // before rendering: no badge flashes on the open chat
+      emit("message", rec, f.message);
+      emit("conversations");
+    },
+    sent(f) {
+      const rec = S.convs.get(f.conversation_id);
+      const p = rec && rec.pending.get(f.client_id);
+      if (!p) return;
+      if (rec.messages.has(f.seq)) rec.pending.delete(f.client_id);
+      else Object.assign(p, { state: "sent", seq: f.seq });
+      emit("thread", rec);
+    },
+    typing(f) {
+      const rec = S.convs.get(f.conversation_id);
+      if (!rec || f.sender !== "customer") return;
+      setTyping(rec, f.state);
+      emit("typing", rec);
+    },
+    read(f) {
+      const rec = S.convs.get(f.conversation_id);
+      if (!rec) return;
+      const key = f.reader === "customer" ? "customer_read_seq" : "agent_read_seq";
+      rec.info[key] = Math.max(rec.info[key] || 0, f.seq);
+      emit("conversations");
+      if (rec.id === S.selected) emit("thread", rec);
+    },
+    error(f) {
+      for (const rec of S.convs.values()) {
+        const p = f.ref && rec.pending.get(f.ref);
+        if (!p) continue;
+        if (f.code === "rate_limited") {
+          setTimeout(() => transmit(rec, p), 1500);
+        } else {
+          Object.assign(p, { state: "failed", error: f.detail });
+          emit("thread", rec);
+        }
+        return;
+      }
+      if (f.code !== "heartbeat_timeout") emit("notice", f.detail || f.code);
+    },
+  };
+
+  async function refreshClosed(recs) {
+    try {
+      const closed = await CC.api("/api/chat/conversations?status=closed");
+      const byId = new Map(closed.map((c) => [c.id, c]));
+      for (const rec of recs) upsert(byId.get(rec.id) || { ...rec.info, status: "closed" }, { quiet: true });
+    } catch (_) {
+      /* the next reconnect tries again */
+    }
+  }
+
+  // ---- the socket ----
+  function setConn(state) {
+    S.conn = state;
+    emit("connection", state);
+  }
+
+  function connect() {
+    clearTimeout(retryTimer);
+    if (ws) return;
+    if (!navigator.onLine) return retry();
+    const sock = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws`);
+    ws = sock;
+    welcomed = false;
+    const welcomeTimer = setTimeout(() => sock === ws && !welcomed && drop(sock, 0), 10000);
+    sock.onopen = () => sock.send(JSON.stringify({ type: "hello", v: 1, resume: resumeMap() }));
+    sock.onmessage = (ev) => {
+      if (sock !== ws) return;
+      let frame;
+      try {
+        frame = JSON.parse(ev.data);
+      } catch (_) {
+        return;
+      }
+      (handlers[frame.type] || (() => {}))(frame);
+    };
+    sock.onclose = (ev) => {
+      clearTimeout(welcomeTimer);
+      if (sock === ws) drop(sock, ev.code);
+    };
+  }
+
+  function resumeMap() {
+    const resume = {};
+    const open = [...S.convs.values()].filter((r) => isOpen(r) && r.lastSeq > 0).slice(-100);
+    for (const rec of open) resume[rec.id] = rec.lastSeq;
+    return resume;
+  }
+
+  function drop(sock, code) {
+    if (sock !== ws) return;
+    ws = null;
+    welcomed = false;
+    clearInterval(pingTimer);
+    try {
+      sock.close();
+    } catch (_) {
+      /* already closed */
+    }
+    if (code === 4401) return setConn("signed-out");
+    if (code === 4403) return setConn("forbidden");
+    retry();
+  }
+
+  function retry() {
+    setConn("reconnecting");
+    clearTimeout(retryTimer);
+    const base = Math.min(15000, 500 * 2 ** attempt);
+    attempt = Math.min(attempt + 1, 10);
+    retryTimer = setTimeout(connect, base * (0.5 + Math.random() * 0.5));
+  }
+
+  // A ping every heartbeat_s; no pong within 2 x heartbeat_s means the socket is dead. Judged from the
+  // ping's own time, so a timer the browser throttled in a background tab does not count as a dead socket.
+  function startHeartbeat() {
+    clearInterval(pingTimer);
+    pingOut = null;
+    pingTimer = setInterval(() => {
+      if (!ws || !welcomed) return;
+      if (pingOut !== null && Date.now() - pingOut > 2 * heartbeatS * 1000) return drop(ws, 0);
+      if (raw({ type: "ping", t: Date.now() / 1000 }) && pingOut === null) pingOut = Date.now();
+    }, heartbeatS * 1000);
+  }
+
+  function raw(frame) {
+    if (!ws || !welcomed || ws.readyState !== WebSocket.OPEN) return false;
+    ws.send(JSON.stringify(frame));
+    return true;
+  }
+
+  window.addEventListener("offline", () => ws && drop(ws, 0));
+  window.addEventListener("online", () => {
+    if (ws || S.conn === "signed-out") return;
+    attempt = 0;
+    connect();
+  });
+  document.addEventListener("visibilitychange", () => {
+    scheduleAck();
+    if (document.visibilityState === "visible" && !ws && S.conn === "reconnecting") {
+      attempt = 0;
+      connect();
+    }
+  });
+
+  // ---- what the views call ----
+  function transmit(rec, p) {
+    p.state = p.state === "failed" ? "sending" : p.state;
+    raw({ type: "send", conversation_id: rec.id, client_id: p.client_id, body: p.body,
+      attachments: p.attachments.map((a) => a.id), private: p.private });
+  }
+
+  CC.send = function (rec, body, isPrivate, attachments) {
+    const client_id = `a${me.id}-${Date.now().toString(36)}-${(++counter).toString(36)}`;
+    const p = { client_id, body, private: !!isPrivate, attachments: attachments || [], state: "sending",
+      at: new Date().toISOString() };
+    rec.pending.set(client_id, p);
+    transmit(rec, p);
+    emit("thread", rec);
+    emit("conversations");
+  };
+  CC.retrySend = (rec, p) => {
+    p.state = "sending";
+    transmit(rec, p);
+    emit("thread", rec);
+  };
+  CC.discard = (rec, p) => rec.pending.delete(p.client_id) && emit("thread", rec);
+  CC.typing = (rec, state) => isOpen(rec) && raw({ type: "typing", conversation_id: rec.id, state });
+  CC.online = () => !!ws && welcomed;
+
+  CC.select = function (id) {
+    const rec = S.convs.get(id);
+    if (!rec) return;
+    S.selected = id;
+    rec.fresh = false;
+    if (!isOpen(rec) && !rec.loaded) loadHistory(rec);
+    emit("selected", rec);
+    emit("conversations");
+    scheduleAck();
+  };
+
+  async function loadHistory(rec) {
+    rec.loaded = true;
+    try {
+      const msgs = await CC.api(`/api/chat/conversations/${rec.id}/messages?after=0`);
+      msgs.forEach((m) => addMessage(rec, m));
+      if (rec.id === S.selected) emit("thread", rec);
+    } catch (err) {
+      rec.loaded = false;
+      emit("notice", `Could not load the conversation: ${err.message}`);
+    }
+  }
+
+  // Ack what the agent has on screen (the selected chat, page visible): at once on screen, throttled on the wire.
+  const dirty = new Set();
+  function scheduleAck() {
+    const rec = S.selected && S.convs.get(S.selected);
+    if (rec && isOpen(rec) && document.visibilityState === "visible" && rec.lastSeq > rec.acked) {
+      rec.acked = rec.lastSeq;
+      dirty.add(rec.id);
+      emit("conversations");
+    }
+    if (ackTimer || !dirty.size) return;
+    ackTimer = setTimeout(() => {
+      ackTimer = null;
+      for (const id of [...dirty]) {
+        const r = S.convs.get(id);
+        if (!r || !isOpen(r) || r.acked <= r.ackSent) dirty.delete(id);
+        else if (raw({ type: "ack", conversation_id: id, seq: r.acked })) {
+          r.ackSent = r.acked;
+          dirty.delete(id);
+        }
+      }
+    }, 300);
+  }
+
+  async function start() {
+    try {
+      const closed = await CC.api("/api/chat/conversations?status=closed");
+      closed.filter(mine).slice(0, 30).forEach((c) => upsert(c, { quiet: true }));
+    } catch (_) {
+      /* the closed list is a convenience */
+    }
+  }
+
+  connect();
+  start();
+})(window.CC);
