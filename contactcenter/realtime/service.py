@@ -66,7 +66,7 @@ class FrameHandler:
                         customer_id=conv.customer_id,
                         agent_id=conv.agent_id,
                         sender=conn.who.side,
-                        name=conn.who.name if conn.is_agent else "Customer",
+                        name=conn.who.name if conn.is_agent else conv.customer_name,
                         state=frame.state,
                     )
                 )

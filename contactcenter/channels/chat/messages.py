@@ -57,7 +57,12 @@ async def post_message(
         )
         if len(rows) != len(set(attachment_ids)):
             raise ApiError(422, "unknown_attachment", "an attachment is missing or not yours")
-        refs = [{"id": a.id, "name": a.filename, "type": a.content_type, "size": a.size} for a in rows]
+        by_id = {a.id: a for a in rows}
+        # In the order the sender chose, each once.
+        refs = [
+            {"id": a.id, "name": a.filename, "type": a.content_type, "size": a.size}
+            for a in (by_id[i] for i in dict.fromkeys(attachment_ids))
+        ]
     # The row update both hands out the number and serialises writers of this conversation until commit.
     seq = await session.scalar(
         update(Conversation)
