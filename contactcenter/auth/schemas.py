@@ -5,18 +5,19 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from contactcenter.types import Role
+from contactcenter.validation import Text
 
 
 class LoginBody(BaseModel):
-    username: str = Field(min_length=1, max_length=64)
-    password: str = Field(min_length=1, max_length=256)
+    username: Text = Field(min_length=1, max_length=64)
+    password: Text = Field(min_length=1, max_length=256)
 
 
 class UserCreate(BaseModel):
-    username: str = Field(min_length=2, max_length=64, pattern=r"^[a-zA-Z0-9_.@-]+$")
-    display_name: str = Field(min_length=1, max_length=120)
+    username: Text = Field(min_length=2, max_length=64, pattern=r"^[a-zA-Z0-9_.@-]+$")
+    display_name: Text = Field(min_length=1, max_length=120)
     role: Role
-    password: str = Field(min_length=8, max_length=256)
+    password: Text = Field(min_length=8, max_length=256)
 
 
 class UserOut(BaseModel):

@@ -9,6 +9,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from contactcenter.validation import Text
+
 MAX_PAYLOAD_BYTES = 16_384
 
 
@@ -53,7 +55,7 @@ class IdentityKind(enum.StrEnum):
 
 class IdentityIn(BaseModel):
     kind: IdentityKind
-    value: str = Field(min_length=1, max_length=320)
+    value: Text = Field(min_length=1, max_length=320)
 
 
 class IdentityOut(BaseModel):
@@ -64,8 +66,8 @@ class IdentityOut(BaseModel):
 
 
 class CustomerCreate(BaseModel):
-    display_name: str = Field(min_length=1, max_length=120)
-    segment: str | None = Field(default=None, max_length=40)
+    display_name: Text = Field(min_length=1, max_length=120)
+    segment: Text | None = Field(default=None, max_length=40)
     identities: list[IdentityIn] = Field(default_factory=list, max_length=20)
 
 
@@ -94,8 +96,8 @@ class TouchIn(BaseModel):
     direction: Direction = Direction.inbound
     occurred_at: datetime | None = None
     agent_id: int | None = None
-    conversation_id: str | None = Field(default=None, max_length=64)
-    summary: str = Field(max_length=500)
+    conversation_id: Text | None = Field(default=None, max_length=64)
+    summary: Text = Field(max_length=500)
     payload: dict[str, Any] = Field(default_factory=dict)
 
     _payload = field_validator("payload")(_check_payload)
@@ -124,15 +126,15 @@ class TimelinePage(BaseModel):
 class NoteIn(BaseModel):
     """A face-to-face note typed by an agent."""
 
-    summary: str = Field(min_length=1, max_length=500)
-    body: str = Field(default="", max_length=8000)
+    summary: Text = Field(min_length=1, max_length=500)
+    body: Text = Field(default="", max_length=8000)
     occurred_at: datetime | None = None
 
 
 class MergeIn(BaseModel):
     source_id: int = Field(gt=0)
     target_id: int = Field(gt=0)
-    reason: str = Field(min_length=1, max_length=500)
+    reason: Text = Field(min_length=1, max_length=500)
 
 
 class MergeOut(BaseModel):

@@ -10,6 +10,7 @@ from urllib.parse import urlparse
 import structlog
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
+from starlette.websockets import WebSocketDisconnected
 
 from contactcenter.auth import deps
 from contactcenter.auth.service import principal_for_token, read_visitor
@@ -23,6 +24,7 @@ from contactcenter.realtime.schemas import (
     CLOSE_BAD_FRAME,
     CLOSE_FORBIDDEN,
     CLOSE_HEARTBEAT,
+    CLOSE_RATE,
     CLOSE_TOO_BIG,
     CLOSE_UNAUTHORIZED,
     MAX_FRAME_BYTES,
@@ -74,11 +76,13 @@ async def websocket(ws: WebSocket) -> None:
     timeout = settings.heartbeat_s * 3
     try:
         first = await asyncio.wait_for(ws.receive_text(), timeout)
+        if len(first.encode()) > MAX_FRAME_BYTES:
+            raise ValueError("hello too big")
         hello = Hello.model_validate_json(first)
     except (TimeoutError, ValidationError, ValueError, KeyError):
         await _refuse(ws, "hello_expected", "the first frame must be a valid hello (protocol v1)", CLOSE_BAD_FRAME)
         return
-    except WebSocketDisconnect:
+    except (WebSocketDisconnect, WebSocketDisconnected):
         return
     who = await _identify(ws, hello, settings, db)
     if who is None:
@@ -121,8 +125,8 @@ async def websocket(ws: WebSocket) -> None:
             async with db.session() as s:
                 await chat.claim_queued(s, bus, agent_id=who.id, capacity=settings.chat_capacity)
         await _receive_loop(ws, conn, handler, bus, timeout)
-    except WebSocketDisconnect:
-        pass
+    except (WebSocketDisconnect, WebSocketDisconnected):
+        pass  # the client left (possibly while answers were still being written): not an error
     finally:
         hub.unregister(conn)
         if who.side == "agent" and hub.local_connections(who.id) == 0:
@@ -146,28 +150,34 @@ async def _receive_loop(ws: WebSocket, conn: Connection, handler: FrameHandler, 
         except KeyError:  # a binary frame
             conn.fail("bad_frame", "frames are JSON text", close=CLOSE_BAD_FRAME)
             return
-        if len(raw) > MAX_FRAME_BYTES:
+        if len(raw.encode()) > MAX_FRAME_BYTES:
             conn.fail("frame_too_big", f"frames are at most {MAX_FRAME_BYTES} bytes", close=CLOSE_TOO_BIG)
             return
         try:
             frame = client_frame.validate_json(raw)
         except ValidationError as exc:
-            ref = None
             errors = exc.errors()
+            # Not JSON, not an object, or no known "type": a protocol violation, not a bad field.
             bad_type = any(
-                e.get("type") in ("union_tag_invalid", "union_tag_not_found", "json_invalid", "model_type")
+                e.get("type") in ("union_tag_invalid", "union_tag_not_found", "json_invalid", "model_type", "dict_type")
+                and len(e.get("loc", ())) <= 1
                 for e in errors
             )
             if bad_type:
                 conn.fail("bad_frame", "not a protocol v1 frame", close=CLOSE_BAD_FRAME)
                 return
-            conn.fail(
-                "invalid_frame", "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors[:3]), ref=ref
-            )
+            conn.fail("invalid_frame", "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors[:3]))
             if conn.frames.take() is False and conn.frames.flooding:
-                conn.fail("rate_limited", "too many bad frames", close=CLOSE_BAD_FRAME)
+                conn.fail("rate_limited", "too many bad frames", close=CLOSE_RATE)
             continue
         if conn.is_agent and conn.who.role == "agent" and time.monotonic() - conn.presence_at > 1.0:
             conn.presence_at = time.monotonic()
-            await routing.set_available(bus, agent_id=conn.who.id, ttl_s=timeout)
-        await handler.handle(frame)
+            with contextlib.suppress(Exception):  # presence catches up on the next frame after a bus outage
+                await routing.set_available(bus, agent_id=conn.who.id, ttl_s=timeout)
+        try:
+            await handler.handle(frame)
+        except Exception:
+            # A bug must not look like a normal close: log it, tell the client, close with 1011.
+            log.exception("frame_failed", frame=frame.type, side=conn.who.side)
+            conn.fail("internal", "the server failed on this frame; reconnect and resend", close=1011)
+            return

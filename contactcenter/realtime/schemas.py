@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from contactcenter.channels.chat.schemas import MAX_BODY, ConversationOut, MessageOut
+from contactcenter.validation import Text
 
 PROTOCOL_VERSION = 1
 MAX_FRAME_BYTES = 16_384
@@ -22,7 +23,7 @@ class _Frame(BaseModel):
 class Hello(_Frame):
     type: Literal["hello"]
     v: Literal[1]
-    token: str | None = Field(default=None, max_length=1000)
+    token: Text | None = Field(default=None, max_length=1000)
     resume: dict[ConvId, Annotated[int, Field(ge=0)]] = Field(default_factory=dict, max_length=100)
 
 
@@ -33,17 +34,17 @@ class Ping(_Frame):
 
 class Start(_Frame):
     type: Literal["start"]
-    name: str | None = Field(default=None, max_length=120)
-    email: str | None = Field(default=None, max_length=320)
-    topic: str | None = Field(default=None, max_length=200)
-    page_url: str | None = Field(default=None, max_length=500)
+    name: Text | None = Field(default=None, max_length=120)
+    email: Text | None = Field(default=None, max_length=320)
+    topic: Text | None = Field(default=None, max_length=200)
+    page_url: Text | None = Field(default=None, max_length=500)
 
 
 class Send(_Frame):
     type: Literal["send"]
     conversation_id: ConvId
     client_id: ClientId
-    body: str = Field(default="", max_length=MAX_BODY)
+    body: Text = Field(default="", max_length=MAX_BODY)
     attachments: list[Annotated[str, Field(max_length=36)]] = Field(default_factory=list, max_length=5)
     private: bool = False
 

@@ -78,6 +78,14 @@ class FrameHandler:
                 async with self.db.session() as s:
                     await chat.close_conversation(s, self.bus, conversation_id=conv.id, by=conn.who.side)
 
+    async def _hits(self, key: str, window_s: int) -> int:
+        # Shared limits live on the bus; while it is down the per-socket buckets still hold, and a
+        # customer's message matters more than the cross-socket count: fail open.
+        try:
+            return await self.bus.hit(key, window_s)
+        except Exception:
+            return 0
+
     async def _publish_quietly(self, event: Typing) -> None:
         try:
             await self.bus.publish_event(TOPIC_REALTIME, event)
@@ -89,7 +97,7 @@ class FrameHandler:
         if conn.is_agent:
             conn.fail("forbidden", "only customers start chats", ref="start")
             return
-        if await self.bus.hit(f"chat:start:{conn.who.id}", 60) > 10:
+        if await self._hits(f"chat:start:{conn.who.id}", 60) > 10:
             conn.fail("rate_limited", "too many new chats; wait a minute", ref="start")
             return
         async with self.db.session() as s:
@@ -122,7 +130,7 @@ class FrameHandler:
         conv = await self._conversation(frame.conversation_id)
         if conv is None:
             return
-        if conn.who.side == "customer" and await self.bus.hit(f"chat:msg:{conn.who.id}", 10) > 60:
+        if conn.who.side == "customer" and await self._hits(f"chat:msg:{conn.who.id}", 10) > 60:
             conn.fail("rate_limited", "too many messages from this visitor", ref=frame.client_id)
             return
         try:

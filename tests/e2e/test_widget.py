@@ -78,7 +78,7 @@ def _chat(
     w.open()
     w.start(name)
     conv = a.conversation(name)
-    expect(w.status).to_contain_text("joined")
+    expect(w.status).to_contain_text("Chatting with")
     return page, w, a, conv["id"]
 
 
@@ -232,7 +232,7 @@ def test_silent_socket_is_dropped_after_two_heartbeats(
     a = agent()
     w.open()
     w.start("Sam Silent")
-    expect(w.status).to_contain_text("joined")  # Playwright runs the proxy only while the test waits on it
+    expect(w.status).to_contain_text("Chatting with")  # Playwright runs the proxy only while the test waits on it
     cid = a.conversation("Sam Silent")["id"]
     state["mute"] = True
     expect(w.banner).to_be_visible(timeout=4_000)  # 2 × heartbeat (1 s) without a pong

@@ -96,12 +96,13 @@ async def email_transcript(
     who: Annotated[VisitorPrincipal, Depends(deps.visitor)],
 ) -> dict[str, int]:
     await _visible(session, conversation_id, who)
+    to = normalize_email(body.email)  # a mistyped address does not use up the hourly allowance
     if await bus.hit(f"chat:transcript:{who.customer_id}", 3600) > 5:
         raise ApiError(429, "too_many_transcripts", "at most 5 transcripts an hour")
     sent = await transcript.send_transcript(
         session,
         conversation_id=conversation_id,
-        to=normalize_email(body.email),
+        to=to,
         smtp_url=settings.smtp_url,
         mail_from=settings.mail_from,
     )

@@ -7,6 +7,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from contactcenter.validation import Text
+
 MAX_BODY = 4000
 
 
@@ -62,16 +64,16 @@ class ConversationOut(BaseModel):
 
 
 class StartIn(BaseModel):
-    name: str | None = Field(default=None, max_length=120)
-    email: str | None = Field(default=None, max_length=320)
-    topic: str | None = Field(default=None, max_length=200)
-    page_url: str | None = Field(default=None, max_length=500)
+    name: Text | None = Field(default=None, max_length=120)
+    email: Text | None = Field(default=None, max_length=320)
+    topic: Text | None = Field(default=None, max_length=200)
+    page_url: Text | None = Field(default=None, max_length=500)
 
 
 class CannedIn(BaseModel):
-    shortcut: str = Field(min_length=1, max_length=40, pattern=r"^[a-z0-9][a-z0-9_-]*$")
-    title: str = Field(min_length=1, max_length=120)
-    body: str = Field(min_length=1, max_length=MAX_BODY)
+    shortcut: Text = Field(min_length=1, max_length=40, pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    title: Text = Field(min_length=1, max_length=120)
+    body: Text = Field(min_length=1, max_length=MAX_BODY)
 
 
 class CannedOut(BaseModel):
@@ -84,4 +86,4 @@ class CannedOut(BaseModel):
 
 
 class TranscriptIn(BaseModel):
-    email: str = Field(min_length=3, max_length=320)
+    email: Text = Field(min_length=3, max_length=320)

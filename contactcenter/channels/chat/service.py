@@ -160,7 +160,11 @@ async def assign(session: AsyncSession, bus: Bus, *, conversation_id: str, agent
 
 async def route(session: AsyncSession, bus: Bus, *, conversation_id: str, capacity: int) -> int | None:
     """Offer a queued conversation to the least-loaded available agent; None leaves it queued."""
-    candidates = await routing.available_agents(bus)
+    try:
+        candidates = await routing.available_agents(bus)
+    except Exception as exc:  # bus down: the chat waits in the queue and is claimed when agents report back
+        log.warning("routing_unavailable", error=repr(exc))
+        return None
     for _ in range(3):
         agent = routing.choose_agent(candidates, await _loads(session, candidates), capacity=capacity)
         if agent is None:
