@@ -38,10 +38,16 @@ class Hub:
         self._spawned: set[asyncio.Task[None]] = set()
 
     def start(self) -> None:
-        self.tasks = [asyncio.create_task(self._listen()), asyncio.create_task(self._watch_epoch())]
+        self.listener = asyncio.create_task(self._listen())
+        self.tasks = [asyncio.create_task(self._watch_epoch())]
+
+    def _restart_listener(self) -> None:
+        # After a Redis restart the old subscription may look alive but hear nothing: subscribe afresh.
+        self.listener.cancel()
+        self.listener = asyncio.create_task(self._listen(lost=True))
 
     async def stop(self) -> None:
-        tasks = [*self.tasks, *self._spawned]
+        tasks = [self.listener, *self.tasks, *self._spawned]
         for t in tasks:
             t.cancel()
         if tasks:
@@ -66,8 +72,8 @@ class Hub:
     def connections(self) -> list[Connection]:
         return [c for group in (self.customers, self.agents) for conns in group.values() for c in conns]
 
-    async def _listen(self) -> None:
-        delay, lost = 0.1, False
+    async def _listen(self, lost: bool = False) -> None:
+        delay = 0.1
         while True:
             try:
                 async with self.bus.subscribe(TOPIC_REALTIME) as sub:
@@ -104,6 +110,8 @@ class Hub:
                     epoch = await self.bus.epoch()
                 if broken or (last is not None and epoch != last):
                     log.info("bus_recovered", epoch=epoch)
+                    if last is not None and epoch != last:
+                        self._restart_listener()
                     await self.resync_all()
                     # Once more after the subscription is surely back, for messages sent in between.
                     await asyncio.sleep(1.0)

@@ -129,6 +129,8 @@ async def websocket(ws: WebSocket) -> None:
         pass  # the client left (possibly while answers were still being written): not an error
     finally:
         hub.unregister(conn)
+        with contextlib.suppress(Exception):
+            await handler.flush_acks()
         if who.side == "agent" and hub.local_connections(who.id) == 0:
             with contextlib.suppress(Exception):
                 await routing.set_unavailable(bus, agent_id=who.id)

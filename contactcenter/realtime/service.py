@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+
+import structlog
+
 from contactcenter.bus import Bus
 from contactcenter.channels.chat import messages
 from contactcenter.channels.chat import service as chat
@@ -27,10 +31,15 @@ from contactcenter.realtime.schemas import (
 )
 from contactcenter.settings import Settings
 
+log = structlog.get_logger("realtime")
+ACK_FLUSH_S = 0.5
+
 
 class FrameHandler:
     def __init__(self, conn: Connection, db: Database, bus: Bus, settings: Settings) -> None:
         self.conn, self.db, self.bus, self.settings = conn, db, bus, settings
+        self.pending_acks: dict[str, int] = {}
+        self.flusher: asyncio.Task[None] | None = None
 
     async def _conversation(self, conversation_id: str) -> Conversation | None:
         async with self.db.session() as s:
@@ -127,9 +136,10 @@ class FrameHandler:
         if frame.private and not conn.is_agent:
             conn.fail("forbidden", "only agents write private notes", ref=frame.client_id)
             return
-        conv = await self._conversation(frame.conversation_id)
-        if conv is None:
+        # A conversation this socket follows was checked when it started following it.
+        if frame.conversation_id not in conn.delivered and await self._conversation(frame.conversation_id) is None:
             return
+        conv_id = frame.conversation_id
         if conn.who.side == "customer" and await self._hits(f"chat:msg:{conn.who.id}", 10) > 60:
             conn.fail("rate_limited", "too many messages from this visitor", ref=frame.client_id)
             return
@@ -138,7 +148,7 @@ class FrameHandler:
                 msg, dup = await messages.post_message(
                     s,
                     self.bus,
-                    conversation_id=conv.id,
+                    conversation_id=conv_id,
                     client_id=frame.client_id,
                     body=frame.body,
                     sender=SenderKind.agent if conn.is_agent else SenderKind.customer,
@@ -150,22 +160,37 @@ class FrameHandler:
         except ApiError as exc:
             conn.fail(exc.code, str(exc.detail), ref=frame.client_id)
             return
-        conn.push(Sent(conversation_id=conv.id, client_id=frame.client_id, seq=msg.seq, duplicate=dup))
+        conn.push(Sent(conversation_id=conv_id, client_id=frame.client_id, seq=msg.seq, duplicate=dup))
         # The sender's own copy arrives in order like any other message (the bus may be slower).
         await conn.deliver(msg)
 
     async def _ack(self, frame: Ack) -> None:
-        conv = await self._conversation(frame.conversation_id)
-        if conv is None:
-            return
-        if frame.seq > conv.last_seq:
-            self.conn.fail("bad_ack", f"seq {frame.seq} was never sent", ref=frame.conversation_id)
-            return
-        async with self.db.session() as s:
-            await messages.mark_read(
-                s,
-                self.bus,
-                conversation_id=conv.id,
-                seq=frame.seq,
-                reader=SenderKind.agent if self.conn.is_agent else SenderKind.customer,
-            )
+        conn = self.conn
+        delivered = conn.delivered.get(frame.conversation_id)
+        if delivered is None or frame.seq > delivered:
+            # Not something this socket was sent: check against the database (history read over HTTP).
+            conv = await self._conversation(frame.conversation_id)
+            if conv is None:
+                return
+            if frame.seq > conv.last_seq:
+                conn.fail("bad_ack", f"seq {frame.seq} was never sent", ref=frame.conversation_id)
+                return
+        # Read positions are coalesced: at most one write per conversation every ACK_FLUSH_S.
+        self.pending_acks[frame.conversation_id] = max(frame.seq, self.pending_acks.get(frame.conversation_id, 0))
+        if self.flusher is None or self.flusher.done():
+            self.flusher = asyncio.create_task(self._flush_later())
+
+    async def _flush_later(self) -> None:
+        await asyncio.sleep(ACK_FLUSH_S)
+        await self.flush_acks()
+
+    async def flush_acks(self) -> None:
+        """Write the pending read positions (also called when the socket closes)."""
+        pending, self.pending_acks = self.pending_acks, {}
+        reader = SenderKind.agent if self.conn.is_agent else SenderKind.customer
+        for conversation_id, seq in pending.items():
+            try:
+                async with self.db.session() as s:
+                    await messages.mark_read(s, self.bus, conversation_id=conversation_id, seq=seq, reader=reader)
+            except Exception as exc:  # a read receipt is not worth failing the socket for
+                log.warning("ack_write_failed", error=repr(exc))
