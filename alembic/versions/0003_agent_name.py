@@ -8,10 +8,8 @@ Create Date: 2026-11-22
 from __future__ import annotations
 
 import sqlalchemy as sa
+
 from alembic import op
-
-import contactcenter.db.base
-
 
 revision = "0003"
 down_revision = "0002"
