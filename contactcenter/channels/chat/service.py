@@ -39,14 +39,14 @@ async def announce(bus: Bus, event: Event) -> None:
     try:
         await bus.publish_event(TOPIC_REALTIME, event)
     except Exception as exc:
-        log.warning("publish_failed", event=event.type, error=repr(exc))
+        log.warning("publish_failed", what=event.type, error=repr(exc))
 
 
 async def announce_touches(bus: Bus, touches: Sequence[Touch]) -> None:
     try:
         await ccr.publish_touches(bus, touches)
     except Exception as exc:
-        log.warning("publish_failed", event="ccr.touch_logged", error=repr(exc))
+        log.warning("publish_failed", what="ccr.touch_logged", error=repr(exc))
 
 
 def conversation_out(c: Conversation) -> ConversationOut:

@@ -1,0 +1,41 @@
+"""A bus that cannot publish never turns a stored message into an error for its sender."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from contactcenter.bus.memory import MemoryBus
+from contactcenter.ccr import service as ccr
+from contactcenter.ccr.models import Touch
+from contactcenter.ccr.schemas import CustomerCreate
+from contactcenter.channels.chat import messages
+from contactcenter.channels.chat import service as chat
+from contactcenter.channels.chat.schemas import SenderKind, StartIn
+from contactcenter.db import Database
+
+
+class DownBus(MemoryBus):
+    async def publish(self, topic: str, data: str) -> None:
+        raise ConnectionError("redis is restarting")
+
+
+async def test_message_is_stored_and_confirmed_while_the_bus_is_down(db: Database) -> None:
+    bus = DownBus()
+    async with db.session() as s:
+        cid = (await ccr.create_customer(s, data=CustomerCreate(display_name="Ida"), region="GB")).id
+        conv = await chat.start_conversation(s, bus, customer_id=cid, data=StartIn(), capacity=4)
+        msg, dup = await messages.post_message(
+            s,
+            bus,
+            conversation_id=conv.id,
+            sender=SenderKind.customer,
+            sender_id=cid,
+            sender_name="Ida",
+            body="still there?",
+            client_id="k1",
+        )
+        assert (msg.seq, dup) == (1, False)
+        stored = await messages.messages_after(s, conversation_id=conv.id, after=0, include_private=False)
+        assert [m.body for m in stored] == ["still there?"]
+        kinds = [t.kind for t in await s.scalars(select(Touch).where(Touch.conversation_id == conv.id))]
+        assert sorted(kinds) == ["conversation", "message"]
