@@ -32,6 +32,7 @@ def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
 def app_process(env: dict[str, str]) -> Iterator[str]:
     """Start `contactcenter serve` on a free loopback port; yields its base URL; SIGKILL-safe cleanup."""
     port = free_port()
+    (ROOT / "var").mkdir(exist_ok=True)  # a fresh clone has no var/ yet
     log = open(ROOT / "var" / f"proc-{port}.log", "w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "contactcenter", "serve", "--host", "127.0.0.1", "--port", str(port)],
