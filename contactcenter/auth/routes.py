@@ -153,7 +153,7 @@ async def new_visitor(
         session,
         kind=IdentityKind.visitor,
         value=visitor_id,
-        display_name="Website visitor",
+        display_name=ccr.VISITOR_NAME,
         region=settings.default_phone_region,
     )
     token = service.sign_visitor(settings.secret_key.get_secret_value(), visitor_id=visitor_id, customer_id=customer_id)

@@ -369,3 +369,30 @@ async def merge_customers(
     await session.commit()
     await bus.publish_event(customer_topic(target_id), CustomersMerged(source_id=source_id, target_id=target_id))
     return MergeOut(source_id=source_id, target_id=target_id, moved_identities=moved_ids, moved_touches=moved_touches)
+
+
+VISITOR_NAME = "Website visitor"
+
+
+async def fill_from_contact(
+    session: AsyncSession, *, customer_id: int, name: str | None, email: str | None, region: str
+) -> None:
+    """What a visitor typed (name, email) completes an anonymous record inside the caller's transaction.
+    It never overwrites a known name, never takes another customer's email, and never fails the contact."""
+    customer = await session.get(Customer, customer_id)
+    if customer is None:
+        return
+    if name and name.strip() and customer.display_name == VISITOR_NAME:
+        customer.display_name = name.strip()[:120]
+    if not email:
+        return
+    try:
+        norm = normalize_identity(IdentityKind.email, email, region=region)
+    except ApiError:
+        return
+    try:
+        async with session.begin_nested():
+            session.add(CustomerIdentity(customer_id=customer_id, kind=IdentityKind.email.value, value=norm))
+            await session.flush()
+    except IntegrityError:
+        return  # someone else's address: an agent can merge the two after checking

@@ -115,6 +115,7 @@ class FrameHandler:
                 self.bus,
                 customer_id=conn.who.id,
                 capacity=self.settings.chat_capacity,
+                region=self.settings.default_phone_region,
                 data=StartIn(name=frame.name, email=frame.email, topic=frame.topic, page_url=frame.page_url),
             )
             conv = await chat.get_conversation(s, conversation_id=out.id)

@@ -39,3 +39,27 @@ async def test_message_is_stored_and_confirmed_while_the_bus_is_down(db: Databas
         assert [m.body for m in stored] == ["still there?"]
         kinds = [t.kind for t in await s.scalars(select(Touch).where(Touch.conversation_id == conv.id))]
         assert sorted(kinds) == ["conversation", "message"]
+
+
+async def test_name_and_email_typed_in_the_widget_complete_an_anonymous_customer(db: Database) -> None:
+    bus = MemoryBus()
+    async with db.session() as s:
+        known = await ccr.create_customer(
+            s,
+            data=CustomerCreate(display_name="Known", identities=[{"kind": "email", "value": "k@example.com"}]),
+            region="GB",
+        )
+        a = (await ccr.create_customer(s, data=CustomerCreate(display_name=ccr.VISITOR_NAME), region="GB")).id
+        b = (await ccr.create_customer(s, data=CustomerCreate(display_name=ccr.VISITOR_NAME), region="GB")).id
+        await chat.start_conversation(
+            s, bus, customer_id=a, data=StartIn(name="Ann Lee", email="Ann@Example.com"), capacity=4
+        )
+        # Someone else's address is not taken over, a bad one is ignored; the chat starts either way.
+        conv_b = await chat.start_conversation(s, bus, customer_id=b, data=StartIn(email="K@example.com"), capacity=4)
+        assert conv_b.status == "queued"
+        got_a = await ccr.get_customer(s, customer_id=a)
+        got_b = await ccr.get_customer(s, customer_id=b)
+        assert got_a.display_name == "Ann Lee"
+        assert [(i.kind.value, i.value) for i in got_a.identities] == [("email", "ann@example.com")]
+        assert got_b.display_name == ccr.VISITOR_NAME and got_b.identities == []
+        assert [i.value for i in (await ccr.get_customer(s, customer_id=known.id)).identities] == ["k@example.com"]

@@ -96,13 +96,14 @@ async def open_for_agent(session: AsyncSession, *, agent_id: int) -> list[Conver
 
 
 async def start_conversation(
-    session: AsyncSession, bus: Bus, *, customer_id: int, data: StartIn, capacity: int
+    session: AsyncSession, bus: Bus, *, customer_id: int, data: StartIn, capacity: int, region: str = "GB"
 ) -> ConversationOut:
     """The customer's open chat, or a new one (logged in the CCR and routed)."""
     existing = await open_for_customer(session, customer_id=customer_id)
     if existing:
         return conversation_out(existing[-1])
-    name = (data.name or "").strip() or "Website visitor"
+    name = (data.name or "").strip() or ccr.VISITOR_NAME
+    await ccr.fill_from_contact(session, customer_id=customer_id, name=data.name, email=data.email, region=region)
     conv = Conversation(
         id=str(uuid.uuid4()),
         customer_id=customer_id,
