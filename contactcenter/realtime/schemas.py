@@ -45,7 +45,7 @@ class Send(_Frame):
     conversation_id: ConvId
     client_id: ClientId
     body: Text = Field(default="", max_length=MAX_BODY)
-    attachments: list[Annotated[str, Field(max_length=36)]] = Field(default_factory=list, max_length=5)
+    attachments: list[Annotated[Text, Field(max_length=36)]] = Field(default_factory=list, max_length=5)
     private: bool = False
 
 

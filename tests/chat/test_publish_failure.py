@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import httpx
+import pytest
+from pydantic import ValidationError
 from sqlalchemy import select
 
 from contactcenter.bus.memory import MemoryBus
@@ -12,6 +15,7 @@ from contactcenter.channels.chat import messages
 from contactcenter.channels.chat import service as chat
 from contactcenter.channels.chat.schemas import SenderKind, StartIn
 from contactcenter.db import Database
+from contactcenter.realtime.schemas import client_frame
 
 
 class DownBus(MemoryBus):
@@ -23,7 +27,7 @@ async def test_message_is_stored_and_confirmed_while_the_bus_is_down(db: Databas
     bus = DownBus()
     async with db.session() as s:
         cid = (await ccr.create_customer(s, data=CustomerCreate(display_name="Ida"), region="GB")).id
-        conv = await chat.start_conversation(s, bus, customer_id=cid, data=StartIn(), capacity=4)
+        conv = await chat.start_conversation(s, bus, customer_id=cid, data=StartIn(), capacity=4, region="GB")
         msg, dup = await messages.post_message(
             s,
             bus,
@@ -52,10 +56,12 @@ async def test_name_and_email_typed_in_the_widget_complete_an_anonymous_customer
         a = (await ccr.create_customer(s, data=CustomerCreate(display_name=ccr.VISITOR_NAME), region="GB")).id
         b = (await ccr.create_customer(s, data=CustomerCreate(display_name=ccr.VISITOR_NAME), region="GB")).id
         await chat.start_conversation(
-            s, bus, customer_id=a, data=StartIn(name="Ann Lee", email="Ann@Example.com"), capacity=4
+            s, bus, customer_id=a, data=StartIn(name="Ann Lee", email="Ann@Example.com"), capacity=4, region="GB"
         )
         # Someone else's address is not taken over, a bad one is ignored; the chat starts either way.
-        conv_b = await chat.start_conversation(s, bus, customer_id=b, data=StartIn(email="K@example.com"), capacity=4)
+        conv_b = await chat.start_conversation(
+            s, bus, customer_id=b, data=StartIn(email="K@example.com"), capacity=4, region="GB"
+        )
         assert conv_b.status == "queued"
         got_a = await ccr.get_customer(s, customer_id=a)
         got_b = await ccr.get_customer(s, customer_id=b)
@@ -63,3 +69,16 @@ async def test_name_and_email_typed_in_the_widget_complete_an_anonymous_customer
         assert [(i.kind.value, i.value) for i in got_a.identities] == [("email", "ann@example.com")]
         assert got_b.display_name == ccr.VISITOR_NAME and got_b.identities == []
         assert [i.value for i in (await ccr.get_customer(s, customer_id=known.id)).identities] == ["k@example.com"]
+
+
+async def test_nul_in_ids_is_refused_not_a_database_error(client: httpx.AsyncClient) -> None:
+    token = (await client.post("/api/visitors")).json()["token"]
+    auth = {"Authorization": f"Bearer {token}"}
+    r = await client.get("/api/chat/conversations/a%00b/messages", headers=auth)
+    assert r.status_code == 404 and r.json()["error"] == "conversation_not_found"
+    r = await client.get("/api/chat/attachments/a%00b", headers=auth)
+    assert r.status_code == 404 and r.json()["error"] == "attachment_not_found"
+    with pytest.raises(ValidationError):
+        client_frame.validate_python(
+            {"type": "send", "conversation_id": "ab-12", "client_id": "x", "body": "hi", "attachments": ["a\x00"]}
+        )

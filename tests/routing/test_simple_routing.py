@@ -38,12 +38,15 @@ async def test_start_routes_to_available_agents_and_queues_the_rest(db: Database
     await routing.set_available(bus, agent_id=8)
     people = await _customers(db, 5)
     async with db.session() as s:
-        convs = [await chat.start_conversation(s, bus, customer_id=c, data=StartIn(), capacity=2) for c in people]
+        convs = [
+            await chat.start_conversation(s, bus, customer_id=c, data=StartIn(), capacity=2, region="GB")
+            for c in people
+        ]
     assert [c.status for c in convs].count("assigned") == 4 and convs[-1].status == "queued"
     assert sorted(c.agent_id for c in convs if c.agent_id) == [7, 7, 8, 8]
     # Starting again returns the customer's open chat, not a new one.
     async with db.session() as s:
-        again = await chat.start_conversation(s, bus, customer_id=people[0], data=StartIn(), capacity=2)
+        again = await chat.start_conversation(s, bus, customer_id=people[0], data=StartIn(), capacity=2, region="GB")
     assert again.id == convs[0].id
     await routing.set_available(bus, agent_id=9)
     async with db.session() as s:
@@ -58,7 +61,8 @@ async def test_two_routers_racing_never_assign_one_conversation_twice(db: Databa
     people = await _customers(db, 40)
     async with db.session() as s:
         convs = [
-            await chat.start_conversation(s, buses[0], customer_id=c, data=StartIn(), capacity=100) for c in people
+            await chat.start_conversation(s, buses[0], customer_id=c, data=StartIn(), capacity=100, region="GB")
+            for c in people
         ]
     assert all(c.status == "queued" for c in convs)
     wins: list[tuple[str, int]] = []

@@ -70,7 +70,7 @@ async def store(
 
 
 async def load(session: AsyncSession, *, attachment_id: str) -> ChatAttachment:
-    row = await session.get(ChatAttachment, attachment_id)
+    row = None if "\x00" in attachment_id else await session.get(ChatAttachment, attachment_id)
     if row is None:
         raise ApiError(404, "attachment_not_found", "no such attachment")
     return row

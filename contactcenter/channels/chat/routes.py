@@ -35,7 +35,8 @@ Anyone = StaffPrincipal | VisitorPrincipal
 
 
 async def _visible(session: AsyncSession, conversation_id: str, who: Anyone) -> Conversation:
-    conv = await session.get(Conversation, conversation_id)
+    # A NUL can arrive in a path or form field; PostgreSQL would refuse the query, so no such conversation.
+    conv = None if "\x00" in conversation_id else await session.get(Conversation, conversation_id)
     if isinstance(who, VisitorPrincipal):
         mine = conv is not None and conv.customer_id == who.customer_id
     else:

@@ -96,7 +96,7 @@ async def open_for_agent(session: AsyncSession, *, agent_id: int) -> list[Conver
 
 
 async def start_conversation(
-    session: AsyncSession, bus: Bus, *, customer_id: int, data: StartIn, capacity: int, region: str = "GB"
+    session: AsyncSession, bus: Bus, *, customer_id: int, data: StartIn, capacity: int, region: str
 ) -> ConversationOut:
     """The customer's open chat, or a new one (logged in the CCR and routed)."""
     existing = await open_for_customer(session, customer_id=customer_id)
