@@ -149,7 +149,13 @@ async def seed_customers(db: Database, n: int) -> None:
 def sqlite_connect(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(path, isolation_level=None)
     # Same PRAGMAs as contactcenter.db.engine uses for the service.
-    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=5000"):
+    for pragma in (
+        "journal_mode=WAL",
+        "synchronous=NORMAL",
+        "foreign_keys=ON",
+        "busy_timeout=5000",
+        "cache_size=-65536",
+    ):
         conn.execute(f"PRAGMA {pragma}")
     return conn
 

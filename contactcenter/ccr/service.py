@@ -6,35 +6,33 @@ transaction followed by `publish_touches` after its commit). Events go out only 
 
 from __future__ import annotations
 
-import base64
-import binascii
-from collections.abc import Sequence
-from datetime import datetime
-from typing import cast
-
-from sqlalchemy import Table, and_, func, insert, or_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contactcenter.bus import Bus
-from contactcenter.ccr.events import TOPIC_TOUCHES, CustomersMerged, TouchLogged, customer_topic
+from contactcenter.ccr import touches
+from contactcenter.ccr.events import CustomersMerged, customer_topic
 from contactcenter.ccr.identity import looks_like_phone, normalize_email, normalize_identity, normalize_phone
 from contactcenter.ccr.models import Customer, CustomerIdentity, CustomerMerge, Touch
 from contactcenter.ccr.schemas import (
-    Channel,
     CustomerCreate,
     CustomerOut,
     IdentityKind,
     IdentityOut,
     MergeOut,
-    TimelinePage,
-    TouchIn,
-    TouchOut,
 )
-from contactcenter.db import utcnow
 from contactcenter.http import ApiError
 
-MAX_PAGE = 200
+# Touch writing and reading live in touches.py (the hot path); other capabilities call them through here.
+MAX_PAGE = touches.MAX_PAGE
+add_touch = touches.add_touch
+publish_touches = touches.publish_touches
+log_touch = touches.log_touch
+log_touches = touches.log_touches
+timeline = touches.timeline
+encode_cursor = touches.encode_cursor
+decode_cursor = touches.decode_cursor
 
 
 async def _customer_out(session: AsyncSession, c: Customer) -> CustomerOut:
@@ -185,148 +183,6 @@ async def search_customers(session: AsyncSession, *, q: str, region: str, limit:
         )
     rows = await session.scalars(select(Customer).where(Customer.id.in_(ids[:limit])).order_by(Customer.display_name))
     return [await _customer_out(session, c) for c in rows]
-
-
-def _touch_row(t: TouchIn, now: datetime) -> dict[str, object]:
-    return {
-        "customer_id": t.customer_id,
-        "channel": t.channel.value,
-        "kind": t.kind.value,
-        "direction": t.direction.value,
-        "occurred_at": t.occurred_at or now,
-        "agent_id": t.agent_id,
-        "conversation_id": t.conversation_id,
-        "summary": t.summary,
-        "payload": t.payload,
-    }
-
-
-async def add_touch(session: AsyncSession, *, touch: TouchIn) -> Touch:
-    """Stage a touch inside the caller's transaction; call publish_touches after the commit."""
-    row = Touch(**_touch_row(touch, utcnow()))
-    session.add(row)
-    await session.flush()
-    return row
-
-
-async def publish_touches(bus: Bus, touches: Sequence[Touch | TouchOut]) -> None:
-    """Announce committed touches: one topic for every touch, one per customer."""
-    for t in touches:
-        ev = TouchLogged(
-            touch_id=t.id,
-            customer_id=t.customer_id,
-            channel=t.channel,
-            kind=t.kind,
-            occurred_at=t.occurred_at,
-            summary=t.summary,
-        )
-        data = ev.model_dump_json()
-        await bus.publish(TOPIC_TOUCHES, data)
-        await bus.publish(customer_topic(t.customer_id), data)
-
-
-async def log_touch(session: AsyncSession, bus: Bus, *, touch: TouchIn) -> TouchOut:
-    """Store one touch, commit, then publish it."""
-    row = await add_touch(session, touch=touch)
-    await session.commit()
-    out = TouchOut.model_validate(row)
-    await publish_touches(bus, [out])
-    return out
-
-
-async def log_touches(session: AsyncSession, bus: Bus, *, touches: Sequence[TouchIn]) -> list[int]:
-    """Store many touches in one transaction (bulk insert), commit, then publish each."""
-    if not touches:
-        return []
-    now = utcnow()
-    rows = [_touch_row(t, now) for t in touches]
-    # Core insert on the table, not the ORM bulk path: the ORM leaves out None values, then runs one
-    # statement per run of rows with the same set of keys (and was below 1,500 touches/s on SQLite).
-    table = cast(Table, Touch.__table__)
-    if session.get_bind().dialect.name == "sqlite":
-        # SQLite: one prepared single-row INSERT run per row (executemany) is far cheaper than multi-row
-        # VALUES ... RETURNING, and with sort_by_parameter_order SQLAlchemy would send one row per statement.
-        # From its first row to the commit our transaction holds SQLite's write lock, and a rowid table
-        # without AUTOINCREMENT gives each new row max(id) + 1: the batch has the consecutive ids ending at
-        # last_insert_rowid(). The count checks that (it could only fail once ids reach 2**63 - 1).
-        await session.execute(insert(table), rows)
-        last_id = func.last_insert_rowid()
-        check = select(last_id, func.count()).select_from(table).where(table.c.id > last_id - len(rows))
-        last, found = (await session.execute(check)).one()
-        if found != len(rows):
-            raise RuntimeError(f"SQLite did not give {len(rows)} touches consecutive ids")
-        ids = list(range(last - len(rows) + 1, last + 1))
-    else:
-        stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-        ids = list(await session.scalars(stmt, rows))
-    await session.commit()
-    # Same events as publish_touches, built straight from the validated inputs: a TouchOut per row
-    # only to read six attributes back cost as much as the insert's own Python work.
-    for touch_id, t in zip(ids, touches, strict=True):
-        data = TouchLogged(
-            touch_id=touch_id,
-            customer_id=t.customer_id,
-            channel=t.channel.value,
-            kind=t.kind.value,
-            occurred_at=t.occurred_at or now,
-            summary=t.summary,
-        ).model_dump_json()
-        await bus.publish(TOPIC_TOUCHES, data)
-        await bus.publish(customer_topic(t.customer_id), data)
-    return ids
-
-
-def encode_cursor(t: datetime, touch_id: int) -> str:
-    return base64.urlsafe_b64encode(f"{t.isoformat()}|{touch_id}".encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, int]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        ts, _, tid = raw.partition("|")
-        when = datetime.fromisoformat(ts)
-        if when.tzinfo is None:
-            raise ValueError("naive")
-        return when, int(tid)
-    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
-        raise ApiError(400, "invalid_cursor", "cursor is not one this server issued") from exc
-
-
-async def timeline(
-    session: AsyncSession,
-    *,
-    customer_id: int,
-    limit: int = 50,
-    cursor: str | None = None,
-    channels: Sequence[Channel] = (),
-    since: datetime | None = None,
-    until: datetime | None = None,
-) -> TimelinePage:
-    """A customer's touches, newest first, one page at a time."""
-    limit = max(1, min(limit, MAX_PAGE))
-    # Core on the table, plain dicts rather than ORM instances: a read-only page needs no identity map or
-    # change tracking, and one validation call for the whole page is cheaper than one per touch.
-    table = cast(Table, Touch.__table__)
-    t = table.c
-    conds = [t.customer_id == customer_id]
-    if channels:
-        conds.append(t.channel.in_([c.value for c in channels]))
-    if since:
-        conds.append(t.occurred_at >= since)
-    if until:
-        conds.append(t.occurred_at < until)
-    if cursor:
-        at, tid = decode_cursor(cursor)
-        conds.append(or_(t.occurred_at < at, and_(t.occurred_at == at, t.id < tid)))
-    # Without filters this walks ix_touches_customer_time (customer_id, occurred_at, id) backwards: no sort.
-    stmt = select(table).where(*conds).order_by(t.occurred_at.desc(), t.id.desc()).limit(limit + 1)
-    result = await session.execute(stmt)
-    keys = list(result.keys())
-    rows = [dict(zip(keys, r, strict=True)) for r in result]
-    more = len(rows) > limit
-    rows = rows[:limit]
-    nxt = encode_cursor(rows[-1]["occurred_at"], rows[-1]["id"]) if more and rows else None
-    return TimelinePage.model_validate({"items": rows, "next_cursor": nxt})
 
 
 async def merge_customers(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
 import httpx
@@ -11,10 +11,11 @@ import pytest
 from fastapi import FastAPI
 from pydantic import ValidationError
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from contactcenter.bus import Bus
 from contactcenter.bus.memory import MemoryBus
-from contactcenter.ccr import service
+from contactcenter.ccr import service, touches
 from contactcenter.ccr.events import TouchLogged, customer_topic
 from contactcenter.ccr.models import Touch
 from contactcenter.ccr.schemas import Channel, CustomerCreate, TouchIn, TouchKind
@@ -81,6 +82,61 @@ async def test_timeline_is_newest_first_and_cursor_pages_cover_everything_once(d
     assert len(seen) == 45 and len(set(seen)) == 45
     expected = [t.summary for t in sorted(touches, key=lambda t: (t.occurred_at, int(t.summary[1:])), reverse=True)]
     assert seen == expected
+
+
+async def test_bulk_logging_stores_what_single_logging_stores(db: Database) -> None:
+    """The bulk path writes driver-level rows in pieces; they must read back as the ORM path's do."""
+    cid = await customer(db)
+    plus_two = timezone(timedelta(hours=2))
+    n = touches.SQLITE_PIECE * 2 + 7  # several pieces, the last one short
+    ins = [
+        TouchIn(
+            customer_id=cid,
+            channel=Channel.web,
+            kind=TouchKind.page_view,
+            occurred_at=datetime(2026, 3, 1, 12, 0, i % 60, i, tzinfo=plus_two),
+            agent_id=i if i % 2 else None,
+            conversation_id=f"c{i}" if i % 3 else None,
+            summary=f"bulk {i} <b>é</b>",
+            payload={"url": f"/p/{i}", "nested": {"n": [i, None, True]}, "text": "ünïcode"},
+        )
+        for i in range(n)
+    ]
+    async with db.session() as s:
+        ids = await service.log_touches(s, MemoryBus(), touches=ins)
+        single = await service.log_touch(s, MemoryBus(), touch=ins[-1])
+    assert len(ids) == n == len(set(ids))
+    async with db.session() as s:
+        rows = {t.id: t for t in await s.scalars(select(Touch).where(Touch.customer_id == cid))}
+    for touch_id, t in zip(ids, ins, strict=True):
+        row = rows[touch_id]
+        assert row.summary == t.summary and row.payload == t.payload
+        assert row.occurred_at == t.occurred_at and row.occurred_at.tzinfo == UTC
+        assert (row.agent_id, row.conversation_id) == (t.agent_id, t.conversation_id)
+    a, b = rows[ids[-1]], rows[single.id]
+    assert (a.channel, a.kind, a.direction, a.occurred_at, a.payload) == (
+        b.channel,
+        b.kind,
+        b.direction,
+        b.occurred_at,
+        b.payload,
+    )
+
+
+async def test_bulk_logging_with_a_bad_row_in_a_later_piece_stores_nothing(db: Database) -> None:
+    cid = await customer(db)
+    good = TouchIn(customer_id=cid, channel=Channel.chat, kind=TouchKind.message, summary="ok")
+    bad = TouchIn(customer_id=cid + 10_000, channel=Channel.chat, kind=TouchKind.message, summary="no customer")
+    batch = [good] * (touches.SQLITE_PIECE + 5) + [bad] + [good] * 3
+    bus = MemoryBus()
+    async with bus.subscribe(customer_topic(cid)) as sub, db.session() as s:
+        with pytest.raises(IntegrityError):
+            await service.log_touches(s, bus, touches=batch)
+        await s.rollback()
+        assert await sub.get(timeout=0.2) is None  # nothing announced
+        # The session is usable again and the batch left no row behind.
+        assert await s.scalar(select(func.count()).select_from(Touch).where(Touch.customer_id == cid)) == 0
+        assert len(await service.log_touches(s, bus, touches=[good, good])) == 2
 
 
 async def test_timeline_filters_by_channel_and_time(db: Database) -> None:
