@@ -9,6 +9,8 @@ import structlog
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
 
 from contactcenter import __version__
 from contactcenter.auth.routes import router as auth_router
@@ -21,8 +23,21 @@ from contactcenter.integration.routes import router as integration_router
 from contactcenter.ops.routes import router as ops_router
 from contactcenter.ops.service import Metrics, MetricsMiddleware, setup_logging
 from contactcenter.realtime.hub import Hub
+from contactcenter.realtime.routes import WS_PATH, websocket
 from contactcenter.realtime.routes import router as realtime_router
 from contactcenter.settings import Settings, get_settings
+
+
+class ContactCenterApp(FastAPI):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # Thousands of mostly idle widget sockets: /ws skips the middleware and routing layers (none of
+        # which apply to it) because each one keeps frames alive for the socket's whole life (~13 KiB
+        # per socket together). The route stays registered for the same handler.
+        if scope["type"] == "websocket" and scope["path"] == WS_PATH:
+            scope["app"] = self
+            await websocket(WebSocket(scope, receive, send))
+            return
+        await super().__call__(scope, receive, send)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -49,7 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await db.dispose()
             log.info("stopped")
 
-    app = FastAPI(title="Contact Center", version=__version__, lifespan=lifespan)
+    app = ContactCenterApp(title="Contact Center", version=__version__, lifespan=lifespan)
     app.state.settings = settings
     app.state.metrics = Metrics()
     app.state.templates = Jinja2Templates(directory=str(settings.web_dir / "templates"))

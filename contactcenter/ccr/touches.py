@@ -132,22 +132,25 @@ async def _insert_sqlite(session: AsyncSession, touches: Sequence[TouchIn], now:
     return list(range(last - n + 1, last + 1))
 
 
-async def log_touches(session: AsyncSession, bus: Bus, *, touches: Sequence[TouchIn]) -> list[int]:
-    """Store many touches in one transaction (bulk insert), commit, then publish each."""
+async def add_touches(session: AsyncSession, *, touches: Sequence[TouchIn], now: datetime) -> list[int]:
+    """Stage many touches inside the caller's transaction (bulk insert); `now` stands in for a missing time.
+
+    Returns their ids in input order; call publish_added after the commit."""
     if not touches:
         return []
-    now = utcnow()
     # Core insert on the table, not the ORM bulk path: the ORM leaves out None values, then runs one
     # statement per run of rows with the same set of keys (and was below 1,500 touches/s on SQLite).
-    table = cast(Table, Touch.__table__)
     if session.get_bind().dialect.name == "sqlite":
-        ids = await _insert_sqlite(session, touches, now)
-    else:
-        stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-        ids = list(await session.scalars(stmt, [_touch_row(t, now) for t in touches]))
-    await session.commit()
-    # Same events as publish_touches, built straight from the validated inputs: a TouchOut per row
-    # only to read six attributes back cost as much as the insert's own Python work.
+        return await _insert_sqlite(session, touches, now)
+    table = cast(Table, Touch.__table__)
+    stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    return list(await session.scalars(stmt, [_touch_row(t, now) for t in touches]))
+
+
+async def publish_added(bus: Bus, *, ids: Sequence[int], touches: Sequence[TouchIn], now: datetime) -> None:
+    """Announce touches staged by add_touches, once committed (the same events as publish_touches)."""
+    # Built straight from the validated inputs: a TouchOut per row only to read six attributes back
+    # cost as much as the insert's own Python work.
     for touch_id, t in zip(ids, touches, strict=True):
         data = TouchLogged(
             touch_id=touch_id,
@@ -159,6 +162,14 @@ async def log_touches(session: AsyncSession, bus: Bus, *, touches: Sequence[Touc
         ).model_dump_json()
         await bus.publish(TOPIC_TOUCHES, data)
         await bus.publish(customer_topic(t.customer_id), data)
+
+
+async def log_touches(session: AsyncSession, bus: Bus, *, touches: Sequence[TouchIn]) -> list[int]:
+    """Store many touches in one transaction (bulk insert), commit, then publish each."""
+    now = utcnow()
+    ids = await add_touches(session, touches=touches, now=now)
+    await session.commit()
+    await publish_added(bus, ids=ids, touches=touches, now=now)
     return ids
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections import deque
 from dataclasses import dataclass
 from typing import Literal
 
@@ -54,7 +55,10 @@ class Connection:
         self.ws, self.who, self.db = ws, who, db
         # conversation id -> highest seq delivered on this socket
         self.delivered: dict[str, int] = {}
-        self.out: asyncio.Queue[str | None] = asyncio.Queue(maxsize=OUT_QUEUE)
+        # Outgoing frames; None marks the end (close with close_code). A sender task exists only while
+        # there is something to send: most sockets are idle, and an idle task per socket costs memory.
+        self.out: deque[str | None] = deque()
+        self.sender: asyncio.Task[None] | None = None
         self.lock = asyncio.Lock()
         self.close_code: int | None = None
         self.frames = TokenBucket(rate=20, burst=40)
@@ -65,35 +69,52 @@ class Connection:
     def is_agent(self) -> bool:
         return self.who.side == "agent"
 
+    def _enqueue(self, item: str | None) -> None:
+        self.out.append(item)
+        if self.sender is None:
+            self.sender = asyncio.create_task(self._send_queued())
+
+    def _end(self, code: int) -> None:
+        if self.close_code is None:
+            self.close_code = code
+            self._enqueue(None)
+
     def push(self, frame: BaseModel) -> None:
         if self.close_code is not None:
             return
-        try:
-            self.out.put_nowait(frame.model_dump_json())
-        except asyncio.QueueFull:
-            self.close_code = CLOSE_TOO_SLOW
-            with contextlib.suppress(asyncio.QueueFull):
-                self.out.put_nowait(None)
+        if len(self.out) >= OUT_QUEUE:
+            self._end(CLOSE_TOO_SLOW)
+            return
+        self._enqueue(frame.model_dump_json())
 
     def fail(self, code: str, detail: str, close: int | None = None, ref: str | None = None) -> None:
         """Send an error frame; with `close`, close the socket right after it."""
         self.push(ErrorFrame(code=code, detail=detail, ref=ref))
-        if close is not None and self.close_code is None:
-            self.close_code = close
-            with contextlib.suppress(asyncio.QueueFull):
-                self.out.put_nowait(None)
+        if close is not None:
+            self._end(close)
 
-    async def writer(self) -> None:
-        """Drain the queue to the socket; a None marks the end (then close with close_code)."""
+    async def _send_queued(self) -> None:
         try:
-            while True:
-                item = await self.out.get()
+            while self.out:
+                item = self.out.popleft()
                 if item is None:
-                    break
+                    with contextlib.suppress(Exception):
+                        await self.ws.close(self.close_code or 1000)
+                    return
                 await self.ws.send_text(item)
+        except Exception:
+            # The peer is gone: stop sending; the receive side sees the disconnect and ends the socket.
+            self.out.clear()
+            self.close_code = self.close_code or 1006
         finally:
+            self.sender = None
+
+    async def finish(self, timeout: float = 2.0) -> None:
+        """End the socket: send what is queued (up to `timeout`), then close with close_code or 1000."""
+        self._end(1000)
+        if self.sender is not None:
             with contextlib.suppress(Exception):
-                await self.ws.close(self.close_code or 1000)
+                await asyncio.wait_for(asyncio.shield(self.sender), timeout)
 
     def owns(self, conv: Conversation) -> bool:
         if self.who.side == "customer":

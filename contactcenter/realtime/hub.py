@@ -17,6 +17,7 @@ from pydantic import TypeAdapter
 from contactcenter.bus import Bus
 from contactcenter.channels.chat.events import TOPIC_REALTIME, ConversationChanged, MessagePosted, ReadUpTo, Typing
 from contactcenter.channels.chat.service import get_conversation
+from contactcenter.channels.chat.writer import ChatWriter
 from contactcenter.db import Database
 from contactcenter.realtime.connection import Connection
 from contactcenter.realtime.schemas import ConversationFrame, ReadFrame, TypingFrame
@@ -30,6 +31,7 @@ _event: TypeAdapter[MessagePosted | ConversationChanged | Typing | ReadUpTo] = T
 class Hub:
     def __init__(self, bus: Bus, db: Database) -> None:
         self.bus, self.db = bus, db
+        self.writer = ChatWriter(db, bus)  # every socket of this process writes messages through it
         self.customers: dict[int, set[Connection]] = defaultdict(set)
         self.agents: dict[int, set[Connection]] = defaultdict(set)
         self.watchers: set[Connection] = set()  # supervisors and admins see every conversation event
@@ -38,6 +40,7 @@ class Hub:
         self._spawned: set[asyncio.Task[None]] = set()
 
     def start(self) -> None:
+        self.writer.start()
         self.listener = asyncio.create_task(self._listen())
         self.tasks = [asyncio.create_task(self._watch_epoch())]
 
@@ -52,6 +55,7 @@ class Hub:
             t.cancel()
         if tasks:
             await asyncio.wait(tasks, timeout=5)
+        await self.writer.stop()
 
     def register(self, conn: Connection) -> None:
         (self.customers if conn.who.side == "customer" else self.agents)[conn.who.id].add(conn)

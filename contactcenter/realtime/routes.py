@@ -39,6 +39,7 @@ from contactcenter.settings import Settings
 
 router = APIRouter()
 log = structlog.get_logger("realtime")
+WS_PATH = "/ws"
 
 
 async def _refuse(ws: WebSocket, code: str, detail: str, close: int) -> None:
@@ -65,7 +66,7 @@ async def _identify(ws: WebSocket, hello: Hello, settings: Settings, db: Databas
     return Who("agent", p.user_id, p.display_name, p.role.value) if p else None
 
 
-@router.websocket("/ws")
+@router.websocket(WS_PATH)
 async def websocket(ws: WebSocket) -> None:
     await ws.accept()
     app = ws.app
@@ -92,8 +93,7 @@ async def websocket(ws: WebSocket) -> None:
         await _refuse(ws, "forbidden", "planners have no conversations", CLOSE_FORBIDDEN)
         return
     conn = Connection(ws, who, db)
-    handler = FrameHandler(conn, db, bus, settings)
-    writer = asyncio.create_task(conn.writer())
+    handler = FrameHandler(conn, db, bus, settings, hub.writer)
     hub.register(conn)
     try:
         async with db.session() as s:
@@ -129,23 +129,18 @@ async def websocket(ws: WebSocket) -> None:
         pass  # the client left (possibly while answers were still being written): not an error
     finally:
         hub.unregister(conn)
-        with contextlib.suppress(Exception):
-            await handler.flush_acks()
         if who.side == "agent" and hub.local_connections(who.id) == 0:
             with contextlib.suppress(Exception):
                 await routing.set_unavailable(bus, agent_id=who.id)
-        if conn.close_code is None:
-            conn.close_code = 1000
-        with contextlib.suppress(asyncio.QueueFull):
-            conn.out.put_nowait(None)
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(writer, 2)
+        await conn.finish()
 
 
 async def _receive_loop(ws: WebSocket, conn: Connection, handler: FrameHandler, bus: Bus, timeout: float) -> None:
     while conn.close_code is None:
         try:
-            raw = await asyncio.wait_for(ws.receive_text(), timeout)
+            # asyncio.timeout, not wait_for: on 3.11 wait_for wraps every receive in a task of its own.
+            async with asyncio.timeout(timeout):
+                raw = await ws.receive_text()
         except TimeoutError:
             conn.fail("heartbeat_timeout", f"nothing received for {timeout:.0f}s", close=CLOSE_HEARTBEAT)
             return

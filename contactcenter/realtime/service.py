@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import structlog
 
 from contactcenter.bus import Bus
 from contactcenter.channels.chat import messages
 from contactcenter.channels.chat import service as chat
+from contactcenter.channels.chat.batch import PostIn
 from contactcenter.channels.chat.events import TOPIC_REALTIME, Typing
 from contactcenter.channels.chat.models import Conversation
 from contactcenter.channels.chat.schemas import SenderKind, StartIn
+from contactcenter.channels.chat.writer import ChatWriter
 from contactcenter.db import Database
 from contactcenter.http import ApiError
 from contactcenter.realtime.connection import Connection
@@ -32,14 +32,11 @@ from contactcenter.realtime.schemas import (
 from contactcenter.settings import Settings
 
 log = structlog.get_logger("realtime")
-ACK_FLUSH_S = 0.5
 
 
 class FrameHandler:
-    def __init__(self, conn: Connection, db: Database, bus: Bus, settings: Settings) -> None:
-        self.conn, self.db, self.bus, self.settings = conn, db, bus, settings
-        self.pending_acks: dict[str, int] = {}
-        self.flusher: asyncio.Task[None] | None = None
+    def __init__(self, conn: Connection, db: Database, bus: Bus, settings: Settings, writer: ChatWriter) -> None:
+        self.conn, self.db, self.bus, self.settings, self.writer = conn, db, bus, settings, writer
 
     async def _conversation(self, conversation_id: str) -> Conversation | None:
         async with self.db.session() as s:
@@ -144,19 +141,33 @@ class FrameHandler:
         if conn.who.side == "customer" and await self._hits(f"chat:msg:{conn.who.id}", 10) > 60:
             conn.fail("rate_limited", "too many messages from this visitor", ref=frame.client_id)
             return
+        sender = SenderKind.agent if conn.is_agent else SenderKind.customer
         try:
-            async with self.db.session() as s:
-                msg, dup = await messages.post_message(
-                    s,
-                    self.bus,
-                    conversation_id=conv_id,
-                    client_id=frame.client_id,
-                    body=frame.body,
-                    sender=SenderKind.agent if conn.is_agent else SenderKind.customer,
-                    sender_id=conn.who.id,
-                    sender_name=conn.who.name,
-                    private=frame.private,
-                    attachment_ids=frame.attachments,
+            if frame.attachments:  # rare, and checked against the uploads: the one-by-one path
+                async with self.db.session() as s:
+                    msg, dup = await messages.post_message(
+                        s,
+                        self.bus,
+                        conversation_id=conv_id,
+                        client_id=frame.client_id,
+                        body=frame.body,
+                        sender=sender,
+                        sender_id=conn.who.id,
+                        sender_name=conn.who.name,
+                        private=frame.private,
+                        attachment_ids=frame.attachments,
+                    )
+            else:
+                msg, dup = await self.writer.post(
+                    PostIn(
+                        conversation_id=conv_id,
+                        sender=sender,
+                        sender_id=conn.who.id,
+                        sender_name=conn.who.name,
+                        body=frame.body,
+                        client_id=frame.client_id,
+                        private=frame.private,
+                    )
                 )
         except ApiError as exc:
             conn.fail(exc.code, str(exc.detail), ref=frame.client_id)
@@ -176,22 +187,10 @@ class FrameHandler:
             if frame.seq > conv.last_seq:
                 conn.fail("bad_ack", f"seq {frame.seq} was never sent", ref=frame.conversation_id)
                 return
-        # Read positions are coalesced: at most one write per conversation every ACK_FLUSH_S.
-        self.pending_acks[frame.conversation_id] = max(frame.seq, self.pending_acks.get(frame.conversation_id, 0))
-        if self.flusher is None or self.flusher.done():
-            self.flusher = asyncio.create_task(self._flush_later())
-
-    async def _flush_later(self) -> None:
-        await asyncio.sleep(ACK_FLUSH_S)
-        await self.flush_acks()
-
-    async def flush_acks(self) -> None:
-        """Write the pending read positions (also called when the socket closes)."""
-        pending, self.pending_acks = self.pending_acks, {}
-        reader = SenderKind.agent if self.conn.is_agent else SenderKind.customer
-        for conversation_id, seq in pending.items():
-            try:
-                async with self.db.session() as s:
-                    await messages.mark_read(s, self.bus, conversation_id=conversation_id, seq=seq, reader=reader)
-            except Exception as exc:  # a read receipt is not worth failing the socket for
-                log.warning("ack_write_failed", error=repr(exc))
+        # Read positions are coalesced by the process's writer: one write per conversation and side
+        # every READ_FLUSH_S, all in one transaction.
+        self.writer.mark_read(
+            conversation_id=frame.conversation_id,
+            reader=SenderKind.agent if conn.is_agent else SenderKind.customer,
+            seq=frame.seq,
+        )

@@ -1,0 +1,221 @@
+"""Many messages (or read positions) in one transaction: what the per-process ChatWriter runs.
+
+The result for each message is what `messages.post_message` would give it alone; the writer falls back to
+that one-by-one path whenever a batch fails as a whole.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import cast
+
+from sqlalchemy import Table, bindparam, case, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contactcenter.bus import Bus
+from contactcenter.ccr import service as ccr
+from contactcenter.ccr.schemas import Channel, Direction, TouchIn, TouchKind
+from contactcenter.channels.chat.events import MessagePosted, ReadUpTo
+from contactcenter.channels.chat.models import ChatMessage, Conversation
+from contactcenter.channels.chat.schemas import MessageOut, SenderKind
+from contactcenter.channels.chat.service import announce, message_out
+from contactcenter.db import utcnow
+from contactcenter.http import ApiError
+
+_messages = cast(Table, ChatMessage.__table__)
+_conversations = cast(Table, Conversation.__table__)
+
+
+@dataclass(frozen=True)
+class PostIn:
+    """One text message to store (attachments take the one-by-one path)."""
+
+    conversation_id: str
+    sender: SenderKind
+    sender_id: int
+    sender_name: str
+    body: str
+    client_id: str
+    private: bool = False
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.conversation_id, self.sender.value, self.client_id)
+
+
+Posted = tuple[MessageOut, bool] | ApiError
+
+
+async def post_messages(session: AsyncSession, bus: Bus, *, posts: Sequence[PostIn]) -> list[Posted]:
+    """Store messages in one transaction, numbered per conversation in the order given; then announce them.
+
+    Per post: (message, was_duplicate), or the ApiError that post alone would have raised. Raises (after
+    which the caller retries one by one) when the transaction fails, e.g. a client id raced in elsewhere."""
+    found = await _existing(session, posts)
+    fresh: dict[tuple[str, str, str], PostIn] = {}
+    for p in posts:
+        if p.key not in found:
+            fresh.setdefault(p.key, p)  # the same client id twice in one batch is stored once
+    counts: dict[str, int] = {}
+    for p in fresh.values():
+        counts[p.conversation_id] = counts.get(p.conversation_id, 0) + 1
+    numbered: dict[str, tuple[int, int, int | None]] = {}  # conversation -> (last seq, customer, agent)
+    if counts:
+        # One statement hands out every conversation's numbers and, as in post_message, holds the rows
+        # (SQLite: the database) against other writers until the commit.
+        rows = await session.execute(
+            update(Conversation)
+            .where(Conversation.id.in_(list(counts)), Conversation.status != "closed")
+            .values(last_seq=Conversation.last_seq + case(counts, value=Conversation.id, else_=0))
+            .returning(Conversation.id, Conversation.last_seq, Conversation.customer_id, Conversation.agent_id)
+            .execution_options(synchronize_session=False)
+        )
+        numbered = {cid: (last, customer, agent) for cid, last, customer, agent in rows}
+    failed = await _refusals(session, [c for c in counts if c not in numbered])
+    now = utcnow()
+    next_seq = {cid: last - counts[cid] + 1 for cid, (last, _, _) in numbered.items()}
+    stored: dict[tuple[str, str, str], tuple[MessageOut, int, int | None]] = {}
+    touches: list[TouchIn] = []
+    for key, p in fresh.items():
+        if p.conversation_id not in numbered:
+            continue
+        seq = next_seq[p.conversation_id]
+        next_seq[p.conversation_id] = seq + 1
+        _, customer, agent = numbered[p.conversation_id]
+        out = MessageOut(
+            conversation_id=p.conversation_id,
+            seq=seq,
+            sender=p.sender,
+            sender_name=p.sender_name,
+            body=p.body,
+            private=p.private,
+            client_id=p.client_id,
+            at=now,
+        )
+        stored[key] = (out, customer, agent)
+        touches.append(_touch(p, out, customer))
+    if stored:
+        await session.execute(insert(_messages), [_row(out, fresh[k]) for k, (out, _, _) in stored.items()])
+        touch_ids = await ccr.add_touches(session, touches=touches, now=now)
+    await session.commit()
+    if stored:
+        try:
+            await ccr.publish_added(bus, ids=touch_ids, touches=touches, now=now)
+        except Exception:  # receivers of touch events read the timeline again; the messages are safe
+            pass
+        for out, customer, agent in stored.values():
+            await announce(bus, MessagePosted(customer_id=customer, agent_id=agent, message=out))
+    results: list[Posted] = []
+    answered: set[tuple[str, str, str]] = set()
+    for p in posts:
+        if p.key in found:
+            results.append((found[p.key], True))
+        elif p.conversation_id in failed:
+            results.append(failed[p.conversation_id])
+        else:  # a second copy in the same batch is a duplicate of the first
+            results.append((stored[p.key][0], p.key in answered))
+            answered.add(p.key)
+    return results
+
+
+async def _existing(session: AsyncSession, posts: Sequence[PostIn]) -> dict[tuple[str, str, str], MessageOut]:
+    keys = {p.key for p in posts}
+    rows = await session.scalars(
+        select(ChatMessage).where(
+            ChatMessage.conversation_id.in_({k[0] for k in keys}),
+            ChatMessage.client_id.in_({k[2] for k in keys}),
+        )
+    )
+    return {k: message_out(m) for m in rows if (k := (m.conversation_id, m.sender_kind, m.client_id)) in keys}
+
+
+async def _refusals(session: AsyncSession, conversation_ids: list[str]) -> dict[str, ApiError]:
+    """Why conversations that got no numbers refuse messages: closed, or not there at all."""
+    if not conversation_ids:
+        return {}
+    present = set(await session.scalars(select(Conversation.id).where(Conversation.id.in_(conversation_ids))))
+    return {
+        cid: ApiError(409, "conversation_closed", "this conversation is closed")
+        if cid in present
+        else ApiError(404, "conversation_not_found", f"no conversation {cid}")
+        for cid in conversation_ids
+    }
+
+
+def _row(out: MessageOut, p: PostIn) -> dict[str, object]:
+    return {
+        "conversation_id": out.conversation_id,
+        "seq": out.seq,
+        "sender_kind": p.sender.value,
+        "sender_id": p.sender_id,
+        "sender_name": p.sender_name,
+        "body": p.body,
+        "private": p.private,
+        "attachments": [],
+        "client_id": p.client_id,
+        "created_at": out.at,
+    }
+
+
+def _touch(p: PostIn, out: MessageOut, customer_id: int) -> TouchIn:
+    direction = (
+        Direction.internal
+        if p.private
+        else (Direction.inbound if p.sender is SenderKind.customer else Direction.outbound)
+    )
+    return TouchIn(
+        customer_id=customer_id,
+        channel=Channel.chat,
+        kind=TouchKind.message,
+        direction=direction,
+        occurred_at=out.at,
+        agent_id=p.sender_id if p.sender is SenderKind.agent else None,
+        conversation_id=p.conversation_id,
+        summary=(("Note: " if p.private else "") + p.body)[:500] or "(attachment)",
+        payload={"seq": out.seq, "attachments": 0},
+    )
+
+
+async def mark_read_many(session: AsyncSession, bus: Bus, *, reads: Mapping[tuple[str, SenderKind], int]) -> None:
+    """Move many read positions forward (never back, never past the last message) in one transaction."""
+    if not reads:
+        return
+    for reader, column in ((SenderKind.customer, "customer_read_seq"), (SenderKind.agent, "agent_read_seq")):
+        params = [{"b_id": cid, "b_seq": seq} for (cid, who), seq in reads.items() if who is reader]
+        if not params:
+            continue
+        col = _conversations.c[column]
+        await session.execute(
+            update(_conversations)
+            .where(
+                _conversations.c.id == bindparam("b_id"),
+                col < bindparam("b_seq"),
+                _conversations.c.last_seq >= bindparam("b_seq"),
+            )
+            .values({column: bindparam("b_seq")}),
+            params,
+        )
+    t = _conversations.c
+    rows = list(
+        await session.execute(
+            select(t.id, t.customer_id, t.agent_id, t.customer_read_seq, t.agent_read_seq).where(
+                t.id.in_({cid for cid, _ in reads})
+            )
+        )
+    )
+    await session.commit()
+    for cid, customer, agent, customer_seq, agent_seq in rows:
+        for reader, now_at in ((SenderKind.customer, customer_seq), (SenderKind.agent, agent_seq)):
+            # Announce where this batch's position is the one stored (a receipt said twice is harmless).
+            if reads.get((cid, reader)) == now_at:
+                await announce(
+                    bus,
+                    ReadUpTo(
+                        conversation_id=cid,
+                        customer_id=customer,
+                        agent_id=agent,
+                        reader="customer" if reader is SenderKind.customer else "agent",
+                        seq=now_at,
+                    ),
+                )
