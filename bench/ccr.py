@@ -153,7 +153,7 @@ def sqlite_connect(path: Path) -> sqlite3.Connection:
         "journal_mode=WAL",
         "synchronous=NORMAL",
         "foreign_keys=ON",
-        "busy_timeout=5000",
+        "busy_timeout=30000",
         "cache_size=-65536",
     ):
         conn.execute(f"PRAGMA {pragma}")

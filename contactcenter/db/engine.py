@@ -14,11 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
-    # WAL lets readers run beside the one writer; busy_timeout waits instead of failing.
+    # WAL lets readers run beside the one writer; busy_timeout waits instead of failing. Writers take
+    # the lock one at a time, so under overload the wait can be long: a slow write beats a lost one.
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=5000")
+    cur.execute("PRAGMA busy_timeout=30000")
     # 64 MiB page cache (default 2 MiB): index pages of a large touch log stay hot between batches.
     cur.execute("PRAGMA cache_size=-65536")
     cur.close()
