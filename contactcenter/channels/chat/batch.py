@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import cast
 
-from sqlalchemy import Table, bindparam, case, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contactcenter.bus import Bus
@@ -62,14 +62,17 @@ async def post_messages(session: AsyncSession, bus: Bus, *, posts: Sequence[Post
         counts[p.conversation_id] = counts.get(p.conversation_id, 0) + 1
     numbered: dict[str, tuple[int, int, int | None]] = {}  # conversation -> (last seq, customer, agent)
     if counts:
-        # One statement hands out every conversation's numbers and, as in post_message, holds the rows
-        # (SQLite: the database) against other writers until the commit.
+        # One executemany hands out every conversation's numbers and, as in post_message, holds the rows
+        # (SQLite: the database) against other writers until the commit, so the read after it is ours.
+        c = _conversations.c
+        await session.execute(
+            update(_conversations)
+            .where(c.id == bindparam("b_id"), c.status != "closed")
+            .values(last_seq=c.last_seq + bindparam("b_n")),
+            [{"b_id": cid, "b_n": n} for cid, n in counts.items()],
+        )
         rows = await session.execute(
-            update(Conversation)
-            .where(Conversation.id.in_(list(counts)), Conversation.status != "closed")
-            .values(last_seq=Conversation.last_seq + case(counts, value=Conversation.id, else_=0))
-            .returning(Conversation.id, Conversation.last_seq, Conversation.customer_id, Conversation.agent_id)
-            .execution_options(synchronize_session=False)
+            select(c.id, c.last_seq, c.customer_id, c.agent_id).where(c.id.in_(list(counts)), c.status != "closed")
         )
         numbered = {cid: (last, customer, agent) for cid, last, customer, agent in rows}
     failed = await _refusals(session, [c for c in counts if c not in numbered])
