@@ -58,6 +58,7 @@ async def publish_touches(bus: Bus, touches: Sequence[Touch | TouchOut]) -> None
             kind=t.kind,
             occurred_at=t.occurred_at,
             summary=t.summary,
+            conversation_id=t.conversation_id,
         )
         data = ev.model_dump_json()
         await bus.publish(TOPIC_TOUCHES, data)
@@ -159,6 +160,7 @@ async def publish_added(bus: Bus, *, ids: Sequence[int], touches: Sequence[Touch
             kind=t.kind.value,
             occurred_at=t.occurred_at or now,
             summary=t.summary,
+            conversation_id=t.conversation_id,
         ).model_dump_json()
         await bus.publish(TOPIC_TOUCHES, data)
         await bus.publish(customer_topic(t.customer_id), data)
