@@ -1,8 +1,8 @@
 """The floor for bench/chat.py: a bare websocket relay on the same stack, with no storage and no routing.
 
 A Starlette websocket endpoint under uvicorn with the websocket implementation the real server uses
-(`contactcenter serve` runs uvicorn with ws="websockets-sansio", ws_max_size=65536 and per-message
-deflate off, and so does this relay). It speaks just enough of protocol v1 (docs/protocol.md) for the same load driver:
+(`contactcenter serve` runs uvicorn with ws="websockets-sansio", ws_max_size=65536, per-message deflate
+off and no server pings, and so does this relay). It speaks just enough of protocol v1 (docs/protocol.md) for the same load driver:
 
 - `hello` -> `welcome` (the visitor token or the `cc_session` cookie is only a name: nothing is checked);
 - `ping` -> `pong`;
@@ -164,6 +164,8 @@ def main() -> None:
         ws=args.ws,
         ws_max_size=65_536,
         ws_per_message_deflate=False,  # as contactcenter serve: same socket stack, same memory per socket
+        ws_ping_interval=None,  # as contactcenter serve, whose protocol has its own heartbeat
+        ws_ping_timeout=None,
         lifespan="off",
     )
 
