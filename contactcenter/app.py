@@ -20,6 +20,7 @@ from contactcenter.http import BodyLimitMiddleware, install_error_handlers
 from contactcenter.integration.routes import router as integration_router
 from contactcenter.ops.routes import router as ops_router
 from contactcenter.ops.service import Metrics, MetricsMiddleware, setup_logging
+from contactcenter.planner.routes import router as planner_router
 from contactcenter.realtime.hub import Hub
 from contactcenter.realtime.routes import router as realtime_router
 from contactcenter.settings import Settings, get_settings
@@ -60,7 +61,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         uploads={"/api/chat/attachments": settings.max_upload_bytes + 65_536},
     )
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
-    for router in (ops_router, auth_router, ccr_router, integration_router, chat_router, realtime_router):
+    routers = (ops_router, auth_router, ccr_router, integration_router, chat_router, realtime_router, planner_router)
+    for router in routers:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(settings.web_dir / "static")), name="static")
     # The demo company website that embeds the widget (public, static).
