@@ -24,6 +24,8 @@ from contactcenter.planner.routes import router as planner_router
 from contactcenter.realtime.hub import Hub
 from contactcenter.realtime.routes import router as realtime_router
 from contactcenter.settings import Settings, get_settings
+from contactcenter.suggestions.routes import router as suggestions_router
+from contactcenter.suggestions.runtime import Runtime as SuggestionsRuntime
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -39,12 +41,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.db, app.state.bus = db, bus
         app.state.hub = hub = Hub(bus, db)
         hub.start()
+        app.state.suggestions = suggestions = SuggestionsRuntime(settings=settings, db=db, bus=bus)
+        await suggestions.start()
         if settings.uses_dev_secret:
             log.warning("dev_secret_in_use", hint="set CC_SECRET_KEY before exposing this server")
         log.info("started", database=db.dialect, bus=bus.name, version=__version__)
         try:
             yield
         finally:
+            await suggestions.stop()
             await hub.stop()
             await bus.close()
             await db.dispose()
@@ -62,7 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     routers = (ops_router, auth_router, ccr_router, integration_router, chat_router, realtime_router, planner_router)
-    for router in routers:
+    for router in (*routers, suggestions_router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(settings.web_dir / "static")), name="static")
     # The demo company website that embeds the widget (public, static).

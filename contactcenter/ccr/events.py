@@ -22,6 +22,7 @@ class TouchLogged(Event):
     kind: str
     occurred_at: datetime
     summary: str
+    conversation_id: str | None = None
 
 
 class CustomersMerged(Event):

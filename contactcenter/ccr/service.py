@@ -219,6 +219,7 @@ async def publish_touches(bus: Bus, touches: Sequence[Touch | TouchOut]) -> None
             kind=t.kind,
             occurred_at=t.occurred_at,
             summary=t.summary,
+            conversation_id=t.conversation_id,
         )
         data = ev.model_dump_json()
         await bus.publish(TOPIC_TOUCHES, data)
@@ -270,6 +271,7 @@ async def log_touches(session: AsyncSession, bus: Bus, *, touches: Sequence[Touc
             kind=t.kind.value,
             occurred_at=t.occurred_at or now,
             summary=t.summary,
+            conversation_id=t.conversation_id,
         ).model_dump_json()
         await bus.publish(TOPIC_TOUCHES, data)
         await bus.publish(customer_topic(t.customer_id), data)
