@@ -222,11 +222,14 @@
 
   // ---- Publish --------------------------------------------------------------------------------------
 
+  // "Row 3: unknown fact 'customer.shoe_size'": the row as planners count it; the file path only when
+  // there is no row and it says more than the rule's own name.
   function problemText(p) {
-    const where = [];
-    if (p.row !== null && p.row !== undefined && p.row !== "") where.push(`Row ${p.row}`);
-    if (p.path) where.push(String(p.path));
-    return where.length ? `${where.join(" · ")}: ${p.message}` : String(p.message);
+    let msg = String(p.message ?? "");
+    const hasRow = p.row !== null && p.row !== undefined && p.row !== "";
+    if (hasRow) msg = msg.replace(new RegExp(`^row ${p.row}:\\s*`, "i"), "");
+    const where = hasRow ? `Row ${p.row}` : p.path && p.path !== ruleId ? String(p.path) : "";
+    return where ? `${where}: ${msg}` : msg;
   }
 
   function showProblems(items) {
@@ -415,10 +418,37 @@
     chosen.classList.remove("field-error");
   }
 
+  // Only the fields the planner filled in: the server has its own defaults for the rest.
   function contact() {
-    const val = (id) => $(id).value.trim() || null;
-    const c = { channel: val("contact-channel"), queue: val("contact-queue"), topic: val("contact-topic"), page: val("contact-page") };
-    return Object.values(c).some((v) => v !== null) ? c : null;
+    const c = {};
+    for (const key of ["channel", "queue", "topic", "page"]) {
+      const v = $(`contact-${key}`).value.trim();
+      if (v) c[key] = v;
+    }
+    return Object.keys(c).length ? c : null;
+  }
+
+  // The server renders scripts to HTML; rebuild it from an allowlist of tags (no attributes) so nothing
+  // else from a template can reach the page.
+  const SCRIPT_TAGS = new Set(["P", "BR", "STRONG", "EM", "B", "I", "UL", "OL", "LI", "H1", "H2", "H3", "H4", "BLOCKQUOTE", "CODE", "HR"]);
+  function scriptNode(source) {
+    const doc = new DOMParser().parseFromString(`<body>${source}</body>`, "text/html");
+    const out = el("div", { class: "script" });
+    let hasTags = false;
+    const copy = (from, to) => {
+      for (const node of from.childNodes) {
+        if (node.nodeType === Node.TEXT_NODE) to.append(node.textContent);
+        else if (node.nodeType === Node.ELEMENT_NODE) {
+          if (SCRIPT_TAGS.has(node.tagName)) {
+            hasTags = true;
+            copy(node, to.appendChild(document.createElement(node.tagName.toLowerCase())));
+          } else if (!["SCRIPT", "STYLE", "TEMPLATE"].includes(node.tagName)) copy(node, to);
+        }
+      }
+    };
+    copy(doc.body, out);
+    if (!hasTags) out.classList.add("script-text");
+    return out;
   }
 
   function outputsList(outputs) {
@@ -447,7 +477,7 @@
       card.append(el("p", { class: "muted small" }, "No row of the table matches this customer."));
     }
     if (r.script) {
-      card.append(el("div", { class: "script-label" }, "Sales script the agent would see"), el("pre", { class: "script" }, r.script));
+      card.append(el("div", { class: "script-label" }, "Sales script the agent would see"), scriptNode(r.script));
     }
     return card;
   }

@@ -14,7 +14,7 @@
     const s = rule.stats || {};
     const upliftCell = el("td", { class: "num uplift" }, uplift(s.uplift));
     if (typeof s.uplift === "number") upliftCell.dataset.sign = s.uplift > 0 ? "up" : s.uplift < 0 ? "down" : "flat";
-    if (!rule.holdout_pct) upliftCell.title = "No contacts are held out of this rule, so there is nothing to compare with.";
+    if (!s.holdout) upliftCell.title = "No contacts are held out of this rule, so there is nothing to compare with.";
     const tr = el(
       "tr",
       { "data-rule-id": rule.id },
@@ -53,8 +53,15 @@
       }
       tbody.replaceChildren(...rules.map(row));
       table.hidden = false;
-      const groups = rules.map((r) => ({ label: r.name || r.id, values: r.stats || {} }));
-      document.getElementById("rules-chart").replaceChildren(barChart(groups, { title: "Suggestions shown, accepted, dismissed and converted, by rule" }));
+      const chart = document.getElementById("rules-chart");
+      if (rules.some((r) => (r.stats?.shown || 0) + (r.stats?.holdout || 0) > 0)) {
+        const groups = rules.map((r) => ({ label: r.name || r.id, values: r.stats || {} }));
+        chart.replaceChildren(barChart(groups, { title: "Suggestions shown, accepted, dismissed and converted, by rule" }));
+      } else {
+        chart.replaceChildren(el("div", { class: "empty", id: "rules-chart-empty" },
+          el("strong", null, "No suggestions shown yet."),
+          el("span", { class: "muted" }, "The chart fills in as agents are shown these rules and mark them accepted, dismissed or sold.")));
+      }
       document.getElementById("rules-chart-panel").hidden = false;
     } catch (err) {
       statusEl.textContent = "";

@@ -119,6 +119,8 @@ window.Planner = (function () {
       const y0 = top + i * (groupH + groupGap);
       const label = g.label.length > 90 ? g.label.slice(0, 89) + "…" : g.label;
       root.append(svg("text", { x: 0, y: y0 + 12, class: "chart-label" }, label));
+      const empty = series.every((s) => !Number(g.values[s.key]));
+      if (empty) root.append(svg("text", { x: 0, y: y0 + labelH + 12, class: "chart-empty" }, "Nothing recorded yet"));
       series.forEach((s, j) => {
         const v = Number(g.values[s.key]) || 0;
         const y = y0 + labelH + j * (bar + gap);
@@ -126,7 +128,7 @@ window.Planner = (function () {
         const rect = svg("rect", { x: 0, y, width: w, height: bar, rx: 2, fill: s.color, "data-series": s.key });
         rect.append(svg("title", null, `${g.label} · ${s.label}: ${num(v)}`));
         root.append(rect);
-        root.append(svg("text", { x: w + 4, y: y + bar - 1, class: "chart-value" }, num(v)));
+        if (!empty) root.append(svg("text", { x: w + 4, y: y + bar - 1, class: "chart-value" }, num(v)));
       });
     });
     return root;
