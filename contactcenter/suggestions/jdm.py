@@ -266,14 +266,34 @@ def _compile(expr: str, *, unary: bool, bad: Any, what: str) -> None:
         bad(f"{what}: {expr.strip()[:80]!r} is not a valid expression ({_first_line(exc)})")
 
 
+def engine_table(content: dict[str, Any], parsed: ParsedRule) -> dict[str, Any]:
+    """The planner's decision table plus a hidden output column naming each row."""
+    node = next(n for n in content["nodes"] if n.get("id") == parsed.table_id)
+    c = dict(node["content"])
+    c["outputs"] = [*c["outputs"], {"id": "__row", "name": "row", "field": ROW_COLUMN}]
+    c["rules"] = [{**r, "__row": json.dumps(r["_id"])} for r in c["rules"]]
+    return c
+
+
 def engine_json(content: dict[str, Any], parsed: ParsedRule) -> str:
-    """The graph zen-engine loads: the planner's graph plus a hidden output column naming each row."""
-    nodes = []
-    for n in content["nodes"]:
-        if n.get("id") == parsed.table_id:
-            c = dict(n["content"])
-            c["outputs"] = [*c["outputs"], {"id": "__row", "name": "row", "field": ROW_COLUMN}]
-            c["rules"] = [{**r, "__row": json.dumps(r["_id"])} for r in c["rules"]]
-            n = {**n, "content": c}
-        nodes.append(n)
+    """The graph zen-engine loads for one rule."""
+    table = engine_table(content, parsed)
+    nodes = [{**n, "content": table} if n.get("id") == parsed.table_id else n for n in content["nodes"]]
     return json.dumps({**content, "nodes": nodes})
+
+
+def combined_json(tables: list[dict[str, Any]]) -> str:
+    """Every rule's table side by side in one graph, each answering under its own key ("r0", "r1", ...), so
+    all rules run in one engine call."""
+    nodes: list[dict[str, Any]] = [{"id": "in", "type": "inputNode", "name": "facts"}]
+    edges: list[dict[str, Any]] = []
+    for i, t in enumerate(tables):
+        nodes.append(
+            {"id": f"t{i}", "type": "decisionTableNode", "name": f"r{i}", "content": {**t, "outputPath": f"r{i}"}}
+        )
+        edges += [
+            {"id": f"a{i}", "sourceId": "in", "targetId": f"t{i}", "type": "edge"},
+            {"id": f"b{i}", "sourceId": f"t{i}", "targetId": "out", "type": "edge"},
+        ]
+    nodes.append({"id": "out", "type": "outputNode", "name": "suggestions"})
+    return json.dumps({"nodes": nodes, "edges": edges})
