@@ -17,7 +17,7 @@ from pydantic import TypeAdapter, ValidationError
 from contactcenter.bus import Bus
 from contactcenter.ccr.events import TOPIC_TOUCHES, TouchLogged
 from contactcenter.channels.chat import service as chat
-from contactcenter.channels.chat.events import TOPIC_REALTIME
+from contactcenter.channels.chat.events import TOPIC_REALTIME, ConversationChanged
 from contactcenter.db import Database, utcnow
 from contactcenter.integration.events import TOPIC_ORDERS, OrderRecorded
 from contactcenter.settings import Settings
@@ -78,7 +78,7 @@ class Runtime:
         delay, lost = 0.1, False
         while True:
             try:
-                async with self.bus.subscribe(TOPIC_RULES, TOPIC_TOUCHES, TOPIC_ORDERS) as sub:
+                async with self.bus.subscribe(TOPIC_RULES, TOPIC_TOUCHES, TOPIC_ORDERS, TOPIC_REALTIME) as sub:
                     self.subscribed.set()
                     if lost:
                         await self.reload_all()
@@ -105,6 +105,14 @@ class Runtime:
                 log.warning("rules_poll_failed", error=repr(exc))
 
     async def handle(self, data: str) -> None:
+        if '"chat.conversation"' in data:  # the real-time topic: only assignments matter here
+            try:
+                await self._assigned(data)
+            except Exception as exc:
+                log.warning("suggestions_event_failed", what="chat.conversation", error=repr(exc))
+            return
+        if '"type":"chat.' in data.replace(" ", ""):
+            return
         try:
             ev = _event.validate_json(data)
         except ValidationError:
@@ -132,6 +140,20 @@ class Runtime:
             if ev.conversation_id in (None, c.id):
                 event = SuggestionsChanged(conversation_id=c.id, customer_id=c.customer_id, agent_id=c.agent_id)
                 await self.bus.publish_event(TOPIC_REALTIME, event)
+
+    async def _assigned(self, data: str) -> None:
+        # A conversation just reached an agent: their console should fetch its suggestions (the start touch
+        # may have been announced before anyone was assigned).
+        try:
+            conv = ConversationChanged.model_validate_json(data).conversation
+        except ValidationError:
+            return
+        if conv.status != "assigned" or conv.agent_id is None:
+            return
+        if await self.bus.hit(f"suggestions:assigned:{conv.id}:{conv.agent_id}", 3600) != 1:
+            return
+        event = SuggestionsChanged(conversation_id=conv.id, customer_id=conv.customer_id, agent_id=conv.agent_id)
+        await self.bus.publish_event(TOPIC_REALTIME, event)
 
     async def _attribute(self, ev: OrderRecorded) -> None:
         from contactcenter.suggestions import feedback  # feedback imports this module
