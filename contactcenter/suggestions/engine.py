@@ -91,7 +91,7 @@ class RuleSet:
         self.rules: dict[str, LoadedRule] = {}
         self._contents: dict[str, zen.ZenDecisionContent] = {}
         self._tables: dict[str, dict[str, Any]] = {}
-        self._combined: tuple[str, list[LoadedRule]] | None = None
+        self._combined: tuple[str, list[str]] | None = None  # key, rule ids in table order
         self._generation = 0
         self.engine = zen.ZenEngine({"loader": self._load})
         self.loads = 0  # decisions built; tests check a version is built once
@@ -131,12 +131,12 @@ class RuleSet:
             self._contents.pop(self._combined[0], None)
         self._combined = None
 
-    def _combined_key(self) -> tuple[str, list[LoadedRule]]:
+    def _combined_key(self) -> tuple[str, list[str]]:
         if self._combined is None:
-            order = list(self.rules.values())
+            order = list(self.rules)
             self._generation += 1
             key = f"*all@{self._generation}"
-            self._contents[key] = zen.ZenDecisionContent(combined_json([self._tables[r.id] for r in order]))
+            self._contents[key] = zen.ZenDecisionContent(combined_json([self._tables[r] for r in order]))
             self._combined = (key, order)
         return self._combined
 
@@ -148,10 +148,11 @@ class RuleSet:
             try:
                 result = self.engine.evaluate(key, facts)["result"]
             except Exception:
-                only = [r.id for r in order]  # someone's rule failed: find out whose, run the rest
+                only = order  # someone's rule failed: find out whose, run the rest
             else:
-                for i, rule in enumerate(order):
-                    found += matches(rule, result.get(f"r{i}") if isinstance(result, dict) else None)
+                for i, rule_id in enumerate(order):
+                    # The rule as it is now: a hold-out or name change keeps the built decision.
+                    found += matches(self.rules[rule_id], result.get(f"r{i}") if isinstance(result, dict) else None)
         if only is not None:
             for rule in list(self.rules.values()):
                 if rule.id in only:

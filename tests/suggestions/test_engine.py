@@ -110,3 +110,12 @@ def test_every_catalogue_fact_has_an_example_and_the_demo_uses_real_facts() -> N
         c["field"] for rid in ("fund-advisor", "retention", "home-insurance") for c in table(demo_rule(rid))["inputs"]
     }
     assert fields <= {f.name for f in FACTS}
+
+
+def test_a_holdout_change_reaches_matches_without_a_rebuild() -> None:
+    rules = loaded()
+    f = facts(customer__value_tier="gold", contact__page="/funds/global-equity")
+    assert rules.evaluate(f)[0].rule.holdout_pct == 0
+    built = rules.loads
+    rules.put(rule_id="fund-advisor", name="x", version=1, holdout_pct=25, content=demo_rule("fund-advisor"))
+    assert rules.evaluate(f)[0].rule.holdout_pct == 25 and rules.loads == built

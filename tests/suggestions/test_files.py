@@ -132,3 +132,26 @@ def test_outputs_and_row_ids_are_required(folder: Path) -> None:
     msgs = _messages(folder)
     assert any("|2|" in m and "used by another row" in m for m in msgs), msgs
     assert any("|1|" in m and "quoted script id" in m for m in msgs), msgs
+
+
+def test_import_publishes_changed_files_and_export_writes_them_back(folder: Path, tmp_path: Path) -> None:
+    env = {"CC_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}", "CC_LOG_LEVEL": "WARNING"}
+    assert cli(env, "migrate").returncode == 0
+    done = cli(env, "rules", "import", "--dir", str(folder))
+    assert done.returncode == 0 and "imported 5 changed rules" in done.stdout, done.stderr
+    assert "imported 0 changed rules" in cli(env, "rules", "import", "--dir", str(folder)).stdout
+    c = demo_rule("retention")
+    table(c)["rules"][0]["out_priority"] = "99"
+    _write(folder, "retention", c)
+    assert "imported 1 changed rules" in cli(env, "rules", "import", "--dir", str(folder), "--author", "ci").stdout
+    out = tmp_path / "exported"
+    shutil.copytree(folder / "scripts", out / "scripts")
+    done = cli(env, "rules", "export", "--dir", str(out))
+    assert done.returncode == 0 and "exported 5 rules" in done.stdout
+    assert json.loads((out / "retention.json").read_text()) == c
+    assert json.loads((out / "fund-advisor.json").read_text()) == demo_rule("fund-advisor")
+    assert cli(env, "rules", "check", "--dir", str(out)).returncode == 0
+    c["nodes"][0]["type"] = "functionNode"
+    _write(folder, "retention", c)
+    done = cli(env, "rules", "import", "--dir", str(folder))
+    assert done.returncode == 1 and "function (JavaScript)" in done.stderr
