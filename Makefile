@@ -44,6 +44,7 @@ run: $(STAMP) planner
 	@echo "  Contact Center on http://$(HOST):$(PORT)/"
 	@echo "    staff login      http://$(HOST):$(PORT)/login"
 	@echo "    customers (CCR)  http://$(HOST):$(PORT)/staff/customers"
+	@echo "    rules (planner)  http://$(HOST):$(PORT)/staff/planner"
 	@echo "    health           http://$(HOST):$(PORT)/readyz   metrics http://$(HOST):$(PORT)/metrics"
 	@echo "  demo logins: admin/admin-demo-pass  sam/sam-demo-pass (supervisor)"
 	@echo "               alice/alice-demo-pass bob/bob-demo-pass (agents)  pat/pat-demo-pass (planner)"
