@@ -3,6 +3,7 @@ publish, a refused draft, test a draft, rollback, hold-out, and the role guard."
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -246,6 +247,35 @@ def test_invalid_draft_names_the_row_and_keeps_the_published_version(
     page.click("#test-run")
     expect(page.locator("#test-error")).to_contain_text("cannot be tested")
     expect(page.locator("#test-error")).to_contain_text("shoe_size")
+
+
+def test_an_imported_code_node_is_flagged_and_refused(
+    open_as: OpenAs, ps: PlannerServer, tmp_path: Path, artifacts: Path
+) -> None:
+    before = ps.rule(RULE)
+    graph = json.loads(json.dumps(before["content"]))
+    graph["contentType"] = "application/vnd.gorules.decision"
+    code = "export const handler = async (input) => ({ offer: 'ANYTHING' });"
+    graph["nodes"].append(
+        {"id": "code", "type": "functionNode", "name": "Code", "position": {"x": 400, "y": 420}, "content": code}
+    )
+    upload = tmp_path / "with-code.json"
+    upload.write_text(json.dumps(graph))
+    page = open_as(PLANNER)
+    _open_editor(page, RULE)
+    expect(page.locator("#function-warning")).to_be_hidden()
+    # The editor's own "Upload JSON" (its cloud-upload menu) reads this file input.
+    page.locator('#graph input[type=file][accept="application/json"]').set_input_files(upload)
+    expect(page.locator("#graph .react-flow__node")).to_have_count(len(graph["nodes"]))
+    expect(page.locator("#function-warning")).to_be_visible()
+    expect(page.locator("#draft-state")).to_have_text("Unpublished changes")
+    page.fill("#publish-comment", "Let a little code decide")
+    page.click("#publish")
+    expect(page.locator("#publish-problem-list")).to_contain_text(
+        "function (JavaScript) nodes are not allowed in planner rules"
+    )
+    page.screenshot(path=artifacts / "planner-code-node-refused.png")
+    assert ps.rule(RULE)["version"] == before["version"]
 
 
 def test_test_a_draft_against_a_customer_and_a_sample(open_as: OpenAs, ps: PlannerServer, artifacts: Path) -> None:
