@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test check lint typecheck unit bench system npm clean
+.PHONY: run test check lint typecheck unit bench system npm planner clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -14,14 +14,29 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e ".[dev]"
 	touch $(STAMP)
 
-# Front-end packages, locked in package-lock.json, once a page needs them.
-npm:
-	@if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error; fi
+# Front-end packages, locked in package-lock.json; reinstalled only when the lock file changes.
+NODE_STAMP := node_modules/.installed-stamp
+# The planner's rule editor (React + @gorules/jdm-editor), built by Vite into a served, gitignored folder;
+# rebuilt only when its sources, the packages or the build config change.
+PLANNER_DIST := web/static/planner/dist/.built-stamp
+PLANNER_SRC := $(shell find web/planner -type f 2>/dev/null) package.json
+
+$(NODE_STAMP): package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
+npm: $(NODE_STAMP)
+
+$(PLANNER_DIST): $(NODE_STAMP) $(PLANNER_SRC)
+	npm run --silent build -- --logLevel warn
+	touch $(PLANNER_DIST)
+
+planner: $(PLANNER_DIST)
 
 system:
 	bash scripts/install-system-deps.sh
 
-run: $(STAMP) npm
+run: $(STAMP) planner
 	mkdir -p var
 	$(PY) -m contactcenter migrate
 	$(PY) -m contactcenter seed-demo
@@ -29,6 +44,7 @@ run: $(STAMP) npm
 	@echo "  Contact Center on http://$(HOST):$(PORT)/"
 	@echo "    staff login      http://$(HOST):$(PORT)/login"
 	@echo "    customers (CCR)  http://$(HOST):$(PORT)/staff/customers"
+	@echo "    rules (planner)  http://$(HOST):$(PORT)/staff/planner"
 	@echo "    health           http://$(HOST):$(PORT)/readyz   metrics http://$(HOST):$(PORT)/metrics"
 	@echo "  demo logins: admin/admin-demo-pass  sam/sam-demo-pass (supervisor)"
 	@echo "               alice/alice-demo-pass bob/bob-demo-pass (agents)  pat/pat-demo-pass (planner)"
@@ -47,10 +63,10 @@ check: lint typecheck
 unit: $(STAMP)
 	$(VENV)/bin/pytest -q -p no:cacheprovider
 
-test: system $(STAMP) npm check unit
+test: system $(STAMP) planner check unit
 
 bench: $(STAMP)
 	@set -e; for f in bench/*.py; do $(PY) $$f; done
 
 clean:
-	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache test-artifacts
+	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache test-artifacts node_modules web/static/planner/dist

@@ -22,10 +22,13 @@ from contactcenter.http import BodyLimitMiddleware, install_error_handlers
 from contactcenter.integration.routes import router as integration_router
 from contactcenter.ops.routes import router as ops_router
 from contactcenter.ops.service import Metrics, MetricsMiddleware, setup_logging
+from contactcenter.planner.routes import router as planner_router
 from contactcenter.realtime.hub import Hub
 from contactcenter.realtime.routes import WS_PATH, websocket
 from contactcenter.realtime.routes import router as realtime_router
 from contactcenter.settings import Settings, get_settings
+from contactcenter.suggestions.routes import router as suggestions_router
+from contactcenter.suggestions.runtime import Runtime as SuggestionsRuntime
 
 
 class ContactCenterApp(FastAPI):
@@ -53,12 +56,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.db, app.state.bus = db, bus
         app.state.hub = hub = Hub(bus, db)
         hub.start()
+        app.state.suggestions = suggestions = SuggestionsRuntime(settings=settings, db=db, bus=bus)
+        await suggestions.start()
         if settings.uses_dev_secret:
             log.warning("dev_secret_in_use", hint="set CC_SECRET_KEY before exposing this server")
         log.info("started", database=db.dialect, bus=bus.name, version=__version__)
         try:
             yield
         finally:
+            await suggestions.stop()
             await hub.stop()
             await bus.close()
             await db.dispose()
@@ -75,7 +81,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         uploads={"/api/chat/attachments": settings.max_upload_bytes + 65_536},
     )
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
-    for router in (ops_router, auth_router, ccr_router, integration_router, chat_router, realtime_router):
+    routers = (ops_router, auth_router, ccr_router, integration_router, chat_router, realtime_router, planner_router)
+    for router in (*routers, suggestions_router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(settings.web_dir / "static")), name="static")
     # The demo company website that embeds the widget (public, static).

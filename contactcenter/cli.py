@@ -1,4 +1,4 @@
-"""Command line: serve, migrate, seed-demo, user add."""
+"""Command line: serve, migrate, seed-demo, user add, rules check/import/export."""
 
 from __future__ import annotations
 
@@ -89,6 +89,41 @@ async def _seed(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _rules_check(settings: Settings, args: argparse.Namespace) -> int:
+    from contactcenter.suggestions.files import read_folder
+
+    folder = Path(args.dir) if args.dir else settings.rules_dir
+    rules, problems = read_folder(folder)
+    for p in problems:
+        print(f"{p.path}: {p.message}", file=sys.stderr)
+    print(f"{len(rules)} rules checked in {folder}: {len(problems)} problems")
+    return 1 if problems else 0
+
+
+async def _rules_sync(settings: Settings, args: argparse.Namespace) -> int:
+    from contactcenter.bus import make_bus
+    from contactcenter.db import Database
+    from contactcenter.suggestions import service
+
+    folder = Path(args.dir) if args.dir else settings.rules_dir
+    db, bus = Database(settings.database_url), make_bus(settings)
+    await bus.start()
+    try:
+        async with db.session() as s:
+            if args.rules_cmd == "import":
+                done, problems = await service.import_rules(s, bus, folder=folder, author=args.author, only_new=False)
+                for p in problems:
+                    print(f"{p.path}: {p.message}", file=sys.stderr)
+                print(f"imported {len(done)} changed rules from {folder}")
+                return 1 if problems else 0
+            count = await service.export_rules(s, folder=folder)
+            print(f"exported {count} rules to {folder}")
+            return 0
+    finally:
+        await bus.close()
+        await db.dispose()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="contactcenter")
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -108,6 +143,17 @@ def main(argv: list[str] | None = None) -> int:
     pa.add_argument("--role", required=True, choices=["admin", "supervisor", "agent", "planner"])
     pa.add_argument("--name")
     pa.add_argument("--password", help="prompted for when not given")
+    p = sub.add_parser("rules", help="business rules in the rules/ folder")
+    rsub = p.add_subparsers(dest="rules_cmd", required=True)
+    for name, text in (
+        ("check", "validate rules/ (schema, no function nodes, scripts, facts)"),
+        ("import", "publish every rule file that differs from its current version"),
+        ("export", "write the published versions to files"),
+    ):
+        rp = rsub.add_parser(name, help=text)
+        rp.add_argument("--dir", help="rules folder (default CC_RULES_DIR)")
+        if name == "import":
+            rp.add_argument("--author", default="rules import")
     args = parser.parse_args(argv)
     settings = get_settings()
     if args.cmd == "serve":
@@ -116,6 +162,8 @@ def main(argv: list[str] | None = None) -> int:
         migrate(settings.database_url, args.revision)
         print(f"database at {args.revision}")
         return 0
+    if args.cmd == "rules":
+        return _rules_check(settings, args) if args.rules_cmd == "check" else asyncio.run(_rules_sync(settings, args))
     if args.cmd == "seed-demo":
         return asyncio.run(_seed(settings, args))
     return asyncio.run(_add_user(settings, args))

@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     web_dir: Path = Path(__file__).resolve().parent.parent / "web"
+    # Business rules: the reviewed folder loaded at start; fact cache lifetime; order-to-suggestion attribution.
+    rules_dir: Path = Path(__file__).resolve().parent.parent / "rules"
+    facts_ttl_s: float = Field(default=60.0, ge=0, le=3600)
+    attribution_days: int = Field(default=30, ge=0, le=365)
 
     @property
     def is_sqlite(self) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -98,3 +100,14 @@ async def record_order(session: AsyncSession, bus: Bus, *, data: OrderIn) -> Ord
         external_ref=order.external_ref,
         placed_at=order.placed_at,
     )
+
+
+async def owned_products(session: AsyncSession, *, customer_id: int) -> list[tuple[str, str, datetime]]:
+    """(sku, category, placed_at) of every order the customer has not cancelled, newest first; one query."""
+    rows = await session.execute(
+        select(Product.sku, Product.category, Order.placed_at)
+        .join(Product, Product.id == Order.product_id)
+        .where(Order.customer_id == customer_id, Order.status != OrderStatus.cancelled.value)
+        .order_by(Order.placed_at.desc())
+    )
+    return [(sku, cat, at) for sku, cat, at in rows.all()]

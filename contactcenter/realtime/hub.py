@@ -20,11 +20,12 @@ from contactcenter.channels.chat.service import get_conversation
 from contactcenter.channels.chat.writer import ChatWriter
 from contactcenter.db import Database
 from contactcenter.realtime.connection import Connection
-from contactcenter.realtime.schemas import ConversationFrame, ReadFrame, TypingFrame
+from contactcenter.realtime.schemas import ConversationFrame, ReadFrame, SuggestionsFrame, TypingFrame
+from contactcenter.suggestions.events import SuggestionsChanged
 
 log = structlog.get_logger("realtime.hub")
-_event: TypeAdapter[MessagePosted | ConversationChanged | Typing | ReadUpTo] = TypeAdapter(
-    MessagePosted | ConversationChanged | Typing | ReadUpTo
+_event: TypeAdapter[MessagePosted | ConversationChanged | Typing | ReadUpTo | SuggestionsChanged] = TypeAdapter(
+    MessagePosted | ConversationChanged | Typing | ReadUpTo | SuggestionsChanged
 )
 
 
@@ -163,6 +164,11 @@ class Hub:
             )
             for conn in others:
                 conn.push(frame)
+        elif isinstance(event, SuggestionsChanged):
+            hint = SuggestionsFrame(conversation_id=event.conversation_id)
+            for conn in self._targets(event.customer_id, event.agent_id, customers=False):
+                if conn.who.id == event.agent_id or event.conversation_id in conn.delivered:
+                    conn.push(hint)
         else:
             read = ReadFrame(conversation_id=event.conversation_id, reader=event.reader, seq=event.seq)
             for conn in self._targets(event.customer_id, event.agent_id):

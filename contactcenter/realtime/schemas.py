@@ -118,6 +118,13 @@ class ReadFrame(_Frame):
     seq: int
 
 
+class SuggestionsFrame(_Frame):
+    """Agents only: the conversation's suggestions may have changed; fetch them again (docs/api.md)."""
+
+    type: Literal["suggestions"] = "suggestions"
+    conversation_id: str
+
+
 class ErrorFrame(_Frame):
     type: Literal["error"] = "error"
     code: str

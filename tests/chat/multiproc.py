@@ -29,6 +29,7 @@ from contactcenter.realtime.schemas import (
     Pong,
     ReadFrame,
     Sent,
+    SuggestionsFrame,
     TypingFrame,
     Welcome,
 )
@@ -42,7 +43,7 @@ _names = itertools.count()
 # --- What docs/protocol.md promises about server frames and close codes ---------------------------------
 
 ServerFrame = Annotated[
-    Welcome | Pong | ConversationFrame | MessageFrame | Sent | TypingFrame | ReadFrame | ErrorFrame,
+    Welcome | Pong | ConversationFrame | MessageFrame | Sent | TypingFrame | ReadFrame | SuggestionsFrame | ErrorFrame,
     Field(discriminator="type"),
 ]
 server_frame: TypeAdapter[ServerFrame] = TypeAdapter(ServerFrame)

@@ -186,7 +186,7 @@
       } catch (_) {
         return;
       }
-      (handlers[frame.type] || (() => {}))(frame);
+      (handlers[frame.type] || ((f) => emit("frame", f)))(frame); // other scripts take the rest
     };
     sock.onclose = (ev) => {
       clearTimeout(welcomeTimer);

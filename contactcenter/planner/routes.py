@@ -1,0 +1,31 @@
+"""Planner pages: server-rendered shells; their scripts read and write rules through /api/rules."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from contactcenter.auth import deps
+from contactcenter.auth.service import StaffPrincipal
+from contactcenter.http import get_templates
+
+router = APIRouter()
+Templates = Annotated[Jinja2Templates, Depends(get_templates)]
+Planner = Annotated[StaffPrincipal, Depends(deps.planners)]
+
+
+@router.get("/staff/planner", response_class=HTMLResponse)
+async def rules_page(request: Request, templates: Templates, who: Planner) -> HTMLResponse:
+    return templates.TemplateResponse(request, "planner_rules.html", {"me": who, "nav": "planner"})
+
+
+@router.get("/staff/planner/rules/{rule_id}", response_class=HTMLResponse)
+async def editor_page(
+    request: Request, templates: Templates, who: Planner, rule_id: Annotated[str, Path(min_length=1, max_length=200)]
+) -> HTMLResponse:
+    # The page loads the rule itself (and says so plainly when it does not exist).
+    ctx = {"me": who, "nav": "planner", "rule_id": rule_id}
+    return templates.TemplateResponse(request, "planner_editor.html", ctx)

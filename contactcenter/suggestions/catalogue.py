@@ -1,0 +1,68 @@
+"""The fact catalogue: every fact a rule or a sales script may use (documented in docs/rules.md).
+
+Facts travel to the engine as namespaces of plain values: {"customer": {...}, "contact": {...}, ...}; a fact's
+name is "<namespace>.<key>". `rules check` refuses any fact name that is not listed here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Fact:
+    name: str
+    type: str
+    description: str
+    example: Any
+
+
+FACTS: tuple[Fact, ...] = (
+    # Customer profile (CCR).
+    Fact("customer.id", "integer", "The customer's id in the contact repository.", 1042),
+    Fact("customer.name", "string", "Full name as the CCR holds it.", "Priya Shah"),
+    Fact("customer.first_name", "string", "First word of the name, for greetings.", "Priya"),
+    Fact("customer.segment", "string | null", "mass, affluent, private or small_business.", "affluent"),
+    Fact("customer.city", "string | null", "City from the profile.", "Leeds"),
+    Fact("customer.home_branch", "string | null", "The branch that knows the customer.", "Leeds Briggate"),
+    Fact("customer.customer_since", "integer | null", "Year the relationship started.", 2011),
+    Fact("customer.years_with_bank", "integer | null", "Whole years since customer_since.", 14),
+    Fact("customer.marketing_consent", "boolean | null", "May be offered products.", True),
+    Fact("customer.business_name", "string | null", "Small-business customers only.", "Shah Bakery"),
+    # Customer value (analytics; null until an analytics provider is installed).
+    Fact("customer.value_tier", "string | null", "bronze, silver, gold or platinum.", "gold"),
+    Fact("customer.previous_tier", "string | null", "The tier of the previous period.", "platinum"),
+    Fact("customer.tier_dropped", "boolean", "True when the tier fell since the previous period.", True),
+    Fact("customer.attrition_risk", "number | null", "0 to 1; chance the customer leaves.", 0.72),
+    # Products owned (integration orders, cancelled ones left out).
+    Fact("products.owned", "list of strings", "SKUs the customer holds.", ["HB-CA-PREMIER", "HB-MG-FIX5"]),
+    Fact("products.categories", "list of strings", "Categories of those products.", ["current_account", "mortgage"]),
+    Fact("products.count", "integer", "Number of products held.", 2),
+    Fact("products.days_since_last_order", "integer | null", "Days since the newest order.", 40),
+    # Recent touches before this contact (CCR).
+    Fact("touches.last_channel", "string | null", "Channel of the latest earlier touch.", "voice"),
+    Fact("touches.last_page", "string | null", "Path of the latest page viewed before.", "/funds/global-equity"),
+    Fact("touches.days_since_last_contact", "integer | null", "Whole days since the latest earlier touch.", 12),
+    Fact("touches.count_90d", "integer", "Touches in the last 90 days.", 7),
+    # The current contact.
+    Fact("contact.channel", "string", "chat, voice, email, callback or web.", "chat"),
+    Fact("contact.queue", "string", "The queue the contact came in on.", "general"),
+    Fact("contact.topic", "string | null", "What the customer said it is about.", "Investing a lump sum"),
+    Fact("contact.page", "string | null", "Path of the page the customer is on now.", "/funds/global-equity"),
+    # Campaigns and associations (providers; empty until analytics exist).
+    Fact("campaigns.ids", "list of strings", "Campaigns that target this customer.", ["spring-isa"]),
+    Fact("associations.suggested", "list of strings", "SKUs often bought with products owned, not yet held.", []),
+)
+
+BY_NAME: dict[str, Fact] = {f.name: f for f in FACTS}
+NAMESPACES: frozenset[str] = frozenset(f.name.split(".", 1)[0] for f in FACTS)
+
+
+def example_facts() -> dict[str, dict[str, Any]]:
+    """Every fact at its example value, nested by namespace (used to test-render scripts)."""
+    out: dict[str, dict[str, Any]] = {ns: {} for ns in NAMESPACES}
+    for f in FACTS:
+        ns, key = f.name.split(".", 1)
+        out[ns][key] = f.example
+    return out

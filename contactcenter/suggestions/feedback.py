@@ -1,0 +1,235 @@
+"""Suggestions for a conversation and what became of them: shown (or held out), accepted, dismissed,
+converted at wrap-up or by an order within the attribution window."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import structlog
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contactcenter.auth.service import StaffPrincipal
+from contactcenter.channels.chat import service as chat
+from contactcenter.channels.chat.models import Conversation
+from contactcenter.db import utcnow
+from contactcenter.http import ApiError
+from contactcenter.suggestions import stats
+from contactcenter.suggestions.engine import Match
+from contactcenter.suggestions.facts import contact_facts
+from contactcenter.suggestions.models import RuleVersion, SuggestionRecord
+from contactcenter.suggestions.runtime import Runtime
+from contactcenter.suggestions.schemas import FeedbackOut, StatsOut, SuggestionList, SuggestionOut, VersionStats
+
+log = structlog.get_logger("suggestions")
+KEPT = ("accepted", "converted")  # still listed once the rule stops matching
+
+
+def held_out(conversation_id: str, rule_id: str, pct: float) -> bool:
+    """Deterministic per conversation and rule, so a re-run never flips a contact between groups."""
+    h = int.from_bytes(hashlib.sha256(f"{conversation_id}:{rule_id}".encode()).digest()[:4], "big")
+    return (h % 10_000) < round(pct * 100)
+
+
+def status(r: SuggestionRecord) -> str:
+    if r.held_out:
+        return "held_out"
+    if r.converted_at is not None:
+        return "converted"
+    if r.accepted_at is not None:
+        return "accepted"
+    if r.dismissed_at is not None:
+        return "dismissed"
+    return "shown"
+
+
+def _owns(conv: Conversation, who: StaffPrincipal) -> bool:
+    return conv.agent_id == who.user_id or who.role.value in ("supervisor", "admin")
+
+
+async def _conversation(session: AsyncSession, conversation_id: str, who: StaffPrincipal) -> Conversation:
+    conv = await _find(session, conversation_id)
+    if conv is None or not _owns(conv, who):
+        # Same answer for missing and not yours.
+        raise ApiError(404, "conversation_not_found", "no such conversation for you")
+    return conv
+
+
+async def _find(session: AsyncSession, conversation_id: str) -> Conversation | None:
+    if "\x00" in conversation_id:  # PostgreSQL would refuse the query: no such conversation
+        return None
+    try:
+        return await chat.get_conversation(session, conversation_id=conversation_id)
+    except ApiError:
+        return None
+
+
+def _best_per_offer(found: list[Match]) -> list[Match]:
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for m in found:  # already best priority first
+        key = (m.rule.id, m.text("offer"))
+        if key not in seen:
+            seen.add(key)
+            out.append(m)
+    return out
+
+
+async def _record(session: AsyncSession, conv: Conversation, m: Match) -> SuggestionRecord | None:
+    rec = SuggestionRecord(
+        rule_id=m.rule.id,
+        version=m.rule.version,
+        row_id=m.row.id,
+        customer_id=conv.customer_id,
+        conversation_id=conv.id,
+        title=(m.text("title") or m.rule.name)[:200],
+        offer=m.text("offer")[:120],
+        script_id=m.text("script")[:120],
+        priority=m.priority,
+        reason=m.text("reason")[:500],
+        held_out=held_out(conv.id, m.rule.id, m.rule.holdout_pct),
+        shown_at=utcnow(),
+    )
+    try:
+        async with session.begin_nested():
+            session.add(rec)
+            await session.flush()
+    except IntegrityError:
+        return None  # recorded by a concurrent request
+    return rec
+
+
+async def suggest(
+    session: AsyncSession, runtime: Runtime, *, conversation_id: str, who: StaffPrincipal
+) -> SuggestionList:
+    """Run the rules for a conversation now; record what is new; ranked suggestions with rendered scripts."""
+    conv = await _conversation(session, conversation_id, who)
+    contact = contact_facts(channel=conv.channel, queue=conv.queue, topic=conv.topic, page=conv.page_url)
+    facts = await runtime.facts.gather(session, customer_id=conv.customer_id, conversation_id=conv.id, contact=contact)
+    found = _best_per_offer(runtime.rules.evaluate(facts)) if facts is not None else []
+    existing = {
+        (r.rule_id, r.row_id): r
+        for r in await session.scalars(select(SuggestionRecord).where(SuggestionRecord.conversation_id == conv.id))
+    }
+    listed: list[SuggestionRecord] = []
+    for m in found:
+        rec = existing.pop((m.rule.id, m.row.id), None) or await _record(session, conv, m)
+        if rec is not None:
+            listed.append(rec)
+    await session.commit()
+    listed += [r for r in existing.values() if status(r) in KEPT]
+    listed = [r for r in listed if not r.held_out]
+    listed.sort(key=lambda r: (-r.priority, r.id))
+    ctx: dict[str, Any] = dict(facts or {})
+    ctx["agent"] = {"name": who.display_name}
+    return SuggestionList(suggestions=[_out(runtime, r, ctx) for r in listed])
+
+
+def _out(runtime: Runtime, r: SuggestionRecord, ctx: dict[str, Any]) -> SuggestionOut:
+    sctx = ctx | {"suggestion": {"offer": r.offer, "title": r.title, "reason": r.reason}}
+    return SuggestionOut(
+        id=r.id,
+        rule_id=r.rule_id,
+        version=r.version,
+        title=r.title,
+        offer=r.offer,
+        script_id=r.script_id,
+        script_html=runtime.scripts.render(r.script_id, sctx),
+        priority=r.priority,
+        reason=r.reason,
+        status=status(r),
+    )
+
+
+async def _mine(session: AsyncSession, suggestion_id: int, who: StaffPrincipal) -> SuggestionRecord:
+    rec = await session.get(SuggestionRecord, suggestion_id, with_for_update=True)
+    conv = await _find(session, rec.conversation_id) if rec is not None else None
+    if rec is None or rec.held_out or conv is None or not _owns(conv, who):
+        raise ApiError(404, "suggestion_not_found", "no such suggestion for you")
+    return rec
+
+
+async def accept(session: AsyncSession, *, suggestion_id: int, who: StaffPrincipal) -> FeedbackOut:
+    """The agent takes the suggestion up (undoes a dismissal)."""
+    rec = await _mine(session, suggestion_id, who)
+    if rec.accepted_at is None:
+        rec.accepted_at, rec.dismissed_at, rec.dismiss_reason, rec.acted_by = utcnow(), None, None, who.user_id
+    await session.commit()
+    return FeedbackOut(id=rec.id, status=status(rec))
+
+
+async def dismiss(session: AsyncSession, *, suggestion_id: int, reason: str, who: StaffPrincipal) -> FeedbackOut:
+    """The agent sets the suggestion aside, saying why."""
+    rec = await _mine(session, suggestion_id, who)
+    if rec.converted_at is not None:
+        raise ApiError(409, "already_converted", "this suggestion was converted; it cannot be dismissed")
+    rec.dismissed_at, rec.dismiss_reason, rec.accepted_at, rec.acted_by = utcnow(), reason, None, who.user_id
+    await session.commit()
+    return FeedbackOut(id=rec.id, status=status(rec))
+
+
+async def convert(
+    session: AsyncSession, *, suggestion_id: int, product: str, amount: float, who: StaffPrincipal
+) -> FeedbackOut:
+    """A sale recorded at wrap-up."""
+    rec = await _mine(session, suggestion_id, who)
+    if rec.converted_at is not None:
+        raise ApiError(409, "already_converted", "a sale is already recorded for this suggestion")
+    now = utcnow()
+    rec.converted_at, rec.conversion_product, rec.conversion_source = now, product, "wrap_up"
+    rec.conversion_amount = Decimal(str(round(amount, 2)))
+    rec.accepted_at = rec.accepted_at or now
+    rec.dismissed_at, rec.dismiss_reason, rec.acted_by = None, None, who.user_id
+    await session.commit()
+    return FeedbackOut(id=rec.id, status=status(rec))
+
+
+async def attribute_order(
+    session: AsyncSession, *, customer_id: int, sku: str, amount: str, placed_at: datetime, window_days: int
+) -> int | None:
+    """An order recorded for a customer converts their latest unconverted suggestion (shown or held out) of
+    that product within the window; idempotent. Returns the record id, or None."""
+    since = placed_at - timedelta(days=window_days)
+    rec_id = await session.scalar(
+        select(SuggestionRecord.id)
+        .where(
+            SuggestionRecord.customer_id == customer_id,
+            SuggestionRecord.offer == sku,
+            SuggestionRecord.converted_at.is_(None),
+            SuggestionRecord.shown_at >= since,
+            SuggestionRecord.shown_at <= placed_at + timedelta(minutes=5),
+        )
+        .order_by(SuggestionRecord.shown_at.desc())
+        .limit(1)
+    )
+    if rec_id is None:
+        return None
+    done = await session.execute(
+        update(SuggestionRecord)
+        .where(SuggestionRecord.id == rec_id, SuggestionRecord.converted_at.is_(None))
+        .values(
+            converted_at=placed_at,
+            conversion_product=sku,
+            conversion_amount=Decimal(amount),
+            conversion_source="order",
+        )
+    )
+    await session.commit()
+    return rec_id if done.rowcount == 1 else None  # type: ignore[attr-defined]
+
+
+async def rule_stats(session: AsyncSession, *, rule_id: str) -> StatsOut:
+    """Figures of every version of a rule (versions never shown report zeros)."""
+    versions = list(
+        await session.scalars(
+            select(RuleVersion.version).where(RuleVersion.rule_id == rule_id).order_by(RuleVersion.version)
+        )
+    )
+    if not versions:
+        raise ApiError(404, "rule_not_found", f"no rule {rule_id!r}")
+    found = {s.version: s for s in await stats.by_version(session, rule_id=rule_id)}
+    return StatsOut(versions=[found.get(v) or VersionStats(version=v) for v in versions])

@@ -1,0 +1,172 @@
+"""Per-process state of the suggestions capability: the rule cache, the scripts, the fact cache, and one bus
+listener that keeps them current (a publish anywhere reaches this process within a second, no restart).
+
+Pub/sub is at-most-once, so the listener is only the fast path: a poll every POLL_S seconds, and a full reload
+after the subscription is lost, put the rules back in step whatever the bus did.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from pathlib import Path
+
+import structlog
+from pydantic import TypeAdapter, ValidationError
+
+from contactcenter.bus import Bus
+from contactcenter.ccr.events import TOPIC_TOUCHES, TouchLogged
+from contactcenter.channels.chat import service as chat
+from contactcenter.channels.chat.events import TOPIC_REALTIME, ConversationChanged
+from contactcenter.db import Database, utcnow
+from contactcenter.integration.events import TOPIC_ORDERS, OrderRecorded
+from contactcenter.settings import Settings
+from contactcenter.suggestions import service
+from contactcenter.suggestions.engine import RuleSet
+from contactcenter.suggestions.events import TOPIC_RULES, RuleChanged, SuggestionsChanged
+from contactcenter.suggestions.facts import FactGatherer, Providers
+from contactcenter.suggestions.scripts import ScriptStore
+
+log = structlog.get_logger("suggestions.runtime")
+POLL_S = 5.0
+# Touches that may change what a conversation should be offered: the console is told to fetch again.
+RERUN_KINDS = frozenset({"conversation", "message", "page_view", "cobrowse"})
+_event: TypeAdapter[RuleChanged | TouchLogged | OrderRecorded] = TypeAdapter(RuleChanged | TouchLogged | OrderRecorded)
+
+
+class Runtime:
+    def __init__(self, *, settings: Settings, db: Database, bus: Bus, providers: Providers | None = None) -> None:
+        self.settings, self.db, self.bus = settings, db, bus
+        self.folder: Path = settings.rules_dir
+        self.rules = RuleSet()
+        self.scripts = ScriptStore.from_dir(self.folder / "scripts")
+        self.facts = FactGatherer(providers or Providers(), ttl_s=settings.facts_ttl_s)
+        self.subscribed = asyncio.Event()
+        self.tasks: list[asyncio.Task[None]] = []
+
+    async def start(self, *, import_files: bool = True) -> None:
+        """Import rules that are only in files (first start), load every rule, start listening."""
+        if import_files and (self.folder / "manifest.json").exists():
+            async with self.db.session() as s:
+                done, problems = await service.import_rules(
+                    s, self.bus, folder=self.folder, author="rules/ folder", only_new=True
+                )
+            if done:
+                log.info("rules_imported", rules=done)
+            for p in problems:
+                log.warning("rules_folder_problem", path=p.path, row=p.row, message=p.message)
+        await self.reload_all()
+        self.tasks = [asyncio.create_task(self._listen()), asyncio.create_task(self._poll())]
+
+    async def stop(self) -> None:
+        for t in self.tasks:
+            t.cancel()
+        for t in self.tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await t
+
+    async def reload_all(self) -> None:
+        """Bring the cache in line with the database (only changed versions are rebuilt)."""
+        async with self.db.session() as s:
+            current = await service.current_versions(s)
+        for rule_id in set(self.rules.rules) - set(current):
+            self.rules.remove(rule_id)
+        for rule_id, (name, version, pct, content) in current.items():
+            self.rules.put(rule_id=rule_id, name=name, version=version, holdout_pct=pct, content=content)
+
+    async def _listen(self) -> None:
+        delay, lost = 0.1, False
+        while True:
+            try:
+                async with self.bus.subscribe(TOPIC_RULES, TOPIC_TOUCHES, TOPIC_ORDERS, TOPIC_REALTIME) as sub:
+                    self.subscribed.set()
+                    if lost:
+                        await self.reload_all()
+                    delay, lost = 0.1, False
+                    while True:
+                        msg = await sub.get(timeout=1.0)
+                        if msg is not None:
+                            await self.handle(msg.data)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self.subscribed.clear()
+                lost = True
+                log.warning("bus_subscription_lost", error=repr(exc))
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
+
+    async def _poll(self) -> None:
+        while True:
+            await asyncio.sleep(POLL_S)
+            try:
+                await self.reload_all()
+            except Exception as exc:
+                log.warning("rules_poll_failed", error=repr(exc))
+
+    async def handle(self, data: str) -> None:
+        if '"chat.conversation"' in data:  # the real-time topic: only assignments matter here
+            try:
+                await self._assigned(data)
+            except Exception as exc:
+                log.warning("suggestions_event_failed", what="chat.conversation", error=repr(exc))
+            return
+        if '"type":"chat.' in data.replace(" ", ""):
+            return
+        try:
+            ev = _event.validate_json(data)
+        except ValidationError:
+            return
+        try:
+            if isinstance(ev, RuleChanged):
+                await self.reload_all()
+            elif isinstance(ev, TouchLogged):
+                self.facts.invalidate(ev.customer_id, keep_conversation=ev.conversation_id)
+                if ev.kind in RERUN_KINDS:
+                    await self._rerun(ev)
+            else:
+                self.facts.invalidate(ev.customer_id)
+                await self._attribute(ev)
+        except Exception as exc:  # one bad event must not stop the listener
+            log.warning("suggestions_event_failed", what=ev.type, error=repr(exc))
+
+    async def _rerun(self, ev: TouchLogged) -> None:
+        # Every process hears the touch; the first to count it tells the consoles.
+        if await self.bus.hit(f"suggestions:touch:{ev.touch_id}", 60) != 1:
+            return
+        async with self.db.session() as s:
+            convs = await chat.open_for_customer(s, customer_id=ev.customer_id)
+        for c in convs:
+            if ev.conversation_id in (None, c.id):
+                event = SuggestionsChanged(conversation_id=c.id, customer_id=c.customer_id, agent_id=c.agent_id)
+                await self.bus.publish_event(TOPIC_REALTIME, event)
+
+    async def _assigned(self, data: str) -> None:
+        # A conversation just reached an agent: their console should fetch its suggestions (the start touch
+        # may have been announced before anyone was assigned).
+        try:
+            conv = ConversationChanged.model_validate_json(data).conversation
+        except ValidationError:
+            return
+        if conv.status != "assigned" or conv.agent_id is None:
+            return
+        if await self.bus.hit(f"suggestions:assigned:{conv.id}:{conv.agent_id}", 3600) != 1:
+            return
+        event = SuggestionsChanged(conversation_id=conv.id, customer_id=conv.customer_id, agent_id=conv.agent_id)
+        await self.bus.publish_event(TOPIC_REALTIME, event)
+
+    async def _attribute(self, ev: OrderRecorded) -> None:
+        from contactcenter.suggestions import feedback  # feedback imports this module
+
+        async with self.db.session() as s:
+            # Orders are announced as they are recorded: "now" is when the window closes.
+            rec = await feedback.attribute_order(
+                s,
+                customer_id=ev.customer_id,
+                sku=ev.sku,
+                amount=ev.amount,
+                placed_at=utcnow(),
+                window_days=self.settings.attribution_days,
+            )
+        if rec is not None:
+            log.info("order_attributed", suggestion=rec, order=ev.order_id)

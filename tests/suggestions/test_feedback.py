@@ -1,0 +1,176 @@
+"""Hold-out, conversion from orders within the window, the fact cache's invalidation, and the "ask again" event."""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+
+import httpx
+from fastapi import FastAPI
+from sqlalchemy import select
+
+from contactcenter.auth.models import StaffUser
+from contactcenter.ccr import service as ccr
+from contactcenter.ccr.schemas import Channel, TouchIn, TouchKind
+from contactcenter.channels.chat.events import TOPIC_REALTIME
+from contactcenter.integration import service as integration
+from contactcenter.integration.schemas import OrderIn
+from contactcenter.suggestions.events import SuggestionsChanged
+from contactcenter.suggestions.facts import contact_facts
+from contactcenter.suggestions.feedback import held_out
+from contactcenter.types import Role
+from tests.conftest import UserFactory, login
+from tests.suggestions.helpers import conversation, customer, product
+
+FUND_PAGE = "https://bank.example/funds/global-equity"
+
+
+async def _agent(app: FastAPI, client: httpx.AsyncClient, make_user: UserFactory) -> int:
+    name = await make_user(Role.agent)
+    await login(client, name)
+    async with app.state.db.session() as s:
+        uid = await s.scalar(select(StaffUser.id).where(StaffUser.username == name))
+    assert uid is not None
+    return int(uid)
+
+
+async def _stats(planner: httpx.AsyncClient) -> dict[str, object]:
+    rules = (await planner.get("/api/rules")).json()["rules"]
+    stats: dict[str, object] = next(r["stats"] for r in rules if r["id"] == "fund-advisor")
+    return stats
+
+
+def test_holdout_is_stable_and_near_its_share() -> None:
+    picks = [held_out(f"conv-{i}", "fund-advisor", 30) for i in range(2000)]
+    assert picks == [held_out(f"conv-{i}", "fund-advisor", 30) for i in range(2000)]
+    assert 500 < sum(picks) < 700
+    assert not any(held_out(f"conv-{i}", "r", 0) for i in range(500))
+
+
+async def test_holdout_and_order_conversions_give_uplift(
+    app: FastAPI, client: httpx.AsyncClient, make_user: UserFactory
+) -> None:
+    async with app.state.db.session() as s:
+        await product(s, "HB-FD-GLOBAL", "investment")
+    planner = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+    await login(planner, await make_user(Role.planner))
+    r = await planner.put("/api/rules/fund-advisor/holdout", json={"holdout_pct": 50})
+    assert r.status_code == 200
+    agent_id = await _agent(app, client, make_user)
+    shown, held = [], []
+    for i in range(12):
+        async with app.state.db.session() as s:
+            cid = await customer(s, name=f"Gold {i}", value_tier="gold")
+            conv = await conversation(s, customer_id=cid, agent_id=agent_id, page=FUND_PAGE)
+        got = (await client.get(f"/api/conversations/{conv}/suggestions")).json()["suggestions"]
+        (shown if got else held).append(cid)
+    assert shown and held, "a 50 % hold-out of 12 conversations split them"
+    # One order from each group, recorded by the back office: attributed by every process's listener.
+    async with app.state.db.session() as s:
+        for cid in (shown[0], held[0]):
+            data = OrderIn(customer_id=cid, sku="HB-FD-GLOBAL", amount=Decimal("2500.00"))
+            await integration.record_order(s, app.state.bus, data=data)
+    for _ in range(250):
+        stats = await _stats(planner)
+        if stats["converted"] == 1 and stats["holdout_converted"] == 1:
+            break
+        await asyncio.sleep(0.02)
+    await planner.aclose()
+    assert stats["shown"] == len(shown) and stats["holdout"] == len(held)
+    assert stats["converted"] == 1 and stats["holdout_converted"] == 1
+    assert stats["conversion_rate"] == 1 / len(shown)
+    assert stats["uplift"] == 1 / len(shown) - 1 / len(held)
+
+
+async def test_an_order_outside_the_window_or_of_another_product_converts_nothing(
+    app: FastAPI, client: httpx.AsyncClient, make_user: UserFactory
+) -> None:
+    from contactcenter.suggestions.feedback import attribute_order
+    from contactcenter.suggestions.models import SuggestionRecord
+
+    agent_id = await _agent(app, client, make_user)
+    async with app.state.db.session() as s:
+        cid = await customer(s, name="Grace Gold", value_tier="gold")
+        conv = await conversation(s, customer_id=cid, agent_id=agent_id, page=FUND_PAGE)
+    [sugg] = (await client.get(f"/api/conversations/{conv}/suggestions")).json()["suggestions"]
+    async with app.state.db.session() as s:
+        rec = await s.get(SuggestionRecord, sugg["id"])
+        assert rec is not None
+        later = rec.shown_at.replace(year=rec.shown_at.year + 1)
+        kw = {"customer_id": cid, "amount": "10.00", "window_days": 30}
+        assert await attribute_order(s, sku="HB-FD-GLOBAL", placed_at=later, **kw) is None  # type: ignore[arg-type]
+        assert await attribute_order(s, sku="HB-IN-HOME", placed_at=rec.shown_at, **kw) is None  # type: ignore[arg-type]
+        assert await attribute_order(s, sku="HB-FD-GLOBAL", placed_at=rec.shown_at, **kw) == rec.id  # type: ignore[arg-type]
+        assert await attribute_order(s, sku="HB-FD-GLOBAL", placed_at=rec.shown_at, **kw) is None  # type: ignore[arg-type]
+    got = (await client.get(f"/api/conversations/{conv}/suggestions")).json()["suggestions"]
+    assert got[0]["status"] == "converted"
+
+
+async def test_fact_cache_is_dropped_by_touches_outside_the_conversation(app: FastAPI) -> None:
+    rt = app.state.suggestions
+    async with app.state.db.session() as s:
+        cid = await customer(s, name="Cache Test")
+        conv = await conversation(s, customer_id=cid, agent_id=None)
+    contact = contact_facts(channel="chat", queue="general", topic=None, page="/")
+
+    async def gather() -> dict[str, object]:
+        async with app.state.db.session() as s:
+            f = await rt.facts.gather(s, customer_id=cid, conversation_id=conv, contact=contact)
+        assert f is not None
+        return f
+
+    first = await gather()
+    assert first["touches"] == {
+        "last_channel": None,
+        "last_page": None,
+        "days_since_last_contact": None,
+        "count_90d": 0,
+    }
+    q = rt.facts.queries
+    await gather()
+    assert rt.facts.queries == q  # warm
+
+    async def touch(conversation_id: str | None, kind: TouchKind, path: str) -> None:
+        t = TouchIn(
+            customer_id=cid,
+            channel=Channel.web,
+            kind=kind,
+            summary="x",
+            conversation_id=conversation_id,
+            payload={"path": path},
+        )
+        async with app.state.db.session() as s:
+            await ccr.log_touch(s, app.state.bus, touch=t)
+
+    await touch(conv, TouchKind.message, "/ignored")  # inside the conversation: still warm
+    await asyncio.sleep(0.2)
+    assert (await gather())["touches"]["count_90d"] == 0 and rt.facts.queries == q  # type: ignore[index]
+    await touch(None, TouchKind.page_view, "/funds/global-equity")
+    for _ in range(250):
+        if rt.facts.queries > q:
+            break
+        await gather()
+        await asyncio.sleep(0.02)
+    got = await gather()
+    assert got["touches"]["last_page"] == "/funds/global-equity"  # type: ignore[index]
+    assert got["touches"]["days_since_last_contact"] == 0  # type: ignore[index]
+
+
+async def test_a_touch_in_a_conversation_tells_its_agent_to_ask_again(
+    app: FastAPI, client: httpx.AsyncClient, make_user: UserFactory
+) -> None:
+    agent_id = await _agent(app, client, make_user)
+    async with app.state.db.session() as s:
+        cid = await customer(s, name="Event Test")
+        conv = await conversation(s, customer_id=cid, agent_id=agent_id)
+    async with app.state.bus.subscribe(TOPIC_REALTIME) as sub:
+        t = TouchIn(customer_id=cid, channel=Channel.chat, kind=TouchKind.message, summary="hi", conversation_id=conv)
+        async with app.state.db.session() as s:
+            await ccr.log_touch(s, app.state.bus, touch=t)
+        async with asyncio.timeout(5):
+            while True:
+                msg = await sub.get(timeout=5)
+                if msg is not None and '"suggestions.changed"' in msg.data:
+                    break
+    ev = SuggestionsChanged.model_validate_json(msg.data)
+    assert (ev.conversation_id, ev.customer_id, ev.agent_id) == (conv, cid, agent_id)
