@@ -26,6 +26,7 @@ from contactcenter.ccr.service import create_customer, log_touches
 from contactcenter.db import Database, utcnow
 from contactcenter.demo import data
 from contactcenter.demo.data import Person, ProductDef
+from contactcenter.demo.tiers import tier_profiles
 from contactcenter.integration.models import Order, Product
 from contactcenter.integration.schemas import OrderStatus
 from contactcenter.settings import Settings
@@ -277,6 +278,9 @@ async def seed_demo(settings: Settings, *, customers: int = 300, seed: int = 7) 
                 if len(pending) >= TOUCH_BATCH:
                     touches += len(await log_touches(s, bus, touches=pending))
                     pending = []
+            spend = {p.id: sum((o.amount for o, _ in orders if o.customer_id == p.id), Decimal(0)) for p in people}
+            tiers = tier_profiles(spend, {p.id: p.drifting for p in people})
+            await s.execute(update(Customer), [{"id": p.id, "profile": {**p.profile, **tiers[p.id]}} for p in people])
             # Orders and their touches go in together, as record_order does one at a time.
             s.add_all(o for o, _ in orders)
             await s.flush()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
 
 import phonenumbers
@@ -108,6 +109,20 @@ async def test_seed_builds_a_believable_bank_once(db_url: str) -> None:
             assert externals == {f"core:{n}" for n in range(1, CUSTOMERS + 1)}
             segments = set(await s.scalars(select(Customer.segment)))
             assert segments <= {"mass", "affluent", "private", "small_business"} and "mass" in segments
+
+            # Value tiers (what the rules' tier facts read until analytics exist) follow what customers spent.
+            profiles = dict((await s.execute(select(Customer.id, Customer.profile))).all())
+            spent = dict(
+                (await s.execute(select(Order.customer_id, func.sum(Order.amount)).group_by(Order.customer_id))).all()
+            )
+            rank = ["bronze", "silver", "gold", "platinum"]
+            tiers = {cid: p["value_tier"] for cid, p in profiles.items()}
+            assert set(tiers.values()) == set(rank)
+            by_tier = {t: [spent.get(c, 0) for c, x in tiers.items() if x == t] for t in rank}
+            for lower, higher in itertools.pairwise(rank):
+                assert max(by_tier[lower]) <= min(by_tier[higher])
+            dropped = [p for p in profiles.values() if p["previous_tier"] != p["value_tier"]]
+            assert dropped and all(rank.index(p["previous_tier"]) == rank.index(p["value_tier"]) + 1 for p in dropped)
 
         again = await seed_demo(settings, customers=CUSTOMERS, seed=7)
         assert "already seeded" in again
