@@ -24,6 +24,7 @@ class AgentView:
     load: float
     capacity: float
     held: dict[str, str] = field(default_factory=dict)  # contact id -> offered | assigned
+    queues: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -3,11 +3,15 @@
 class behind a lock. The Redis backend (redis.lua) implements the same rules in one Lua script.
 
 Every decision is O(log n): per (queue, channel) sorted lists of waiting contacts keyed by
-(-priority, arrival seq), and of agents who have room for that channel keyed by (idle since, id).
+(-priority, arrival seq), and per (queue, channel) heaps of agents keyed by (idle since, id). The heaps are
+lazy: an entry whose agent has since been offered work (new idle time), left `available` or filled up is
+dropped when it reaches the top, so a decision touches only what it needs.
 """
 
 from __future__ import annotations
 
+import heapq
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 from sortedcontainers import SortedList
@@ -38,7 +42,11 @@ class _Agent:
     idle_since: float = 0.0
     load: float = 0.0
     held: dict[str, float] = field(default_factory=dict)  # contact id -> weight (offered or assigned)
-    indexed: list[tuple[str, Channel]] = field(default_factory=list)
+    indexed: set[tuple[str, Channel]] = field(default_factory=set)  # heaps holding its current entry
+    w: dict[Channel, float] = field(default_factory=dict)  # weights, resolved once per profile
+
+    def fits(self, ch: Channel) -> bool:
+        return self.load + self.w[ch] <= self.spec.capacity + EPS
 
 
 @dataclass
@@ -65,7 +73,8 @@ class Router:
         self.agents: dict[int, _Agent] = {}
         self.contacts: dict[str, _Contact] = {}
         self.waiting: dict[tuple[str, Channel], SortedList] = {}
-        self.idle: dict[tuple[str, Channel], SortedList] = {}
+        self.idle: dict[tuple[str, Channel], list[tuple[float, int]]] = {}
+        self.live: defaultdict[tuple[str, Channel], int] = defaultdict(int)
         self.timers = SortedList()  # (time, kind, id): offer deadlines, wrap-up ends, presence expiry
         self.seq = 0
 
@@ -75,7 +84,7 @@ class Router:
         self.queues[spec.id] = spec
         for ch in Channel:
             self.waiting.setdefault((spec.id, ch), SortedList())
-            self.idle.setdefault((spec.id, ch), SortedList())
+            self.idle.setdefault((spec.id, ch), [])
         for a in self.agents.values():
             self._unindex(a)
             a.queues = self._queues_for(a.spec)
@@ -90,6 +99,7 @@ class Router:
             a = self.agents[spec.id] = _Agent(spec=spec, idle_since=now)
         self._unindex(a)
         a.spec, a.queues = spec, self._queues_for(spec)
+        a.w = {ch: spec.weight(ch) for ch in Channel}
         self._reindex(a)
         return self._fill(a, now)
 
@@ -128,8 +138,8 @@ class Router:
     def heartbeat(self, agent_id: int, *, now: float, ttl_s: float) -> list[Offer]:
         """The agent's console is alive for `ttl_s` more; an offline agent comes back available."""
         a = self.agent(agent_id)
-        if a.present_until > now:
-            self.timers.discard((a.present_until, "p", str(agent_id)))
+        # Always drop the old expiry: it may have passed without a tick having fired it yet.
+        self.timers.discard((a.present_until, "p", str(agent_id)))
         a.present_until = now + ttl_s
         if a.state is State.offline:
             return self.set_state(agent_id, State.available, now=now)
@@ -144,20 +154,31 @@ class Router:
         return a.state is State.available
 
     def _unindex(self, a: _Agent) -> None:
+        """Its entries go stale (its idle time or queues change); they are dropped when they surface."""
         for key in a.indexed:
-            self.idle[key].discard((a.idle_since, a.spec.id))
-        a.indexed = []
+            self.live[key] -= 1
+        a.indexed = set()
 
     def _reindex(self, a: _Agent) -> None:
-        # Membership in the idle lists changes with state, load and skills: drop and re-add (Q_a x 4 log n).
-        self._unindex(a)
+        """Add the agent to every heap of a (queue, channel) it now has room for and is not in yet."""
         if not self.routable(a):
             return
         for q in a.queues:
             for ch in Channel:
-                if a.load + a.spec.weight(ch) <= a.spec.capacity + EPS:
-                    self.idle[(q, ch)].add((a.idle_since, a.spec.id))
-                    a.indexed.append((q, ch))
+                key = (q, ch)
+                if key not in a.indexed and a.fits(ch):
+                    heap = self.idle[key]
+                    heapq.heappush(heap, (a.idle_since, a.spec.id))
+                    a.indexed.add(key)
+                    self.live[key] += 1
+                    if len(heap) > 2 * self.live[key] + 64:
+                        self._compact(key)
+
+    def _compact(self, key: tuple[str, Channel]) -> None:
+        # Stale entries pile up in heaps nobody pops; rebuild one when it is mostly stale (amortised O(1)).
+        heap = [e for e in self.idle[key] if e[0] == self.agents[e[1]].idle_since and key in self.agents[e[1]].indexed]
+        heapq.heapify(heap)
+        self.idle[key] = heap
 
     # --- contacts ------------------------------------------------------------------------------------
 
@@ -180,16 +201,31 @@ class Router:
         return [self._offer(c, a, now)]
 
     def _choose_agent(self, c: _Contact) -> _Agent | None:
-        for _, aid in self.idle[(c.spec.queue, c.spec.channel)]:
-            if aid not in c.declined:
-                return self.agents[aid]
-        return None
+        key = (c.spec.queue, c.spec.channel)
+        heap, skipped, found = self.idle[key], [], None
+        while heap:
+            idle, aid = heap[0]
+            a = self.agents[aid]
+            if idle != a.idle_since or key not in a.indexed:
+                heapq.heappop(heap)  # stale: the agent has a newer entry, or none belongs here
+            elif not self.routable(a) or not a.fits(c.spec.channel):
+                heapq.heappop(heap)
+                a.indexed.discard(key)
+                self.live[key] -= 1
+            elif aid in c.declined:
+                skipped.append(heapq.heappop(heap))
+            else:
+                found = a
+                break
+        for e in skipped:
+            heapq.heappush(heap, e)
+        return found
 
     def _choose_contact(self, a: _Agent) -> _Contact | None:
         best: _Contact | None = None
         for q in a.queues:
             for ch in Channel:
-                if a.load + a.spec.weight(ch) > a.spec.capacity + EPS:
+                if not a.fits(ch):
                     continue
                 for key in self.waiting[(q, ch)]:
                     c = self.contacts[key[2]]
@@ -202,13 +238,16 @@ class Router:
     def _offer(self, c: _Contact, a: _Agent, now: float) -> Offer:
         self.waiting[(c.spec.queue, c.spec.channel)].discard(c.key)
         c.status, c.agent, c.deadline = "offered", a.spec.id, now + self.offer_s
-        self.timers.add((c.deadline, "o", c.spec.id))
-        a.held[c.spec.id] = a.spec.weight(c.spec.channel)
+        if a.spec.auto_accept:
+            c.status = "assigned"
+        else:
+            self.timers.add((c.deadline, "o", c.spec.id))
+        a.held[c.spec.id] = a.w[c.spec.channel]
         self._unindex(a)
         a.load += a.held[c.spec.id]
         a.idle_since = now
         self._reindex(a)
-        return Offer(c.spec.id, a.spec.id, c.spec.queue, c.spec.channel, c.deadline)
+        return Offer(c.spec.id, a.spec.id, c.spec.queue, c.spec.channel, c.deadline, c.status == "assigned")
 
     def _fill(self, a: _Agent, now: float) -> list[Offer]:
         offers = []
@@ -220,7 +259,6 @@ class Router:
         return offers
 
     def _free(self, a: _Agent, cid: str) -> None:
-        self._unindex(a)
         a.load = max(0.0, a.load - a.held.pop(cid, 0.0))
         self._reindex(a)
 
@@ -253,7 +291,7 @@ class Router:
         c = self._own_offer(agent_id, contact_id)
         self.timers.discard((c.deadline, "o", c.spec.id))
         c.status = "assigned"
-        return Offer(c.spec.id, agent_id, c.spec.queue, c.spec.channel, c.deadline)
+        return Offer(c.spec.id, agent_id, c.spec.queue, c.spec.channel, c.deadline, True)
 
     def decline(self, agent_id: int, contact_id: str, *, now: float) -> list[Offer]:
         """The agent turns the offer down: the next agent gets it, the agent gets other work."""
@@ -285,9 +323,7 @@ class Router:
         if queue is not None and queue not in self.queues:
             raise RoutingError("queue_not_found", f"no queue {queue!r}")
         target = self.agent(agent_id) if agent_id is not None else None
-        if target is not None and (
-            not self.routable(target) or target.load + target.spec.weight(c.spec.channel) > target.spec.capacity + EPS
-        ):
+        if target is not None and (not self.routable(target) or not target.fits(c.spec.channel)):
             raise RoutingError("agent_unavailable", f"agent {agent_id} is not available with room for this contact")
         assert c.agent is not None
         old = self.agents[c.agent]

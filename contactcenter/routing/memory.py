@@ -58,7 +58,7 @@ class MemoryRouting(RoutingBackend):
     def _view(self, agent_id: int) -> AgentView:
         a = self.core.agents[agent_id]
         held = {cid: self.core.contacts[cid].status for cid in a.held}
-        return AgentView(agent_id, self.core.status(a), a.reason, a.until, a.load, a.spec.capacity, held)
+        return AgentView(agent_id, self.core.status(a), a.reason, a.until, a.load, a.spec.capacity, held, a.queues)
 
     async def agent(self, agent_id: int) -> AgentView | None:
         return self._view(agent_id) if agent_id in self.core.agents else None

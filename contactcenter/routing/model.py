@@ -55,6 +55,7 @@ class AgentSpec:
     skills: Mapping[str, int] = field(default_factory=dict)  # skill -> level
     capacity: float = 1.0
     weights: Mapping[str, float] = field(default_factory=dict)  # per-agent overrides of DEFAULT_WEIGHTS
+    auto_accept: bool = False  # offers are taken at once (no accept step, no timeout)
 
     def weight(self, channel: Channel) -> float:
         return float(self.weights.get(channel.value, DEFAULT_WEIGHTS[channel]))
@@ -75,6 +76,7 @@ class Offer:
     queue: str
     channel: Channel
     deadline: float
+    accepted: bool = False  # true when the agent auto-accepts (or for the answer to an accept)
 
 
 def qualifies(agent_skills: Mapping[str, int], required: Mapping[str, int]) -> bool:

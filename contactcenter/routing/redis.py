@@ -37,7 +37,7 @@ def _offers(rows: Any) -> list[Offer]:
     # cjson writes an empty Lua table as {}: no offers.
     if not isinstance(rows, list):
         return []
-    return [Offer(str(c), int(a), str(q), Channel(ch), float(dl)) for c, a, q, ch, dl in rows]
+    return [Offer(str(c), int(a), str(q), Channel(ch), float(dl), bool(ok)) for c, a, q, ch, dl, ok in rows]
 
 
 class RedisRouting(RoutingBackend):
@@ -66,7 +66,8 @@ class RedisRouting(RoutingBackend):
             cap = await self.client.hget(f"{P}a:{aid}", "cap")
             w = await self.client.hget(f"{P}a:{aid}", "w")
             if sk is not None and cap is not None and w is not None:
-                spec_a = AgentSpec(int(aid), json.loads(sk), float(cap), json.loads(w))
+                aa = await self.client.hget(f"{P}a:{aid}", "aa") == "1"
+                spec_a = AgentSpec(int(aid), json.loads(sk), float(cap), json.loads(w), auto_accept=aa)
                 await self.add_agent(spec_a, now=0.0, queues=await self.queues())
 
     async def queues(self) -> list[QueueSpec]:
@@ -83,6 +84,7 @@ class RedisRouting(RoutingBackend):
             qs=qs,
             qs_json=json.dumps(qs),
             sk=skills_json(dict(spec.skills)),
+            aa="1" if spec.auto_accept else "0",
             now=now,
         )
         return _offers(out["offers"])
@@ -129,7 +131,8 @@ class RedisRouting(RoutingBackend):
         state = State(h["st"])
         if state is State.available and held:
             state = State.busy
-        return AgentView(agent_id, state, h["rs"], float(h["un"]), float(h["load"]), float(h["cap"]), held)
+        qs = tuple(json.loads(h.get("qs") or "[]"))
+        return AgentView(agent_id, state, h["rs"], float(h["un"]), float(h["load"]), float(h["cap"]), held, qs)
 
     async def agents(self) -> list[AgentView]:
         out = []

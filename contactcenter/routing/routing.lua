@@ -9,7 +9,8 @@ local EPS = 1e-9
 local CHANNELS = {'voice', 'chat', 'callback', 'email'}
 local op = ARGV[1]
 local args = cjson.decode(ARGV[2])
-local now = tonumber(args.now or 0)
+-- Milliseconds: a time survives the trip through a Redis string (%.14g) unchanged.
+local now = math.floor(tonumber(args.now or 0) * 1000 + 0.5) / 1000
 local offer_s = tonumber(args.offer_s or 20)
 local AG, CT = {}, {}
 local offers = {}
@@ -23,14 +24,19 @@ local function agent(aid)
   for i = 1, #h, 2 do a[h[i]] = h[i + 1] end
   a.load, a.cap, a.idle = tonumber(a.load), tonumber(a.cap), tonumber(a.idle)
   a.un, a.pu = tonumber(a.un), tonumber(a.pu)
-  a.w, a.qs, a.ix = cjson.decode(a.w), cjson.decode(a.qs), cjson.decode(a.ix)
+  a.w, a.qs = cjson.decode(a.w), cjson.decode(a.qs)
+  local raw = a.ix
+  a.ix = {}
+  for _, key in ipairs(cjson.decode(raw)) do a.ix[key] = true end
   AG[aid] = a
   return a
 end
 
 local function save_agent(a)
-  local ix = cjson.encode(a.ix)
-  if #a.ix == 0 then ix = '[]' end
+  local keys = {}
+  for key in pairs(a.ix) do table.insert(keys, key) end
+  local ix = '[]'
+  if #keys > 0 then ix = cjson.encode(keys) end
   redis.call('HSET', P .. 'a:' .. a.id, 'st', a.st, 'rs', a.rs, 'un', a.un, 'pu', a.pu, 'idle', a.idle,
     'load', a.load, 'ix', ix)
 end
@@ -54,34 +60,43 @@ end
 local function score(c) return (9 - c.pr) * 1e13 + c.seq end
 local function fits(a, ch) return a.load + a.w[ch] <= a.cap + EPS end
 
-local function unindex(a)
-  for _, key in ipairs(a.ix) do redis.call('ZREM', P .. 'i:' .. key, a.id) end
-  a.ix = {}
-end
-
+-- The idle lists are lazy, like core.py's heaps: an offer only changes the agent's idle time; an entry is
+-- re-scored, or dropped (agent not available or full), when it reaches the head of a list being consulted.
+-- a.ix is the set of lists holding an entry for the agent.
 local function reindex(a)
-  unindex(a)
   if a.st ~= 'available' then return end
   for _, q in ipairs(a.qs) do
     for _, ch in ipairs(CHANNELS) do
-      if fits(a, ch) then
-        redis.call('ZADD', P .. 'i:' .. q .. '|' .. ch, a.idle, a.id)
-        table.insert(a.ix, q .. '|' .. ch)
+      local key = q .. '|' .. ch
+      if not a.ix[key] and fits(a, ch) then
+        redis.call('ZADD', P .. 'i:' .. key, a.idle, a.id)
+        a.ix[key] = true
       end
     end
   end
 end
 
 local function choose_agent(c)
-  local key = P .. 'i:' .. c.q .. '|' .. c.ch
+  local lkey = c.q .. '|' .. c.ch
+  local key = P .. 'i:' .. lkey
   local off = 0
   while true do
-    local ids = redis.call('ZRANGE', key, off, off + 15)
-    if #ids == 0 then return nil end
-    for _, aid in ipairs(ids) do
-      if redis.call('SISMEMBER', P .. 'cd:' .. c.id, aid) == 0 then return agent(aid) end
+    local row = redis.call('ZRANGE', key, off, off, 'WITHSCORES')
+    if #row == 0 then return nil end
+    local a = agent(row[1])
+    if not a or a.st ~= 'available' or not fits(a, c.ch) or not a.ix[lkey] then
+      redis.call('ZREM', key, row[1])
+      if a then
+        a.ix[lkey] = nil
+        save_agent(a)
+      end
+    elseif math.abs(tonumber(row[2]) - a.idle) > 0.0005 then
+      redis.call('ZADD', key, a.idle, a.id)  -- stale: it moves back to its place
+    elseif redis.call('SISMEMBER', P .. 'cd:' .. c.id, a.id) == 1 then
+      off = off + 1
+    else
+      return a
     end
-    off = off + 16
   end
 end
 
@@ -90,9 +105,9 @@ local function choose_contact(a)
   for _, q in ipairs(a.qs) do
     for _, ch in ipairs(CHANNELS) do
       if fits(a, ch) then
-        local key, off, found = P .. 'w:' .. q .. '|' .. ch, 0, false
+        local key, off, n, found = P .. 'w:' .. q .. '|' .. ch, 0, 1, false
         while not found do
-          local rows = redis.call('ZRANGE', key, off, off + 15, 'WITHSCORES')
+          local rows = redis.call('ZRANGE', key, off, off + n - 1, 'WITHSCORES')
           if #rows == 0 then break end
           for i = 1, #rows, 2 do
             if redis.call('SISMEMBER', P .. 'cd:' .. rows[i], a.id) == 0 then
@@ -102,7 +117,7 @@ local function choose_contact(a)
               break
             end
           end
-          off = off + 16
+          off, n = off + n, 16
         end
       end
     end
@@ -115,15 +130,18 @@ local function offer(c, a)
   redis.call('ZREM', P .. 'w:' .. c.q .. '|' .. c.ch, c.id)
   redis.call('ZREM', P .. 'wt:' .. c.q, c.id)
   c.st, c.ag, c.dl = 'offered', a.id, now + offer_s
-  redis.call('ZADD', P .. 't', c.dl, 'o|' .. c.id)
+  if a.aa == '1' then
+    c.st = 'assigned'  -- an auto-accepting agent: no offer to answer, no timer
+  else
+    redis.call('ZADD', P .. 't', c.dl, 'o|' .. c.id)
+  end
   local w = a.w[c.ch]
   redis.call('HSET', P .. 'ah:' .. a.id, c.id, w)
-  unindex(a)
   a.load, a.idle = a.load + w, now
   reindex(a)
   save_agent(a)
   save_contact(c)
-  table.insert(offers, {c.id, tonumber(a.id), c.q, c.ch, c.dl})
+  table.insert(offers, {c.id, tonumber(a.id), c.q, c.ch, c.dl, c.st == 'assigned'})
 end
 
 local function place(c)
@@ -163,7 +181,6 @@ local function set_state(aid, st, at, reason, till)
   local a = agent(aid)
   if not a then return 'agent_not_found' end
   redis.call('ZREM', P .. 't', 'w|' .. a.id, 'p|' .. a.id)
-  unindex(a)
   local was = a.st
   a.st, a.rs, a.un = st, reason or '', 0
   if st == 'wrap_up' then
@@ -200,9 +217,13 @@ function R.agent()
     a = {id = aid, st = 'offline', rs = '', un = 0, pu = 0, idle = now, load = 0, ix = {}}
     AG[aid] = a
   end
-  unindex(a)
-  a.cap, a.w, a.qs = tonumber(args.cap), args.w, args.qs
-  redis.call('HSET', P .. 'a:' .. aid, 'cap', a.cap, 'w', cjson.encode(a.w), 'qs', args.qs_json, 'sk', args.sk)
+  for key in pairs(a.ix) do  -- its queues may change: drop every entry, reindex adds the right ones
+    redis.call('ZREM', P .. 'i:' .. key, aid)
+  end
+  a.ix = {}
+  a.cap, a.w, a.qs, a.aa = tonumber(args.cap), args.w, args.qs, args.aa
+  redis.call('HSET', P .. 'a:' .. aid, 'cap', a.cap, 'w', cjson.encode(a.w), 'qs', args.qs_json, 'sk', args.sk,
+    'aa', a.aa)
   redis.call('SADD', P .. 'agents', aid)
   reindex(a)
   save_agent(a)
@@ -217,7 +238,7 @@ end
 function R.beat()
   local a = agent(args.id)
   if not a then return 'agent_not_found' end
-  if a.pu > now then redis.call('ZREM', P .. 't', 'p|' .. a.id) end
+  redis.call('ZREM', P .. 't', 'p|' .. a.id)  -- even if past: a tick may not have fired it yet
   a.pu = now + tonumber(args.ttl)
   save_agent(a)
   if a.st == 'offline' then return set_state(a.id, 'available', now, '', 0) end
@@ -239,7 +260,7 @@ function R.accept()
   redis.call('ZREM', P .. 't', 'o|' .. c.id)
   c.st = 'assigned'
   save_contact(c)
-  table.insert(offers, {c.id, tonumber(c.ag), c.q, c.ch, c.dl})
+  table.insert(offers, {c.id, tonumber(c.ag), c.q, c.ch, c.dl, true})
 end
 
 function R.decline()

@@ -132,3 +132,27 @@ async def test_handle_times_are_kept(backend: RoutingBackend) -> None:
     for s in (30.0, 60.0):
         await backend.record_handle("sales", s)
     assert sorted(await backend.handle_times("sales")) == [30.0, 60.0]
+
+
+async def test_auto_accepting_agent_gets_contacts_assigned_without_a_timer(backend: RoutingBackend) -> None:
+    b = backend
+    await setup(b, AgentSpec(1, {"sales": 1}, auto_accept=True))
+    [o] = await b.enqueue(chat("a"), now=5)
+    assert o.accepted and o.agent_id == 1
+    await b.heartbeat(1, now=500, ttl_s=100_000)
+    await b.tick(now=10_000)  # no offer timer: the agent is not moved away for a "missed" offer
+    v = await b.agent(1)
+    assert v is not None and v.state is State.busy
+    c = await b.contact("a")
+    assert c is not None and c.status == "assigned" and c.agent == 1
+    with pytest.raises(RoutingError) as e:
+        await b.accept(1, "a", now=6)
+    assert e.value.code == "offer_withdrawn"
+
+
+async def test_a_heartbeat_after_expiry_but_before_the_tick_keeps_the_agent(backend: RoutingBackend) -> None:
+    await setup(backend, AgentSpec(1, {"sales": 1}))  # present until t=1000
+    await backend.heartbeat(1, now=1000.5, ttl_s=100)
+    await backend.tick(now=1001)
+    v = await backend.agent(1)
+    assert v is not None and v.state is State.available
