@@ -23,7 +23,7 @@ local function agent(aid)
   local a = {id = aid}
   for i = 1, #h, 2 do a[h[i]] = h[i + 1] end
   a.load, a.cap, a.idle = tonumber(a.load), tonumber(a.cap), tonumber(a.idle)
-  a.un, a.pu = tonumber(a.un), tonumber(a.pu)
+  a.un, a.pu, a.xi = tonumber(a.un), tonumber(a.pu), tonumber(a.xi or -1)
   a.w, a.qs = cjson.decode(a.w), cjson.decode(a.qs)
   local raw = a.ix
   a.ix = {}
@@ -38,7 +38,7 @@ local function save_agent(a)
   local ix = '[]'
   if #keys > 0 then ix = cjson.encode(keys) end
   redis.call('HSET', P .. 'a:' .. a.id, 'st', a.st, 'rs', a.rs, 'un', a.un, 'pu', a.pu, 'idle', a.idle,
-    'load', a.load, 'ix', ix)
+    'load', a.load, 'ix', ix, 'xi', a.xi)
 end
 
 local function contact(cid)
@@ -60,43 +60,39 @@ end
 local function score(c) return (9 - c.pr) * 1e13 + c.seq end
 local function fits(a, ch) return a.load + a.w[ch] <= a.cap + EPS end
 
--- The idle lists are lazy, like core.py's heaps: an offer only changes the agent's idle time; an entry is
--- re-scored, or dropped (agent not available or full), when it reaches the head of a list being consulted.
--- a.ix is the set of lists holding an entry for the agent.
+-- The idle lists are kept exact: an agent is in rt:i:<queue>|<channel> (scored by idle time) exactly when it
+-- is available with room for that channel. (Unlike core.py's lazy heaps: here re-scoring at once costs
+-- less than finding stale entries later.) a.ix is the set of lists holding the agent, a.xi the idle time
+-- those entries carry.
 local function reindex(a)
-  if a.st ~= 'available' then return end
-  for _, q in ipairs(a.qs) do
-    for _, ch in ipairs(CHANNELS) do
-      local key = q .. '|' .. ch
-      if not a.ix[key] and fits(a, ch) then
-        redis.call('ZADD', P .. 'i:' .. key, a.idle, a.id)
-        a.ix[key] = true
+  local want = {}
+  if a.st == 'available' then
+    for _, q in ipairs(a.qs) do
+      for _, ch in ipairs(CHANNELS) do
+        if fits(a, ch) then
+          local key = q .. '|' .. ch
+          want[key] = true
+          if not a.ix[key] or a.xi ~= a.idle then redis.call('ZADD', P .. 'i:' .. key, a.idle, a.id) end
+        end
       end
     end
   end
+  for key in pairs(a.ix) do
+    if not want[key] then redis.call('ZREM', P .. 'i:' .. key, a.id) end
+  end
+  a.ix, a.xi = want, a.idle
 end
 
 local function choose_agent(c)
-  local lkey = c.q .. '|' .. c.ch
-  local key = P .. 'i:' .. lkey
-  local off = 0
+  local key = P .. 'i:' .. c.q .. '|' .. c.ch
+  local off, n = 0, 1  -- the head almost always answers; widen only past agents who declined
   while true do
-    local row = redis.call('ZRANGE', key, off, off, 'WITHSCORES')
-    if #row == 0 then return nil end
-    local a = agent(row[1])
-    if not a or a.st ~= 'available' or not fits(a, c.ch) or not a.ix[lkey] then
-      redis.call('ZREM', key, row[1])
-      if a then
-        a.ix[lkey] = nil
-        save_agent(a)
-      end
-    elseif math.abs(tonumber(row[2]) - a.idle) > 0.0005 then
-      redis.call('ZADD', key, a.idle, a.id)  -- stale: it moves back to its place
-    elseif redis.call('SISMEMBER', P .. 'cd:' .. c.id, a.id) == 1 then
-      off = off + 1
-    else
-      return a
+    local ids = redis.call('ZRANGE', key, off, off + n - 1)
+    if #ids == 0 then return nil end
+    for _, aid in ipairs(ids) do
+      if redis.call('SISMEMBER', P .. 'cd:' .. c.id, aid) == 0 then return agent(aid) end
     end
+    off, n = off + n, 16
   end
 end
 
@@ -214,7 +210,7 @@ function R.agent()
   local aid = tostring(args.id)
   local a = agent(aid)
   if not a then
-    a = {id = aid, st = 'offline', rs = '', un = 0, pu = 0, idle = now, load = 0, ix = {}}
+    a = {id = aid, st = 'offline', rs = '', un = 0, pu = 0, idle = now, load = 0, ix = {}, xi = -1}
     AG[aid] = a
   end
   for key in pairs(a.ix) do  -- its queues may change: drop every entry, reindex adds the right ones
