@@ -120,6 +120,10 @@
       render();
     } else if (ev.type === "routing.agent_state") {
       show(ev.state);
+      if (ev.state !== "available" && ev.state !== "busy") {
+        offers.clear(); // away (also after a missed offer), wrap-up, offline: pending offers went back
+        render();
+      }
       if (!synced) {
         synced = true;
         load();
