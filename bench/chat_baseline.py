@@ -2,7 +2,8 @@
 
 A Starlette websocket endpoint under uvicorn with the websocket implementation the real server uses
 (`contactcenter serve` runs uvicorn with ws="websockets-sansio", ws_max_size=65536, per-message deflate
-off and no server pings, and so does this relay). It speaks just enough of protocol v1 (docs/protocol.md) for the same load driver:
+off and no server pings, and so does this relay). It speaks just enough of protocol v1 (docs/protocol.md)
+for the same load driver:
 
 - `hello` -> `welcome` (the visitor token or the `cc_session` cookie is only a name: nothing is checked);
 - `ping` -> `pong`;

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -26,6 +28,10 @@ from contactcenter.planner.routes import router as planner_router
 from contactcenter.realtime.hub import Hub
 from contactcenter.realtime.routes import WS_PATH, websocket
 from contactcenter.realtime.routes import router as realtime_router
+from contactcenter.routing import presence
+from contactcenter.routing import service as routing
+from contactcenter.routing.backend import make_backend
+from contactcenter.routing.routes import router as routing_router
 from contactcenter.settings import Settings, get_settings
 from contactcenter.suggestions.routes import router as suggestions_router
 from contactcenter.suggestions.runtime import Runtime as SuggestionsRuntime
@@ -58,6 +64,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         hub.start()
         app.state.suggestions = suggestions = SuggestionsRuntime(settings=settings, db=db, bus=bus)
         await suggestions.start()
+        routing.attach(
+            bus,
+            routing.Routing(
+                make_backend(bus, offer_s=settings.routing_offer_s),
+                chat_capacity=settings.chat_capacity,
+                auto_accept=settings.routing_auto_accept,
+                presence_s=settings.routing_presence_s,
+                wrap_up_s=settings.routing_wrap_up_s,
+            ),
+        )
+        async with db.session() as s:
+            await routing.load(s, bus)
+            await presence.reenter(s, bus)
+        sweeper = asyncio.create_task(presence.run_sweeper(db, bus))
         if settings.uses_dev_secret:
             log.warning("dev_secret_in_use", hint="set CC_SECRET_KEY before exposing this server")
         log.info("started", database=db.dialect, bus=bus.name, version=__version__)
@@ -65,6 +85,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             await suggestions.stop()
+            sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
             await hub.stop()
             await bus.close()
             await db.dispose()
@@ -81,8 +104,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         uploads={"/api/chat/attachments": settings.max_upload_bytes + 65_536},
     )
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
-    routers = (ops_router, auth_router, ccr_router, integration_router, chat_router, realtime_router, planner_router)
-    for router in (*routers, suggestions_router):
+    for router in (
+        ops_router,
+        auth_router,
+        ccr_router,
+        integration_router,
+        chat_router,
+        realtime_router,
+        routing_router,
+        planner_router,
+        suggestions_router,
+    ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(settings.web_dir / "static")), name="static")
     # The demo company website that embeds the widget (public, static).

@@ -33,6 +33,13 @@ class Settings(BaseSettings):
     chat_capacity: int = Field(default=4, ge=1, le=50)
     heartbeat_s: float = Field(default=5.0, gt=0.1, le=60)
     max_upload_bytes: int = Field(default=5 * 1_048_576, ge=1024)
+    # Routing: seconds an agent has to answer an offer; seconds without a console heartbeat before an agent
+    # is offline (their offers go back to the queue); default wrap-up length; whether offers are taken at
+    # once (until the console has an offer alert, chats go straight to the agent).
+    routing_offer_s: float = Field(default=20.0, ge=2, le=600)
+    routing_presence_s: float = Field(default=10.0, ge=2, le=120)
+    routing_wrap_up_s: float = Field(default=30.0, ge=1, le=3600)
+    routing_auto_accept: bool = True
     # Outbound mail relay for transcripts ("smtp://host:port"); unset means transcripts are unavailable.
     smtp_url: str | None = None
     mail_from: str = "Contact Center <noreply@localhost>"

@@ -19,8 +19,10 @@ from contactcenter.channels.chat.events import TOPIC_REALTIME, ConversationChang
 from contactcenter.channels.chat.service import get_conversation
 from contactcenter.channels.chat.writer import ChatWriter
 from contactcenter.db import Database
+from contactcenter.realtime import routing_frames
 from contactcenter.realtime.connection import Connection
 from contactcenter.realtime.schemas import ConversationFrame, ReadFrame, SuggestionsFrame, TypingFrame
+from contactcenter.routing.events import TOPIC_ROUTING
 from contactcenter.suggestions.events import SuggestionsChanged
 
 log = structlog.get_logger("realtime.hub")
@@ -81,7 +83,7 @@ class Hub:
         delay = 0.1
         while True:
             try:
-                async with self.bus.subscribe(TOPIC_REALTIME) as sub:
+                async with self.bus.subscribe(TOPIC_REALTIME, TOPIC_ROUTING) as sub:
                     self.subscribed.set()
                     if lost:
                         # Whatever was published while we were away is in the database: catch up from it.
@@ -89,7 +91,9 @@ class Hub:
                     delay, lost = 0.1, False
                     while True:
                         msg = await sub.get(timeout=1.0)
-                        if msg is not None:
+                        if msg is not None and msg.topic == TOPIC_ROUTING:
+                            routing_frames.relay(self, msg.data)
+                        elif msg is not None:
                             await self.dispatch(msg.data)
             except asyncio.CancelledError:
                 raise

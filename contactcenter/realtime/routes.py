@@ -34,7 +34,7 @@ from contactcenter.realtime.schemas import (
     client_frame,
 )
 from contactcenter.realtime.service import FrameHandler
-from contactcenter.routing import service as routing
+from contactcenter.routing import presence as routing
 from contactcenter.settings import Settings
 
 router = APIRouter()
@@ -121,21 +121,21 @@ async def websocket(ws: WebSocket) -> None:
                 if gone is not None and conn.owns(gone):
                     await conn.track(gone, seq)
         if who.side == "agent" and who.role == "agent":
-            await routing.set_available(bus, agent_id=who.id, ttl_s=timeout)
-            async with db.session() as s:
-                await chat.claim_queued(s, bus, agent_id=who.id, capacity=settings.chat_capacity)
-        await _receive_loop(ws, conn, handler, bus, timeout)
+            await routing.agent_online(db, bus, agent_id=who.id)
+        await _receive_loop(ws, conn, handler, bus, timeout, db)
     except (WebSocketDisconnect, WebSocketDisconnected):
         pass  # the client left (possibly while answers were still being written): not an error
     finally:
         hub.unregister(conn)
         if who.side == "agent" and hub.local_connections(who.id) == 0:
             with contextlib.suppress(Exception):
-                await routing.set_unavailable(bus, agent_id=who.id)
+                await routing.agent_gone(db, bus, agent_id=who.id)
         await conn.finish()
 
 
-async def _receive_loop(ws: WebSocket, conn: Connection, handler: FrameHandler, bus: Bus, timeout: float) -> None:
+async def _receive_loop(
+    ws: WebSocket, conn: Connection, handler: FrameHandler, bus: Bus, timeout: float, db: Database
+) -> None:
     while conn.close_code is None:
         try:
             # asyncio.timeout, not wait_for: on 3.11 wait_for wraps every receive in a task of its own.
@@ -170,7 +170,7 @@ async def _receive_loop(ws: WebSocket, conn: Connection, handler: FrameHandler, 
         if conn.is_agent and conn.who.role == "agent" and time.monotonic() - conn.presence_at > 1.0:
             conn.presence_at = time.monotonic()
             with contextlib.suppress(Exception):  # presence catches up on the next frame after a bus outage
-                await routing.set_available(bus, agent_id=conn.who.id, ttl_s=timeout)
+                await routing.heartbeat(db, bus, agent_id=conn.who.id)
         try:
             await handler.handle(frame)
         except Exception:

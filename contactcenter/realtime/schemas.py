@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from contactcenter.channels.chat.schemas import MAX_BODY, ConversationOut, MessageOut
+from contactcenter.routing.events import AgentStateChanged, ContactTransferred, OfferEnded, OfferMade, QueueChanged
 from contactcenter.validation import Text
 
 PROTOCOL_VERSION = 1
@@ -66,7 +67,24 @@ class CloseConversation(_Frame):
     conversation_id: ConvId
 
 
-ClientFrame = Annotated[Hello | Ping | Start | Send | Ack | TypingIn | CloseConversation, Field(discriminator="type")]
+class AgentStateIn(_Frame):
+    """An agent sets their own routing state (as PUT /api/routing/me/state)."""
+
+    type: Literal["agent_state"]
+    state: Literal["available", "away", "wrap_up", "offline"]
+    reason: Annotated[Text, Field(max_length=80)] = ""
+    wrap_up_s: Annotated[int | None, Field(ge=1, le=3600)] = None
+
+
+class OfferAnswer(_Frame):
+    type: Literal["offer_accept", "offer_decline"]
+    contact_id: ClientId
+
+
+ClientFrame = Annotated[
+    Hello | Ping | Start | Send | Ack | TypingIn | CloseConversation | AgentStateIn | OfferAnswer,
+    Field(discriminator="type"),
+]
 client_frame: TypeAdapter[ClientFrame] = TypeAdapter(ClientFrame)
 
 
@@ -123,6 +141,13 @@ class SuggestionsFrame(_Frame):
 
     type: Literal["suggestions"] = "suggestions"
     conversation_id: str
+
+
+class RoutingFrame(_Frame):
+    """A routing event for this agent (offers, their state) or, for supervisors, any (the wallboard)."""
+
+    type: Literal["routing"] = "routing"
+    event: OfferMade | OfferEnded | AgentStateChanged | ContactTransferred | QueueChanged
 
 
 class ErrorFrame(_Frame):

@@ -14,14 +14,17 @@ from contactcenter.channels.chat.schemas import SenderKind, StartIn
 from contactcenter.channels.chat.writer import ChatWriter
 from contactcenter.db import Database
 from contactcenter.http import ApiError
+from contactcenter.realtime import routing_frames
 from contactcenter.realtime.connection import Connection
 from contactcenter.realtime.schemas import (
     CLOSE_BAD_FRAME,
     CLOSE_RATE,
     Ack,
+    AgentStateIn,
     ClientFrame,
     CloseConversation,
     Hello,
+    OfferAnswer,
     Ping,
     Pong,
     Send,
@@ -78,6 +81,8 @@ class FrameHandler:
                 )
         elif isinstance(frame, Start):
             await self._start(frame)
+        elif isinstance(frame, AgentStateIn | OfferAnswer):
+            await routing_frames.handle(conn, self.db, self.bus, frame)
         elif isinstance(frame, CloseConversation):
             conv = await self._conversation(frame.conversation_id)
             if conv is not None:

@@ -1,40 +1,290 @@
-"""The simplest routing that works: the least-loaded available agent with spare chat capacity.
+"""Routing: contacts of every channel enter here, agents' states and presence change here, and the offers the
+backend makes are carried out here (auto-accepted ones handed to their channel, the others announced).
 
-The routing issue replaces this with queues, skills, priorities and offers; the chat channel only calls
-`set_available`, `set_unavailable` and `choose_agent`, so that swap stays local to this package.
+Channels register hooks (`register_channel`) instead of routing importing them: routing knows contact ids,
+the channel knows what a contact is. The backend of a bus is attached by the app's lifespan (`attach`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import time
+import weakref
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 
-from contactcenter.bus import Bus
+import structlog
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-AVAILABLE = "routing.agents.available"
-# An agent's console renews this with every heartbeat; a closed tab drops out after it.
-PRESENCE_TTL_S = 30.0
+from contactcenter.bus import Bus, Event
+from contactcenter.http import ApiError
+from contactcenter.routing.backend import RoutingBackend, make_backend
+from contactcenter.routing.events import (
+    TOPIC_ROUTING,
+    ContactTransferred,
+    OfferEnded,
+    OfferMade,
+    QueueChanged,
+)
+from contactcenter.routing.model import AgentSpec, Channel, ContactSpec, Offer, QueueSpec, RoutingError
+from contactcenter.routing.models import AgentProfile, RoutingQueue
+from contactcenter.routing.schemas import QueueIn, TransferIn
+
+log = structlog.get_logger("routing")
+DEFAULT_QUEUE = "general"
+COUNTER_WINDOW_S = 86_400  # wallboard counters cover the last day
+
+Assign = Callable[[AsyncSession, Bus, str, int], Awaitable[bool]]
+Requeue = Callable[[AsyncSession, Bus, str, int | None], Awaitable[None]]
+CustomerOf = Callable[[AsyncSession, str], Awaitable[int | None]]
+Pending = Callable[[AsyncSession], Awaitable[list[tuple[str, str]]]]
 
 
-async def set_available(bus: Bus, *, agent_id: int, ttl_s: float = PRESENCE_TTL_S) -> None:
-    """Mark an agent available for new contacts (renewed by console heartbeats)."""
-    await bus.mark_present(AVAILABLE, str(agent_id), ttl_s)
+@dataclass(frozen=True)
+class ChannelHooks:
+    assign: Assign  # give the contact to the agent in the channel's own records; False if it is gone
+    requeue: Requeue  # the contact goes back to waiting (transfer): the channel forgets its agent
+    customer_of: CustomerOf  # whose contact this is (a visitor may only see their own)
+    pending: Pending  # (contact, queue) of contacts waiting in the channel's records, oldest first
 
 
-async def set_unavailable(bus: Bus, *, agent_id: int) -> None:
-    """Take an agent out of routing at once (console closed, state changed)."""
-    await bus.mark_absent(AVAILABLE, str(agent_id))
+async def customer_of(session: AsyncSession, bus: Bus, *, contact_id: str) -> int | None:
+    """The customer a routed contact belongs to, asked of its channel."""
+    view = await of(bus).backend.contact(contact_id)
+    hooks = _hooks.get(view.channel) if view is not None else None
+    return await hooks.customer_of(session, contact_id) if hooks is not None else None
 
 
-async def available_agents(bus: Bus) -> set[int]:
-    """Agents available right now, across every process."""
-    return {int(a) for a in await bus.present(AVAILABLE)}
+@dataclass
+class Routing:
+    backend: RoutingBackend
+    chat_capacity: int = 4
+    auto_accept: bool = True
+    presence_s: float = 10.0
+    wrap_up_s: float = 30.0
+    targets: dict[str, int] = field(default_factory=dict)
 
 
-def choose_agent(candidates: set[int], loads: Mapping[int, int], *, capacity: int) -> int | None:
-    """Least-loaded candidate under capacity; ties go to the lowest id so the choice is stable."""
-    best: tuple[int, int] | None = None
-    for agent in candidates:
-        load = loads.get(agent, 0)
-        if load < capacity and (best is None or (load, agent) < best):
-            best = (load, agent)
-    return None if best is None else best[1]
+_hooks: dict[Channel, ChannelHooks] = {}
+_attached: weakref.WeakKeyDictionary[Bus, Routing] = weakref.WeakKeyDictionary()
+
+
+def register_channel(channel: Channel, hooks: ChannelHooks) -> None:
+    """A channel says how its contacts are handed to an agent and taken back (called at import)."""
+    _hooks[channel] = hooks
+
+
+def channel_hooks() -> dict[Channel, ChannelHooks]:
+    """Every registered channel's hooks."""
+    return dict(_hooks)
+
+
+def attach(bus: Bus, routing: Routing) -> None:
+    """Use this routing state for everything that goes through `bus` (the app's lifespan does this)."""
+    _attached[bus] = routing
+
+
+def of(bus: Bus) -> Routing:
+    """The routing attached to this bus; a bare bus (scripts, tests) gets defaults on first use."""
+    if bus not in _attached:
+        _attached[bus] = Routing(make_backend(bus, offer_s=20.0))
+    return _attached[bus]
+
+
+def as_api_error(exc: RoutingError) -> ApiError:
+    """A refused routing request as an HTTP error: 404 for missing things, 409 for the wrong state."""
+    status = 404 if exc.code.endswith("_not_found") else 409
+    return ApiError(status, exc.code, exc.detail)
+
+
+async def publish(bus: Bus, events: Sequence[Event]) -> None:
+    """Publish routing events after the decision."""
+    # Decisions are already made and stored; a bus outage only delays the consoles' wake-up.
+    for ev in events:
+        try:
+            await bus.publish_event(TOPIC_ROUTING, ev)
+        except Exception as exc:
+            log.warning("publish_failed", what=ev.type, error=repr(exc))
+
+
+async def _count(bus: Bus, key: str, amount: int = 1) -> int:
+    try:
+        return await bus.hit(f"routing:{key}", COUNTER_WINDOW_S, amount)
+    except Exception:
+        return 0
+
+
+async def apply_offers(session: AsyncSession, bus: Bus, offers: list[Offer]) -> list[int]:
+    """Carry out the backend's offers; returns the agents who got a contact assigned at once."""
+    r, assigned, events = of(bus), [], list[Event]()
+    todo = list(offers)
+    while todo:
+        o = todo.pop(0)
+        if not o.accepted:
+            events.append(OfferMade(**_offer_fields(o)))
+            continue
+        if await _hand_over(session, bus, o):
+            assigned.append(o.agent_id)
+        else:  # the channel no longer has this contact: free the agent, who may get the next one
+            _, more = await r.backend.finish(o.contact_id, now=time.time())
+            todo += more
+        events.append(QueueChanged(queue=o.queue))
+    await publish(bus, events)
+    return assigned
+
+
+def _offer_fields(o: Offer) -> dict[str, object]:
+    return {
+        "contact_id": o.contact_id,
+        "agent_id": o.agent_id,
+        "queue": o.queue,
+        "channel": o.channel,
+        "deadline": o.deadline,
+    }
+
+
+async def _hand_over(session: AsyncSession, bus: Bus, o: Offer) -> bool:
+    hooks = _hooks.get(o.channel)
+    if hooks is None or not await hooks.assign(session, bus, o.contact_id, o.agent_id):
+        return False
+    view = await of(bus).backend.contact(o.contact_id)
+    if view is not None:
+        waited = time.time() - view.enqueued_at
+        await _count(bus, f"answered:{o.queue}")
+        if waited <= of(bus).targets.get(o.queue, 30):
+            await _count(bus, f"in_target:{o.queue}")
+    return True
+
+
+# --- configuration -------------------------------------------------------------------------------------
+
+
+async def load(session: AsyncSession, bus: Bus) -> None:
+    """Give the backend every queue (creating the default one on a fresh install)."""
+    rows = list(await session.scalars(select(RoutingQueue)))
+    if not rows:
+        rows = [RoutingQueue(id=DEFAULT_QUEUE, name="General", skills={}, target_s=30)]
+        session.add(rows[0])
+        await session.commit()
+    for q in rows:
+        await of(bus).backend.add_queue(QueueSpec(q.id, {k: int(v) for k, v in q.skills.items()}))
+        of(bus).targets[q.id] = q.target_s
+
+
+async def put_queue(session: AsyncSession, bus: Bus, *, data: QueueIn) -> RoutingQueue:
+    """Create or change a queue; agents' eligibility follows at once."""
+    q = await session.get(RoutingQueue, data.id)
+    if q is None:
+        q = RoutingQueue(id=data.id)
+        session.add(q)
+    q.name, q.skills, q.target_s = data.name, dict(data.skills), data.target_s
+    await session.commit()
+    await of(bus).backend.add_queue(QueueSpec(q.id, dict(data.skills)))
+    of(bus).targets[q.id] = q.target_s
+    return q
+
+
+async def agent_spec(session: AsyncSession, bus: Bus, *, agent_id: int) -> AgentSpec:
+    """The agent's routing profile, or the defaults (chat weight from CC_CHAT_CAPACITY)."""
+    r = of(bus)
+    p = await session.get(AgentProfile, agent_id, populate_existing=True)
+    weights = {Channel.chat.value: 1.0 / r.chat_capacity} | (dict(p.weights) if p else {})
+    if p is None:
+        return AgentSpec(agent_id, {}, 1.0, weights, r.auto_accept)
+    auto = r.auto_accept if p.auto_accept is None else p.auto_accept
+    return AgentSpec(agent_id, {k: int(v) for k, v in p.skills.items()}, p.capacity, weights, auto)
+
+
+async def put_profile(session: AsyncSession, bus: Bus, *, profile: AgentProfile) -> None:
+    """Store a profile and apply it to the live agent (who may take more, or fewer, contacts now)."""
+    session.add(profile)
+    await session.commit()
+    spec = await agent_spec(session, bus, agent_id=profile.user_id)
+    await apply_offers(session, bus, await of(bus).backend.add_agent(spec, now=time.time()))
+
+
+# --- contacts ------------------------------------------------------------------------------------------
+
+
+async def enter(
+    session: AsyncSession, bus: Bus, *, contact_id: str, channel: Channel, queue: str = DEFAULT_QUEUE, priority: int = 0
+) -> int | None:
+    """A contact waits for an agent; returns the agent it went to at once (auto-accept), else None."""
+    offers = await of(bus).backend.enqueue(ContactSpec(contact_id, queue, channel, priority), now=time.time())
+    assigned = await apply_offers(session, bus, offers)
+    await publish(bus, [QueueChanged(queue=queue)])
+    return assigned[0] if assigned and offers[0].contact_id == contact_id else None
+
+
+async def leave(session: AsyncSession, bus: Bus, *, contact_id: str) -> None:
+    """The contact is over (handled, or abandoned while waiting): its agent's room frees up."""
+    r = of(bus)
+    view = await r.backend.contact(contact_id)
+    if view is None:
+        return
+    agent, offers = await r.backend.finish(contact_id, now=time.time())
+    if agent is None:
+        await _count(bus, f"abandoned:{view.queue}")
+    else:
+        await r.backend.record_handle(view.queue, max(0.0, time.time() - view.enqueued_at))
+        if view.status == "offered":
+            await publish(bus, [OfferEnded(contact_id=contact_id, agent_id=agent, outcome="withdrawn")])
+    await apply_offers(session, bus, offers)
+    await publish(bus, [QueueChanged(queue=view.queue)])
+
+
+async def accept(session: AsyncSession, bus: Bus, *, agent_id: int, contact_id: str) -> None:
+    """The agent takes the contact offered to them (409 if withdrawn or someone else's)."""
+    try:
+        o = await of(bus).backend.accept(agent_id, contact_id, now=time.time())
+    except RoutingError as exc:
+        raise as_api_error(exc) from exc
+    if not await _hand_over(session, bus, o):
+        await leave(session, bus, contact_id=contact_id)
+        raise ApiError(409, "offer_withdrawn", f"contact {contact_id} ended before it was accepted")
+    await publish(
+        bus, [OfferEnded(contact_id=contact_id, agent_id=agent_id, outcome="accepted"), QueueChanged(queue=o.queue)]
+    )
+
+
+async def decline(session: AsyncSession, bus: Bus, *, agent_id: int, contact_id: str) -> None:
+    """The agent turns the offer down: the next agent gets it, keeping its place in the queue."""
+    try:
+        offers = await of(bus).backend.decline(agent_id, contact_id, now=time.time())
+    except RoutingError as exc:
+        raise as_api_error(exc) from exc
+    await publish(bus, [OfferEnded(contact_id=contact_id, agent_id=agent_id, outcome="declined")])
+    await apply_offers(session, bus, offers)
+
+
+async def transfer(
+    session: AsyncSession, bus: Bus, *, contact_id: str, data: TransferIn, by: int, own_only: bool
+) -> None:
+    """Send an assigned contact to a queue or an agent, with a note; `own_only` for agents (not supervisors)."""
+    r = of(bus)
+    view = await r.backend.contact(contact_id)
+    if view is None:
+        raise ApiError(404, "contact_not_found", f"no routed contact {contact_id}")
+    if own_only and view.agent != by:
+        raise ApiError(403, "not_your_contact", "agents transfer only contacts they hold")
+    hooks = _hooks.get(view.channel)
+    try:
+        offers = await r.backend.transfer(contact_id, now=time.time(), queue=data.queue, agent_id=data.agent_id)
+    except RoutingError as exc:
+        raise as_api_error(exc) from exc
+    if hooks is not None:
+        await hooks.requeue(session, bus, contact_id, view.agent)
+    await publish(
+        bus,
+        [
+            ContactTransferred(
+                contact_id=contact_id,
+                from_agent_id=view.agent,
+                to_queue=data.queue,
+                to_agent_id=data.agent_id,
+                note=data.note,
+                by=by,
+            )
+        ],
+    )
+    await apply_offers(session, bus, offers)

@@ -28,6 +28,7 @@ from contactcenter.realtime.schemas import (
     MessageFrame,
     Pong,
     ReadFrame,
+    RoutingFrame,
     Sent,
     SuggestionsFrame,
     TypingFrame,
@@ -43,7 +44,16 @@ _names = itertools.count()
 # --- What docs/protocol.md promises about server frames and close codes ---------------------------------
 
 ServerFrame = Annotated[
-    Welcome | Pong | ConversationFrame | MessageFrame | Sent | TypingFrame | ReadFrame | SuggestionsFrame | ErrorFrame,
+    Welcome
+    | Pong
+    | ConversationFrame
+    | MessageFrame
+    | Sent
+    | TypingFrame
+    | ReadFrame
+    | SuggestionsFrame
+    | RoutingFrame
+    | ErrorFrame,
     Field(discriminator="type"),
 ]
 server_frame: TypeAdapter[ServerFrame] = TypeAdapter(ServerFrame)
@@ -58,6 +68,9 @@ PER_FRAME_ERRORS = frozenset(
         "unknown_attachment",
         "forbidden",
         "bad_ack",
+        "offer_withdrawn",
+        "offer_not_yours",
+        "agent_not_found",
     }
 )
 # close code -> the error codes documented for it

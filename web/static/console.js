@@ -85,6 +85,9 @@
 
   // ---- frames from the server ----
   const handlers = {
+    routing(f) {
+      emit("routing", f.event); // offers and states: console-routing.js
+    },
     welcome(f) {
       welcomed = true;
       attempt = 0;

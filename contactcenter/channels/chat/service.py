@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Sequence
 
 import structlog
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contactcenter.auth import service as auth
@@ -28,6 +28,7 @@ from contactcenter.channels.chat.schemas import (
 from contactcenter.db import utcnow
 from contactcenter.http import ApiError
 from contactcenter.routing import service as routing
+from contactcenter.routing.model import Channel as RoutingChannel
 
 OPEN = (ConversationStatus.queued.value, ConversationStatus.assigned.value)
 log = structlog.get_logger("chat")
@@ -98,7 +99,8 @@ async def open_for_agent(session: AsyncSession, *, agent_id: int) -> list[Conver
 async def start_conversation(
     session: AsyncSession, bus: Bus, *, customer_id: int, data: StartIn, capacity: int, region: str
 ) -> ConversationOut:
-    """The customer's open chat, or a new one (logged in the CCR and routed)."""
+    """The customer's open chat, or a new one (logged in the CCR and routed; `capacity` is unused now that
+    routing weighs chats against each agent's capacity)."""
     existing = await open_for_customer(session, customer_id=customer_id)
     if existing:
         return conversation_out(existing[-1])
@@ -134,15 +136,6 @@ async def start_conversation(
     return conversation_out(await get_conversation(session, conversation_id=conv.id))
 
 
-async def _loads(session: AsyncSession, agents: set[int]) -> dict[int, int]:
-    rows = await session.execute(
-        select(Conversation.agent_id, func.count())
-        .where(Conversation.status == "assigned", Conversation.agent_id.in_(agents))
-        .group_by(Conversation.agent_id)
-    )
-    return {int(a): int(n) for a, n in rows.all() if a is not None}
-
-
 async def assign(session: AsyncSession, bus: Bus, *, conversation_id: str, agent_id: int) -> bool:
     """Give a queued conversation to an agent; false if someone else got it first (atomic on any backend)."""
     name = await auth.display_name(session, user_id=agent_id)
@@ -159,41 +152,56 @@ async def assign(session: AsyncSession, bus: Bus, *, conversation_id: str, agent
     return True
 
 
-async def route(session: AsyncSession, bus: Bus, *, conversation_id: str, capacity: int) -> int | None:
-    """Offer a queued conversation to the least-loaded available agent; None leaves it queued."""
+async def route(session: AsyncSession, bus: Bus, *, conversation_id: str, capacity: int = 0) -> int | None:
+    """Hand a queued conversation to routing; the agent it went to at once (auto-accept), else None."""
+    conv = await get_conversation(session, conversation_id=conversation_id)
     try:
-        candidates = await routing.available_agents(bus)
-    except Exception as exc:  # bus down: the chat waits in the queue and is claimed when agents report back
+        return await routing.enter(
+            session, bus, contact_id=conversation_id, channel=RoutingChannel.chat, queue=conv.queue
+        )
+    except Exception as exc:  # routing down: the chat stays queued and re-enters when an agent comes online
         log.warning("routing_unavailable", error=repr(exc))
         return None
-    for _ in range(3):
-        agent = routing.choose_agent(candidates, await _loads(session, candidates), capacity=capacity)
-        if agent is None:
-            return None
-        if await assign(session, bus, conversation_id=conversation_id, agent_id=agent):
-            return agent
-        conv = await get_conversation(session, conversation_id=conversation_id)
-        if conv.status != "queued":
-            return conv.agent_id
-    return None
 
 
-async def claim_queued(session: AsyncSession, bus: Bus, *, agent_id: int, capacity: int) -> list[str]:
-    """An agent became available: hand them the oldest queued conversations up to capacity."""
-    got: list[str] = []
-    load = (await _loads(session, {agent_id})).get(agent_id, 0)
-    while load + len(got) < capacity:
-        oldest = await session.scalar(
-            select(Conversation.id)
-            .where(Conversation.status == "queued")
-            .order_by(Conversation.created_at, Conversation.id)
-            .limit(1)
-        )
-        if oldest is None:
-            break
-        if await assign(session, bus, conversation_id=oldest, agent_id=agent_id):
-            got.append(oldest)
-    return got
+async def requeue(session: AsyncSession, bus: Bus, *, conversation_id: str, previous_agent_id: int | None) -> None:
+    """A transfer: the conversation waits again (the previous agent's console drops it)."""
+    await session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation_id, Conversation.status == "assigned")
+        .values(status="queued", agent_id=None, agent_name=None, assigned_at=None)
+    )
+    await session.commit()
+    conv = await get_conversation(session, conversation_id=conversation_id)
+    await announce(bus, ConversationChanged(conversation=conversation_out(conv), previous_agent_id=previous_agent_id))
+
+
+async def queued_ids(session: AsyncSession) -> list[tuple[str, str]]:
+    """(conversation, queue) of every queued chat, oldest first (re-entered after a routing restart)."""
+    rows = await session.execute(
+        select(Conversation.id, Conversation.queue)
+        .where(Conversation.status == "queued")
+        .order_by(Conversation.created_at, Conversation.id)
+    )
+    return [(str(i), str(q)) for i, q in rows.all()]
+
+
+async def _customer_of(session: AsyncSession, conversation_id: str) -> int | None:
+    return await session.scalar(select(Conversation.customer_id).where(Conversation.id == conversation_id))
+
+
+async def _assign_hook(session: AsyncSession, bus: Bus, conversation_id: str, agent_id: int) -> bool:
+    return await assign(session, bus, conversation_id=conversation_id, agent_id=agent_id)
+
+
+async def _requeue_hook(session: AsyncSession, bus: Bus, conversation_id: str, previous: int | None) -> None:
+    await requeue(session, bus, conversation_id=conversation_id, previous_agent_id=previous)
+
+
+routing.register_channel(
+    RoutingChannel.chat,
+    routing.ChannelHooks(assign=_assign_hook, requeue=_requeue_hook, customer_of=_customer_of, pending=queued_ids),
+)
 
 
 async def close_conversation(session: AsyncSession, bus: Bus, *, conversation_id: str, by: str) -> ConversationOut:
@@ -219,4 +227,8 @@ async def close_conversation(session: AsyncSession, bus: Bus, *, conversation_id
     out = conversation_out(conv)
     await announce_touches(bus, [touch])
     await announce(bus, ConversationChanged(conversation=out))
+    try:  # the agent's room frees up (or, if it was waiting, the queue shortens)
+        await routing.leave(session, bus, contact_id=conv.id)
+    except Exception as exc:
+        log.warning("routing_unavailable", error=repr(exc))
     return out

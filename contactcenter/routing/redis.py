@@ -1,0 +1,183 @@
+"""Redis routing backend: every decision is one run of routing.lua, so it is atomic across processes.
+Callers pass `now` (time.time()); the app processes of one deployment share a clock."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from typing import Any
+
+import redis.asyncio as aioredis
+
+from contactcenter.routing.backend import (
+    AgentView,
+    ContactView,
+    QueueView,
+    RoutingBackend,
+    skills_json,
+    weights_of,
+)
+from contactcenter.routing.model import (
+    AgentSpec,
+    Channel,
+    ContactSpec,
+    Offer,
+    QueueSpec,
+    RoutingError,
+    State,
+    qualifies,
+)
+
+P = "rt:"
+HANDLE_SAMPLES = 200
+_LUA = resources.files("contactcenter.routing").joinpath("routing.lua").read_text()
+
+
+def _offers(rows: Any) -> list[Offer]:
+    # cjson writes an empty Lua table as {}: no offers.
+    if not isinstance(rows, list):
+        return []
+    return [Offer(str(c), int(a), str(q), Channel(ch), float(dl), bool(ok)) for c, a, q, ch, dl, ok in rows]
+
+
+class RedisRouting(RoutingBackend):
+    name = "redis"
+
+    def __init__(self, client: aioredis.Redis, *, offer_s: float = 20.0) -> None:
+        # decode_responses=True (the bus's client): answers are str; typed as Any like bus/redis.py does.
+        self.client: Any = client
+        self.offer_s = offer_s
+        self.script = client.register_script(_LUA)
+
+    async def _run(self, op: str, **args: Any) -> dict[str, Any]:
+        # No nulls: cjson's null is truthy in Lua, so an absent argument is simply left out.
+        sent = {k: v for k, v in args.items() if v is not None} | {"offer_s": self.offer_s}
+        raw = await self.script(args=[op, json.dumps(sent)])
+        out: dict[str, Any] = json.loads(raw)
+        if "err" in out:
+            raise RoutingError(out["err"], _DETAILS.get(out["err"], out["err"]).format(**args))
+        return out
+
+    async def add_queue(self, spec: QueueSpec) -> None:
+        await self.client.hset(f"{P}queues", spec.id, skills_json(dict(spec.skills)))
+        # Agents' queue lists follow from their skills: recompute them for the new or changed queue.
+        for aid in await self.client.smembers(f"{P}agents"):
+            sk = await self.client.hget(f"{P}a:{aid}", "sk")
+            cap = await self.client.hget(f"{P}a:{aid}", "cap")
+            w = await self.client.hget(f"{P}a:{aid}", "w")
+            if sk is not None and cap is not None and w is not None:
+                aa = await self.client.hget(f"{P}a:{aid}", "aa") == "1"
+                spec_a = AgentSpec(int(aid), json.loads(sk), float(cap), json.loads(w), auto_accept=aa)
+                await self.add_agent(spec_a, now=0.0, queues=await self.queues())
+
+    async def queues(self) -> list[QueueSpec]:
+        rows = await self.client.hgetall(f"{P}queues")
+        return [QueueSpec(q, json.loads(sk)) for q, sk in sorted(rows.items())]
+
+    async def add_agent(self, spec: AgentSpec, *, now: float, queues: list[QueueSpec] | None = None) -> list[Offer]:
+        qs = [q.id for q in (queues if queues is not None else await self.queues()) if qualifies(spec.skills, q.skills)]
+        out = await self._run(
+            "agent",
+            id=spec.id,
+            cap=spec.capacity,
+            w=weights_of(spec),
+            qs=qs,
+            qs_json=json.dumps(qs),
+            sk=skills_json(dict(spec.skills)),
+            aa="1" if spec.auto_accept else "0",
+            now=now,
+        )
+        return _offers(out["offers"])
+
+    async def set_state(
+        self, agent_id: int, state: State, *, now: float, reason: str = "", until: float = 0.0
+    ) -> list[Offer]:
+        out = await self._run("state", id=agent_id, st=state.value, reason=reason, until=until, now=now)
+        return _offers(out["offers"])
+
+    async def heartbeat(self, agent_id: int, *, now: float, ttl_s: float) -> list[Offer]:
+        return _offers((await self._run("beat", id=agent_id, ttl=ttl_s, now=now))["offers"])
+
+    async def enqueue(self, spec: ContactSpec, *, now: float) -> list[Offer]:
+        out = await self._run("enqueue", id=spec.id, q=spec.queue, ch=spec.channel.value, pr=spec.priority, now=now)
+        return _offers(out["offers"])
+
+    async def accept(self, agent_id: int, contact_id: str, *, now: float) -> Offer:
+        return _offers((await self._run("accept", agent=agent_id, id=contact_id, now=now))["offers"])[0]
+
+    async def decline(self, agent_id: int, contact_id: str, *, now: float) -> list[Offer]:
+        return _offers((await self._run("decline", agent=agent_id, id=contact_id, now=now))["offers"])
+
+    async def finish(self, contact_id: str, *, now: float) -> tuple[int | None, list[Offer]]:
+        out = await self._run("finish", id=contact_id, now=now)
+        return (int(out["agent"]) if out["agent"] is not False else None), _offers(out["offers"])
+
+    async def transfer(
+        self, contact_id: str, *, now: float, queue: str | None = None, agent_id: int | None = None
+    ) -> list[Offer]:
+        out = await self._run("transfer", id=contact_id, q=queue, agent=agent_id, now=now)
+        return _offers(out["offers"])
+
+    async def tick(self, *, now: float) -> list[Offer]:
+        return _offers((await self._run("tick", now=now))["offers"])
+
+    async def agent(self, agent_id: int) -> AgentView | None:
+        h = await self.client.hgetall(f"{P}a:{agent_id}")
+        if not h or "st" not in h:
+            return None
+        held: dict[str, str] = {}
+        for cid in await self.client.hkeys(f"{P}ah:{agent_id}"):
+            held[cid] = await self.client.hget(f"{P}c:{cid}", "st") or "assigned"
+        state = State(h["st"])
+        if state is State.available and held:
+            state = State.busy
+        qs = tuple(json.loads(h.get("qs") or "[]"))
+        return AgentView(agent_id, state, h["rs"], float(h["un"]), float(h["load"]), float(h["cap"]), held, qs)
+
+    async def agents(self) -> list[AgentView]:
+        out = []
+        for aid in sorted(int(a) for a in await self.client.smembers(f"{P}agents")):
+            view = await self.agent(aid)
+            if view is not None:
+                out.append(view)
+        return out
+
+    async def contact(self, contact_id: str) -> ContactView | None:
+        h = await self.client.hgetall(f"{P}c:{contact_id}")
+        if not h:
+            return None
+        pos = 0
+        if h["st"] == "queued":
+            pos = int(await self.client.zrank(f"{P}w:{h['q']}|{h['ch']}", contact_id) or 0)
+        agent = int(h["ag"]) if h["ag"] else None
+        return ContactView(contact_id, h["q"], Channel(h["ch"]), h["st"], agent, pos, float(h["at"]))
+
+    async def queue_views(self) -> list[QueueView]:
+        out = []
+        for q in await self.queues():
+            n = int(await self.client.zcard(f"{P}wt:{q.id}"))
+            oldest = await self.client.zrange(f"{P}wt:{q.id}", 0, 0, withscores=True)
+            out.append(QueueView(q.id, n, float(oldest[0][1]) if oldest else None))
+        return out
+
+    async def record_handle(self, queue: str, seconds: float) -> None:
+        async with self.client.pipeline(transaction=True) as pipe:
+            pipe.lpush(f"{P}ht:{queue}", seconds)
+            pipe.ltrim(f"{P}ht:{queue}", 0, HANDLE_SAMPLES - 1)
+            await pipe.execute()
+
+    async def handle_times(self, queue: str) -> list[float]:
+        return [float(x) for x in await self.client.lrange(f"{P}ht:{queue}", 0, -1)]
+
+
+_DETAILS = {
+    "agent_not_found": "that agent has no routing profile",
+    "bad_state": "busy follows from the contacts an agent holds; it cannot be set",
+    "queue_not_found": "no such queue",
+    "contact_exists": "contact {id} is already routed",
+    "offer_withdrawn": "contact {id} is not on offer any more",
+    "offer_not_yours": "contact {id} is offered to another agent",
+    "contact_not_found": "no routed contact {id}",
+    "not_assigned": "contact {id} is not with an agent",
+    "agent_unavailable": "that agent is not available with room for this contact",
+}

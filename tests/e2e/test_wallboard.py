@@ -1,0 +1,128 @@
+"""The supervisor wallboard in Debian's Chromium against the real server: live figures by push, agents by
+state, a supervisor moving an agent; the agent's console drives routing presence."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+
+from tests.e2e.conftest import Watch
+from tests.e2e.console_fixtures import AGENT, PASSWORD, SUPERVISOR, ConsoleServer, Customer, console_server
+
+
+@pytest.fixture(scope="module")
+def cc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsoleServer]:
+    with console_server(tmp_path_factory.mktemp("wallboard")) as server:
+        yield server
+
+
+@pytest.fixture
+def contexts(browser: Browser, cc: ConsoleServer) -> Iterator[list[BrowserContext]]:
+    made: list[BrowserContext] = []
+    yield made
+    for c in made:
+        c.close()
+
+
+def sign_in(
+    browser: Browser, cc: ConsoleServer, contexts: list[BrowserContext], watch: Watch, user: str, to: str
+) -> Page:
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, base_url=cc.base_url, locale="en-GB")
+    contexts.append(context)
+    page = context.new_page()
+    page.on("pageerror", lambda exc: watch.errors.append(str(exc)))
+    page.on("request", lambda req: watch.requests.append(req.url))
+    page.set_default_timeout(15_000)
+    page.goto(f"/login?next={to}")
+    page.fill("#username", user)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    expect(page).to_have_url(f"{cc.base_url}{to}")
+    return page
+
+
+def test_wallboard_updates_by_push_and_a_supervisor_moves_an_agent(
+    browser: Browser, cc: ConsoleServer, contexts: list[BrowserContext], artifacts: Path
+) -> None:
+    watch = Watch()
+    board = sign_in(browser, cc, contexts, watch, SUPERVISOR, "/staff/wallboard")
+    expect(board.locator("#wb-live")).to_have_attribute("data-state", "live")
+    general = board.locator('#queues tr[data-queue="general"]')
+    expect(general).to_be_visible()
+    # The agent opens the console: routing sees them available, the board shows it without a reload.
+    console = sign_in(browser, cc, contexts, watch, AGENT, "/staff/console")
+    expect(console.locator("#presence")).to_have_attribute("data-state", "online")
+    agent_row = board.locator("#agents tbody tr").filter(has_text="Available")
+    expect(agent_row).to_have_count(1)
+    # The agent steps away (the supervisor's "move to"): a new chat then waits, and the board shows it.
+    agent_row.locator("select.move").select_option("away")
+    expect(board.locator("#agents tbody tr .st-away")).to_have_count(1)
+    cust = Customer(cc)
+    try:
+        cust.start("Wendy Wallboard", "Pricing")
+        expect(general.locator(".q-waiting")).to_have_text("1")
+        expect(board.locator("#k-waiting")).to_have_text("1")
+        board.screenshot(path=artifacts / "wallboard-waiting.png", full_page=True)
+        # Back to available: the chat goes to the agent at once; waiting drops, answered and SL appear.
+        board.locator("#agents tbody tr select.move").first.select_option("available")
+        expect(general.locator(".q-waiting")).to_have_text("0")
+        expect(board.locator("#k-answered")).to_have_text("1")
+        expect(board.locator("#agents tbody tr .st-busy")).to_have_count(1)
+        expect(console.locator(".conv-item")).to_have_count(1)
+        board.screenshot(path=artifacts / "wallboard.png", full_page=True)
+    finally:
+        cust.shutdown()
+    assert not watch.errors, watch.errors
+    assert not watch.foreign(), watch.foreign()
+
+
+def test_agents_cannot_open_the_wallboard(browser: Browser, cc: ConsoleServer, contexts: list[BrowserContext]) -> None:
+    watch = Watch()
+    page = sign_in(browser, cc, contexts, watch, AGENT, "/staff/console")
+    res = page.goto("/staff/wallboard")
+    assert res is not None and res.status == 403
+    expect(page.locator('a[href="/staff/wallboard"]')).to_have_count(0)
+
+
+def test_console_alerts_an_offer_and_alt_a_accepts_it(
+    browser: Browser, cc: ConsoleServer, contexts: list[BrowserContext], artifacts: Path
+) -> None:
+    agent_http, _ = cc.staff_client(AGENT)
+    agent_id = agent_http.get("/api/me").json()["user"]["id"]
+    sup, sup_csrf = cc.staff_client(SUPERVISOR)
+    r = sup.put(
+        f"/api/routing/agents/{agent_id}/profile", json={"auto_accept": False}, headers={"X-CSRF-Token": sup_csrf}
+    )
+    assert r.status_code == 200, r.text
+    watch = Watch()
+    console = sign_in(browser, cc, contexts, watch, AGENT, "/staff/console")
+    expect(console.locator("#presence")).to_have_attribute("data-state", "online")
+    expect(console.locator("#agent-state")).to_have_value("available")
+    before = console.locator(".conv-item").count()
+    cust = Customer(cc)
+    try:
+        conv = cust.start("Oscar Offer", "Savings")
+        alert = console.locator("#offer-alert")
+        expect(alert).to_be_visible()
+        expect(console.locator("#offer-title")).to_have_text("Incoming chat")
+        expect(console.locator("#offer-timer")).to_contain_text("s to answer")
+        console.screenshot(path=artifacts / "console-offer.png")
+        console.keyboard.press("Alt+a")
+        expect(alert).to_be_hidden()
+        expect(console.locator(f'.conv-item[data-conv-id="{conv}"]')).to_be_visible()
+        expect(console.locator(".conv-item")).to_have_count(before + 1)
+        # The state selector drives routing: away, then Alt+N back to available.
+        console.locator("#agent-state").select_option("away")
+        expect(console.locator("#agent-state")).to_have_attribute("data-state", "away")
+        assert agent_http.get("/api/routing/me").json()["state"] == "away"
+        console.keyboard.press("Alt+n")
+        expect(console.locator("#agent-state")).to_have_value("available")
+        console.screenshot(path=artifacts / "console-routing.png")
+    finally:
+        cust.shutdown()
+        agent_http.close()
+        sup.close()
+    assert not watch.errors, watch.errors

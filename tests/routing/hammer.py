@@ -1,0 +1,44 @@
+"""A worker process for the two-process routing test: enqueue contacts, accept what it is offered, finish
+some, and print one JSON line per offer it received (`python -m tests.routing.hammer URL NAME N`)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import sys
+import time
+
+from contactcenter.bus.redis import RedisBus
+from contactcenter.routing.backend import make_backend
+from contactcenter.routing.model import Channel, ContactSpec, Offer
+
+
+async def main(url: str, name: str, n: int) -> None:
+    bus = RedisBus(url)
+    backend = make_backend(bus, offer_s=3600)
+    rng = random.Random(name)
+    held: list[str] = []
+
+    async def took(offers: list[Offer]) -> None:
+        for o in offers:
+            print(json.dumps({"contact": o.contact_id, "agent": o.agent_id, "by": name}), flush=True)
+            await backend.accept(o.agent_id, o.contact_id, now=time.time())
+            held.append(o.contact_id)
+
+    for i in range(n):
+        ch = rng.choice([Channel.chat, Channel.chat, Channel.voice, Channel.email])
+        spec = ContactSpec(f"{name}-{i}", rng.choice(["sales", "support"]), ch, rng.randint(0, 2))
+        await took(await backend.enqueue(spec, now=time.time()))
+        while held and rng.random() < 0.5:
+            _, offers = await backend.finish(held.pop(rng.randrange(len(held))), now=time.time())
+            await took(offers)
+    # Drain: finish everything this worker holds until nothing more comes its way.
+    while held:
+        _, offers = await backend.finish(held.pop(), now=time.time())
+        await took(offers)
+    await bus.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3])))

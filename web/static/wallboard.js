@@ -1,0 +1,168 @@
+// Supervisor wallboard: GET /api/routing/wallboard, re-read whenever a routing event arrives on the
+// websocket (and every 5 s as a safety net). Plain JS; every name goes in with textContent.
+"use strict";
+
+(function () {
+  const root = document.getElementById("wallboard");
+  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  const STATES = ["available", "busy", "wrap_up", "away", "offline"];
+  const LABEL = { available: "Available", busy: "Busy", wrap_up: "Wrap-up", away: "Away", offline: "Offline" };
+  const COLOR = { available: "#12b76a", busy: "#2563eb", wrap_up: "#7a5af8", away: "#f79009", offline: "#98a2b3" };
+  const history = []; // [time ms, total waiting]
+  let timer = null;
+  let pending = null;
+
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) if (v !== null && v !== undefined) node.setAttribute(k, v);
+    for (const c of children) if (c !== null && c !== undefined) node.append(typeof c === "string" ? document.createTextNode(c) : c);
+    return node;
+  }
+  const set = (id, text) => { document.getElementById(id).textContent = text; };
+
+  function dur(s) {
+    if (!s) return "0:00";
+    s = Math.round(s);
+    const m = Math.floor(s / 60), r = String(s % 60).padStart(2, "0");
+    return m >= 60 ? `${Math.floor(m / 60)}:${String(m % 60).padStart(2, "0")}:${r}` : `${m}:${r}`;
+  }
+
+  function slClass(pct) { return pct === null ? "" : pct >= 80 ? "" : pct >= 60 ? "warn" : "bad"; }
+
+  function render(wb) {
+    let waiting = 0, longest = 0, answered = 0, inTarget = 0, abandoned = 0;
+    const tbody = document.querySelector("#queues tbody");
+    tbody.replaceChildren();
+    for (const q of wb.queues) {
+      waiting += q.waiting; answered += q.answered; inTarget += q.answered_in_target; abandoned += q.abandoned;
+      longest = Math.max(longest, q.longest_wait_s);
+      const pct = q.service_level_pct;
+      const fill = el("div", { class: `sl-fill ${slClass(pct)}`, style: `width:${pct === null ? 0 : pct}%` });
+      tbody.append(el("tr", { class: q.longest_wait_s > q.target_s ? "hot" : null, "data-queue": q.queue },
+        el("td", {}, el("strong", {}, q.name), el("div", { class: "muted small" }, `target ${q.target_s} s`)),
+        el("td", { class: "num q-waiting" }, String(q.waiting)),
+        el("td", { class: "num" }, dur(q.longest_wait_s)),
+        el("td", {}, el("div", { class: "sl" }, el("div", { class: "sl-bar" }, fill),
+          el("span", { class: "sl-text" }, pct === null ? "–" : `${pct}%`))),
+        el("td", { class: "num" }, String(q.answered)),
+        el("td", { class: "num" }, String(q.abandoned))));
+    }
+    set("k-waiting", String(waiting));
+    set("k-longest", dur(longest));
+    const sl = answered ? Math.round((1000 * inTarget) / answered) / 10 : null;
+    set("k-sl", sl === null ? "–" : `${sl}%`);
+    set("k-sl-sub", answered ? `${inTarget} of ${answered} in target` : "nothing answered yet");
+    document.getElementById("k-sl").parentElement.className = `kpi ${slClass(sl)}`;
+    set("k-answered", String(answered));
+    set("k-abandoned", String(abandoned));
+    const by = wb.agents_by_state;
+    set("k-onduty", String((by.available || 0) + (by.busy || 0) + (by.wrap_up || 0)));
+    const total = STATES.reduce((n, s) => n + (by[s] || 0), 0);
+    const bar = document.getElementById("state-bar");
+    bar.replaceChildren(...STATES.filter((s) => by[s]).map((s) =>
+      el("span", { style: `width:${(100 * by[s]) / total}%;background:${COLOR[s]}`, title: `${LABEL[s]}: ${by[s]}` })));
+    document.getElementById("state-legend").replaceChildren(...STATES.map((s) =>
+      el("li", { "data-state": s }, el("span", { class: "sw", style: `background:${COLOR[s]}` }), LABEL[s],
+        el("span", { class: "n" }, String(by[s] || 0)))));
+    renderAgents(wb.agents);
+    history.push([Date.now(), waiting]);
+    while (history.length && history[0][0] < Date.now() - 600000) history.shift();
+    renderChart();
+    set("wb-updated", `updated ${new Date().toLocaleTimeString()}`);
+  }
+
+  function renderAgents(agents) {
+    const tbody = document.querySelector("#agents tbody");
+    document.getElementById("agents-empty").hidden = agents.length > 0;
+    tbody.replaceChildren(...agents.map((a) => {
+      const select = el("select", { class: "move", "aria-label": `Move ${a.name || a.agent_id} to`, "data-agent": String(a.agent_id) },
+        el("option", { value: "" }, "—"),
+        ...["available", "away", "wrap_up", "offline"].map((s) => el("option", { value: s }, LABEL[s])));
+      select.addEventListener("change", () => move(a.agent_id, select.value));
+      const offered = a.held.filter((h) => h.status === "offered").length;
+      return el("tr", { "data-agent": String(a.agent_id) },
+        el("td", {}, a.name || `Agent ${a.agent_id}`),
+        el("td", {}, el("span", { class: `st st-${a.state}` }, LABEL[a.state] || a.state)),
+        el("td", { class: "muted" }, a.reason || ""),
+        el("td", { class: "num" }, `${Math.round((100 * a.load) / a.capacity)}%`),
+        el("td", { class: "num" }, `${a.held.length - offered}${offered ? ` (+${offered} offered)` : ""}`),
+        el("td", {}, select));
+    }));
+  }
+
+  function renderChart() {
+    const svg = document.getElementById("chart");
+    // Real pixels (no stretched text); the time axis grows from one minute up to ten.
+    const W = Math.max(200, svg.clientWidth || 600), H = 140, now = Date.now();
+    const span = Math.min(600000, Math.max(60000, history.length ? now - history[0][0] : 0));
+    svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
+    const max = Math.max(4, ...history.map((h) => h[1]));
+    const x = (t) => W - ((now - t) / span) * W;
+    const y = (v) => H - 14 - (v / max) * (H - 24);
+    const ns = "http://www.w3.org/2000/svg";
+    const mk = (tag, attrs) => { const n = document.createElementNS(ns, tag); for (const [k, v] of Object.entries(attrs)) n.setAttribute(k, v); return n; };
+    const parts = [];
+    for (const v of [0, max / 2, max]) {
+      parts.push(mk("line", { class: "grid", x1: 0, x2: W, y1: y(v), y2: y(v) }));
+      const t = mk("text", { x: 2, y: y(v) - 2 }); t.textContent = String(Math.round(v)); parts.push(t);
+    }
+    if (history.length) {
+      const pts = history.map((h) => `${x(h[0]).toFixed(1)},${y(h[1]).toFixed(1)}`);
+      pts.push(`${W},${y(history[history.length - 1][1]).toFixed(1)}`);
+      parts.push(mk("polygon", { class: "area", points: `${x(history[0][0]).toFixed(1)},${y(0)} ${pts.join(" ")} ${W},${y(0)}` }));
+      parts.push(mk("polyline", { class: "line", points: pts.join(" ") }));
+    }
+    svg.replaceChildren(...parts);
+  }
+
+  async function move(agentId, state) {
+    if (!state) return;
+    const err = document.getElementById("agent-error");
+    const body = { state, reason: state === "away" ? "moved by supervisor" : "" };
+    const res = await fetch(`/api/routing/agents/${agentId}/state`, {
+      method: "PUT", headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf }, body: JSON.stringify(body),
+    });
+    err.hidden = res.ok;
+    if (!res.ok) err.textContent = `Could not move the agent: ${(await res.json().catch(() => ({}))).detail || res.status}`;
+    refresh();
+  }
+
+  async function refresh() {
+    try {
+      const res = await fetch("/api/routing/wallboard", { headers: { Accept: "application/json" } });
+      if (res.status === 401 || res.status === 403) { location.href = "/login?next=/staff/wallboard"; return; }
+      if (res.ok) render(await res.json());
+    } catch (e) { /* the next event or tick tries again */ }
+  }
+
+  function soon() { if (!pending) pending = setTimeout(() => { pending = null; refresh(); }, 250); }
+
+  function live(state, text) {
+    const badge = document.getElementById("wb-live");
+    badge.dataset.state = state;
+    set("wb-live-text", text);
+  }
+
+  function connect() {
+    const ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws`);
+    let ping = null;
+    ws.onopen = () => ws.send(JSON.stringify({ type: "hello", v: 1, resume: {} }));
+    ws.onmessage = (m) => {
+      const f = JSON.parse(m.data);
+      if (f.type === "welcome") {
+        live("live", "Live");
+        ping = setInterval(() => ws.send(JSON.stringify({ type: "ping", t: Date.now() / 1000 })), f.heartbeat_s * 1000);
+        refresh();
+      } else if (f.type === "routing" || f.type === "conversation") {
+        soon();
+      }
+    };
+    ws.onclose = () => { clearInterval(ping); live("down", "Reconnecting…"); setTimeout(connect, 2000); };
+  }
+
+  root.dataset.ready = "1";
+  refresh();
+  connect();
+  timer = setInterval(() => { refresh(); }, 5000);
+  window.addEventListener("beforeunload", () => clearInterval(timer));
+})();
