@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from contactcenter.channels.chat.models import ChatMessage, Conversation
+from contactcenter.routing import service as routing
 from tests.chat.conftest import Live, customer, staff
 from tests.chat.multiproc import (
     CLOSE_ERRORS,
@@ -355,7 +356,8 @@ async def test_fuzzed_clients_never_break_the_server_or_stored_chats(live: Live)
     assert await history(live.base, owner_token, protected) == before
 
     # And a fresh, normal chat still works end to end (the fuzz may have left chats queued: room for them all).
-    live.app.state.settings.chat_capacity = 50
+    # Routing reads the chat capacity when an agent comes online (the keeper reconnects below).
+    routing.of(live.app.state.bus).chat_capacity = 50
     async with staff(live, keeper) as agent, customer(live) as (cust, _):
         await cust.send({"type": "start", "name": "After"})
         cid = (await cust.next("conversation"))["conversation"]["id"]
