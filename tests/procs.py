@@ -29,11 +29,13 @@ def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
 
 
 @contextlib.contextmanager
-def app_process(env: dict[str, str]) -> Iterator[str]:
-    """Start `contactcenter serve` on a free loopback port; yields its base URL; SIGKILL-safe cleanup."""
+def app_process(env: dict[str, str], log_path: Path | None = None) -> Iterator[str]:
+    """Start `contactcenter serve` on a free loopback port; yields its base URL; SIGKILL-safe cleanup.
+
+    Its output goes to `log_path` (default var/proc-PORT.log)."""
     port = free_port()
     (ROOT / "var").mkdir(exist_ok=True)  # a fresh clone has no var/ yet
-    log = open(ROOT / "var" / f"proc-{port}.log", "w")
+    log = open(log_path or ROOT / "var" / f"proc-{port}.log", "w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "contactcenter", "serve", "--host", "127.0.0.1", "--port", str(port)],
         env={**os.environ, "CC_LOG_JSON": "true", **env},
@@ -46,7 +48,7 @@ def app_process(env: dict[str, str]) -> Iterator[str]:
         deadline = time.monotonic() + 30
         while True:
             if proc.poll() is not None:
-                raise RuntimeError(f"server exited with {proc.returncode}; see {log.name}")
+                raise RuntimeError(f"server exited with {proc.returncode}: {Path(log.name).read_text()[-4000:]}")
             with contextlib.suppress(httpx.HTTPError):
                 if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
                     break

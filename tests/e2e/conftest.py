@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -30,7 +27,7 @@ from contactcenter.integration import service as integration
 from contactcenter.integration.models import Product
 from contactcenter.integration.schemas import OrderIn, OrderStatus
 from contactcenter.types import Role
-from tests.services import free_port
+from tests.procs import app_process
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -163,51 +160,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     url = f"sqlite+aiosqlite:///{tmp / 'cc.db'}"
     # A thread of its own: Playwright's sync API keeps an event loop running in the main thread.
     seed = _in_thread(lambda: (migrate(url), asyncio.run(_seed(url)))[1])
-    port = free_port()
     env = {**os.environ, "CC_DATABASE_URL": url, "CC_SECRET_KEY": "e2e-secret-" + "x" * 40, "CC_LOG_JSON": "false"}
-    log = (tmp / "server.log").open("wb")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "contactcenter.app:create_app",
-            "--factory",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"server exited: {(tmp / 'server.log').read_text()}")
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError("server did not answer /healthz")
-            time.sleep(0.1)
+    with app_process(env, tmp / "server.log") as base:
         r = httpx.post(f"{base}/api/session", json={"username": seed.agent, "password": PASSWORD})
         r.raise_for_status()
         yield Server(base_url=base, seed=seed, agent_cookie=r.cookies["cc_session"])
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
 
 
 # Module scope: while Playwright runs, asyncio.run() is refused in this thread, so async tests elsewhere

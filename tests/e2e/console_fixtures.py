@@ -29,7 +29,7 @@ from playwright.sync_api import Page, WebSocketRoute
 from contactcenter.cli import migrate
 from contactcenter.db import Database
 from contactcenter.integration.models import Product
-from tests.services import free_port
+from tests.procs import app_process
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "correct horse battery"
@@ -101,36 +101,9 @@ def console_server(tmp: Path) -> Iterator[ConsoleServer]:
             check=True,
             capture_output=True,
         )
-    port = free_port()
     log = tmp / "server.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [*cli, "serve", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                if proc.poll() is not None:
-                    raise RuntimeError(f"server exited: {log.read_text()}")
-                with contextlib.suppress(httpx.HTTPError):
-                    if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                        break
-                if time.monotonic() > deadline:
-                    raise TimeoutError("server did not answer /healthz")
-                time.sleep(0.1)
-            yield ConsoleServer(base_url=base, log=log)
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+    with app_process(env, log) as base:
+        yield ConsoleServer(base_url=base, log=log)
 
 
 class Customer:

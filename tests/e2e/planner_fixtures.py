@@ -8,7 +8,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ import httpx
 
 from contactcenter.db import Database, utcnow
 from contactcenter.suggestions.models import SuggestionRecord
-from tests.services import free_port
+from tests.procs import app_process
 
 ROOT = Path(__file__).resolve().parents[2]
 PLANNER, PLANNER_NAME = "pat", "Pat Planner"
@@ -116,33 +115,6 @@ def planner_server(tmp: Path) -> Iterator[PlannerServer]:
     # A thread of its own: Playwright's sync API keeps an event loop running in the main thread.
     with ThreadPoolExecutor(1) as pool:
         pool.submit(asyncio.run, _record_feedback(url)).result()
-    port = free_port()
     log = tmp / "server.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [*cli, "serve", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                if proc.poll() is not None:
-                    raise RuntimeError(f"server exited: {log.read_text()}")
-                with contextlib.suppress(httpx.HTTPError):
-                    if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                        break
-                if time.monotonic() > deadline:
-                    raise TimeoutError("server did not answer /healthz")
-                time.sleep(0.1)
-            yield PlannerServer(base_url=base, log=log)
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+    with app_process(env, log) as base:
+        yield PlannerServer(base_url=base, log=log)

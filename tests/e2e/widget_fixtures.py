@@ -27,6 +27,7 @@ from playwright.sync_api import Browser, BrowserContext, Page
 
 from contactcenter.cli import migrate
 from tests.e2e.conftest import ROOT, Watch
+from tests.procs import app_process
 from tests.services import free_port
 
 AGENT, AGENT_NAME, AGENT_PASSWORD = "alice", "Alice Moreau", "alice-long-pass"
@@ -104,35 +105,9 @@ def run_server(tmp: Path, smtp_url: str | None = None) -> Iterator[WidgetServer]
         check=True,
         capture_output=True,
     )
-    port = free_port()
     log_path = tmp / "server.log"
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            [*cli, "serve", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-
-            def up() -> bool:
-                if proc.poll() is not None:
-                    raise RuntimeError(f"server exited: {log_path.read_text()}")
-                with contextlib.suppress(httpx.HTTPError):
-                    return httpx.get(f"{base}/healthz", timeout=1).status_code == 200
-                return False
-
-            eventually(up, 30, "the server to answer /healthz")
-            yield WidgetServer(base_url=base, log=log_path)
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+    with app_process(env, log_path) as base:
+        yield WidgetServer(base_url=base, log=log_path)
 
 
 # ---------- the agent ----------
