@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import glob
 import os
+import random
 import shutil
 import signal
 import socket
@@ -15,11 +16,24 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+# Ports are drawn below Linux's ephemeral range (32768-60999): a port the kernel handed out for bind(0) can be
+# taken again as the source port of any outbound connection (to PostgreSQL, Redis, a test server) before the
+# server we meant it for binds it; uvicorn then exits with 3, as one did in a CI run.
+_PORTS = list(range(20000, 32000))
+random.Random(os.getpid()).shuffle(_PORTS)
+
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A loopback port nothing listens on, never handed out twice in this test run."""
+    while _PORTS:
+        port = _PORTS.pop()
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return port
+    raise RuntimeError("no free loopback port left in 20000-31999")
 
 
 def wait_port(port: int, timeout: float = 15.0) -> None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import structlog
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contactcenter.bus import Bus, Event
@@ -163,9 +164,12 @@ async def load(session: AsyncSession, bus: Bus) -> None:
     """Give the backend every queue (creating the default one on a fresh install)."""
     rows = list(await session.scalars(select(RoutingQueue)))
     if not rows:
-        rows = [RoutingQueue(id=DEFAULT_QUEUE, name="General", skills={}, target_s=30)]
-        session.add(rows[0])
-        await session.commit()
+        session.add(RoutingQueue(id=DEFAULT_QUEUE, name="General", skills={}, target_s=30))
+        try:
+            await session.commit()
+        except IntegrityError:  # another process starting at the same moment created it first
+            await session.rollback()
+        rows = list(await session.scalars(select(RoutingQueue)))
     for q in rows:
         await of(bus).backend.add_queue(QueueSpec(q.id, {k: int(v) for k, v in q.skills.items()}))
         of(bus).targets[q.id] = q.target_s
