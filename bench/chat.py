@@ -41,7 +41,9 @@ if str(ROOT) not in sys.path:
 
 CUSTOMERS, AGENTS, MSG_PER_S, CAPACITY = 2000, 200, 500, 10
 TARGET_P99_MS, TARGET_RATIO, TARGET_RSS_KIB = 50.0, 4.0, 32.0
-HEARTBEAT_S = 5.0
+# The product's defaults (CC_HEARTBEAT_S, CC_CUSTOMER_HEARTBEAT_S); both servers announce them in welcome and
+# every client pings at the period its welcome gave, as widget and console do.
+HEARTBEAT_S, CUSTOMER_HEARTBEAT_S = 5.0, 15.0
 BASELINE_OVERHEAD_S = 45.0  # relay start, 2,200 connects, chats, drain and teardown
 PASSWORD = "bench-agent-password"
 SECRET = "bench-secret-" + "x" * 40
@@ -74,6 +76,7 @@ class Client:
         "conv_id",
         "convs",
         "cred",
+        "hb",
         "kind",
         "last_seen",
         "reader",
@@ -89,6 +92,7 @@ class Client:
         self.ws: Any = None
         self.reader: asyncio.Task[None] | None = None
         self.welcome = asyncio.Event()
+        self.hb = HEARTBEAT_S  # ping period, from welcome
         self.conv_event = asyncio.Event()
         self.conv_id: str | None = None  # a customer's conversation
         self.status: str | None = None
@@ -216,6 +220,7 @@ class Driver:
                 c.conv_id, c.status = conv["id"], conv["status"]
                 c.conv_event.set()
         elif kind == "welcome":
+            c.hb = float(f["heartbeat_s"])
             if c.kind == "customer" and f["conversations"]:
                 c.conv_id = f["conversations"][-1]["id"]
             c.welcome.set()
@@ -242,13 +247,14 @@ class Driver:
         self.acks += 1
         self.spawn(self.send(c, {"type": "ack", "conversation_id": conv, "seq": seq}))
 
-    async def heartbeats(self) -> None:
-        """Every client pings every heartbeat_s, spread evenly over the period (as widget and console do)."""
+    async def heartbeats(self, clients: list[Client]) -> None:
+        """Every client pings every heartbeat_s its welcome gave, spread evenly over the period (as widget and
+        console do); `clients` are of one kind, so they share the period."""
         slots = 50
         i = 0
         while True:
-            await asyncio.sleep(HEARTBEAT_S / slots)
-            for c in (self.agents + self.customers)[i::slots]:
+            await asyncio.sleep((clients[0].hb if clients else HEARTBEAT_S) / slots)
+            for c in clients[i::slots]:
                 if c.ws is not None and c.welcome.is_set():
                     self.spawn(self.send(c, {"type": "ping", "t": time.time()}))
             i = (i + 1) % slots
@@ -288,7 +294,8 @@ class Driver:
     # -- commands from the parent ----------------------------------------------------------------------------
 
     async def cmd_agents(self) -> dict[str, Any]:
-        self.spawn(self.heartbeats())
+        self.spawn(self.heartbeats(self.agents))
+        self.spawn(self.heartbeats(self.customers))
         return {"connected": await self.connect_all(self.agents)}
 
     async def cmd_customers(self) -> dict[str, Any]:
@@ -590,6 +597,7 @@ def run_target(
             CC_LOG_LEVEL="WARNING",
             CC_CHAT_CAPACITY=str(args.capacity),
             CC_HEARTBEAT_S=str(HEARTBEAT_S),
+            CC_CUSTOMER_HEARTBEAT_S=str(CUSTOMER_HEARTBEAT_S),
         )
         if args.ws == "websockets-sansio":
             cmd = [py, "-m", "contactcenter", "serve", "--host", "127.0.0.1", "--port", str(port)]
@@ -599,7 +607,8 @@ def run_target(
             cmd += ["--proxy-headers"]
     else:
         cmd = [py, str(ROOT / "bench" / "chat_baseline.py"), "--port", str(port), "--ws", args.ws]
-        cmd += ["--capacity", str(args.capacity)]
+        cmd += ["--capacity", str(args.capacity), "--heartbeat", str(HEARTBEAT_S)]
+        cmd += ["--customer-heartbeat", str(CUSTOMER_HEARTBEAT_S)]
     srv_log = (work / f"{name}.log").open("wb")
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=srv_log, stderr=subprocess.STDOUT)
     drivers: Drivers | None = None

@@ -29,8 +29,6 @@ from starlette.applications import Starlette
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-HEARTBEAT_S = 5.0
-
 
 @dataclass
 class Conv:
@@ -65,7 +63,8 @@ def _conv_frame(conv: Conv, customer_key: str) -> str:
     )
 
 
-def make_app(capacity: int) -> Starlette:
+def make_app(capacity: int, heartbeat_s: float, customer_heartbeat_s: float) -> Starlette:
+    """The relay announces the same heartbeat periods as the server, so both get the same pings."""
     relay = Relay(capacity=capacity)
 
     async def endpoint(ws: WebSocket) -> None:
@@ -83,7 +82,14 @@ def make_app(capacity: int) -> Starlette:
             relay.loads.setdefault(key, 0)
         await ws.send_text(
             json.dumps(
-                {"type": "welcome", "v": 1, "role": side, "name": side, "heartbeat_s": HEARTBEAT_S, "conversations": []}
+                {
+                    "type": "welcome",
+                    "v": 1,
+                    "role": side,
+                    "name": side,
+                    "heartbeat_s": customer_heartbeat_s if side == "customer" else heartbeat_s,
+                    "conversations": [],
+                }
             )
         )
         try:
@@ -156,9 +162,11 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--ws", default="websockets-sansio", help="uvicorn websocket implementation")
     parser.add_argument("--capacity", type=int, default=10)
+    parser.add_argument("--heartbeat", type=float, default=5.0, help="staff sockets' ping period, s")
+    parser.add_argument("--customer-heartbeat", type=float, default=15.0, help="customer sockets' ping period, s")
     args = parser.parse_args()
     uvicorn.run(
-        make_app(args.capacity),
+        make_app(args.capacity, args.heartbeat, args.customer_heartbeat),
         host=args.host,
         port=args.port,
         log_level="warning",

@@ -29,9 +29,11 @@ class Settings(BaseSettings):
     cookie_secure: bool = False
     # Region assumed for phone numbers typed without a leading +country code.
     default_phone_region: str = Field(default="GB", min_length=2, max_length=2)
-    # Chat: open conversations one agent holds at once; client heartbeat period; attachment size cap.
+    # Chat: open conversations one agent holds at once; heartbeat period of staff sockets (presence follows
+    # it) and of customer sockets (only there to find dead sockets: decision 22); attachment size cap.
     chat_capacity: int = Field(default=4, ge=1, le=50)
     heartbeat_s: float = Field(default=5.0, gt=0.1, le=60)
+    customer_heartbeat_s: float = Field(default=15.0, gt=0.1, le=60)
     max_upload_bytes: int = Field(default=5 * 1_048_576, ge=1024)
     # Routing: seconds an agent has to answer an offer; seconds without a console heartbeat before an agent
     # is offline (their offers go back to the queue); default wrap-up length; whether offers are taken at

@@ -51,8 +51,14 @@ class TokenBucket:
 
 
 class Connection:
-    def __init__(self, ws: WebSocket, who: Who, db: Database) -> None:
+    def __init__(self, ws: WebSocket, who: Who, db: Database, heartbeat_s: float = 5.0) -> None:
         self.ws, self.who, self.db = ws, who, db
+        self.heartbeat_s = heartbeat_s
+        # When a frame last arrived: the hub's sweep closes sockets silent for 3 heartbeats (one timer for
+        # all sockets instead of one per received frame).
+        self.rx_at = time.monotonic()
+        # conversation id -> highest seq this socket acknowledged (its own read receipts are not echoed)
+        self.acked: dict[str, int] = {}
         # conversation id -> highest seq delivered on this socket
         self.delivered: dict[str, int] = {}
         # Outgoing frames; None marks the end (close with close_code). A sender task exists only while
@@ -79,13 +85,14 @@ class Connection:
             self.close_code = code
             self._enqueue(None)
 
-    def push(self, frame: BaseModel) -> None:
+    def push(self, frame: BaseModel | str) -> None:
+        """Queue a frame (a model, or its JSON when the same frame goes to several sockets)."""
         if self.close_code is not None:
             return
         if len(self.out) >= OUT_QUEUE:
             self._end(CLOSE_TOO_SLOW)
             return
-        self._enqueue(frame.model_dump_json())
+        self._enqueue(frame if isinstance(frame, str) else frame.model_dump_json())
 
     def fail(self, code: str, detail: str, close: int | None = None, ref: str | None = None) -> None:
         """Send an error frame; with `close`, close the socket right after it."""
@@ -130,8 +137,9 @@ class Connection:
         if not known or after < conv.last_seq:
             await self.catch_up(conv.id)
 
-    async def deliver(self, msg: MessageOut) -> None:
-        """Deliver in order, exactly once: skip what was sent, fill any gap from the database."""
+    async def deliver(self, msg: MessageOut, frame: str | None = None) -> None:
+        """Deliver in order, exactly once: skip what was sent, fill any gap from the database. `frame`: the
+        message's frame already serialised (one event fans out to several sockets)."""
         if msg.private and not self.is_agent:
             return
         async with self.lock:
@@ -140,7 +148,7 @@ class Connection:
                 return
             if msg.seq == last + 1:
                 self.delivered[msg.conversation_id] = msg.seq
-                self.push(MessageFrame(message=msg))
+                self.push(frame or MessageFrame(message=msg))
                 return
         await self.catch_up(msg.conversation_id)
 

@@ -7,6 +7,7 @@ and after a bus outage or a Redis restart (its epoch changes) every socket catch
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import defaultdict
 from collections.abc import Coroutine
 from typing import Any
@@ -21,11 +22,19 @@ from contactcenter.channels.chat.writer import ChatWriter
 from contactcenter.db import Database
 from contactcenter.realtime import routing_frames
 from contactcenter.realtime.connection import Connection
-from contactcenter.realtime.schemas import ConversationFrame, ReadFrame, SuggestionsFrame, TypingFrame
+from contactcenter.realtime.schemas import (
+    CLOSE_HEARTBEAT,
+    ConversationFrame,
+    MessageFrame,
+    ReadFrame,
+    SuggestionsFrame,
+    TypingFrame,
+)
 from contactcenter.routing.events import TOPIC_ROUTING
 from contactcenter.suggestions.events import SuggestionsChanged
 
 log = structlog.get_logger("realtime.hub")
+SWEEP_S = 0.5
 _event: TypeAdapter[MessagePosted | ConversationChanged | Typing | ReadUpTo | SuggestionsChanged] = TypeAdapter(
     MessagePosted | ConversationChanged | Typing | ReadUpTo | SuggestionsChanged
 )
@@ -45,7 +54,7 @@ class Hub:
     def start(self) -> None:
         self.writer.start()
         self.listener = asyncio.create_task(self._listen())
-        self.tasks = [asyncio.create_task(self._watch_epoch())]
+        self.tasks = [asyncio.create_task(self._watch_epoch()), asyncio.create_task(self._sweep())]
 
     def _restart_listener(self) -> None:
         # After a Redis restart the old subscription may look alive but hear nothing: subscribe afresh.
@@ -109,6 +118,16 @@ class Hub:
         self._spawned.add(task)
         task.add_done_callback(self._spawned.discard)
 
+    async def _sweep(self) -> None:
+        """Close sockets that sent nothing for three heartbeats (half-open: the client is gone)."""
+        while True:
+            await asyncio.sleep(SWEEP_S)
+            now = time.monotonic()
+            for conn in self.connections:
+                silent = now - conn.rx_at
+                if silent > 3 * conn.heartbeat_s and conn.close_code is None:
+                    conn.fail("heartbeat_timeout", f"nothing received for {silent:.0f}s", close=CLOSE_HEARTBEAT)
+
     async def _watch_epoch(self) -> None:
         last: str | None = None
         broken = False
@@ -147,8 +166,9 @@ class Hub:
             return
         if isinstance(event, MessagePosted):
             targets = self._targets(event.customer_id, event.agent_id, customers=not event.message.private)
+            text = MessageFrame(message=event.message).model_dump_json() if targets else None
             for conn in targets:
-                await conn.deliver(event.message)
+                await conn.deliver(event.message, text)
         elif isinstance(event, ConversationChanged):
             conv = event.conversation
             for conn in self._targets(conv.customer_id, conv.agent_id):
@@ -175,8 +195,11 @@ class Hub:
                     conn.push(hint)
         else:
             read = ReadFrame(conversation_id=event.conversation_id, reader=event.reader, seq=event.seq)
+            text = read.model_dump_json()
             for conn in self._targets(event.customer_id, event.agent_id):
-                conn.push(read)
+                # The socket that acknowledged this far knows already: tell the others (the peer, other tabs).
+                if conn.who.side != event.reader or conn.acked.get(event.conversation_id, 0) < event.seq:
+                    conn.push(text)
 
     def _targets(self, customer_id: int, agent_id: int | None, customers: bool = True) -> set[Connection]:
         found: set[Connection] = set(self.watchers)

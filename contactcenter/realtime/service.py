@@ -192,6 +192,8 @@ class FrameHandler:
             if frame.seq > conv.last_seq:
                 conn.fail("bad_ack", f"seq {frame.seq} was never sent", ref=frame.conversation_id)
                 return
+        if frame.seq > conn.acked.get(frame.conversation_id, 0):
+            conn.acked[frame.conversation_id] = frame.seq
         # Read positions are coalesced by the process's writer: one write per conversation and side
         # every READ_FLUSH_S, all in one transaction.
         self.writer.mark_read(

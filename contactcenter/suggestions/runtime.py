@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from pathlib import Path
 
 import structlog
@@ -31,6 +32,10 @@ log = structlog.get_logger("suggestions.runtime")
 POLL_S = 5.0
 # Touches that may change what a conversation should be offered: the console is told to fetch again.
 RERUN_KINDS = frozenset({"conversation", "message", "page_view", "cobrowse"})
+# No fact changes with a message inside the conversation (touches.* leave the conversation out, contact.* come
+# from its start), so message touches re-run a conversation's rules at most once per this many seconds; page
+# views and co-browse page changes always do (decision 21).
+MESSAGE_RERUN_S = 30.0
 _event: TypeAdapter[RuleChanged | TouchLogged | OrderRecorded] = TypeAdapter(RuleChanged | TouchLogged | OrderRecorded)
 
 
@@ -43,6 +48,8 @@ class Runtime:
         self.facts = FactGatherer(providers or Providers(), ttl_s=settings.facts_ttl_s)
         self.subscribed = asyncio.Event()
         self.tasks: list[asyncio.Task[None]] = []
+        self.message_reruns: dict[str, float] = {}  # conversation id -> when a message last re-ran its rules
+        self.facts_changed: dict[int, float] = {}  # customer id -> when another touch or an order arrived
 
     async def start(self, *, import_files: bool = True) -> None:
         """Import rules that are only in files (first start), load every rule, start listening."""
@@ -85,7 +92,10 @@ class Runtime:
                     delay, lost = 0.1, False
                     while True:
                         msg = await sub.get(timeout=1.0)
-                        if msg is not None:
+                        if msg is None:
+                            continue
+                        # Of the real-time topic only assignments matter here; skip the rest unparsed.
+                        if msg.topic != TOPIC_REALTIME or '"chat.conversation"' in msg.data:
                             await self.handle(msg.data)
             except asyncio.CancelledError:
                 raise
@@ -122,15 +132,34 @@ class Runtime:
                 await self.reload_all()
             elif isinstance(ev, TouchLogged):
                 self.facts.invalidate(ev.customer_id, keep_conversation=ev.conversation_id)
+                if ev.kind != "message":
+                    self.facts_changed[ev.customer_id] = time.monotonic()
                 if ev.kind in RERUN_KINDS:
                     await self._rerun(ev)
             else:
                 self.facts.invalidate(ev.customer_id)
+                self.facts_changed[ev.customer_id] = time.monotonic()
                 await self._attribute(ev)
         except Exception as exc:  # one bad event must not stop the listener
             log.warning("suggestions_event_failed", what=ev.type, error=repr(exc))
 
+    def _throttled(self, ev: TouchLogged) -> bool:
+        if ev.kind != "message" or ev.conversation_id is None:
+            return False
+        now = time.monotonic()
+        last = self.message_reruns.get(ev.conversation_id)
+        # Within the window, unless something else about the customer changed since the last re-run.
+        if last is not None and now - last < MESSAGE_RERUN_S and self.facts_changed.get(ev.customer_id, 0.0) < last:
+            return True
+        if len(self.message_reruns) > 50_000:  # forget what is older than a whole window
+            self.message_reruns = {k: t for k, t in self.message_reruns.items() if now - t < MESSAGE_RERUN_S}
+            self.facts_changed = {k: t for k, t in self.facts_changed.items() if now - t < MESSAGE_RERUN_S}
+        self.message_reruns[ev.conversation_id] = now
+        return False
+
     async def _rerun(self, ev: TouchLogged) -> None:
+        if self._throttled(ev):
+            return
         # Every process hears the touch; the first to count it tells the consoles.
         if await self.bus.hit(f"suggestions:touch:{ev.touch_id}", 60) != 1:
             return

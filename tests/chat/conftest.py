@@ -32,6 +32,7 @@ class Live:
 @pytest.fixture
 async def live(settings: Settings) -> AsyncIterator[Live]:
     settings.heartbeat_s = 2.0
+    settings.customer_heartbeat_s = 2.0
     app = create_app(settings)
     port = free_port()
     server = uvicorn.Server(

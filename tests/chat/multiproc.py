@@ -246,6 +246,7 @@ def fresh_deployment(pg: PostgresServer, redis: RedisServer, secret: str) -> Dep
         "CC_REDIS_URL": redis.url,
         "CC_SECRET_KEY": secret,
         "CC_HEARTBEAT_S": "1",
+        "CC_CUSTOMER_HEARTBEAT_S": "1",
         "CC_LOG_LEVEL": "INFO",
     }
     done = cli(env, "migrate")

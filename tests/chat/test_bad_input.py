@@ -165,6 +165,25 @@ async def test_no_hello_within_three_heartbeats_closes_4400(live: Live) -> None:
 
 
 @memory_only
+async def test_a_socket_silent_for_three_heartbeats_is_closed_4408_and_a_pinging_one_is_not(live: Live) -> None:
+    live.app.state.settings.customer_heartbeat_s = 0.4  # customers' period, announced in welcome
+    silent_token, pinging_token = await visitor_token(live.base), await visitor_token(live.base)
+    async with websockets.connect(live.ws_url) as silent, websockets.connect(live.ws_url) as pinging:
+        for ws, token in ((silent, silent_token), (pinging, pinging_token)):
+            await ws.send(hello(token))
+            assert json.loads(await ws.recv())["heartbeat_s"] == 0.4
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < 3.0:  # well past 3 x 0.4 s: only the silent one is closed
+            await pinging.send(json.dumps({"type": "ping", "t": 1}))
+            assert json.loads(await pinging.recv()) == {"type": "pong", "t": 1}
+            await asyncio.sleep(0.3)
+        frames, code = await read_until_closed(silent, timeout=5)
+        assert code == 4408 and [f["code"] for f in frames] == ["heartbeat_timeout"]
+        await pinging.send(json.dumps({"type": "ping", "t": 2}))
+        assert json.loads(await pinging.recv()) == {"type": "pong", "t": 2}
+
+
+@memory_only
 async def test_forged_or_tampered_visitor_token_closes_4401(live: Live) -> None:
     token = await visitor_token(live.base)
     other = await visitor_token(live.base)
@@ -327,6 +346,10 @@ async def test_ack_beyond_last_seq_is_refused_and_read_positions_do_not_move(liv
         # The sockets are still fine, and a valid ack still moves the position.
         await agent.send({"type": "ack", "conversation_id": cid, "seq": 2})
         assert (await c.next("read"))["seq"] == 2
+        # A socket is not told of its own acknowledgement, only of the other side's.
+        await roundtrip(agent)
+        assert [(f["reader"], f["seq"]) for f in agent.frames if f["type"] == "read"] == [("customer", 2)]
+        assert [(f["reader"], f["seq"]) for f in c.frames if f["type"] == "read"] == [("agent", 2)]
     row = await conversation_row(live, cid)
     assert (row.last_seq, row.customer_read_seq, row.agent_read_seq) == (2, 2, 2)
 

@@ -86,6 +86,7 @@ def console_server(tmp: Path) -> Iterator[ConsoleServer]:
         "CC_DATABASE_URL": url,
         "CC_SECRET_KEY": "console-e2e-" + "k" * 40,
         "CC_HEARTBEAT_S": "1",
+        "CC_CUSTOMER_HEARTBEAT_S": "1",
         "CC_LOG_JSON": "false",
     }
     cli = [sys.executable, "-m", "contactcenter"]

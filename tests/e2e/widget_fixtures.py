@@ -92,6 +92,7 @@ def run_server(tmp: Path, smtp_url: str | None = None) -> Iterator[WidgetServer]
         "CC_DATABASE_URL": url,
         "CC_SECRET_KEY": "widget-e2e-secret-" + "y" * 40,
         "CC_HEARTBEAT_S": "1",
+        "CC_CUSTOMER_HEARTBEAT_S": "1",
         "CC_CHAT_CAPACITY": "20",
         "CC_LOG_JSON": "false",
     }
