@@ -24,8 +24,11 @@ class _MemorySubscription(Subscription):
         self.queue.put_nowait(msg)
 
     async def get(self, timeout: float | None = None) -> BusMessage | None:
+        if not self.queue.empty():  # the busy case: no timer, no task (wait_for makes one per call)
+            return self.queue.get_nowait()
         try:
-            return await asyncio.wait_for(self.queue.get(), timeout)
+            async with asyncio.timeout(timeout):
+                return await self.queue.get()
         except TimeoutError:
             return None
 

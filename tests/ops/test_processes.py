@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from pathlib import Path
 
 import httpx
+import pytest
 
+from contactcenter.app import create_app
+from contactcenter.settings import Settings
 from tests.conftest import psql
 from tests.procs import app_process, cli
 from tests.services import PostgresServer, RedisServer
@@ -61,3 +65,18 @@ def test_two_processes_share_sessions_and_login_limits(pg_server: PostgresServer
             for line in f.read_text().splitlines()
             if line.startswith("{")
         )
+
+
+@pytest.mark.parametrize("settings", ["sqlite+memory"], indirect=True)
+async def test_the_served_app_takes_its_start_up_objects_out_of_the_cyclic_gc(settings: Settings) -> None:
+    """`contactcenter serve` freezes what start-up built (modules, routes, rules), so full collections under
+    load walk only what the sockets hold; the test process gets its objects back afterwards."""
+    app = create_app(settings, freeze_gc=True)
+    try:
+        async with app.router.lifespan_context(app):
+            frozen = gc.get_freeze_count()
+            assert frozen > 50_000  # the imported modules alone are tens of thousands of objects
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as h:
+                assert (await h.get("/readyz")).status_code == 200
+    finally:
+        gc.unfreeze()
