@@ -293,7 +293,13 @@ def check_same_data(a: Path, b: Path, n: int, seed: int) -> None:
             count = conn.execute("SELECT count(*) FROM touches").fetchone()[0]
             if count != n:
                 raise RuntimeError(f"{path.name}: {count} touches, expected {n}")
-            got.append([conn.execute(f"SELECT {cols} FROM touches WHERE id = ?", (i,)).fetchone() for i in sample])
+            # Payloads as JSON values: the service writes compact orjson text, the baseline json.dumps' spacing.
+            got.append(
+                [
+                    (*r[:-1], json.loads(r[-1]))
+                    for r in (conn.execute(f"SELECT {cols} FROM touches WHERE id = ?", (i,)).fetchone() for i in sample)
+                ]
+            )
             plan = " ".join(
                 str(r[-1])
                 for r in conn.execute(
