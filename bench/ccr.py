@@ -148,13 +148,14 @@ async def seed_customers(db: Database, n: int) -> None:
 
 def sqlite_connect(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(path, isolation_level=None)
-    # Same PRAGMAs as contactcenter.db.engine uses for the service.
+    # Same PRAGMAs as contactcenter.db.engine sets on the service's connections.
     for pragma in (
         "journal_mode=WAL",
         "synchronous=NORMAL",
         "foreign_keys=ON",
         "busy_timeout=30000",
         "cache_size=-65536",
+        "wal_autocheckpoint=10000",
     ):
         conn.execute(f"PRAGMA {pragma}")
     return conn
@@ -171,7 +172,6 @@ class Baseline:
         "SELECT id, customer_id, channel, kind, direction, occurred_at, agent_id, conversation_id, summary,"
         " payload FROM touches WHERE customer_id = ? ORDER BY occurred_at DESC, id DESC LIMIT ?"
     )
-    TIME_FORMAT = "%Y-%m-%d %H:%M:%S.%f"  # the text SQLAlchemy stores for a UTC datetime on SQLite
 
     def __init__(self, path: Path, customers_from: Path) -> None:
         self.conn = sqlite_connect(path)
@@ -181,10 +181,11 @@ class Baseline:
 
     def ingest(self, chunk: list[Row]) -> float:
         """Timed: the serialisation a hand-written app needs (UTC text time, JSON text), insert, commit."""
-        dumps, fmt = json.dumps, self.TIME_FORMAT
+        dumps, utc = json.dumps, UTC
         t0 = time.perf_counter()
+        # isoformat, not strftime("%Y-%m-%d %H:%M:%S.%f"): the same text for these years, in half the time.
         params = [
-            (c, ch.value, k.value, d.value, at.astimezone(UTC).strftime(fmt), a, cv, sm, dumps(p))
+            (c, ch.value, k.value, d.value, at.astimezone(utc).isoformat(" ", "microseconds")[:26], a, cv, sm, dumps(p))
             for c, ch, k, d, at, a, cv, sm, p in chunk
         ]
         self.conn.execute("BEGIN")
@@ -293,7 +294,13 @@ def check_same_data(a: Path, b: Path, n: int, seed: int) -> None:
             count = conn.execute("SELECT count(*) FROM touches").fetchone()[0]
             if count != n:
                 raise RuntimeError(f"{path.name}: {count} touches, expected {n}")
-            got.append([conn.execute(f"SELECT {cols} FROM touches WHERE id = ?", (i,)).fetchone() for i in sample])
+            # Payloads as JSON values: the service writes compact orjson text, the baseline json.dumps' spacing.
+            got.append(
+                [
+                    (*r[:-1], json.loads(r[-1]))
+                    for r in (conn.execute(f"SELECT {cols} FROM touches WHERE id = ?", (i,)).fetchone() for i in sample)
+                ]
+            )
             plan = " ".join(
                 str(r[-1])
                 for r in conn.execute(

@@ -8,7 +8,7 @@ Two kinds of delivery, on purpose:
 from __future__ import annotations
 
 import abc
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING
 
@@ -75,6 +75,11 @@ class Bus(abc.ABC):
 
     @abc.abstractmethod
     async def publish(self, topic: str, data: str) -> None: ...
+
+    async def publish_many(self, messages: Iterable[tuple[str, str]]) -> None:
+        """Publish (topic, data) pairs in order, as if one by one (backends send them in one go)."""
+        for topic, data in messages:
+            await self.publish(topic, data)
 
     @abc.abstractmethod
     def subscribe(self, *topics: str) -> AbstractAsyncContextManager[Subscription]: ...

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import defaultdict, deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from contactcenter.bus.base import Bus, BusMessage, StreamEvent, Subscription, parse_id
@@ -49,6 +49,13 @@ class MemoryBus(Bus):
         return True
 
     async def publish(self, topic: str, data: str) -> None:
+        self._deliver(topic, data)
+
+    async def publish_many(self, messages: Iterable[tuple[str, str]]) -> None:
+        for topic, data in messages:
+            self._deliver(topic, data)
+
+    def _deliver(self, topic: str, data: str) -> None:
         subs = self._subs.get(topic)
         if subs:
             msg = BusMessage(topic=topic, data=data)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
@@ -16,6 +16,8 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.retry import Retry
 
 from contactcenter.bus.base import Bus, BusMessage, StreamEvent, Subscription
+
+PIPELINE_CHUNK = 1_000
 
 
 def _text(v: Any) -> str:
@@ -71,6 +73,17 @@ class RedisBus(Bus):
 
     async def publish(self, topic: str, data: str) -> None:
         await self.client.publish(topic, data)
+
+    async def publish_many(self, messages: Iterable[tuple[str, str]]) -> None:
+        # One round trip per PUBLISH made a 5,000-touch batch cost 10,000 of them; a pipeline (no MULTI:
+        # fan-out needs no atomicity) sends them in chunks, still in order on one connection.
+        async with self.client.pipeline(transaction=False) as pipe:
+            for topic, data in messages:
+                pipe.publish(topic, data)
+                if len(pipe) >= PIPELINE_CHUNK:
+                    await pipe.execute()
+            if len(pipe):
+                await pipe.execute()
 
     @asynccontextmanager
     async def _subscribe(self, topics: tuple[str, ...]) -> AsyncIterator[Subscription]:

@@ -40,10 +40,10 @@ class CustomerIdentity(Base):
 class Touch(Base):
     __tablename__ = "touches"
     __table_args__ = (
-        # Also serves channel-filtered timelines (a filter over one customer's rows): a second per-customer
-        # index cost a fifth of ingest speed (docs/decisions.md, "Touch indexes").
+        # The only index: every touch query is one customer's (timeline, filters, facts, merge). Each index
+        # more is written on every insert; kind/time and conversation indexes no query used cost a third of
+        # ingest speed (docs/decisions.md, "Touch indexes", "Touch write volume").
         Index("ix_touches_customer_time", "customer_id", "occurred_at", "id"),
-        Index("ix_touches_kind_time", "kind", "occurred_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -54,7 +54,7 @@ class Touch(Base):
     occurred_at: Mapped[datetime]
     # Plain ids, not foreign keys: staff and conversations belong to other capabilities.
     agent_id: Mapped[int | None]
-    conversation_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    conversation_id: Mapped[str | None] = mapped_column(String(64))
     summary: Mapped[str] = mapped_column(String(500))
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
 

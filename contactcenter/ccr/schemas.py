@@ -82,7 +82,8 @@ class CustomerOut(BaseModel):
 
 
 def _check_payload(v: dict[str, Any]) -> dict[str, Any]:
-    if len(json.dumps(v, default=str)) > MAX_PAYLOAD_BYTES:
+    # NaN and infinities are not JSON: PostgreSQL refuses them and the SQLite bulk path would store null.
+    if len(json.dumps(v, default=str, allow_nan=False)) > MAX_PAYLOAD_BYTES:
         raise ValueError(f"payload larger than {MAX_PAYLOAD_BYTES} bytes")
     return v
 

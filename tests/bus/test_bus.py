@@ -24,6 +24,22 @@ async def test_publish_reaches_every_subscriber_of_the_topic_only(bus: Bus) -> N
         assert await c.get(timeout=0.2) is None
 
 
+async def test_publish_many_delivers_each_message_in_order_to_its_topics_subscribers(bus: Bus) -> None:
+    from contactcenter.bus import redis as redis_bus
+
+    n = redis_bus.PIPELINE_CHUNK + 3  # Redis: more than one pipeline round trip
+    async with bus.subscribe("all") as every, bus.subscribe("odd") as odd, bus.subscribe("none") as none:
+        await asyncio.sleep(0.05)
+        await bus.publish_many((topic, str(i)) for i in range(n) for topic in (["all", "odd"] if i % 2 else ["all"]))
+        got = [await every.get(timeout=2) for _ in range(n)]
+        assert [m.data for m in got if m is not None] == [str(i) for i in range(n)]
+        got_odd = [await odd.get(timeout=2) for _ in range(n // 2)]
+        assert [(m.topic, m.data) for m in got_odd if m is not None] == [("odd", str(i)) for i in range(1, n, 2)]
+        assert await odd.get(timeout=0.2) is None
+        assert await none.get(timeout=0.05) is None
+    await bus.publish_many([])  # nothing to send is fine
+
+
 async def test_publish_without_subscribers_is_dropped_not_queued(bus: Bus) -> None:
     await bus.publish("nobody", "lost")
     async with bus.subscribe("nobody") as sub:

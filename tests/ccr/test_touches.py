@@ -10,7 +10,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from pydantic import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 
 from contactcenter.bus import Bus
@@ -114,6 +114,15 @@ async def test_bulk_logging_stores_what_single_logging_stores(db: Database) -> N
         assert row.occurred_at == t.occurred_at and row.occurred_at.tzinfo == UTC
         assert (row.agent_id, row.conversation_id) == (t.agent_id, t.conversation_id)
     a, b = rows[ids[-1]], rows[single.id]
+    async with db.session() as s:  # what is stored, below the column types: the same time text on SQLite
+        raw = dict(
+            (
+                await s.execute(
+                    text("SELECT id, occurred_at FROM touches WHERE id IN (:a, :b)"), {"a": a.id, "b": b.id}
+                )
+            ).all()
+        )
+    assert raw[a.id] == raw[b.id]
     assert (a.channel, a.kind, a.direction, a.occurred_at, a.payload) == (
         b.channel,
         b.kind,
