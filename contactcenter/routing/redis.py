@@ -53,6 +53,7 @@ class RedisRouting(RoutingBackend):
         self.client: Any = client
         self.offer_s = offer_s
         self._batch: list[tuple[str, str, asyncio.Future[str]]] = []
+        self._upgraded = False
 
     async def _eval(self, op: str, payload: str) -> str:
         # Calls made while the loop is busy go out together as one pipeline on one connection (each script
@@ -103,6 +104,9 @@ class RedisRouting(RoutingBackend):
     async def _run(self, op: str, **args: Any) -> dict[str, Any]:
         # No nulls: cjson's null is truthy in Lua, so an absent argument is simply left out.
         sent = {k: v for k, v in args.items() if v is not None} | {"offer_s": self.offer_s}
+        if not self._upgraded:  # state left by an older routing.lua is brought up to date first
+            await self._evalsha("upgrade", "{}")
+            self._upgraded = True
         out: dict[str, Any] = json.loads(await self._eval(op, json.dumps(sent, separators=(",", ":"))))
         if "err" in out:
             raise RoutingError(out["err"], _DETAILS.get(out["err"], out["err"]).format(**args))

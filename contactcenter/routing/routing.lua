@@ -358,6 +358,32 @@ function R.tick()
   end
 end
 
+-- Once per process start (version key rt:v): state written by the per-(queue, channel) version of this
+-- script gets its waiting counts and idle lists rebuilt; idempotent.
+function R.upgrade()
+  if redis.call('GET', P .. 'v') == '2' then return end
+  redis.call('DEL', P .. 'wn')
+  for _, q in ipairs(redis.call('HKEYS', P .. 'queues')) do
+    for _, ch in ipairs(CHANNELS) do
+      local n = redis.call('ZCARD', P .. 'w:' .. q .. '|' .. ch)
+      if n > 0 then redis.call('HSET', P .. 'wn', q .. '|' .. ch, n) end
+    end
+  end
+  for _, aid in ipairs(redis.call('SMEMBERS', P .. 'agents')) do
+    local a = agent(aid)
+    if a and a.st then
+      if a.ix then
+        for _, key in ipairs(cjson.decode(a.ix)) do redis.call('ZREM', P .. 'i:' .. key, aid) end
+        redis.call('HDEL', P .. 'a:' .. aid, 'ix')
+        a.mk, a.xi = 0, -1
+      end
+      reindex(a)
+      save_agent(a)
+    end
+  end
+  redis.call('SET', P .. 'v', '2')
+end
+
 local fn = R[op]
 if not fn then return cjson.encode({err = 'bad_op'}) end
 local err, holder = fn()

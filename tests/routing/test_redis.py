@@ -115,3 +115,32 @@ async def check_indexes(rr: RedisRouting) -> None:
     counts = {f: int(n) for f, n in (await c.hgetall("rt:wn")).items()}
     sizes = {k.removeprefix("rt:w:"): await c.zcard(k) for k in await c.keys("rt:w:*")}
     assert counts == {k: n for k, n in sizes.items() if n}
+
+
+async def test_state_of_the_per_queue_and_channel_version_is_upgraded(rr: RedisRouting) -> None:
+    await rr.add_queue(QueueSpec("sales", {"sales": 1}))
+    for aid in (1, 2):
+        await rr.add_agent(AgentSpec(aid, {"sales": 1}, capacity=0.25), now=0)
+        await rr.heartbeat(aid, now=aid, ttl_s=1000)
+    [o1], [o2] = [await rr.enqueue(ContactSpec(c, "sales", Channel.chat), now=5) for c in ("a", "b")]
+    assert await rr.enqueue(ContactSpec("waits", "sales", Channel.chat), now=6) == []
+    await rr.set_state(2, State.away, now=7)  # gives "b" back: it waits too
+    # Rewrite it as the older script left it: idle lists per (queue, channel) named in the agent's "ix",
+    # no waiting counts, no room masks, no version.
+    c = rr.client
+    await c.delete("rt:wn", "rt:v", *await c.keys("rt:i:*"))
+    await c.hdel("rt:a:1", "mk")
+    await c.hdel("rt:a:2", "mk")
+    await c.hset("rt:a:1", "ix", "[]")
+    await c.hset("rt:a:2", "ix", '["sales|email"]')
+    await c.zadd("rt:i:sales|email", {"2": 1.0})
+    fresh = RedisRouting(c, offer_s=10)
+    agent, offers = await fresh.finish(o1.contact_id, now=8)
+    assert (agent, [o.contact_id for o in offers]) == (1, ["b"])  # priority 0, then arrival: "b" came first
+    assert await c.exists("rt:i:sales|email") == 0
+    await check_indexes(fresh)
+    await fresh.set_state(2, State.available, now=9)
+    await check_indexes(fresh)
+    view = await fresh.contact("waits")
+    assert view is not None and (view.status, view.agent) == ("offered", 2)
+    assert o2.contact_id == "b"
