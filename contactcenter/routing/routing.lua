@@ -14,6 +14,33 @@ local args = cjson.decode(ARGV[2])
 -- Milliseconds: a time survives the trip through a Redis string (%.14g) unchanged.
 local now = math.floor(tonumber(args.now or 0) * 1000 + 0.5) / 1000
 local offer_s = tonumber(args.offer_s or 20)
+-- Redis turns a Lua number into a string with printf("%.17g"), which is slow: the clock, written several
+-- times per decision, is formatted once; fields are written only when they changed.
+local NOW_S = string.format('%.3f', now)
+local function str(v)
+  if v == now then return NOW_S end
+  return v
+end
+local AGENT_FIELDS = {'st', 'rs', 'un', 'pu', 'idle', 'load', 'mk', 'xi'}
+local CONTACT_FIELDS = {'q', 'ch', 'pr', 'seq', 'st', 'ag', 'dl', 'at'}
+
+local function save(key, t, fields)
+  local was, argv = t.was or {}, {}
+  for _, f in ipairs(fields) do
+    if was[f] ~= t[f] then
+      argv[#argv + 1] = f
+      argv[#argv + 1] = str(t[f])
+      was[f] = t[f]
+    end
+  end
+  t.was = was
+  if #argv > 0 then redis.call('HSET', key, unpack(argv)) end
+end
+
+local function loaded(t, fields)
+  t.was = {}
+  for _, f in ipairs(fields) do t.was[f] = t[f] end
+end
 local AG, CT = {}, {}
 local offers = {}
 
@@ -28,14 +55,12 @@ local function agent(aid)
   a.un, a.pu, a.xi = tonumber(a.un), tonumber(a.pu), tonumber(a.xi or -1)
   a.w, a.qs = cjson.decode(a.w), cjson.decode(a.qs)
   a.mk = tonumber(a.mk or 0)
+  loaded(a, AGENT_FIELDS)
   AG[aid] = a
   return a
 end
 
-local function save_agent(a)
-  redis.call('HSET', P .. 'a:' .. a.id, 'st', a.st, 'rs', a.rs, 'un', a.un, 'pu', a.pu, 'idle', a.idle,
-    'load', a.load, 'mk', a.mk, 'xi', a.xi)
-end
+local function save_agent(a) save(P .. 'a:' .. a.id, a, AGENT_FIELDS) end
 
 local function contact(cid)
   if CT[cid] then return CT[cid] end
@@ -44,14 +69,12 @@ local function contact(cid)
   local c = {id = cid}
   for i = 1, #h, 2 do c[h[i]] = h[i + 1] end
   c.pr, c.seq, c.dl, c.at = tonumber(c.pr), tonumber(c.seq), tonumber(c.dl), tonumber(c.at)
+  loaded(c, CONTACT_FIELDS)
   CT[cid] = c
   return c
 end
 
-local function save_contact(c)
-  redis.call('HSET', P .. 'c:' .. c.id, 'q', c.q, 'ch', c.ch, 'pr', c.pr, 'seq', c.seq, 'st', c.st,
-    'ag', c.ag, 'dl', c.dl, 'at', c.at)
-end
+local function save_contact(c) save(P .. 'c:' .. c.id, c, CONTACT_FIELDS) end
 
 local function score(c) return (9 - c.pr) * 1e13 + c.seq end
 local function fits(a, ch) return a.load + a.w[ch] <= a.cap + EPS end
@@ -76,7 +99,8 @@ local function reindex(a)
     for _, q in ipairs(a.qs) do redis.call('ZREM', P .. 'i:' .. q .. '|' .. a.mk, a.id) end
   end
   if m ~= 0 then
-    for _, q in ipairs(a.qs) do redis.call('ZADD', P .. 'i:' .. q .. '|' .. m, a.idle, a.id) end
+    local idle = str(a.idle)
+    for _, q in ipairs(a.qs) do redis.call('ZADD', P .. 'i:' .. q .. '|' .. m, idle, a.id) end
     if m ~= a.mk then redis.call('SADD', P .. 'masks', m) end
   end
   a.mk, a.xi = m, a.idle
@@ -117,7 +141,7 @@ end
 -- looking into every list it could serve (most are empty).
 local function wait(c)
   redis.call('ZADD', P .. 'w:' .. c.q .. '|' .. c.ch, score(c), c.id)
-  redis.call('ZADD', P .. 'wt:' .. c.q, c.at, c.id)
+  redis.call('ZADD', P .. 'wt:' .. c.q, str(c.at), c.id)
   redis.call('HINCRBY', P .. 'wn', c.q .. '|' .. c.ch, 1)
 end
 

@@ -41,6 +41,10 @@ async def main(url: str, name: str, n: int) -> None:
             _, offers = await backend.finish(held.pop(), now=time.time())
             await took(offers)
 
+    # Start together, so the two processes really race (one could otherwise be done before the other starts).
+    if await bus.client.incr("hammer:ready") == 2:
+        await bus.client.rpush("hammer:go", 1, 1)
+    await bus.client.blpop(["hammer:go"], timeout=60)
     # Concurrent lanes, as an app process serves many requests at once (the backend batches their calls).
     await asyncio.gather(*(lane(k) for k in range(LANES)))
     await bus.close()
