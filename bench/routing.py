@@ -232,6 +232,22 @@ async def worker(url: str, name: str, ids: list[str], specs: dict[str, Any]) -> 
     return got
 
 
+def event_loop(name: str) -> Any:
+    """The workers run on the loop the app's processes get: uvicorn's default ("auto") is uvloop when installed."""
+    if name == "auto":
+        try:
+            import uvloop
+
+            return uvloop.run
+        except ImportError:
+            pass
+    return asyncio.run
+
+
+def loop_name(name: str) -> str:
+    return "uvloop" if event_loop(name) is not asyncio.run else "asyncio"
+
+
 def start_redis() -> tuple[subprocess.Popen[bytes], str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -272,7 +288,7 @@ async def _final(url: str) -> tuple[int, float]:
 
 
 def redis_phase(
-    url: str, qs: list[QueueSpec], ags: list[AgentSpec], cs: list[ContactSpec], tmp: Path
+    url: str, qs: list[QueueSpec], ags: list[AgentSpec], cs: list[ContactSpec], tmp: Path, loop: str = "auto"
 ) -> dict[str, Any]:
     asyncio.run(_load(url, qs, ags))
     specs = tmp / "specs.json"
@@ -292,6 +308,7 @@ def redis_phase(
                 str(tmp / f"ids{i}.json"),
                 str(specs),
                 str(tmp / f"out{i}.json"),
+                loop,
             ],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -320,6 +337,7 @@ def redis_phase(
         "redis_lost": len(cs) - len(offered) - waiting,
         "redis_waiting_at_end": waiting,
         "redis_max_load": round(max_load, 6),
+        "redis_worker_loop": loop_name(loop),
     }
 
 
@@ -330,14 +348,20 @@ def main() -> int:
     ap.add_argument("--contacts", type=int, default=100_000)
     ap.add_argument("--baseline-every", type=int, default=500, help="time the naive chooser on every Nth decision")
     ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument("--worker", nargs=5, help=argparse.SUPPRESS)
+    ap.add_argument(
+        "--loop",
+        choices=["auto", "asyncio"],
+        default="auto",
+        help="workers' event loop: auto = uvloop when installed, as uvicorn's default picks for the app",
+    )
+    ap.add_argument("--worker", nargs=6, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
-        url, name, ids_path, specs_path, out = args.worker
+        url, name, ids_path, specs_path, out, loop = args.worker
         ids = json.loads(Path(ids_path).read_text())
         mine = set(ids)
         specs = {c["id"]: c for c in json.loads(Path(specs_path).read_text()) if c["id"] in mine}
-        Path(out).write_text(json.dumps(asyncio.run(worker(url, name, ids, specs))))
+        Path(out).write_text(json.dumps(event_loop(loop)(worker(url, name, ids, specs))))
         return 0
     started = time.monotonic()
     load_before = os.getloadavg()[0]
@@ -348,7 +372,7 @@ def main() -> int:
         proc, url = start_redis()
         try:
             with tempfile.TemporaryDirectory() as tmp:
-                red = redis_phase(url, qs, ags, cs, Path(tmp))
+                red = redis_phase(url, qs, ags, cs, Path(tmp), args.loop)
         finally:
             proc.kill()
             proc.wait()

@@ -2,16 +2,45 @@
 -- ARGV[1] is the operation, ARGV[2] the JSON arguments; the answer is JSON {offers=[...], ...} or {err=...}.
 -- Keys are built here (one Redis, not a cluster): rt:a:<agent>, rt:ah:<agent> (held contact -> weight),
 -- rt:c:<contact>, rt:cd:<contact> (agents who declined), rt:w:<queue>|<channel> (waiting, by priority+seq),
--- rt:wt:<queue> (waiting, by arrival time), rt:i:<queue>|<channel> (agents with room, by idle since),
--- rt:t (timers: o|contact, w|agent, p|agent), rt:queues, rt:agents, rt:seq.
+-- rt:wn (hash <queue>|<channel> -> how many wait there), rt:wt:<queue> (waiting, by arrival time),
+-- rt:i:<queue>|<mask> (available agents by idle since, grouped by the set of channels they have room for),
+-- rt:masks (masks in use), rt:t (timers: o|contact, w|agent, p|agent), rt:queues, rt:agents, rt:seq.
 local P = 'rt:'
 local EPS = 1e-9
 local CHANNELS = {'voice', 'chat', 'callback', 'email'}
+local BIT = {voice = 1, chat = 2, callback = 4, email = 8}
 local op = ARGV[1]
 local args = cjson.decode(ARGV[2])
 -- Milliseconds: a time survives the trip through a Redis string (%.14g) unchanged.
 local now = math.floor(tonumber(args.now or 0) * 1000 + 0.5) / 1000
 local offer_s = tonumber(args.offer_s or 20)
+-- Redis turns a Lua number into a string with printf("%.17g"), which is slow: the clock, written several
+-- times per decision, is formatted once; fields are written only when they changed.
+local NOW_S = string.format('%.3f', now)
+local function str(v)
+  if v == now then return NOW_S end
+  return v
+end
+local AGENT_FIELDS = {'st', 'rs', 'un', 'pu', 'idle', 'load', 'mk', 'xi'}
+local CONTACT_FIELDS = {'q', 'ch', 'pr', 'seq', 'st', 'ag', 'dl', 'at'}
+
+local function save(key, t, fields)
+  local was, argv = t.was or {}, {}
+  for _, f in ipairs(fields) do
+    if was[f] ~= t[f] then
+      argv[#argv + 1] = f
+      argv[#argv + 1] = str(t[f])
+      was[f] = t[f]
+    end
+  end
+  t.was = was
+  if #argv > 0 then redis.call('HSET', key, unpack(argv)) end
+end
+
+local function loaded(t, fields)
+  t.was = {}
+  for _, f in ipairs(fields) do t.was[f] = t[f] end
+end
 local AG, CT = {}, {}
 local offers = {}
 
@@ -25,21 +54,13 @@ local function agent(aid)
   a.load, a.cap, a.idle = tonumber(a.load), tonumber(a.cap), tonumber(a.idle)
   a.un, a.pu, a.xi = tonumber(a.un), tonumber(a.pu), tonumber(a.xi or -1)
   a.w, a.qs = cjson.decode(a.w), cjson.decode(a.qs)
-  local raw = a.ix
-  a.ix = {}
-  for _, key in ipairs(cjson.decode(raw)) do a.ix[key] = true end
+  a.mk = tonumber(a.mk or 0)
+  loaded(a, AGENT_FIELDS)
   AG[aid] = a
   return a
 end
 
-local function save_agent(a)
-  local keys = {}
-  for key in pairs(a.ix) do table.insert(keys, key) end
-  local ix = '[]'
-  if #keys > 0 then ix = cjson.encode(keys) end
-  redis.call('HSET', P .. 'a:' .. a.id, 'st', a.st, 'rs', a.rs, 'un', a.un, 'pu', a.pu, 'idle', a.idle,
-    'load', a.load, 'ix', ix, 'xi', a.xi)
-end
+local function save_agent(a) save(P .. 'a:' .. a.id, a, AGENT_FIELDS) end
 
 local function contact(cid)
   if CT[cid] then return CT[cid] end
@@ -48,73 +69,113 @@ local function contact(cid)
   local c = {id = cid}
   for i = 1, #h, 2 do c[h[i]] = h[i + 1] end
   c.pr, c.seq, c.dl, c.at = tonumber(c.pr), tonumber(c.seq), tonumber(c.dl), tonumber(c.at)
+  loaded(c, CONTACT_FIELDS)
   CT[cid] = c
   return c
 end
 
-local function save_contact(c)
-  redis.call('HSET', P .. 'c:' .. c.id, 'q', c.q, 'ch', c.ch, 'pr', c.pr, 'seq', c.seq, 'st', c.st,
-    'ag', c.ag, 'dl', c.dl, 'at', c.at)
-end
+local function save_contact(c) save(P .. 'c:' .. c.id, c, CONTACT_FIELDS) end
 
 local function score(c) return (9 - c.pr) * 1e13 + c.seq end
 local function fits(a, ch) return a.load + a.w[ch] <= a.cap + EPS end
 
--- The idle lists are kept exact: an agent is in rt:i:<queue>|<channel> (scored by idle time) exactly when it
--- is available with room for that channel. (Unlike core.py's lazy heaps: here re-scoring at once costs
--- less than finding stale entries later.) a.ix is the set of lists holding the agent, a.xi the idle time
--- those entries carry.
-local function reindex(a)
-  local want = {}
-  if a.st == 'available' then
-    for _, q in ipairs(a.qs) do
-      for _, ch in ipairs(CHANNELS) do
-        if fits(a, ch) then
-          local key = q .. '|' .. ch
-          want[key] = true
-          if not a.ix[key] or a.xi ~= a.idle then redis.call('ZADD', P .. 'i:' .. key, a.idle, a.id) end
-        end
-      end
-    end
+-- The idle lists are kept exact: an available agent is in rt:i:<queue>|<mask> (scored by idle time) for each
+-- of its queues, where the mask says which channels it has room for; otherwise in none. One entry per queue
+-- (not per queue and channel) keeps an offer to ~6 ZADDs; choosing looks at the head of each mask that holds
+-- the channel (a handful). a.mk is the mask of its entries (0: none), a.xi the idle time they carry.
+local function mask(a)
+  if a.st ~= 'available' then return 0 end
+  local m = 0
+  for _, ch in ipairs(CHANNELS) do
+    if fits(a, ch) then m = m + BIT[ch] end
   end
-  for key in pairs(a.ix) do
-    if not want[key] then redis.call('ZREM', P .. 'i:' .. key, a.id) end
-  end
-  a.ix, a.xi = want, a.idle
+  return m
 end
 
-local function choose_agent(c)
-  local key = P .. 'i:' .. c.q .. '|' .. c.ch
+local function reindex(a)
+  local m = mask(a)
+  if m == a.mk and (m == 0 or a.xi == a.idle) then return end
+  if a.mk ~= 0 and a.mk ~= m then
+    for _, q in ipairs(a.qs) do redis.call('ZREM', P .. 'i:' .. q .. '|' .. a.mk, a.id) end
+  end
+  if m ~= 0 then
+    local idle = str(a.idle)
+    for _, q in ipairs(a.qs) do redis.call('ZADD', P .. 'i:' .. q .. '|' .. m, idle, a.id) end
+    if m ~= a.mk then redis.call('SADD', P .. 'masks', m) end
+  end
+  a.mk, a.xi = m, a.idle
+end
+
+-- The first agent of one idle list who has not declined the contact: id and idle score, or nil.
+local function head(key, cid, declines)
   local off, n = 0, 1  -- the head almost always answers; widen only past agents who declined
   while true do
-    local ids = redis.call('ZRANGE', key, off, off + n - 1)
-    if #ids == 0 then return nil end
-    for _, aid in ipairs(ids) do
-      if redis.call('SISMEMBER', P .. 'cd:' .. c.id, aid) == 0 then return agent(aid) end
+    local rows = redis.call('ZRANGE', key, off, off + n - 1, 'WITHSCORES')
+    if #rows == 0 then return nil end
+    for i = 1, #rows, 2 do
+      if not declines or redis.call('SISMEMBER', P .. 'cd:' .. cid, rows[i]) == 0 then
+        return rows[i], tonumber(rows[i + 1])
+      end
     end
     off, n = off + n, 16
   end
 end
 
+local function choose_agent(c)
+  local declines = c.st ~= 'new' and redis.call('EXISTS', P .. 'cd:' .. c.id) == 1
+  local want, best, best_score = BIT[c.ch], nil, nil
+  for _, m in ipairs(redis.call('SMEMBERS', P .. 'masks')) do
+    if bit.band(tonumber(m), want) ~= 0 then
+      local aid, s = head(P .. 'i:' .. c.q .. '|' .. m, c.id, declines)
+      -- (idle, id) in the order one sorted set would give: score, then member as a string
+      if aid and (best == nil or s < best_score or (s == best_score and aid < best)) then
+        best, best_score = aid, s
+      end
+    end
+  end
+  if best then return agent(best) end
+  return nil
+end
+
+-- rt:wn counts the contacts waiting per (queue, channel), so a freed agent reads one hash instead of
+-- looking into every list it could serve (most are empty).
+local function wait(c)
+  redis.call('ZADD', P .. 'w:' .. c.q .. '|' .. c.ch, score(c), c.id)
+  redis.call('ZADD', P .. 'wt:' .. c.q, str(c.at), c.id)
+  redis.call('HINCRBY', P .. 'wn', c.q .. '|' .. c.ch, 1)
+end
+
+local function unwait(c)
+  redis.call('ZREM', P .. 'w:' .. c.q .. '|' .. c.ch, c.id)
+  redis.call('ZREM', P .. 'wt:' .. c.q, c.id)
+  if redis.call('HINCRBY', P .. 'wn', c.q .. '|' .. c.ch, -1) <= 0 then redis.call('HDEL', P .. 'wn', c.q .. '|' .. c.ch) end
+end
+
 local function choose_contact(a)
-  local best, best_score = nil, nil
+  local fields = {}
   for _, q in ipairs(a.qs) do
     for _, ch in ipairs(CHANNELS) do
-      if fits(a, ch) then
-        local key, off, n, found = P .. 'w:' .. q .. '|' .. ch, 0, 1, false
-        while not found do
-          local rows = redis.call('ZRANGE', key, off, off + n - 1, 'WITHSCORES')
-          if #rows == 0 then break end
-          for i = 1, #rows, 2 do
-            if redis.call('SISMEMBER', P .. 'cd:' .. rows[i], a.id) == 0 then
-              local s = tonumber(rows[i + 1])
-              if best_score == nil or s < best_score then best, best_score = rows[i], s end
-              found = true
-              break
-            end
+      if fits(a, ch) then table.insert(fields, q .. '|' .. ch) end
+    end
+  end
+  if #fields == 0 then return nil end
+  local counts = redis.call('HMGET', P .. 'wn', unpack(fields))
+  local best, best_score = nil, nil
+  for f = 1, #fields do
+    if counts[f] then
+      local key, off, n, found = P .. 'w:' .. fields[f], 0, 1, false
+      while not found do
+        local rows = redis.call('ZRANGE', key, off, off + n - 1, 'WITHSCORES')
+        if #rows == 0 then break end
+        for i = 1, #rows, 2 do
+          if redis.call('SISMEMBER', P .. 'cd:' .. rows[i], a.id) == 0 then
+            local s = tonumber(rows[i + 1])
+            if best_score == nil or s < best_score then best, best_score = rows[i], s end
+            found = true
+            break
           end
-          off, n = off + n, 16
         end
+        off, n = off + n, 16
       end
     end
   end
@@ -123,8 +184,7 @@ local function choose_contact(a)
 end
 
 local function offer(c, a)
-  redis.call('ZREM', P .. 'w:' .. c.q .. '|' .. c.ch, c.id)
-  redis.call('ZREM', P .. 'wt:' .. c.q, c.id)
+  if c.st == 'queued' then unwait(c) end
   c.st, c.ag, c.dl = 'offered', a.id, now + offer_s
   if a.aa == '1' then
     c.st = 'assigned'  -- an auto-accepting agent: no offer to answer, no timer
@@ -144,8 +204,7 @@ local function place(c)
   local a = choose_agent(c)
   if a then return offer(c, a) end
   c.st, c.ag = 'queued', ''
-  redis.call('ZADD', P .. 'w:' .. c.q .. '|' .. c.ch, score(c), c.id)
-  redis.call('ZADD', P .. 'wt:' .. c.q, c.at, c.id)
+  wait(c)
   save_contact(c)
 end
 
@@ -210,13 +269,13 @@ function R.agent()
   local aid = tostring(args.id)
   local a = agent(aid)
   if not a then
-    a = {id = aid, st = 'offline', rs = '', un = 0, pu = 0, idle = now, load = 0, ix = {}, xi = -1}
+    a = {id = aid, st = 'offline', rs = '', un = 0, pu = 0, idle = now, load = 0, mk = 0, xi = -1}
     AG[aid] = a
   end
-  for key in pairs(a.ix) do  -- its queues may change: drop every entry, reindex adds the right ones
-    redis.call('ZREM', P .. 'i:' .. key, aid)
+  if a.mk ~= 0 then  -- its queues may change: drop every entry, reindex adds the right ones
+    for _, q in ipairs(a.qs) do redis.call('ZREM', P .. 'i:' .. q .. '|' .. a.mk, aid) end
   end
-  a.ix = {}
+  a.mk = 0
   a.cap, a.w, a.qs, a.aa = tonumber(args.cap), args.w, args.qs, args.aa
   redis.call('HSET', P .. 'a:' .. aid, 'cap', a.cap, 'w', cjson.encode(a.w), 'qs', args.qs_json, 'sk', args.sk,
     'aa', a.aa)
@@ -244,7 +303,7 @@ end
 function R.enqueue()
   if redis.call('HEXISTS', P .. 'queues', args.q) == 0 then return 'queue_not_found' end
   if redis.call('EXISTS', P .. 'c:' .. args.id) == 1 then return 'contact_exists' end
-  local c = {id = args.id, q = args.q, ch = args.ch, pr = tonumber(args.pr), st = 'queued', ag = '', dl = 0, at = now}
+  local c = {id = args.id, q = args.q, ch = args.ch, pr = tonumber(args.pr), st = 'new', ag = '', dl = 0, at = now}
   c.seq = redis.call('INCR', P .. 'seq')
   CT[c.id] = c
   place(c)
@@ -275,8 +334,7 @@ function R.finish()
   local c = contact(args.id)
   if not c then return end
   if c.st == 'queued' then
-    redis.call('ZREM', P .. 'w:' .. c.q .. '|' .. c.ch, c.id)
-    redis.call('ZREM', P .. 'wt:' .. c.q, c.id)
+    unwait(c)
     drop(c)
     return
   end
@@ -322,6 +380,32 @@ function R.tick()
       set_state(ident, 'offline', at, '', 0)
     end
   end
+end
+
+-- Once per process start (version key rt:v): state written by the per-(queue, channel) version of this
+-- script gets its waiting counts and idle lists rebuilt; idempotent.
+function R.upgrade()
+  if redis.call('GET', P .. 'v') == '2' then return end
+  redis.call('DEL', P .. 'wn')
+  for _, q in ipairs(redis.call('HKEYS', P .. 'queues')) do
+    for _, ch in ipairs(CHANNELS) do
+      local n = redis.call('ZCARD', P .. 'w:' .. q .. '|' .. ch)
+      if n > 0 then redis.call('HSET', P .. 'wn', q .. '|' .. ch, n) end
+    end
+  end
+  for _, aid in ipairs(redis.call('SMEMBERS', P .. 'agents')) do
+    local a = agent(aid)
+    if a and a.st then
+      if a.ix then
+        for _, key in ipairs(cjson.decode(a.ix)) do redis.call('ZREM', P .. 'i:' .. key, aid) end
+        redis.call('HDEL', P .. 'a:' .. aid, 'ix')
+        a.mk, a.xi = 0, -1
+      end
+      reindex(a)
+      save_agent(a)
+    end
+  end
+  redis.call('SET', P .. 'v', '2')
 end
 
 local fn = R[op]
