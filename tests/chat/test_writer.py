@@ -103,13 +103,18 @@ async def test_concurrent_senders_share_transactions_without_gaps_or_duplicates(
     try:
         posts = [post(conv if i % 3 else other, f"k{i}", f"m{i}") for i in range(60)]
         results = await asyncio.gather(*(writer.post(p) for p in posts))
-        # Every client resends once (a reconnect): the same message comes back, marked as a duplicate.
-        again = await asyncio.gather(*(writer.post(p) for p in posts[::5]))
+        # Every client resends once (a reconnect): the same message comes back, marked as a duplicate; a new
+        # message in the same batch as the resends is stored once, numbered after everything before it.
+        *again, (new, new_dup) = await asyncio.gather(
+            *(writer.post(p) for p in posts[::5]), writer.post(post(other, "k-new", "after the resends"))
+        )
     finally:
         await writer.stop()
     assert not any(dup for _, dup in results) and all(dup for _, dup in again)
     assert [m.seq for m, _ in again] == [results[i][0].seq for i in range(0, 60, 5)]
-    for c, n in ((conv, 40), (other, 20)):
+    assert (new.seq, new_dup) == (21, False)
+    posts.append(post(other, "k-new", "after the resends"))
+    for c, n in ((conv, 40), (other, 21)):
         rows = await stored(db, c)
         assert [seq for seq, _, _ in rows] == list(range(1, n + 1))
         assert sorted(k for _, k, _ in rows) == sorted(p.client_id for p in posts if p.conversation_id == c)
