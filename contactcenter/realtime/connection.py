@@ -57,6 +57,10 @@ class Connection:
         # When a frame last arrived: the hub's sweep closes sockets silent for 3 heartbeats (one timer for
         # all sockets instead of one per received frame).
         self.rx_at = time.monotonic()
+        # The task serving the socket, and whether the sweep gave up on it: a peer that reads nothing (a full
+        # send buffer) never lets the close through, so the sweep cancels the task instead.
+        self.task: asyncio.Task[None] | None = None
+        self.dropped = False
         # conversation id -> highest seq this socket acknowledged (its own read receipts are not echoed)
         self.acked: dict[str, int] = {}
         # conversation id -> highest seq delivered on this socket

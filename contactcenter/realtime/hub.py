@@ -125,8 +125,13 @@ class Hub:
             now = time.monotonic()
             for conn in self.connections:
                 silent = now - conn.rx_at
-                if silent > 3 * conn.heartbeat_s and conn.close_code is None:
+                if silent <= 3 * conn.heartbeat_s:
+                    continue
+                if conn.close_code is None:
                     conn.fail("heartbeat_timeout", f"nothing received for {silent:.0f}s", close=CLOSE_HEARTBEAT)
+                elif silent > 5 * conn.heartbeat_s and not conn.dropped and conn.task is not None:
+                    conn.dropped = True  # the close did not end it: stop serving the socket
+                    conn.task.cancel()
 
     async def _watch_epoch(self) -> None:
         last: str | None = None

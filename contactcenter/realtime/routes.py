@@ -93,6 +93,7 @@ async def websocket(ws: WebSocket) -> None:
         return
     heartbeat_s = settings.customer_heartbeat_s if who.side == "customer" else settings.heartbeat_s
     conn = Connection(ws, who, db, heartbeat_s)
+    conn.task = asyncio.current_task()
     handler = FrameHandler(conn, db, bus, settings, hub.writer)
     hub.register(conn)
     try:
@@ -125,6 +126,12 @@ async def websocket(ws: WebSocket) -> None:
         await _receive_loop(ws, conn, handler, bus, db)
     except (WebSocketDisconnect, WebSocketDisconnected):
         pass  # the client left (possibly while answers were still being written): not an error
+    except asyncio.CancelledError:
+        if not conn.dropped:  # the server is stopping
+            raise
+        task = asyncio.current_task()
+        if task is not None:  # the hub's sweep gave up on this socket: end it like a disconnect
+            task.uncancel()
     finally:
         hub.unregister(conn)
         if who.side == "agent" and hub.local_connections(who.id) == 0:

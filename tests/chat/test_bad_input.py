@@ -7,6 +7,8 @@ import base64
 import contextlib
 import json
 import logging
+import os
+import socket
 import time
 from typing import Any
 
@@ -16,7 +18,9 @@ import websockets
 from sqlalchemy import func, select
 
 from contactcenter.auth.service import sign_visitor
+from contactcenter.channels.chat.batch import PostIn, post_messages
 from contactcenter.channels.chat.models import ChatMessage, Conversation
+from contactcenter.channels.chat.schemas import SenderKind
 from contactcenter.types import Role
 from tests.chat.conftest import Client, Live, customer, staff
 from tests.chat.multiproc import (
@@ -436,3 +440,54 @@ async def test_a_client_leaving_while_answers_are_in_flight_is_not_logged_as_a_s
         await asyncio.sleep(0.2)  # the handler has returned (or raised) by now
     errors = [f"{r.name}: {r.getMessage()} {r.exc_info[1]!r}" for r in caplog.records if r.levelno >= logging.ERROR]
     assert errors == []
+
+
+@memory_only
+async def test_a_silent_peer_that_reads_nothing_is_dropped_although_its_close_cannot_be_sent(live: Live) -> None:
+    """A peer gone half-open with a full send buffer never lets the 4408 close through: the sweep then stops
+    serving the socket anyway, so it does not linger until TCP gives up."""
+    live.app.state.settings.customer_heartbeat_s = 0.4
+    token = await visitor_token(live.base)
+    async with customer(live, token) as (c, _):
+        cid = await start_chat(c)
+        customer_id = (await conversation_row(live, cid)).customer_id
+    body = "x" * 3900
+    async with live.app.state.db.session() as s:  # a long history, so that catching up fills every buffer
+        await post_messages(
+            s,
+            live.app.state.bus,
+            posts=[PostIn(cid, SenderKind.customer, customer_id, "Ann", body, f"h{i}") for i in range(1900)],
+        )
+    hub = live.app.state.hub
+    # A raw client that says hello, then never reads a byte (its receive window stays tiny).
+    loop = asyncio.get_running_loop()
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.setblocking(False)  # the server runs on this test's event loop
+    await loop.sock_connect(sock, ("127.0.0.1", int(live.base.rsplit(":", 1)[1])))
+    key = base64.b64encode(os.urandom(16)).decode()
+    await loop.sock_sendall(
+        sock,
+        f"GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode(),
+    )
+    assert (await loop.sock_recv(sock, 12)) == b"HTTP/1.1 101"
+    payload, mask = hello(token).encode(), os.urandom(4)
+    assert len(payload) < 65536
+    header = bytes([0x81, 0x80 | 126]) + len(payload).to_bytes(2, "big") + mask
+    await loop.sock_sendall(sock, header + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
+    try:
+        async with asyncio.timeout(10):
+            while not (conns := [x for x in hub.connections if x.who.id == customer_id]):  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
+        conn = conns[0]
+        # The server's catch-up fills every buffer on the way, then its frames wait in the socket's queue.
+        async with asyncio.timeout(10):
+            while not conn.out:  # noqa: ASYNC110 - polling server state: nothing to wait on
+                await asyncio.sleep(0.05)
+        async with asyncio.timeout(10):
+            while conn in hub.connections:  # noqa: ASYNC110
+                await asyncio.sleep(0.1)
+    finally:
+        sock.close()
+        assert conn.dropped or conn.close_code is not None
