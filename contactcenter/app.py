@@ -21,6 +21,7 @@ from contactcenter.bus import make_bus
 from contactcenter.ccr.routes import router as ccr_router
 from contactcenter.channels.chat.routes import router as chat_router
 from contactcenter.db import Database
+from contactcenter.db.engine import WalCheckpointer, sqlite_file
 from contactcenter.http import BodyLimitMiddleware, install_error_handlers
 from contactcenter.integration.routes import router as integration_router
 from contactcenter.ops.routes import router as ops_router
@@ -63,6 +64,10 @@ def create_app(settings: Settings | None = None, *, freeze_gc: bool = False) -> 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db = Database(settings.database_url)
+        path = sqlite_file(settings.database_url)
+        checkpointer = WalCheckpointer(path) if path else None
+        if checkpointer is not None:
+            checkpointer.start()
         bus = make_bus(settings)
         await bus.start()
         app.state.db, app.state.bus = db, bus
@@ -102,6 +107,8 @@ def create_app(settings: Settings | None = None, *, freeze_gc: bool = False) -> 
             await hub.stop()
             await bus.close()
             await db.dispose()
+            if checkpointer is not None:
+                checkpointer.stop()
             log.info("stopped")
 
     app = ContactCenterApp(title="Contact Center", version=__version__, lifespan=lifespan)

@@ -28,6 +28,10 @@ class Event(BaseModel):
 class BusMessage(BaseModel):
     topic: str
     data: str
+    # The in-process bus also hands over the published event itself, so a subscriber in the same process
+    # need not parse `data` again (a tenth of the chat server's CPU did). Shared by every subscriber: read
+    # it, never change it. None for what came over the network or was published as text.
+    event: Event | None = None
 
 
 class StreamEvent(BaseModel):

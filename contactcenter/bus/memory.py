@@ -8,7 +8,7 @@ from collections import defaultdict, deque
 from collections.abc import AsyncIterator, Iterable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
-from contactcenter.bus.base import Bus, BusMessage, StreamEvent, Subscription, parse_id
+from contactcenter.bus.base import Bus, BusMessage, Event, StreamEvent, Subscription, parse_id
 
 # A slow subscriber must not grow memory without bound: drop its oldest messages past this.
 _SUB_QUEUE = 10_000
@@ -55,10 +55,13 @@ class MemoryBus(Bus):
         for topic, data in messages:
             self._deliver(topic, data)
 
-    def _deliver(self, topic: str, data: str) -> None:
+    async def publish_event(self, topic: str, event: Event) -> None:
+        self._deliver(topic, event.model_dump_json(), event)
+
+    def _deliver(self, topic: str, data: str, event: Event | None = None) -> None:
         subs = self._subs.get(topic)
         if subs:
-            msg = BusMessage(topic=topic, data=data)
+            msg = BusMessage.model_construct(topic=topic, data=data, event=event)
             for sub in subs:
                 sub.offer(msg)
 

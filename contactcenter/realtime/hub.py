@@ -15,7 +15,7 @@ from typing import Any
 import structlog
 from pydantic import TypeAdapter
 
-from contactcenter.bus import Bus
+from contactcenter.bus import Bus, Event
 from contactcenter.channels.chat.events import TOPIC_REALTIME, ConversationChanged, MessagePosted, ReadUpTo, Typing
 from contactcenter.channels.chat.service import get_conversation
 from contactcenter.channels.chat.writer import ChatWriter
@@ -35,9 +35,8 @@ from contactcenter.suggestions.events import SuggestionsChanged
 
 log = structlog.get_logger("realtime.hub")
 SWEEP_S = 0.5
-_event: TypeAdapter[MessagePosted | ConversationChanged | Typing | ReadUpTo | SuggestionsChanged] = TypeAdapter(
-    MessagePosted | ConversationChanged | Typing | ReadUpTo | SuggestionsChanged
-)
+_Events = MessagePosted | ConversationChanged | Typing | ReadUpTo | SuggestionsChanged
+_event: TypeAdapter[_Events] = TypeAdapter(_Events)
 
 
 class Hub:
@@ -103,7 +102,7 @@ class Hub:
                         if msg is not None and msg.topic == TOPIC_ROUTING:
                             routing_frames.relay(self, msg.data)
                         elif msg is not None:
-                            await self.dispatch(msg.data)
+                            await self.dispatch(msg.data, msg.event)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -163,12 +162,16 @@ class Hub:
             except Exception as exc:  # one broken socket must not stop the others catching up
                 log.warning("resync_failed", error=repr(exc))
 
-    async def dispatch(self, data: str) -> None:
-        try:
-            event = _event.validate_json(data)
-        except ValueError:
-            log.warning("bad_event_on_bus", size=len(data))
-            return
+    async def dispatch(self, data: str, given: Event | None = None) -> None:
+        """Fan one bus event out; `given`: the event itself when it was published in this process."""
+        if isinstance(given, _Events):
+            event: _Events = given
+        else:
+            try:
+                event = _event.validate_json(data)
+            except ValueError:
+                log.warning("bad_event_on_bus", size=len(data))
+                return
         if isinstance(event, MessagePosted):
             targets = self._targets(event.customer_id, event.agent_id, customers=not event.message.private)
             text = MessageFrame(message=event.message).model_dump_json() if targets else None

@@ -15,7 +15,7 @@ from pathlib import Path
 import structlog
 from pydantic import TypeAdapter, ValidationError
 
-from contactcenter.bus import Bus
+from contactcenter.bus import Bus, Event
 from contactcenter.ccr.events import TOPIC_TOUCHES, TouchLogged
 from contactcenter.channels.chat import service as chat
 from contactcenter.channels.chat.events import TOPIC_REALTIME, ConversationChanged
@@ -50,6 +50,8 @@ class Runtime:
         self.tasks: list[asyncio.Task[None]] = []
         self.message_reruns: dict[str, float] = {}  # conversation id -> when a message last re-ran its rules
         self.facts_changed: dict[int, float] = {}  # customer id -> when another touch or an order arrived
+        # Open conversation id -> (customer, agent), as the real-time topic last told (cleared when it was lost)
+        self.open_conversations: dict[str, tuple[int, int | None]] = {}
 
     async def start(self, *, import_files: bool = True) -> None:
         """Import rules that are only in files (first start), load every rule, start listening."""
@@ -88,6 +90,7 @@ class Runtime:
                 async with self.bus.subscribe(TOPIC_RULES, TOPIC_TOUCHES, TOPIC_ORDERS, TOPIC_REALTIME) as sub:
                     self.subscribed.set()
                     if lost:
+                        self.open_conversations.clear()
                         await self.reload_all()
                     delay, lost = 0.1, False
                     while True:
@@ -96,7 +99,7 @@ class Runtime:
                             continue
                         # Of the real-time topic only assignments matter here; skip the rest unparsed.
                         if msg.topic != TOPIC_REALTIME or '"chat.conversation"' in msg.data:
-                            await self.handle(msg.data)
+                            await self.handle(msg.data, msg.event)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -114,10 +117,10 @@ class Runtime:
             except Exception as exc:
                 log.warning("rules_poll_failed", error=repr(exc))
 
-    async def handle(self, data: str) -> None:
+    async def handle(self, data: str, given: Event | None = None) -> None:
         if '"chat.conversation"' in data:  # the real-time topic: only assignments matter here
             try:
-                await self._assigned(data)
+                await self._assigned(data, given)
             except Exception as exc:
                 log.warning("suggestions_event_failed", what="chat.conversation", error=repr(exc))
             return
@@ -163,6 +166,12 @@ class Runtime:
         # Every process hears the touch; the first to count it tells the consoles.
         if await self.bus.hit(f"suggestions:touch:{ev.touch_id}", 60) != 1:
             return
+        known = self.open_conversations.get(ev.conversation_id or "")
+        if known is not None and ev.conversation_id is not None:
+            customer, agent = known
+            event = SuggestionsChanged(conversation_id=ev.conversation_id, customer_id=customer, agent_id=agent)
+            await self.bus.publish_event(TOPIC_REALTIME, event)
+            return
         async with self.db.session() as s:
             convs = await chat.open_for_customer(s, customer_id=ev.customer_id)
         for c in convs:
@@ -170,13 +179,21 @@ class Runtime:
                 event = SuggestionsChanged(conversation_id=c.id, customer_id=c.customer_id, agent_id=c.agent_id)
                 await self.bus.publish_event(TOPIC_REALTIME, event)
 
-    async def _assigned(self, data: str) -> None:
+    async def _assigned(self, data: str, given: Event | None = None) -> None:
         # A conversation just reached an agent: their console should fetch its suggestions (the start touch
         # may have been announced before anyone was assigned).
-        try:
-            conv = ConversationChanged.model_validate_json(data).conversation
-        except ValidationError:
-            return
+        if isinstance(given, ConversationChanged):
+            conv = given.conversation
+        else:
+            try:
+                conv = ConversationChanged.model_validate_json(data).conversation
+            except ValidationError:
+                return
+        # Who answers each open conversation, so that a message's re-run needs no database read.
+        if conv.status == "closed":
+            self.open_conversations.pop(conv.id, None)
+        elif len(self.open_conversations) < 100_000:
+            self.open_conversations[conv.id] = (conv.customer_id, conv.agent_id)
         if conv.status != "assigned" or conv.agent_id is None:
             return
         if await self.bus.hit(f"suggestions:assigned:{conv.id}:{conv.agent_id}", 3600) != 1:

@@ -24,6 +24,18 @@ async def test_publish_reaches_every_subscriber_of_the_topic_only(bus: Bus) -> N
         assert await c.get(timeout=0.2) is None
 
 
+async def test_an_event_published_in_this_process_comes_with_its_object_on_the_memory_bus(bus: Bus) -> None:
+    async with bus.subscribe("room.1") as sub:
+        await asyncio.sleep(0.05)
+        sent = Ping(n=7)
+        await bus.publish_event("room.1", sent)
+        await bus.publish("room.1", sent.model_dump_json())  # text alone: no object to hand over
+        first, second = await sub.get(timeout=2), await sub.get(timeout=2)
+    assert first is not None and second is not None and first.data == second.data == sent.model_dump_json()
+    # In process the subscriber skips parsing; over Redis it parses the text, as from another process.
+    assert first.event is (sent if bus.name == "memory" else None) and second.event is None
+
+
 async def test_publish_many_delivers_each_message_in_order_to_its_topics_subscribers(bus: Bus) -> None:
     from contactcenter.bus import redis as redis_bus
 

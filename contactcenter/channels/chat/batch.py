@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import cast
 
 from sqlalchemy import Table, bindparam, insert, select, update
@@ -45,6 +46,8 @@ class PostIn:
 
 
 Posted = tuple[MessageOut, bool] | ApiError
+Numbered = tuple[int, int, int | None]  # a conversation's last seq after the batch, its customer, its agent
+Stored = dict[tuple[str, str, str], tuple[MessageOut, int, int | None]]  # key -> (message, customer, agent)
 
 
 async def post_messages(session: AsyncSession, bus: Bus, *, posts: Sequence[PostIn]) -> list[Posted]:
@@ -53,14 +56,8 @@ async def post_messages(session: AsyncSession, bus: Bus, *, posts: Sequence[Post
     Per post: (message, was_duplicate), or the ApiError that post alone would have raised. Raises (after
     which the caller retries one by one) when the transaction fails, e.g. a client id raced in elsewhere."""
     found = await _existing(session, posts)
-    fresh: dict[tuple[str, str, str], PostIn] = {}
-    for p in posts:
-        if p.key not in found:
-            fresh.setdefault(p.key, p)  # the same client id twice in one batch is stored once
-    counts: dict[str, int] = {}
-    for p in fresh.values():
-        counts[p.conversation_id] = counts.get(p.conversation_id, 0) + 1
-    numbered: dict[str, tuple[int, int, int | None]] = {}  # conversation -> (last seq, customer, agent)
+    fresh, counts = fresh_posts(posts, found)
+    numbered: dict[str, Numbered] = {}
     if counts:
         # One executemany hands out every conversation's numbers and, as in post_message, holds the rows
         # (SQLite: the database) against other writers until the commit, so the read after it is ours.
@@ -75,10 +72,55 @@ async def post_messages(session: AsyncSession, bus: Bus, *, posts: Sequence[Post
             select(c.id, c.last_seq, c.customer_id, c.agent_id).where(c.id.in_(list(counts)), c.status != "closed")
         )
         numbered = {cid: (last, customer, agent) for cid, last, customer, agent in rows}
-    failed = await _refusals(session, [c for c in counts if c not in numbered])
+    missing = [c for c in counts if c not in numbered]
+    present = (
+        set(await session.scalars(select(Conversation.id).where(Conversation.id.in_(missing)))) if missing else set()
+    )
+    failed = refusals(missing, present)
     now = utcnow()
+    stored, touches = number(fresh, counts, numbered, now)
+    touch_ids: list[int] = []
+    if stored:
+        await session.execute(insert(_messages), [_row(out, fresh[k]) for k, (out, _, _) in stored.items()])
+        touch_ids = await ccr.add_touches(session, touches=touches, now=now)
+    await session.commit()
+    await announce_stored(bus, stored, touches, touch_ids, now)
+    return results_for(posts, found, failed, stored)
+
+
+def fresh_posts(
+    posts: Sequence[PostIn], found: Mapping[tuple[str, str, str], MessageOut]
+) -> tuple[dict[tuple[str, str, str], PostIn], dict[str, int]]:
+    """The posts not stored before (each client id once) and how many numbers each conversation needs."""
+    fresh: dict[tuple[str, str, str], PostIn] = {}
+    for p in posts:
+        if p.key not in found:
+            fresh.setdefault(p.key, p)  # the same client id twice in one batch is stored once
+    counts: dict[str, int] = {}
+    for p in fresh.values():
+        counts[p.conversation_id] = counts.get(p.conversation_id, 0) + 1
+    return fresh, counts
+
+
+def refusals(missing: Sequence[str], present: set[str]) -> dict[str, ApiError]:
+    """Why conversations that got no numbers refuse messages: closed, or not there at all."""
+    return {
+        cid: ApiError(409, "conversation_closed", "this conversation is closed")
+        if cid in present
+        else ApiError(404, "conversation_not_found", f"no conversation {cid}")
+        for cid in missing
+    }
+
+
+def number(
+    fresh: Mapping[tuple[str, str, str], PostIn],
+    counts: Mapping[str, int],
+    numbered: Mapping[str, Numbered],
+    now: datetime,
+) -> tuple[Stored, list[TouchIn]]:
+    """Give each fresh post of an open conversation its number (in the order given) and its CCR touch."""
     next_seq = {cid: last - counts[cid] + 1 for cid, (last, _, _) in numbered.items()}
-    stored: dict[tuple[str, str, str], tuple[MessageOut, int, int | None]] = {}
+    stored: Stored = {}
     touches: list[TouchIn] = []
     for key, p in fresh.items():
         if p.conversation_id not in numbered:
@@ -98,17 +140,29 @@ async def post_messages(session: AsyncSession, bus: Bus, *, posts: Sequence[Post
         )
         stored[key] = (out, customer, agent)
         touches.append(_touch(p, out, customer))
-    if stored:
-        await session.execute(insert(_messages), [_row(out, fresh[k]) for k, (out, _, _) in stored.items()])
-        touch_ids = await ccr.add_touches(session, touches=touches, now=now)
-    await session.commit()
-    if stored:
-        try:
-            await ccr.publish_added(bus, ids=touch_ids, touches=touches, now=now)
-        except Exception:  # receivers of touch events read the timeline again; the messages are safe
-            pass
-        for out, customer, agent in stored.values():
-            await announce(bus, MessagePosted(customer_id=customer, agent_id=agent, message=out))
+    return stored, touches
+
+
+async def announce_stored(
+    bus: Bus, stored: Stored, touches: Sequence[TouchIn], touch_ids: Sequence[int], now: datetime
+) -> None:
+    """After the commit: the touches to the CCR's listeners, each message to its conversation's sockets."""
+    if not stored:
+        return
+    try:
+        await ccr.publish_added(bus, ids=touch_ids, touches=touches, now=now)
+    except Exception:  # receivers of touch events read the timeline again; the messages are safe
+        pass
+    for out, customer, agent in stored.values():
+        await announce(bus, MessagePosted(customer_id=customer, agent_id=agent, message=out))
+
+
+def results_for(
+    posts: Sequence[PostIn],
+    found: Mapping[tuple[str, str, str], MessageOut],
+    failed: Mapping[str, ApiError],
+    stored: Stored,
+) -> list[Posted]:
     results: list[Posted] = []
     answered: set[tuple[str, str, str]] = set()
     for p in posts:
@@ -131,19 +185,6 @@ async def _existing(session: AsyncSession, posts: Sequence[PostIn]) -> dict[tupl
         )
     )
     return {k: message_out(m) for m in rows if (k := (m.conversation_id, m.sender_kind, m.client_id)) in keys}
-
-
-async def _refusals(session: AsyncSession, conversation_ids: list[str]) -> dict[str, ApiError]:
-    """Why conversations that got no numbers refuse messages: closed, or not there at all."""
-    if not conversation_ids:
-        return {}
-    present = set(await session.scalars(select(Conversation.id).where(Conversation.id.in_(conversation_ids))))
-    return {
-        cid: ApiError(409, "conversation_closed", "this conversation is closed")
-        if cid in present
-        else ApiError(404, "conversation_not_found", f"no conversation {cid}")
-        for cid in conversation_ids
-    }
 
 
 def _row(out: MessageOut, p: PostIn) -> dict[str, object]:
@@ -209,6 +250,14 @@ async def mark_read_many(session: AsyncSession, bus: Bus, *, reads: Mapping[tupl
         )
     )
     await session.commit()
+    await announce_reads(bus, reads, [(r[0], r[1], r[2], r[3], r[4]) for r in rows])
+
+
+ReadRow = tuple[str, int, int | None, int, int]  # conversation, customer, agent, customer's and agent's seq
+
+
+async def announce_reads(bus: Bus, reads: Mapping[tuple[str, SenderKind], int], rows: Sequence[ReadRow]) -> None:
+    """After the commit: each read position this batch stored, to the conversation's sockets."""
     for cid, customer, agent, customer_seq, agent_seq in rows:
         for reader, now_at in ((SenderKind.customer, customer_seq), (SenderKind.agent, agent_seq)):
             # Announce where this batch's position is the one stored (a receipt said twice is harmless).

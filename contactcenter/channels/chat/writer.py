@@ -18,7 +18,9 @@ from contactcenter.bus import Bus
 from contactcenter.channels.chat import batch, messages
 from contactcenter.channels.chat.batch import Posted, PostIn
 from contactcenter.channels.chat.schemas import MessageOut, SenderKind
+from contactcenter.channels.chat.sqlite_writer import SqliteBatchWriter
 from contactcenter.db import Database
+from contactcenter.db.engine import sqlite_file
 from contactcenter.http import ApiError
 
 log = structlog.get_logger("chat.writer")
@@ -37,6 +39,9 @@ class ChatWriter:
         self.queue: asyncio.Queue[tuple[PostIn, asyncio.Future[Posted]] | _FlushReads] = asyncio.Queue()
         self.reads: dict[tuple[str, SenderKind], int] = {}
         self.tasks: list[asyncio.Task[None]] = []
+        path = sqlite_file(db.url)
+        # SQLite: each batch is one hand-off to a thread with its own connection (see sqlite_writer).
+        self.sqlite = SqliteBatchWriter(path) if path else None
 
     def start(self) -> None:
         self.tasks = [asyncio.create_task(self._run()), asyncio.create_task(self._tick())]
@@ -54,6 +59,8 @@ class ChatWriter:
             if not isinstance(item, _FlushReads) and not item[1].done():
                 item[1].set_exception(ConnectionError("the server is stopping"))
         await self._write_reads()
+        if self.sqlite is not None:
+            await self.sqlite.close()
 
     async def post(self, post: PostIn) -> tuple[MessageOut, bool]:
         """Store one message (with everyone else's queued at the same moment); raises what post_message would."""
@@ -99,8 +106,11 @@ class ChatWriter:
 
     async def _write_posts(self, posts: list[tuple[PostIn, asyncio.Future[Posted]]]) -> None:
         try:
-            async with self.db.session() as s:
-                results = await batch.post_messages(s, self.bus, posts=[p for p, _ in posts])
+            if self.sqlite is not None:
+                results = await self.sqlite.post_messages(self.bus, [p for p, _ in posts])
+            else:
+                async with self.db.session() as s:
+                    results = await batch.post_messages(s, self.bus, posts=[p for p, _ in posts])
         except Exception as exc:
             # One bad message (or a client id that raced in on another process) must not fail the others.
             log.info("chat_batch_retried_one_by_one", size=len(posts), error=repr(exc))
@@ -139,6 +149,9 @@ class ChatWriter:
         if not reads:
             return
         try:
+            if self.sqlite is not None:
+                await self.sqlite.mark_read_many(self.bus, reads)
+                return
             async with self.db.session() as s:
                 await batch.mark_read_many(s, self.bus, reads=reads)
         except Exception as exc:  # a read receipt is not worth more than a log line

@@ -1,0 +1,220 @@
+"""The chat writer's batches on SQLite: the whole transaction in one hand-off to a thread of its own.
+
+Through SQLAlchemy and aiosqlite every statement of a batch was several hand-offs to the driver's thread
+(cursor, execute, fetch, close), and each waited for a turn of the busy event loop: ~25 of a batch's ~30 ms
+at 500 messages/s. Here one function runs the batch on a sqlite3 connection owned by one thread.
+
+The sqlite3 module lets go of the GIL around every step of a statement (each row of an executemany, each
+row fetched) and must take it back after: with a busy event loop each take waits up to the switch interval.
+So a batch is a handful of statements that each take one step: multi-row VALUES, UPDATE ... FROM VALUES,
+and reads folded into one JSON row. The steps that decide what is stored are batch.py's, shared with the
+PostgreSQL path. Decision 26.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import cast
+
+import orjson
+
+from contactcenter.bus import Bus
+from contactcenter.ccr.schemas import TouchIn
+from contactcenter.ccr.touches import json_text, sqlite_time
+from contactcenter.channels.chat import batch
+from contactcenter.channels.chat.batch import Numbered, Posted, PostIn, ReadRow, Stored
+from contactcenter.channels.chat.schemas import AttachmentRef, MessageOut, SenderKind
+from contactcenter.db import utcnow
+from contactcenter.db.engine import sqlite_pragmas
+from contactcenter.http import ApiError
+
+_FOUND = (
+    "SELECT json_group_array(json_array(conversation_id, sender_kind, client_id, seq, sender_name, body, private,"
+    " json(attachments), created_at)) FROM chat_messages WHERE conversation_id IN ({convs}) AND client_id IN"
+    " ({clients})"
+)
+_NUMBER = (
+    "UPDATE conversations SET last_seq = last_seq + n.column2 FROM (VALUES {values}) AS n"
+    " WHERE conversations.id = n.column1 AND conversations.status != 'closed'"
+)
+_CONVERSATIONS = (
+    "SELECT json_group_array(json_array(id, status, last_seq, customer_id, agent_id)) FROM conversations"
+    " WHERE id IN ({ids})"
+)
+_MESSAGES = (
+    "INSERT INTO chat_messages (conversation_id, seq, sender_kind, sender_id, sender_name, body, private,"
+    " attachments, client_id, created_at) VALUES {values}"
+)
+_MESSAGE_ROW = "(?, ?, ?, ?, ?, ?, ?, '[]', ?, ?)"
+_TOUCHES = (
+    "INSERT INTO touches (customer_id, channel, kind, direction, occurred_at, agent_id, conversation_id,"
+    " summary, payload) VALUES {values}"
+)
+_TOUCH_ROW = "(?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_TOUCH_IDS = "SELECT last_insert_rowid(), count(*) FROM touches WHERE id > last_insert_rowid() - ?"
+_READ = (
+    "UPDATE conversations SET {col} = r.column2 FROM (VALUES {values}) AS r"
+    " WHERE conversations.id = r.column1 AND conversations.{col} < r.column2 AND conversations.last_seq >= r.column2"
+)
+_READ_ROWS = (
+    "SELECT json_group_array(json_array(id, customer_id, agent_id, customer_read_seq, agent_read_seq))"
+    " FROM conversations WHERE id IN ({ids})"
+)
+READ_PIECE = 2000  # conversations per read statement: 2 parameters each, far below SQLite's 32,766
+
+
+def _marks(n: int) -> str:
+    return ", ".join("?" * n)
+
+
+def _rows(row: str, n: int) -> str:
+    return ", ".join([row] * n)
+
+
+class _Result:
+    __slots__ = ("failed", "found", "now", "stored", "touch_ids", "touches")
+
+    def __init__(self) -> None:
+        self.found: dict[tuple[str, str, str], MessageOut] = {}
+        self.failed: dict[str, ApiError] = {}
+        self.stored: Stored = {}
+        self.touches: list[TouchIn] = []
+        self.touch_ids: list[int] = []
+        self.now = utcnow()
+
+
+class SqliteBatchWriter:
+    """Owns one sqlite3 connection and the one thread that uses it."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chat-sqlite")
+        self.conn: sqlite3.Connection | None = None
+
+    async def post_messages(self, bus: Bus, posts: Sequence[PostIn]) -> list[Posted]:
+        """batch.post_messages on this writer's connection; raises when the transaction failed."""
+        res = await asyncio.get_running_loop().run_in_executor(self.pool, self._write, posts)
+        await batch.announce_stored(bus, res.stored, res.touches, res.touch_ids, res.now)
+        return batch.results_for(posts, res.found, res.failed, res.stored)
+
+    async def mark_read_many(self, bus: Bus, reads: Mapping[tuple[str, SenderKind], int]) -> None:
+        """batch.mark_read_many on this writer's connection (no second writer to wait for)."""
+        rows = await asyncio.get_running_loop().run_in_executor(self.pool, self._reads, reads)
+        await batch.announce_reads(bus, reads, rows)
+
+    async def close(self) -> None:
+        await asyncio.get_running_loop().run_in_executor(self.pool, self._close)
+        self.pool.shutdown(wait=False)
+
+    def _db(self) -> sqlite3.Connection:
+        if self.conn is None:
+            # Autocommit mode: the transaction is an explicit BEGIN IMMEDIATE (it takes the write lock first,
+            # so busy_timeout applies; a deferred one could fail on the upgrade from reading to writing).
+            self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            sqlite_pragmas(self.conn, None)
+        return self.conn
+
+    def _close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+    def _write(self, posts: Sequence[PostIn]) -> _Result:
+        db, res = self._db(), _Result()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            res.found = _found(db, posts)
+            fresh, counts = batch.fresh_posts(posts, res.found)
+            numbered: dict[str, Numbered] = {}
+            if counts:
+                values = [v for cid, n in counts.items() for v in (cid, n)]
+                db.execute(_NUMBER.format(values=_rows("(?, ?)", len(counts))), values)
+                ids = list(counts)
+                (text,) = db.execute(_CONVERSATIONS.format(ids=_marks(len(ids))), ids).fetchone()
+                present = set()
+                for cid, status, last, customer, agent in orjson.loads(text):
+                    present.add(cid)
+                    if status != "closed":
+                        numbered[cid] = (last, customer, agent)
+                res.failed = batch.refusals([c for c in counts if c not in numbered], present)
+            res.stored, res.touches = batch.number(fresh, counts, numbered, res.now)
+            if res.stored:
+                at = sqlite_time(res.now)
+                params: list[object] = []
+                for key, (out, _, _) in res.stored.items():
+                    p = fresh[key]
+                    params += (out.conversation_id, out.seq, p.sender.value, p.sender_id, p.sender_name, p.body)
+                    params += (p.private, p.client_id, at)
+                db.execute(_MESSAGES.format(values=_rows(_MESSAGE_ROW, len(res.stored))), params)
+                res.touch_ids = _insert_touches(db, res.touches, at)
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+        return res
+
+    def _reads(self, reads: Mapping[tuple[str, SenderKind], int]) -> list[ReadRow]:
+        db = self._db()
+        rows: list[ReadRow] = []
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            for reader, col in ((SenderKind.customer, "customer_read_seq"), (SenderKind.agent, "agent_read_seq")):
+                moves = [(cid, seq) for (cid, who), seq in reads.items() if who is reader]
+                for start in range(0, len(moves), READ_PIECE):
+                    piece = moves[start : start + READ_PIECE]
+                    sql = _READ.format(col=col, values=_rows("(?, ?)", len(piece)))
+                    db.execute(sql, [v for move in piece for v in move])
+            ids = list({cid for cid, _ in reads})
+            for start in range(0, len(ids), READ_PIECE):
+                some = ids[start : start + READ_PIECE]
+                (text,) = db.execute(_READ_ROWS.format(ids=_marks(len(some))), some).fetchone()
+                rows += [cast(ReadRow, tuple(r)) for r in orjson.loads(text)]
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+        return rows
+
+
+def _found(db: sqlite3.Connection, posts: Sequence[PostIn]) -> dict[tuple[str, str, str], MessageOut]:
+    keys = {p.key for p in posts}
+    convs, clients = list({k[0] for k in keys}), list({k[2] for k in keys})
+    sql = _FOUND.format(convs=_marks(len(convs)), clients=_marks(len(clients)))
+    (text,) = db.execute(sql, [*convs, *clients]).fetchone()
+    found: dict[tuple[str, str, str], MessageOut] = {}
+    for conv, kind, client, seq, name, body, private, attachments, created in orjson.loads(text):
+        if (key := (conv, kind, client)) in keys:
+            found[key] = MessageOut(
+                conversation_id=conv,
+                seq=seq,
+                sender=SenderKind(kind),
+                sender_name=name,
+                body=body,
+                private=bool(private),
+                attachments=[AttachmentRef.model_validate(a) for a in attachments or []],
+                client_id=client,
+                at=datetime.fromisoformat(created).replace(tzinfo=UTC),
+            )
+    return found
+
+
+def _insert_touches(db: sqlite3.Connection, touches: Sequence[TouchIn], at: str) -> list[int]:
+    # As ccr.touches._insert_sqlite: inside our write transaction a rowid table gives each new row
+    # max(id) + 1, so the batch's ids are the consecutive ones ending at last_insert_rowid(); the count
+    # checks it.
+    params: list[object] = []
+    for t in touches:
+        params += (t.customer_id, t.channel, t.kind, t.direction, at, t.agent_id, t.conversation_id, t.summary)
+        params.append(json_text(t.payload))
+    db.execute(_TOUCHES.format(values=_rows(_TOUCH_ROW, len(touches))), params)
+    n = len(touches)
+    last, count = db.execute(_TOUCH_IDS, (n,)).fetchone()
+    if count != n:
+        raise RuntimeError(f"SQLite did not give {n} touches consecutive ids")
+    return list(range(last - n + 1, last + 1))

@@ -1,0 +1,87 @@
+"""A chat message's re-run hint goes to whoever answers the conversation now, as the real-time topic told the
+runtime (no database read per message), and falls back to the database for conversations it never heard of."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from pathlib import Path
+
+from contactcenter.bus import Bus
+from contactcenter.bus.memory import MemoryBus
+from contactcenter.ccr.events import touch_logged_json
+from contactcenter.channels.chat.events import TOPIC_REALTIME, ConversationChanged
+from contactcenter.channels.chat.schemas import ConversationOut
+from contactcenter.db import Database, utcnow
+from contactcenter.settings import Settings
+from contactcenter.suggestions.events import SuggestionsChanged
+from contactcenter.suggestions.runtime import Runtime
+from tests.chat.test_writer import conversation
+from tests.conftest import _fresh_sqlite
+
+
+def _changed(conv_id: str, customer: int, status: str, agent: int | None) -> ConversationChanged:
+    out = ConversationOut(
+        id=conv_id,
+        customer_id=customer,
+        channel="chat",
+        queue="general",
+        status=status,  # type: ignore[arg-type]
+        agent_id=agent,
+        customer_name="Wren",
+        topic=None,
+        page_url=None,
+        last_seq=0,
+        customer_read_seq=0,
+        agent_read_seq=0,
+        created_at=utcnow(),
+        closed_at=None,
+    )
+    return ConversationChanged(conversation=out)
+
+
+def _message_touch(touch_id: int, customer: int, conv_id: str) -> str:
+    return touch_logged_json(
+        touch_id=touch_id,
+        customer_id=customer,
+        channel="chat",
+        kind="message",
+        occurred_at=utcnow(),
+        summary="hello",
+        conversation_id=conv_id,
+    )
+
+
+async def _hints(bus: Bus, runtime: Runtime, data: str) -> list[SuggestionsChanged]:
+    async with bus.subscribe(TOPIC_REALTIME) as sub:
+        await runtime.handle(data)
+        got = []
+        while (msg := await sub.get(timeout=0.1)) is not None:
+            got.append(SuggestionsChanged.model_validate_json(msg.data))
+        return got
+
+
+async def test_hints_follow_transfers_and_closes_heard_on_the_bus(tmp_path: Path, sqlite_template: Path) -> None:
+    settings = Settings(database_url=_fresh_sqlite(sqlite_template, tmp_path), secret_key="t" * 40)
+    db, bus = Database(settings.database_url), MemoryBus()
+    try:
+        runtime = Runtime(settings=settings, db=db, bus=bus)
+        stored, customer = await conversation(db, agent_id=7)  # in the database, assigned to 7
+        unheard = str(uuid.uuid4())
+        for event in (_changed(unheard, customer, "assigned", 3), _changed(unheard, customer, "assigned", 4)):
+            await runtime.handle(event.model_dump_json())  # as heard from another process: text only
+        # A transfer from 3 to 4 was heard: the hint goes to 4 (the database does not even know this one).
+        assert [
+            (h.conversation_id, h.agent_id) for h in await _hints(bus, runtime, _message_touch(1, customer, unheard))
+        ] == [(unheard, 4)]
+        # Never heard of: read from the database.
+        assert [
+            (h.conversation_id, h.agent_id) for h in await _hints(bus, runtime, _message_touch(2, customer, stored))
+        ] == [(stored, 7)]
+        closed = _changed(unheard, customer, "closed", 4)
+        await runtime.handle(closed.model_dump_json(), closed)  # in process: the object itself
+        runtime.message_reruns.clear()
+        assert await _hints(bus, runtime, _message_touch(3, customer, unheard)) == []
+        await asyncio.sleep(0)
+    finally:
+        await db.dispose()
