@@ -25,7 +25,7 @@ from contactcenter.http import ApiError
 
 log = structlog.get_logger("chat.writer")
 MAX_BATCH = 200
-READ_FLUSH_S = 0.5
+READ_FLUSH_S = 0.1
 
 
 @dataclass
