@@ -154,8 +154,9 @@ def test_editor_loads_offline_with_the_graph_and_no_code_nodes(
     expect(page.locator("#graph .react-flow__node")).to_have_count(len(rule["content"]["nodes"]))
     palette = page.locator("#graph .grl-dg__aside__menu__components")
     expect(palette).to_contain_text("Decision table")
-    expect(palette.locator(".draggable-component")).to_have_count(5)
-    assert "Function" not in palette.inner_text()
+    # Only what the server publishes: input, output and decision table (no code, expression or switch nodes).
+    expect(palette.locator(".draggable-component")).to_have_count(3)
+    assert not {"Function", "Expression", "Switch"} & set(palette.inner_text().split())
     expect(page.locator("#versions .version")).to_have_count(len(rule["versions"]))
     page.screenshot(path=artifacts / "planner-editor.png", full_page=True)
     _open_table(page)

@@ -5,9 +5,14 @@ import { DecisionGraph, JdmConfigProvider, nodeSpecification } from "@gorules/jd
 import { StrictMode, useState } from "react";
 import { createRoot } from "react-dom/client";
 
-// Planners get no code execution: "Function" nodes run JavaScript. The palette lists every entry of this
-// object, so removing the entry hides the node; the server refuses any that still arrive (e.g. pasted).
-delete nodeSpecification.functionNode;
+// The palette lists every entry of this object, so removing an entry hides the node. Planners get no code
+// execution ("Function" nodes run JavaScript), and the server evaluates decision tables between the input
+// and the output only (suggestions/jdm.py SUPPORTED_NODES): offer nothing it would refuse on publish. The
+// server still refuses any that arrive anyway (e.g. pasted or uploaded JSON).
+const SUPPORTED_NODES = new Set(["inputNode", "outputNode", "decisionTableNode"]);
+for (const kind of Object.keys(nodeSpecification)) {
+  if (!SUPPORTED_NODES.has(kind)) delete nodeSpecification[kind];
+}
 
 export const FUNCTION_NODE = "functionNode";
 
