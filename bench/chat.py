@@ -58,7 +58,7 @@ def mono_ns() -> int:
     return time.clock_gettime_ns(time.CLOCK_MONOTONIC)
 
 
-def pct(sorted_values: list[float], p: float) -> float:
+def pct(sorted_values: list[float] | list[int], p: float) -> float:
     """Nearest-rank percentile of an already sorted list."""
     if not sorted_values:
         return math.nan
@@ -558,9 +558,10 @@ def wait_ready(proc: subprocess.Popen[bytes], port: int, timeout: float = 60) ->
 def warm_up(uri: str, origin: str, token: str, compression: str) -> None:
     """One customer socket through hello/welcome/ping/pong, so lazy imports do not count as per-socket memory."""
     from websockets.sync.client import connect
+    from websockets.typing import Origin
 
     deflate = None if compression == "none" else "deflate"
-    with connect(uri, origin=origin, open_timeout=30, compression=deflate) as ws:  # type: ignore[arg-type]
+    with connect(uri, origin=Origin(origin), open_timeout=30, compression=deflate) as ws:
         ws.send(json.dumps({"type": "hello", "v": 1, "token": token}))
         assert json.loads(ws.recv(30))["type"] == "welcome"
         ws.send(json.dumps({"type": "ping", "t": 1.0}))
@@ -847,8 +848,8 @@ def main() -> int:
     server = server or {}
     result.update({k: server[k] for k in head if k in server})
     if baseline is not None:
-        keys = ("p50_ms", "p99_ms", "rss_per_conn_kib", "lost", "messages", "duration_s", "sent_p99_ms")
-        keys += ("server_cpu_pct", "driver_cpu_pct", "driver_lag_p99_ms", "other_cpu_pct", "rss_kib")
+        keys: tuple[str, ...] = ("p50_ms", "p99_ms", "rss_per_conn_kib", "lost", "messages", "duration_s")
+        keys += ("sent_p99_ms", "server_cpu_pct", "driver_cpu_pct", "driver_lag_p99_ms", "other_cpu_pct", "rss_kib")
         result["baseline"] = {k: baseline[k] for k in keys if k in baseline}
     if server and baseline is not None and not args.rss_only:
         result["ratio"] = round(server["p99_ms"] / baseline["p99_ms"], 2) if baseline["p99_ms"] else None
