@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlparse
 
 import structlog
 from fastapi import FastAPI, Request
@@ -113,6 +113,15 @@ class BodyLimitMiddleware:
 
 
 # Request-scoped dependencies: everything comes from app.state, set up once in app.py.
+def same_origin(headers: Mapping[str, str]) -> bool:
+    """False when a browser says the request comes from another site (its Origin is not this host).
+
+    Browsers send Origin on websockets and on cross-site POSTs; clients that send none (scripts, tests) pass.
+    Behind a proxy, the proxy must pass the Host header through (docs/operations.md)."""
+    origin = headers.get("origin")
+    return origin is None or urlparse(origin).netloc == headers.get("host")
+
+
 def get_settings_dep(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings

@@ -17,7 +17,7 @@ from contactcenter.auth.service import StaffPrincipal, VisitorPrincipal
 from contactcenter.bus import Bus
 from contactcenter.ccr import service as ccr
 from contactcenter.ccr.schemas import IdentityKind
-from contactcenter.http import ApiError, get_bus, get_session, get_settings_dep, get_templates
+from contactcenter.http import ApiError, get_bus, get_session, get_settings_dep, get_templates, same_origin
 from contactcenter.settings import Settings
 
 router = APIRouter()
@@ -53,6 +53,9 @@ def _set_cookie(response: Response, token: str, settings: Settings) -> None:
 async def _login(
     session: AsyncSession, bus: Bus, settings: Settings, request: Request, username: str, password: str
 ) -> tuple[str, str, UserOut]:
+    if not same_origin(request.headers):
+        # Login CSRF: another site posting its own credentials would sign this browser in as that user.
+        raise ApiError(403, "cross_site_login", "sign in from this site's own login page")
     ip = _client_ip(request)
     await service.check_login_rate(
         bus,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from urllib.parse import urlparse
 
 import structlog
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
@@ -18,6 +17,7 @@ from contactcenter.bus import Bus
 from contactcenter.channels.chat import service as chat
 from contactcenter.channels.chat.models import Conversation
 from contactcenter.db import Database
+from contactcenter.http import same_origin
 from contactcenter.realtime.connection import Connection, Who
 from contactcenter.realtime.hub import Hub
 from contactcenter.realtime.schemas import (
@@ -47,18 +47,12 @@ async def _refuse(ws: WebSocket, code: str, detail: str, close: int) -> None:
         await ws.close(close)
 
 
-def _same_origin(ws: WebSocket) -> bool:
-    # Browsers send Origin on websockets; a cookie-authenticated socket from another site is refused.
-    origin = ws.headers.get("origin")
-    return origin is None or urlparse(origin).netloc == ws.headers.get("host")
-
-
 async def _identify(ws: WebSocket, hello: Hello, settings: Settings, db: Database) -> Who | None:
     if hello.token:
         v = read_visitor(settings.secret_key.get_secret_value(), hello.token)
         return Who("customer", v.customer_id, "Customer", "customer") if v else None
     token = ws.cookies.get(deps.SESSION_COOKIE)
-    if not token or not _same_origin(ws):
+    if not token or not same_origin(ws.headers):  # a cookie-authenticated socket from another site
         return None
     async with db.session() as s:
         p = await principal_for_token(s, token=token)

@@ -27,6 +27,24 @@ async def test_login_sets_httponly_samesite_cookie_and_me_works(
     assert me["user"]["username"] == name and me["user"]["role"] == "agent"
 
 
+async def test_a_login_posted_from_another_site_is_refused_and_signs_nobody_in(
+    app: FastAPI, client: httpx.AsyncClient, make_user: UserFactory
+) -> None:
+    name = await make_user(Role.agent)
+    host = client.base_url.netloc.decode()
+    foreign = {"origin": "https://evil.example"}
+    creds = {"username": name, "password": PASSWORD}
+    r = await client.post("/api/session", json=creds, headers=foreign)
+    assert r.status_code == 403 and r.json()["error"] == "cross_site_login" and "set-cookie" not in r.headers
+    form = await client.post("/login", data={**creds, "next": "/staff/"}, headers={"origin": "null"})
+    assert form.status_code == 403 and "set-cookie" not in form.headers and "login page" in form.text
+    async with app.state.db.session() as s:
+        assert await s.scalar(select(func.count()).select_from(StaffSession)) == 0
+    # The site's own page (and clients that send no Origin, as above in this file) still sign in.
+    ok = await client.post("/api/session", json=creds, headers={"origin": f"http://{host}"})
+    assert ok.status_code == 200 and "set-cookie" in ok.headers
+
+
 async def test_passwords_are_stored_as_argon2_hashes(app: FastAPI, make_user: UserFactory) -> None:
     name = await make_user(Role.planner)
     async with app.state.db.session() as s:
