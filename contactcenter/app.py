@@ -64,10 +64,6 @@ def create_app(settings: Settings | None = None, *, freeze_gc: bool = False) -> 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db = Database(settings.database_url)
-        path = sqlite_file(settings.database_url)
-        checkpointer = WalCheckpointer(path) if path else None
-        if checkpointer is not None:
-            checkpointer.start()
         bus = make_bus(settings)
         await bus.start()
         app.state.db, app.state.bus = db, bus
@@ -97,6 +93,11 @@ def create_app(settings: Settings | None = None, *, freeze_gc: bool = False) -> 
             # them (~150k objects) paused every socket for tens of ms. Frozen, collections skip them.
             gc.collect()
             gc.freeze()
+        # SQLite: WAL checkpoints off the writers' path (decision 26); started once start-up has succeeded.
+        path = sqlite_file(settings.database_url)
+        checkpointer = WalCheckpointer(path) if path else None
+        if checkpointer is not None:
+            checkpointer.start()
         try:
             yield
         finally:
