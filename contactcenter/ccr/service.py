@@ -6,7 +6,7 @@ transaction followed by `publish_touches` after its commit). Events go out only 
 
 from __future__ import annotations
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -74,6 +74,13 @@ async def get_customer(session: AsyncSession, *, customer_id: int) -> CustomerOu
     if c is None:
         raise ApiError(404, "customer_not_found", f"no customer {customer_id}")
     return await _customer_out(session, c)
+
+
+def holding_ids(customer_id: int) -> Select[int]:
+    """The customer and every customer merged into it: whose rows (orders, ...) belong to it now.
+
+    A merge re-points earlier merges at the new target, so one level covers every chain."""
+    return select(Customer.id).where(or_(Customer.id == customer_id, Customer.merged_into_id == customer_id))
 
 
 async def live_customer_id(session: AsyncSession, *, customer_id: int) -> int:

@@ -25,19 +25,19 @@ async def list_products(session: AsyncSession) -> list[ProductOut]:
 
 
 async def list_orders(session: AsyncSession, *, customer_id: int, limit: int = 100) -> list[OrderOut]:
-    """A customer's orders, newest first."""
+    """A customer's orders, newest first, with those of customers merged into it (shown as this one's)."""
     await ccr.get_customer(session, customer_id=customer_id)
     rows = await session.execute(
         select(Order, Product)
         .join(Product, Product.id == Order.product_id)
-        .where(Order.customer_id == customer_id)
+        .where(Order.customer_id.in_(ccr.holding_ids(customer_id)))
         .order_by(Order.placed_at.desc())
         .limit(limit)
     )
     return [
         OrderOut(
             id=o.id,
-            customer_id=o.customer_id,
+            customer_id=customer_id,
             sku=p.sku,
             product_name=p.name,
             quantity=o.quantity,
@@ -103,11 +103,12 @@ async def record_order(session: AsyncSession, bus: Bus, *, data: OrderIn) -> Ord
 
 
 async def owned_products(session: AsyncSession, *, customer_id: int) -> list[tuple[str, str, datetime]]:
-    """(sku, category, placed_at) of every order the customer has not cancelled, newest first; one query."""
+    """(sku, category, placed_at) of every order the customer (or one merged into it) has not cancelled,
+    newest first; one query."""
     rows = await session.execute(
         select(Product.sku, Product.category, Order.placed_at)
         .join(Product, Product.id == Order.product_id)
-        .where(Order.customer_id == customer_id, Order.status != OrderStatus.cancelled.value)
+        .where(Order.customer_id.in_(ccr.holding_ids(customer_id)), Order.status != OrderStatus.cancelled.value)
         .order_by(Order.placed_at.desc())
     )
     return [(sku, cat, at) for sku, cat, at in rows.all()]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import httpx
 import pytest
 from sqlalchemy import func, select
@@ -12,6 +14,9 @@ from contactcenter.ccr.models import Customer, CustomerIdentity, CustomerMerge
 from contactcenter.ccr.schemas import Channel, CustomerCreate, IdentityIn, IdentityKind, TouchIn, TouchKind
 from contactcenter.db import Database
 from contactcenter.http import ApiError
+from contactcenter.integration import service as integration
+from contactcenter.integration.models import Product
+from contactcenter.integration.schemas import OrderIn
 from contactcenter.types import Role
 from tests.conftest import UserFactory, login
 
@@ -138,6 +143,29 @@ async def test_merge_moves_identities_and_timeline_and_is_audited(db: Database) 
             with pytest.raises(ApiError) as err:
                 await service.merge_customers(s, bus, source_id=src, target_id=dst, actor_id=1, reason="x")
             assert err.value.code == code
+
+
+async def test_orders_follow_a_merge_even_through_a_chain(db: Database) -> None:
+    bus = MemoryBus()
+    async with db.session() as s:
+        a, b, c = [await service.create_customer(s, data=new(n), region=REGION) for n in ("A", "B", "C")]
+        s.add(Product(sku="FUND-1", name="Global fund", category="funds", price=Decimal("100")))
+        s.add(Product(sku="CARD-1", name="Gold card", category="cards", price=Decimal("0")))
+        await s.commit()
+        await integration.record_order(s, bus, data=OrderIn(customer_id=a.id, sku="FUND-1", amount=Decimal("250")))
+        await integration.record_order(s, bus, data=OrderIn(customer_id=b.id, sku="CARD-1", amount=Decimal("0")))
+        await service.merge_customers(s, bus, source_id=a.id, target_id=b.id, actor_id=1, reason="same person")
+        await service.merge_customers(s, bus, source_id=b.id, target_id=c.id, actor_id=1, reason="same person")
+        # C now holds A's and B's history: its orders and what it owns (a rules fact) include theirs.
+        orders = await integration.list_orders(s, customer_id=c.id)
+        assert sorted(o.sku for o in orders) == ["CARD-1", "FUND-1"] and {o.customer_id for o in orders} == {c.id}
+        assert sorted(sku for sku, _, _ in await integration.owned_products(s, customer_id=c.id)) == [
+            "CARD-1",
+            "FUND-1",
+        ]
+        # An order sent later for a merged-away id lands on the customer that holds it now.
+        late = await integration.record_order(s, bus, data=OrderIn(customer_id=a.id, sku="CARD-1", amount=Decimal("1")))
+        assert late.customer_id == c.id and len(await integration.list_orders(s, customer_id=c.id)) == 3
 
 
 async def test_customer_api_and_merge_needs_a_supervisor(client: httpx.AsyncClient, make_user: UserFactory) -> None:
