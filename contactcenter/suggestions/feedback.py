@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contactcenter.auth.service import StaffPrincipal
+from contactcenter.ccr import service as ccr
 from contactcenter.channels.chat import service as chat
 from contactcenter.channels.chat.models import Conversation
 from contactcenter.db import utcnow
@@ -192,12 +193,13 @@ async def attribute_order(
     session: AsyncSession, *, customer_id: int, sku: str, amount: str, placed_at: datetime, window_days: int
 ) -> int | None:
     """An order recorded for a customer converts their latest unconverted suggestion (shown or held out) of
-    that product within the window; idempotent. Returns the record id, or None."""
+    that product within the window, including those shown to customers since merged into them; idempotent.
+    Returns the record id, or None."""
     since = placed_at - timedelta(days=window_days)
     rec_id = await session.scalar(
         select(SuggestionRecord.id)
         .where(
-            SuggestionRecord.customer_id == customer_id,
+            SuggestionRecord.customer_id.in_(ccr.holding_ids(customer_id)),
             SuggestionRecord.offer == sku,
             SuggestionRecord.converted_at.is_(None),
             SuggestionRecord.shown_at >= since,

@@ -10,14 +10,18 @@ from fastapi import FastAPI
 from sqlalchemy import select
 
 from contactcenter.auth.models import StaffUser
+from contactcenter.bus.memory import MemoryBus
 from contactcenter.ccr import service as ccr
-from contactcenter.ccr.schemas import Channel, TouchIn, TouchKind
+from contactcenter.ccr.schemas import Channel, CustomerCreate, TouchIn, TouchKind
 from contactcenter.channels.chat.events import TOPIC_REALTIME
+from contactcenter.db import Database, utcnow
 from contactcenter.integration import service as integration
 from contactcenter.integration.schemas import OrderIn
+from contactcenter.suggestions import feedback
 from contactcenter.suggestions.events import SuggestionsChanged
 from contactcenter.suggestions.facts import contact_facts
 from contactcenter.suggestions.feedback import held_out
+from contactcenter.suggestions.models import SuggestionRecord
 from contactcenter.types import Role
 from tests.conftest import UserFactory, login
 from tests.suggestions.helpers import conversation, customer, product
@@ -174,3 +178,36 @@ async def test_a_touch_in_a_conversation_tells_its_agent_to_ask_again(
                     break
     ev = SuggestionsChanged.model_validate_json(msg.data)
     assert (ev.conversation_id, ev.customer_id, ev.agent_id) == (conv, cid, agent_id)
+
+
+async def test_an_order_converts_a_suggestion_shown_before_the_customer_was_merged(db: Database) -> None:
+    bus = MemoryBus()
+    async with db.session() as s:
+        old = await ccr.create_customer(s, data=CustomerCreate(display_name="Old record"), region="GB")
+        new = await ccr.create_customer(s, data=CustomerCreate(display_name="Kept record"), region="GB")
+        shown = SuggestionRecord(
+            rule_id="fund-advisor",
+            version=1,
+            row_id="r1",
+            customer_id=old.id,
+            conversation_id="c1",
+            title="Fund adviser",
+            offer="FUND-1",
+            script_id="fund-advisor",
+            priority=1.0,
+            reason="gold",
+        )
+        s.add(shown)
+        await s.commit()
+        await ccr.merge_customers(s, bus, source_id=old.id, target_id=new.id, actor_id=1, reason="same person")
+        # Orders now arrive for the kept record: the suggestion shown to the old one still gets the credit.
+        got = await feedback.attribute_order(
+            s, customer_id=new.id, sku="FUND-1", amount="500", placed_at=utcnow(), window_days=30
+        )
+        assert got == shown.id
+        assert (
+            await feedback.attribute_order(
+                s, customer_id=new.id, sku="FUND-1", amount="500", placed_at=utcnow(), window_days=30
+            )
+            is None
+        )  # converted once
