@@ -21,7 +21,8 @@ class Customer(Base):
     display_name: Mapped[str] = mapped_column(String(120), index=True)
     segment: Mapped[str | None] = mapped_column(String(40))
     profile: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
+    # Indexed: ccr.holding_ids finds the customers merged into one (their orders are its orders).
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
