@@ -1,5 +1,6 @@
-"""The chat writer's SQLite path (one thread, raw sqlite3): what it stores reads back through the ORM exactly
-as the SQLAlchemy path would have stored it, it waits for other writers, and a failed batch leaves nothing."""
+"""The chat writer's SQLite path (raw sqlite3, on the loop or its thread): what it stores reads back through the
+ORM exactly as the SQLAlchemy path would have stored it, it waits for other writers on its thread without
+holding up the loop, and a failed batch leaves nothing."""
 
 from __future__ import annotations
 
@@ -49,9 +50,7 @@ async def writer(sqlite_db: Database) -> AsyncIterator[SqliteBatchWriter]:
     await w.close()
 
 
-async def test_what_the_thread_stores_reads_back_through_the_orm(
-    sqlite_db: Database, writer: SqliteBatchWriter
-) -> None:
+async def test_what_the_batch_stores_reads_back_through_the_orm(sqlite_db: Database, writer: SqliteBatchWriter) -> None:
     conv, customer = await conversation(sqlite_db)
     bus = MemoryBus()
     posts = [
@@ -118,19 +117,49 @@ async def test_closed_and_missing_conversations_are_refused_by_name(
     assert await stored(sqlite_db, closed) == []
 
 
-async def test_the_thread_waits_for_another_writer_instead_of_failing(
+async def test_a_batch_runs_on_the_loop_when_the_lock_is_free(sqlite_db: Database, writer: SqliteBatchWriter) -> None:
+    conv, _ = await conversation(sqlite_db)
+    (result,) = await writer.post_messages(MemoryBus(), [post(conv, "f1")])
+    await writer.mark_read_many(MemoryBus(), {(conv, SenderKind.agent): 1})
+    assert not isinstance(result, ApiError) and result[0].seq == 1
+    assert writer.deferred == 0  # no thread hand-off, no wait for the GIL
+    assert [seq for seq, _, _ in await stored(sqlite_db, conv)] == [1]
+
+
+async def test_a_taken_lock_sends_batches_to_the_thread_in_order_and_the_loop_goes_on(
     sqlite_db: Database, writer: SqliteBatchWriter
 ) -> None:
     conv, _ = await conversation(sqlite_db)
-    async with sqlite_db.session() as s:
-        # Another connection holds SQLite's write lock for a while (as a start or a close would).
-        await s.execute(text("UPDATE conversations SET topic = 'held' WHERE id = :id"), {"id": conv})
-        pending = asyncio.ensure_future(writer.post_messages(MemoryBus(), [post(conv, "w1")]))
-        await asyncio.sleep(0.3)
-        assert not pending.done()
-        await s.commit()
-    (result,) = await asyncio.wait_for(pending, 10)
-    assert not isinstance(result, ApiError) and result[0].seq == 1
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    beat = asyncio.create_task(ticker())
+    try:
+        async with sqlite_db.session() as s:
+            # Another connection holds SQLite's write lock for a while (as a start or a close would).
+            await s.execute(text("UPDATE conversations SET topic = 'held' WHERE id = :id"), {"id": conv})
+            first = asyncio.ensure_future(writer.post_messages(MemoryBus(), [post(conv, "w1")]))
+            await asyncio.sleep(0.05)
+            # While the first batch waits on the thread, the next must queue behind it (same connection).
+            second = asyncio.ensure_future(writer.post_messages(MemoryBus(), [post(conv, "w2")]))
+            before = ticks
+            await asyncio.sleep(0.3)
+            assert not first.done() and not second.done()
+            assert ticks - before >= 10  # the loop was never blocked by the wait
+            await s.commit()
+        (r1,) = await asyncio.wait_for(first, 10)
+        (r2,) = await asyncio.wait_for(second, 10)
+    finally:
+        beat.cancel()
+    assert not isinstance(r1, ApiError) and not isinstance(r2, ApiError)
+    assert (r1[0].seq, r2[0].seq) == (1, 2) and writer.deferred == 2
+    (r3,) = await writer.post_messages(MemoryBus(), [post(conv, "w3")])
+    assert not isinstance(r3, ApiError) and r3[0].seq == 3 and writer.deferred == 2  # back on the loop
 
 
 async def test_a_failed_batch_leaves_nothing_and_the_writer_stores_each_post_alone(
@@ -158,9 +187,7 @@ async def test_a_failed_batch_leaves_nothing_and_the_writer_stores_each_post_alo
     assert [seq for seq, _, _ in await stored(sqlite_db, conv)] == [1, 2, 3, 4, 5]
 
 
-async def test_read_positions_through_the_thread_move_forward_only(
-    sqlite_db: Database, writer: SqliteBatchWriter
-) -> None:
+async def test_read_positions_move_forward_only(sqlite_db: Database, writer: SqliteBatchWriter) -> None:
     conv, _ = await conversation(sqlite_db)
     bus = MemoryBus()
     await writer.post_messages(bus, [post(conv, f"r{i}") for i in range(3)])
@@ -200,7 +227,48 @@ async def test_the_checkpointer_copies_commits_into_the_database_file(sqlite_db:
     assert in_main_file() == 1 and not checkpointer.thread.is_alive()
 
 
-def test_only_a_database_file_gets_the_thread() -> None:
+async def test_the_checkpointer_restarts_a_wal_that_writes_kept_growing(sqlite_db: Database) -> None:
+    path = sqlite_file(sqlite_db.url)
+    assert path is not None
+    conv, _ = await conversation(sqlite_db)
+    reader = sqlite3.connect(path, isolation_level=None)
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM conversations").fetchone()  # holds a snapshot: the WAL cannot restart
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("PRAGMA wal_autocheckpoint=0")  # as the chat writer's connection
+
+    def write(n: int) -> None:
+        for i in range(n):
+            writer.execute("UPDATE conversations SET topic = ? WHERE id = ?", (f"t{i}", conv))
+
+    write(40)
+    checkpointer = WalCheckpointer(path)
+    checkpointer.PERIOD_S, checkpointer.RESTART_PAGES = 0.05, 10
+    checkpointer.start()
+    try:
+        await asyncio.sleep(0.3)
+        assert checkpointer.restarts == 0  # it waits for the reader rather than break its snapshot
+        reader.execute("COMMIT")
+        for _ in range(100):
+            await asyncio.sleep(0.05)
+            if checkpointer.restarts:
+                break
+    finally:
+        checkpointer.stop()
+        reader.close()
+    assert checkpointer.restarts >= 1
+    size = _wal_bytes(path)
+    write(40)  # the next writer starts the WAL over: the file is reused, not grown
+    assert _wal_bytes(path) == size
+    assert writer.execute("SELECT topic FROM conversations WHERE id = ?", (conv,)).fetchone() == ("t39",)
+    writer.close()
+
+
+def _wal_bytes(path: str) -> int:
+    return Path(f"{path}-wal").stat().st_size
+
+
+def test_only_a_database_file_gets_the_writer() -> None:
     assert sqlite_file("sqlite+aiosqlite:////var/lib/cc/cc.db") == "/var/lib/cc/cc.db"
     assert sqlite_file("sqlite+aiosqlite:///:memory:") is None
     assert sqlite_file("postgresql+asyncpg://cc@localhost/cc") is None

@@ -1,24 +1,26 @@
-"""The chat writer's batches on SQLite: the whole transaction in one hand-off to a thread of its own.
+"""The chat writer's batches on SQLite: one transaction on a sqlite3 connection of its own, run on the event
+loop when the write lock is free at once, else on a thread that may wait for it.
 
 Through SQLAlchemy and aiosqlite every statement of a batch was several hand-offs to the driver's thread
 (cursor, execute, fetch, close), and each waited for a turn of the busy event loop: ~25 of a batch's ~30 ms
-at 500 messages/s. Here one function runs the batch on a sqlite3 connection owned by one thread.
-
-The sqlite3 module lets go of the GIL around every step of a statement (each row of an executemany, each
-row fetched) and must take it back after: with a busy event loop each take waits up to the switch interval.
-So a batch is a handful of statements that each take one step: multi-row VALUES, UPDATE ... FROM VALUES,
-and reads folded into one JSON row. The steps that decide what is stored are batch.py's, shared with the
-PostgreSQL path. Decision 26.
+at 500 messages/s. A thread of our own running the whole batch still waited: to be woken, and for the GIL
+after every step of a statement (the sqlite3 module lets go of it around each one), up to the 5 ms switch
+interval each time the loop was busy. A batch is a handful of single-step statements (multi-row VALUES,
+UPDATE ... FROM VALUES, reads folded into one JSON row) that take ~1 ms, so the loop runs it itself when
+BEGIN IMMEDIATE gets the lock without waiting (busy_timeout 0); only when another connection holds the
+lock does the batch go to the thread, where waiting blocks nobody. The steps that decide what is stored are
+batch.py's, shared with the PostgreSQL path. Decision 26.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from typing import cast
+from typing import TypeVar, cast
 
 import orjson
 
@@ -65,6 +67,9 @@ _READ_ROWS = (
     " FROM conversations WHERE id IN ({ids})"
 )
 READ_PIECE = 2000  # conversations per read statement: 2 parameters each, far below SQLite's 32,766
+WAIT_S = 30.0  # on the thread, wait this long for another writer's lock (as every other connection does)
+RETRY_S = 0.002  # and try again this often (busy_timeout's own sleeps grow to 25-100 ms each)
+T = TypeVar("T")
 
 
 def _marks(n: int) -> str:
@@ -88,22 +93,24 @@ class _Result:
 
 
 class SqliteBatchWriter:
-    """Owns one sqlite3 connection and the one thread that uses it."""
+    """Owns one sqlite3 connection, used by one batch at a time: on the loop, or on its one thread."""
 
     def __init__(self, path: str) -> None:
         self.path = path
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chat-sqlite")
         self.conn: sqlite3.Connection | None = None
+        self.waiting: asyncio.Future[object] | None = None  # a batch on the thread (it may outlive a cancel)
+        self.deferred = 0  # batches that found the lock taken and went to the thread
 
     async def post_messages(self, bus: Bus, posts: Sequence[PostIn]) -> list[Posted]:
         """batch.post_messages on this writer's connection; raises when the transaction failed."""
-        res = await asyncio.get_running_loop().run_in_executor(self.pool, self._write, posts)
+        res = await self._transaction(lambda db: self._write(db, posts))
         await batch.announce_stored(bus, res.stored, res.touches, res.touch_ids, res.now)
         return batch.results_for(posts, res.found, res.failed, res.stored)
 
     async def mark_read_many(self, bus: Bus, reads: Mapping[tuple[str, SenderKind], int]) -> None:
         """batch.mark_read_many on this writer's connection (no second writer to wait for)."""
-        rows = await asyncio.get_running_loop().run_in_executor(self.pool, self._reads, reads)
+        rows = await self._transaction(lambda db: self._reads(db, reads))
         await batch.announce_reads(bus, reads, rows)
 
     async def close(self) -> None:
@@ -112,14 +119,14 @@ class SqliteBatchWriter:
 
     def _db(self) -> sqlite3.Connection:
         if self.conn is None:
-            # Autocommit mode: the transaction is an explicit BEGIN IMMEDIATE (it takes the write lock first,
-            # so busy_timeout applies; a deferred one could fail on the upgrade from reading to writing).
+            # Autocommit mode: the transaction is an explicit BEGIN IMMEDIATE (it takes the write lock first;
+            # a deferred one could fail on the upgrade from reading to writing).
             self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             sqlite_pragmas(self.conn, None)
-            # Checkpoints are the WalCheckpointer's. At 10,000 pages this connection's commits ran one
-            # themselves every ~3 s (readers delay the WAL's restart): a 35 ms stall each. 50,000 pages
-            # (~200 MiB) is only a safety net for a checkpointer that fell behind.
-            self.conn.execute("PRAGMA wal_autocheckpoint=50000")
+            # A taken lock must fail at once, not wait: on the loop, and on the thread, which retries sooner.
+            self.conn.execute("PRAGMA busy_timeout=0")
+            # No checkpoint in a commit that may run on the loop: they are the WalCheckpointer's.
+            self.conn.execute("PRAGMA wal_autocheckpoint=0")
         return self.conn
 
     def _close(self) -> None:
@@ -127,63 +134,91 @@ class SqliteBatchWriter:
             self.conn.close()
             self.conn = None
 
-    def _write(self, posts: Sequence[PostIn]) -> _Result:
-        db, res = self._db(), _Result()
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            res.found = _found(db, posts)
-            fresh, counts = batch.fresh_posts(posts, res.found)
-            numbered: dict[str, Numbered] = {}
-            if counts:
-                values = [v for cid, n in counts.items() for v in (cid, n)]
-                db.execute(_NUMBER.format(values=_rows("(?, ?)", len(counts))), values)
-                ids = list(counts)
-                (text,) = db.execute(_CONVERSATIONS.format(ids=_marks(len(ids))), ids).fetchone()
-                present = set()
-                for cid, status, last, customer, agent in orjson.loads(text):
-                    present.add(cid)
-                    if status != "closed":
-                        numbered[cid] = (last, customer, agent)
-                res.failed = batch.refusals([c for c in counts if c not in numbered], present)
-            res.stored, res.touches = batch.number(fresh, counts, numbered, res.now)
-            if res.stored:
-                at = sqlite_time(res.now)
-                params: list[object] = []
-                for key, (out, _, _) in res.stored.items():
-                    p = fresh[key]
-                    params += (out.conversation_id, out.seq, p.sender.value, p.sender_id, p.sender_name, p.body)
-                    params += (p.private, p.client_id, at)
-                db.execute(_MESSAGES.format(values=_rows(_MESSAGE_ROW, len(res.stored))), params)
-                res.touch_ids = _insert_touches(db, res.touches, at)
-            db.execute("COMMIT")
-        except BaseException:
-            if db.in_transaction:
-                db.execute("ROLLBACK")
-            raise
+    async def _transaction(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        if self.waiting is None or self.waiting.done():
+            db = self._db()
+            try:
+                db.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                if not _busy(exc):
+                    raise
+            else:
+                return _finish(db, work)
+        self.deferred += 1
+        fut = asyncio.get_running_loop().run_in_executor(self.pool, self._wait_and_run, work)
+        self.waiting = cast("asyncio.Future[object]", fut)
+        return await fut
+
+    def _wait_and_run(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        db, deadline = self._db(), time.monotonic() + WAIT_S
+        while True:
+            try:
+                db.execute("BEGIN IMMEDIATE")
+                break
+            except sqlite3.OperationalError as exc:
+                if not _busy(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(RETRY_S)
+        return _finish(db, work)
+
+    def _write(self, db: sqlite3.Connection, posts: Sequence[PostIn]) -> _Result:
+        res = _Result()
+        res.found = _found(db, posts)
+        fresh, counts = batch.fresh_posts(posts, res.found)
+        numbered: dict[str, Numbered] = {}
+        if counts:
+            values = [v for cid, n in counts.items() for v in (cid, n)]
+            db.execute(_NUMBER.format(values=_rows("(?, ?)", len(counts))), values)
+            ids = list(counts)
+            (text,) = db.execute(_CONVERSATIONS.format(ids=_marks(len(ids))), ids).fetchone()
+            present = set()
+            for cid, status, last, customer, agent in orjson.loads(text):
+                present.add(cid)
+                if status != "closed":
+                    numbered[cid] = (last, customer, agent)
+            res.failed = batch.refusals([c for c in counts if c not in numbered], present)
+        res.stored, res.touches = batch.number(fresh, counts, numbered, res.now)
+        if res.stored:
+            at = sqlite_time(res.now)
+            params: list[object] = []
+            for key, (out, _, _) in res.stored.items():
+                p = fresh[key]
+                params += (out.conversation_id, out.seq, p.sender.value, p.sender_id, p.sender_name, p.body)
+                params += (p.private, p.client_id, at)
+            db.execute(_MESSAGES.format(values=_rows(_MESSAGE_ROW, len(res.stored))), params)
+            res.touch_ids = _insert_touches(db, res.touches, at)
         return res
 
-    def _reads(self, reads: Mapping[tuple[str, SenderKind], int]) -> list[ReadRow]:
-        db = self._db()
+    def _reads(self, db: sqlite3.Connection, reads: Mapping[tuple[str, SenderKind], int]) -> list[ReadRow]:
         rows: list[ReadRow] = []
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            for reader, col in ((SenderKind.customer, "customer_read_seq"), (SenderKind.agent, "agent_read_seq")):
-                moves = [(cid, seq) for (cid, who), seq in reads.items() if who is reader]
-                for start in range(0, len(moves), READ_PIECE):
-                    piece = moves[start : start + READ_PIECE]
-                    sql = _READ.format(col=col, values=_rows("(?, ?)", len(piece)))
-                    db.execute(sql, [v for move in piece for v in move])
-            ids = list({cid for cid, _ in reads})
-            for start in range(0, len(ids), READ_PIECE):
-                some = ids[start : start + READ_PIECE]
-                (text,) = db.execute(_READ_ROWS.format(ids=_marks(len(some))), some).fetchone()
-                rows += [cast(ReadRow, tuple(r)) for r in orjson.loads(text)]
-            db.execute("COMMIT")
-        except BaseException:
-            if db.in_transaction:
-                db.execute("ROLLBACK")
-            raise
+        for reader, col in ((SenderKind.customer, "customer_read_seq"), (SenderKind.agent, "agent_read_seq")):
+            moves = [(cid, seq) for (cid, who), seq in reads.items() if who is reader]
+            for start in range(0, len(moves), READ_PIECE):
+                piece = moves[start : start + READ_PIECE]
+                sql = _READ.format(col=col, values=_rows("(?, ?)", len(piece)))
+                db.execute(sql, [v for move in piece for v in move])
+        ids = list({cid for cid, _ in reads})
+        for start in range(0, len(ids), READ_PIECE):
+            some = ids[start : start + READ_PIECE]
+            (text,) = db.execute(_READ_ROWS.format(ids=_marks(len(some))), some).fetchone()
+            rows += [cast(ReadRow, tuple(r)) for r in orjson.loads(text)]
         return rows
+
+
+def _busy(exc: sqlite3.OperationalError) -> bool:
+    return exc.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY  # with its extended codes
+
+
+def _finish(db: sqlite3.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
+    """Run `work` in the transaction BEGIN IMMEDIATE opened, then commit; roll back if anything failed."""
+    try:
+        result = work(db)
+        db.execute("COMMIT")
+    except BaseException:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+    return result
 
 
 def _found(db: sqlite3.Connection, posts: Sequence[PostIn]) -> dict[tuple[str, str, str], MessageOut]:
