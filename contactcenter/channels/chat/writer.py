@@ -40,7 +40,7 @@ class ChatWriter:
         self.reads: dict[tuple[str, SenderKind], int] = {}
         self.tasks: list[asyncio.Task[None]] = []
         path = sqlite_file(db.url)
-        # SQLite: each batch is one hand-off to a thread with its own connection (see sqlite_writer).
+        # SQLite: each batch on a sqlite3 connection of its own, on the loop when the lock is free (sqlite_writer).
         self.sqlite = SqliteBatchWriter(path) if path else None
 
     def start(self) -> None:
