@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contactcenter.bus import Bus
 from contactcenter.ccr import touches
-from contactcenter.ccr.events import CustomersMerged, customer_topic
+from contactcenter.ccr.events import TOPIC_TOUCHES, CustomersMerged, customer_topic
 from contactcenter.ccr.identity import looks_like_phone, normalize_email, normalize_identity, normalize_phone
 from contactcenter.ccr.models import Customer, CustomerIdentity, CustomerMerge, Touch
 from contactcenter.ccr.schemas import (
@@ -232,7 +232,11 @@ async def merge_customers(
         )
     )
     await session.commit()
-    await bus.publish_event(customer_topic(target_id), CustomersMerged(source_id=source_id, target_id=target_id))
+    merged = CustomersMerged(source_id=source_id, target_id=target_id)
+    # The touches topic too: every process's suggestions runtime holds facts of both customers.
+    await bus.publish_many(
+        [(customer_topic(target_id), merged.model_dump_json()), (TOPIC_TOUCHES, merged.model_dump_json())]
+    )
     return MergeOut(source_id=source_id, target_id=target_id, moved_identities=moved_ids, moved_touches=moved_touches)
 
 

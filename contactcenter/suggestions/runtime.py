@@ -16,7 +16,7 @@ import structlog
 from pydantic import TypeAdapter, ValidationError
 
 from contactcenter.bus import Bus, Event
-from contactcenter.ccr.events import TOPIC_TOUCHES, TouchLogged
+from contactcenter.ccr.events import TOPIC_TOUCHES, CustomersMerged, TouchLogged
 from contactcenter.channels.chat import service as chat
 from contactcenter.channels.chat.events import TOPIC_REALTIME, ConversationChanged
 from contactcenter.db import Database, utcnow
@@ -36,7 +36,8 @@ RERUN_KINDS = frozenset({"conversation", "message", "page_view", "cobrowse"})
 # from its start), so message touches re-run a conversation's rules at most once per this many seconds; page
 # views and co-browse page changes always do (decision 21).
 MESSAGE_RERUN_S = 30.0
-_event: TypeAdapter[RuleChanged | TouchLogged | OrderRecorded] = TypeAdapter(RuleChanged | TouchLogged | OrderRecorded)
+_Heard = RuleChanged | TouchLogged | CustomersMerged | OrderRecorded
+_event: TypeAdapter[_Heard] = TypeAdapter(_Heard)
 
 
 class Runtime:
@@ -139,6 +140,8 @@ class Runtime:
                     self.facts_changed[ev.customer_id] = time.monotonic()
                 if ev.kind in RERUN_KINDS:
                     await self._rerun(ev)
+            elif isinstance(ev, CustomersMerged):
+                await self._merged(ev)
             else:
                 self.facts.invalidate(ev.customer_id)
                 self.facts_changed[ev.customer_id] = time.monotonic()
@@ -178,6 +181,20 @@ class Runtime:
             if ev.conversation_id in (None, c.id):
                 event = SuggestionsChanged(conversation_id=c.id, customer_id=c.customer_id, agent_id=c.agent_id)
                 await self.bus.publish_event(TOPIC_REALTIME, event)
+
+    async def _merged(self, ev: CustomersMerged) -> None:
+        # The target now holds the source's touches, orders and products: facts of both are stale, and an
+        # open conversation of the target may be offered something else.
+        for customer in (ev.source_id, ev.target_id):
+            self.facts.invalidate(customer)
+            self.facts_changed[customer] = time.monotonic()
+        if await self.bus.hit(f"suggestions:merged:{ev.source_id}:{ev.target_id}", 60) != 1:
+            return
+        async with self.db.session() as s:
+            convs = await chat.open_for_customer(s, customer_id=ev.target_id)
+        for c in convs:
+            event = SuggestionsChanged(conversation_id=c.id, customer_id=c.customer_id, agent_id=c.agent_id)
+            await self.bus.publish_event(TOPIC_REALTIME, event)
 
     async def _assigned(self, data: str, given: Event | None = None) -> None:
         # A conversation just reached an agent: their console should fetch its suggestions (the start touch

@@ -5,14 +5,19 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from decimal import Decimal
 from pathlib import Path
 
 from contactcenter.bus import Bus
 from contactcenter.bus.memory import MemoryBus
-from contactcenter.ccr.events import touch_logged_json
+from contactcenter.ccr import service as ccr
+from contactcenter.ccr.events import TOPIC_TOUCHES, touch_logged_json
 from contactcenter.channels.chat.events import TOPIC_REALTIME, ConversationChanged
 from contactcenter.channels.chat.schemas import ConversationOut
 from contactcenter.db import Database, utcnow
+from contactcenter.integration import service as integration
+from contactcenter.integration.models import Product
+from contactcenter.integration.schemas import OrderIn
 from contactcenter.settings import Settings
 from contactcenter.suggestions.events import SuggestionsChanged
 from contactcenter.suggestions.runtime import Runtime
@@ -83,5 +88,39 @@ async def test_hints_follow_transfers_and_closes_heard_on_the_bus(tmp_path: Path
         runtime.message_reruns.clear()
         assert await _hints(bus, runtime, _message_touch(3, customer, unheard)) == []
         await asyncio.sleep(0)
+    finally:
+        await db.dispose()
+
+
+async def test_a_merge_heard_on_the_touches_topic_refreshes_the_targets_facts(
+    tmp_path: Path, sqlite_template: Path
+) -> None:
+    settings = Settings(database_url=_fresh_sqlite(sqlite_template, tmp_path), secret_key="t" * 40)
+    db, bus = Database(settings.database_url), MemoryBus()
+    try:
+        runtime = Runtime(settings=settings, db=db, bus=bus)
+        conv, target = await conversation(db, agent_id=7)
+        _, source = await conversation(db, status="closed", agent_id=None)
+
+        async def owned() -> list[str]:
+            async with db.session() as s:
+                facts = await runtime.facts.gather(s, customer_id=target, conversation_id=conv, contact={})
+            assert facts is not None
+            return list(facts["products"]["owned"])
+
+        assert await owned() == []  # now cached for the conversation
+        async with db.session() as s:
+            s.add(Product(sku="FUND-1", name="Global fund", category="funds", price=Decimal(100)))
+            await s.commit()
+            await integration.record_order(s, bus, data=OrderIn(customer_id=source, sku="FUND-1", amount=Decimal(9)))
+        async with bus.subscribe(TOPIC_TOUCHES) as touches:
+            async with db.session() as s:
+                await ccr.merge_customers(s, bus, source_id=source, target_id=target, actor_id=1, reason="same")
+            heard = await touches.get(timeout=1)
+        assert heard is not None
+        assert await owned() == []  # the cache does not know yet
+        # As heard from another process (text only): the facts are read again, the console is told.
+        assert [(h.conversation_id, h.agent_id) for h in await _hints(bus, runtime, heard.data)] == [(conv, 7)]
+        assert await owned() == ["FUND-1"]
     finally:
         await db.dispose()
