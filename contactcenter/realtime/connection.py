@@ -15,12 +15,14 @@ from starlette.websockets import WebSocket
 from contactcenter.channels.chat import messages
 from contactcenter.channels.chat import service as chat
 from contactcenter.channels.chat.models import Conversation
-from contactcenter.channels.chat.schemas import MessageOut
+from contactcenter.channels.chat.schemas import ConversationOut, MessageOut
 from contactcenter.db import Database
 from contactcenter.realtime.schemas import CLOSE_TOO_SLOW, ConversationFrame, ErrorFrame, MessageFrame
 
 # A socket that cannot take this many queued frames is too slow: close it, it will resume on reconnect.
 OUT_QUEUE = 2000
+# Conversations whose state a socket remembers (a supervisor's socket hears of every one).
+KNOWN_MAX = 1000
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,9 @@ class Connection:
         self.sender: asyncio.Task[None] | None = None
         self.lock = asyncio.Lock()
         self.close_code: int | None = None
+        # conversation id -> its state as last sent on this socket (ConversationFrame): a typing frame is
+        # checked and addressed with it instead of a database read. Dropped when the conversation closes.
+        self.known: dict[str, ConversationOut] = {}
         self.frames = TokenBucket(rate=20, burst=40)
         self.sends = TokenBucket(rate=5, burst=15)
         self.presence_at = 0.0
@@ -96,6 +101,8 @@ class Connection:
         if len(self.out) >= OUT_QUEUE:
             self._end(CLOSE_TOO_SLOW)
             return
+        if isinstance(frame, ConversationFrame):
+            self._remember(frame.conversation)
         self._enqueue(frame if isinstance(frame, str) else frame.model_dump_json())
 
     def fail(self, code: str, detail: str, close: int | None = None, ref: str | None = None) -> None:
@@ -127,7 +134,13 @@ class Connection:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(asyncio.shield(self.sender), timeout)
 
-    def owns(self, conv: Conversation) -> bool:
+    def _remember(self, conv: ConversationOut) -> None:
+        if conv.status == "closed":
+            self.known.pop(conv.id, None)
+        elif conv.id in self.known or len(self.known) < KNOWN_MAX:
+            self.known[conv.id] = conv
+
+    def owns(self, conv: Conversation | ConversationOut) -> bool:
         if self.who.side == "customer":
             return conv.customer_id == self.who.id
         return conv.agent_id == self.who.id or self.who.role in ("supervisor", "admin")

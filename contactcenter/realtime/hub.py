@@ -195,7 +195,10 @@ class Hub:
                 else self.customers.get(event.customer_id, set())
             )
             for conn in others:
-                conn.push(frame)
+                # Addressed when it was sent; a socket told of a transfer since then knows better.
+                known = conn.known.get(event.conversation_id)
+                if known is None or conn.owns(known):
+                    conn.push(frame)
         elif isinstance(event, SuggestionsChanged):
             hint = SuggestionsFrame(conversation_id=event.conversation_id)
             for conn in self._targets(event.customer_id, event.agent_id, customers=False):

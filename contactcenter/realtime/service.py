@@ -10,7 +10,7 @@ from contactcenter.channels.chat import service as chat
 from contactcenter.channels.chat.batch import PostIn
 from contactcenter.channels.chat.events import TOPIC_REALTIME, Typing
 from contactcenter.channels.chat.models import Conversation
-from contactcenter.channels.chat.schemas import SenderKind, StartIn
+from contactcenter.channels.chat.schemas import ConversationOut, SenderKind, StartIn
 from contactcenter.channels.chat.writer import ChatWriter
 from contactcenter.db import Database
 from contactcenter.http import ApiError
@@ -67,18 +67,7 @@ class FrameHandler:
         elif isinstance(frame, Ack):
             await self._ack(frame)
         elif isinstance(frame, TypingIn):
-            conv = await self._conversation(frame.conversation_id)
-            if conv is not None and conv.status != "closed":
-                await self._publish_quietly(
-                    Typing(
-                        conversation_id=conv.id,
-                        customer_id=conv.customer_id,
-                        agent_id=conv.agent_id,
-                        sender=conn.who.side,
-                        name=conn.who.name if conn.is_agent else conv.customer_name,
-                        state=frame.state,
-                    )
-                )
+            await self._typing(frame)
         elif isinstance(frame, Start):
             await self._start(frame)
         elif isinstance(frame, AgentStateIn | OfferAnswer):
@@ -88,6 +77,25 @@ class FrameHandler:
             if conv is not None:
                 async with self.db.session() as s:
                     await chat.close_conversation(s, self.bus, conversation_id=conv.id, by=conn.who.side)
+
+    async def _typing(self, frame: TypingIn) -> None:
+        conn = self.conn
+        # Typing comes twice per message or so: the state this socket was last sent answers without a read.
+        conv: Conversation | ConversationOut | None = conn.known.get(frame.conversation_id)
+        if conv is None or not conn.owns(conv):
+            conv = await self._conversation(frame.conversation_id)
+        if conv is None or conv.status == "closed":
+            return
+        await self._publish_quietly(
+            Typing(
+                conversation_id=conv.id,
+                customer_id=conv.customer_id,
+                agent_id=conv.agent_id,
+                sender=conn.who.side,
+                name=conn.who.name if conn.is_agent else conv.customer_name,
+                state=frame.state,
+            )
+        )
 
     async def _hits(self, key: str, window_s: int) -> int:
         # Shared limits live on the bus; while it is down the per-socket buckets still hold, and a

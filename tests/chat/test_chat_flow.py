@@ -10,14 +10,18 @@ from sqlalchemy import select
 from contactcenter.auth.service import create_user
 from contactcenter.ccr.models import Touch
 from contactcenter.channels.chat.models import ChatMessage
+from contactcenter.routing.schemas import TransferIn
+from contactcenter.routing.service import transfer
 from contactcenter.types import Role
 from tests.chat.conftest import Live, customer, staff
+from tests.chat.test_bad_input import roundtrip
 from tests.conftest import PASSWORD
 
 
-async def make_agent(app: FastAPI, name: str) -> None:
+async def make_agent(app: FastAPI, name: str) -> int:
     async with app.state.db.session() as s:
-        await create_user(s, username=name, display_name=name.title(), role=Role.agent, password=PASSWORD)
+        user = await create_user(s, username=name, display_name=name.title(), role=Role.agent, password=PASSWORD)
+        return user.id
 
 
 async def test_customer_and_agent_chat_in_order_with_storage_before_ack(live: Live) -> None:
@@ -117,3 +121,44 @@ async def test_agent_name_is_shown_and_a_chat_closed_while_away_is_reported_on_r
         closed = await back.next("conversation")
         assert closed["conversation"]["status"] == "closed"
         assert (await back.next("message"))["message"]["body"] == "bye"
+
+
+async def test_typing_reaches_whoever_answers_now_and_ends_with_the_chat(live: Live) -> None:
+    alice_id, bob_id = await make_agent(live.app, "alice"), await make_agent(live.app, "bob")
+    async with staff(live, "alice") as alice, customer(live) as (cust, _):
+        await cust.send({"type": "start", "name": "Ann"})
+        cid = (await cust.next("conversation"))["conversation"]["id"]
+        await alice.next("conversation", timeout=5)  # the only agent online: hers
+
+        def typing(state: bool = True) -> dict[str, object]:
+            return {"type": "typing", "conversation_id": cid, "state": state}
+
+        await cust.send(typing())
+        got = await alice.next("typing")
+        assert (got["sender"], got["name"], got["state"]) == ("customer", "Ann", True)
+        await alice.send(typing())
+        assert (await cust.next("typing"))["name"] == "Alice"
+        async with staff(live, "bob") as bob:
+            await roundtrip(bob)  # answered once routing has him online
+            async with live.app.state.db.session() as s:
+                data = TransferIn(agent_id=bob_id, note="mortgages")
+                await transfer(s, live.app.state.bus, contact_id=cid, data=data, by=alice_id, own_only=True)
+            await bob.next("conversation", timeout=5)
+            await alice.next("conversation", timeout=5)  # hers no more
+            while (await cust.next("conversation", timeout=5))["conversation"]["agent_id"] != bob_id:
+                pass  # the customer's socket is told of the transfer (and then addresses typing to Bob)
+            # The customer's typing follows the chat to Bob; Alice's socket knows it is not hers any more.
+            await cust.send(typing(False))
+            assert (await bob.next("typing"))["state"] is False
+            await alice.send(typing())
+            assert (await alice.next("error"))["code"] == "conversation_not_found"
+            await roundtrip(alice)
+            assert len([f for f in alice.frames if f["type"] == "typing"]) == 1
+            # Closed: typing is no longer relayed (nor refused: a widget may still send its "stopped").
+            await cust.send({"type": "close", "conversation_id": cid})
+            await bob.next("conversation", timeout=5)
+            await cust.send(typing())
+            await roundtrip(cust)
+            await roundtrip(bob)
+            assert len([f for f in bob.frames if f["type"] == "typing"]) == 1
+            assert not [f for f in cust.frames if f["type"] == "error"]
