@@ -591,9 +591,8 @@ def run_target(
     py = sys.executable
     env = {**os.environ}
     if name == "server":
-        url = f"sqlite+aiosqlite:///{work / 'cc.db'}"
         env.update(
-            CC_DATABASE_URL=url,
+            CC_DATABASE_URL=args.url,
             CC_SECRET_KEY=SECRET,
             CC_LOG_LEVEL="WARNING",
             CC_CHAT_CAPACITY=str(args.capacity),
@@ -810,20 +809,33 @@ def main() -> int:
     parser.add_argument("--rss-only", action="store_true", help="stop after the idle-socket memory measurement")
     parser.add_argument("--budget", type=float, default=285.0, help="seconds the whole run should take at most")
     parser.add_argument("--keep", action="store_true", help="keep the temp directory (database, server logs)")
+    parser.add_argument(
+        "--database",
+        choices=["sqlite", "postgres"],
+        default="sqlite",
+        help="the server's database: the embedded default, or a PostgreSQL cluster started here with its defaults",
+    )
     args = parser.parse_args()
     if args.customers > args.agents * args.capacity:
         parser.error("agents x capacity must hold every customer")
     started = time.monotonic()
     work = Path(tempfile.mkdtemp(prefix="cc-bench-chat-"))
+    pg = None
     try:
         server = baseline = None
         if args.only != "baseline":
             from contactcenter.cli import migrate
 
-            url = f"sqlite+aiosqlite:///{work / 'cc.db'}"
+            args.url = f"sqlite+aiosqlite:///{work / 'cc.db'}"
+            if args.database == "postgres":
+                from tests.services import PostgresServer
+
+                pg = PostgresServer(settings="")  # fsync and synchronous_commit on, as an operator's would be
+                pg.start()
+                args.url = pg.url("postgres")
             t = time.monotonic()
-            migrate(url)
-            tokens = asyncio.run(prepare_db(url, args.customers + 1, args.agents))
+            migrate(args.url)
+            tokens = asyncio.run(prepare_db(args.url, args.customers + 1, args.agents))
             log(f"database ready ({args.agents} agents, {args.customers} customers) in {time.monotonic() - t:.1f}s")
             server = run_target("server", args, work, tokens, args.duration)
         if args.only != "server":
@@ -838,6 +850,8 @@ def main() -> int:
         traceback.print_exc(file=sys.stderr)
         return 1
     finally:
+        if pg is not None:
+            pg.stop()
         if args.keep:
             log(f"kept {work}")
         else:
@@ -854,7 +868,7 @@ def main() -> int:
     if server and baseline is not None and not args.rss_only:
         result["ratio"] = round(server["p99_ms"] / baseline["p99_ms"], 2) if baseline["p99_ms"] else None
     result.update({k: v for k, v in server.items() if k not in head})
-    result.update(ws=args.ws, compression=args.compression, ack_interval_s=args.ack_interval)
+    result.update(ws=args.ws, compression=args.compression, ack_interval_s=args.ack_interval, database=args.database)
     if "ratio" in result:
         checks = {
             "lost": (server["lost"], server["lost"] == 0, "0"),

@@ -101,6 +101,8 @@ class PostgresServer:
 
     port: int = field(default_factory=free_port)
     dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="cc-pg-")))
+    # Tests need no durability; bench/chat.py --database postgres passes "" (PostgreSQL's own defaults).
+    settings: str = "-c fsync=off"
 
     def _run(self, *args: str) -> None:
         cmd = list(args)
@@ -121,7 +123,7 @@ class PostgresServer:
         if os.geteuid() == 0:
             shutil.chown(self.dir, "postgres", "postgres")
         self._run(str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8")
-        opts = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300"
+        opts = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 {self.settings} -c max_connections=300"
         self._run(str(bindir / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(self.dir / "log"), "-w", "start")
         wait_port(self.port)
 
