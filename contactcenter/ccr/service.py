@@ -232,11 +232,9 @@ async def merge_customers(
         )
     )
     await session.commit()
-    merged = CustomersMerged(source_id=source_id, target_id=target_id)
+    merged = CustomersMerged(source_id=source_id, target_id=target_id).model_dump_json()
     # The touches topic too: every process's suggestions runtime holds facts of both customers.
-    await bus.publish_many(
-        [(customer_topic(target_id), merged.model_dump_json()), (TOPIC_TOUCHES, merged.model_dump_json())]
-    )
+    await bus.publish_many([(customer_topic(target_id), merged), (TOPIC_TOUCHES, merged)])
     return MergeOut(source_id=source_id, target_id=target_id, moved_identities=moved_ids, moved_touches=moved_touches)
 
 
