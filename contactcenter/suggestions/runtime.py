@@ -175,10 +175,14 @@ class Runtime:
             event = SuggestionsChanged(conversation_id=ev.conversation_id, customer_id=customer, agent_id=agent)
             await self.bus.publish_event(TOPIC_REALTIME, event)
             return
+        await self._hint_open(ev.customer_id, ev.conversation_id)
+
+    async def _hint_open(self, customer_id: int, only: str | None = None) -> None:
+        """Tell the consoles of the customer's open conversations (or of `only`) to fetch suggestions again."""
         async with self.db.session() as s:
-            convs = await chat.open_for_customer(s, customer_id=ev.customer_id)
+            convs = await chat.open_for_customer(s, customer_id=customer_id)
         for c in convs:
-            if ev.conversation_id in (None, c.id):
+            if only in (None, c.id):
                 event = SuggestionsChanged(conversation_id=c.id, customer_id=c.customer_id, agent_id=c.agent_id)
                 await self.bus.publish_event(TOPIC_REALTIME, event)
 
@@ -188,13 +192,8 @@ class Runtime:
         for customer in (ev.source_id, ev.target_id):
             self.facts.invalidate(customer)
             self.facts_changed[customer] = time.monotonic()
-        if await self.bus.hit(f"suggestions:merged:{ev.source_id}:{ev.target_id}", 60) != 1:
-            return
-        async with self.db.session() as s:
-            convs = await chat.open_for_customer(s, customer_id=ev.target_id)
-        for c in convs:
-            event = SuggestionsChanged(conversation_id=c.id, customer_id=c.customer_id, agent_id=c.agent_id)
-            await self.bus.publish_event(TOPIC_REALTIME, event)
+        if await self.bus.hit(f"suggestions:merged:{ev.source_id}:{ev.target_id}", 60) == 1:
+            await self._hint_open(ev.target_id)
 
     async def _assigned(self, data: str, given: Event | None = None) -> None:
         # A conversation just reached an agent: their console should fetch its suggestions (the start touch
