@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 import structlog
@@ -18,8 +18,9 @@ from starlette.websockets import WebSocket
 from contactcenter import __version__
 from contactcenter.auth.routes import router as auth_router
 from contactcenter.bus import make_bus
+from contactcenter.capabilities import AppContext, Capability, discover_channels
 from contactcenter.ccr.routes import router as ccr_router
-from contactcenter.channels.chat.routes import router as chat_router
+from contactcenter.conversations.routes import router as conversations_router
 from contactcenter.db import Database
 from contactcenter.db.engine import WalCheckpointer, sqlite_file
 from contactcenter.http import BodyLimitMiddleware, install_error_handlers
@@ -56,8 +57,12 @@ def create_served_app() -> FastAPI:
     return create_app(freeze_gc=True)
 
 
-def create_app(settings: Settings | None = None, *, freeze_gc: bool = False) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, freeze_gc: bool = False, extra: Sequence[Capability] = ()
+) -> FastAPI:
+    """The app with every channel under channels/ (and `extra` capabilities, e.g. a test's channel)."""
     settings = settings or get_settings()
+    capabilities = [*discover_channels(), *extra]
     setup_logging(settings)
     log = structlog.get_logger("app")
 
@@ -68,6 +73,8 @@ def create_app(settings: Settings | None = None, *, freeze_gc: bool = False) -> 
         await bus.start()
         app.state.db, app.state.bus = db, bus
         app.state.hub = hub = Hub(bus, db)
+        for cap in capabilities:
+            await cap.start(AppContext(settings=settings, db=db, bus=bus, hub=hub))
         hub.start()
         app.state.suggestions = suggestions = SuggestionsRuntime(settings=settings, db=db, bus=bus)
         await suggestions.start()
@@ -106,6 +113,8 @@ def create_app(settings: Settings | None = None, *, freeze_gc: bool = False) -> 
             with contextlib.suppress(asyncio.CancelledError):
                 await sweeper
             await hub.stop()
+            for cap in reversed(capabilities):
+                await cap.stop()
             await bus.close()
             await db.dispose()
             if checkpointer is not None:
@@ -128,13 +137,16 @@ def create_app(settings: Settings | None = None, *, freeze_gc: bool = False) -> 
         auth_router,
         ccr_router,
         integration_router,
-        chat_router,
+        conversations_router,
         realtime_router,
         routing_router,
         planner_router,
         suggestions_router,
     ):
         app.include_router(router)
+    for cap in capabilities:
+        for router in cap.routers():
+            app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(settings.web_dir / "static")), name="static")
     # The demo company website that embeds the widget (public, static).
     app.mount("/demo", StaticFiles(directory=str(settings.web_dir / "demo"), html=True), name="demo")

@@ -52,7 +52,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         log_config=None,
         proxy_headers=True,
         ws="websockets-sansio",
-        ws_max_size=65_536,
+        ws_max_size=1_048_576,  # above MAX_FRAME_BYTES: a too-big frame gets our error frame, then 1009
         # Chat frames are a few hundred bytes; per-message deflate costs ~40 KiB per socket.
         ws_per_message_deflate=False,
         # Protocol v1 has its own heartbeat (docs/protocol.md): a socket silent for 3 heartbeats is closed.

@@ -3,8 +3,17 @@
 from contactcenter.auth import models as auth_models
 from contactcenter.ccr import models as ccr_models
 from contactcenter.channels.chat import models as chat_models
+from contactcenter.conversations import models as conversations_models
 from contactcenter.integration import models as integration_models
 from contactcenter.routing import models as routing_models
 from contactcenter.suggestions import models as suggestions_models
 
-__all__ = ["auth_models", "ccr_models", "chat_models", "integration_models", "routing_models", "suggestions_models"]
+__all__ = [
+    "auth_models",
+    "ccr_models",
+    "chat_models",
+    "conversations_models",
+    "integration_models",
+    "routing_models",
+    "suggestions_models",
+]

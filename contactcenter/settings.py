@@ -42,6 +42,11 @@ class Settings(BaseSettings):
     routing_presence_s: float = Field(default=10.0, ge=2, le=120)
     routing_wrap_up_s: float = Field(default=30.0, ge=1, le=3600)
     routing_auto_accept: bool = True
+    # Wrap-up outcomes an agent closes a conversation with: "code=Label" pairs, comma-separated.
+    wrap_up_codes: str = (
+        "sale=Sale,resolved=Resolved,follow_up=Follow-up needed,no_answer=No answer,"
+        "not_interested=Not interested,other=Other"
+    )
     # Outbound mail relay for transcripts ("smtp://host:port"); unset means transcripts are unavailable.
     smtp_url: str | None = None
     mail_from: str = "Contact Center <noreply@localhost>"

@@ -31,6 +31,7 @@ publish_touches = touches.publish_touches
 log_touch = touches.log_touch
 log_touches = touches.log_touches
 add_touches = touches.add_touches
+insert_touches_sqlite3 = touches.insert_touches_sqlite3
 publish_added = touches.publish_added
 timeline = touches.timeline
 encode_cursor = touches.encode_cursor

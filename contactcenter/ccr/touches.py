@@ -9,6 +9,7 @@ import asyncio
 import base64
 import binascii
 import json
+import sqlite3
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -161,6 +162,37 @@ async def _insert_sqlite(session: AsyncSession, touches: Sequence[TouchIn], now:
     if found != n:
         raise RuntimeError(f"SQLite did not give {n} touches consecutive ids")
     return list(range(last - n + 1, last + 1))
+
+
+_MULTI_ROW = "(?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_MULTI_MAX = 3000  # rows per statement: 9 parameters each, below SQLite's 32,766
+
+
+def insert_touches_sqlite3(db: sqlite3.Connection, touches: Sequence[TouchIn], at: str) -> list[int]:
+    """Insert touches on the caller's raw sqlite3 connection, inside its write transaction (the chat writer's);
+    `at`: sqlite_time of a missing occurred_at. Returns the new ids in input order."""
+    for start in range(0, len(touches), _MULTI_MAX):
+        piece = touches[start : start + _MULTI_MAX]
+        params: list[object] = []
+        for t in piece:
+            occurred = sqlite_time(t.occurred_at) if t.occurred_at is not None else at
+            params += (t.customer_id, t.channel, t.kind, t.direction, occurred, t.agent_id, t.conversation_id)
+            params += (t.summary, json_text(t.payload))
+        db.execute(_SQLITE_MULTI.format(values=", ".join([_MULTI_ROW] * len(piece))), params)
+    # As in _insert_sqlite: inside our write transaction a rowid table gives each new row max(id) + 1, so the
+    # rows are the consecutive ids ending at last_insert_rowid(); the count checks it.
+    n = len(touches)
+    last, count = db.execute(_SQLITE_IDS, (n,)).fetchone()
+    if count != n:
+        raise RuntimeError(f"SQLite did not give {n} touches consecutive ids")
+    return list(range(last - n + 1, last + 1))
+
+
+_SQLITE_MULTI = (
+    "INSERT INTO touches (customer_id, channel, kind, direction, occurred_at, agent_id, conversation_id,"
+    " summary, payload) VALUES {values}"
+)
+_SQLITE_IDS = "SELECT last_insert_rowid(), count(*) FROM touches WHERE id > last_insert_rowid() - ?"
 
 
 async def add_touches(session: AsyncSession, *, touches: Sequence[TouchIn], now: datetime) -> list[int]:

@@ -10,14 +10,15 @@ from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.websockets import WebSocket
 
-from contactcenter.channels.chat import messages
-from contactcenter.channels.chat import service as chat
-from contactcenter.channels.chat.models import Conversation
-from contactcenter.channels.chat.schemas import ConversationOut, MessageOut
+from contactcenter.conversations import service as conversations
+from contactcenter.conversations.schemas import ConversationOut, Positions
 from contactcenter.db import Database
-from contactcenter.realtime.schemas import CLOSE_TOO_SLOW, ConversationFrame, ErrorFrame, MessageFrame
+from contactcenter.realtime.channels import CATCH_UP_PAGE, Registry
+from contactcenter.realtime.events import Item
+from contactcenter.realtime.schemas import CLOSE_TOO_SLOW, ConversationFrame, ErrorFrame
 
 # A socket that cannot take this many queued frames is too slow: close it, it will resume on reconnect.
 OUT_QUEUE = 2000
@@ -52,9 +53,24 @@ class TokenBucket:
         return self.tokens < -self.burst
 
 
+async def with_positions(
+    session: AsyncSession, registry: Registry, convs: list[ConversationOut]
+) -> list[ConversationOut]:
+    """The conversations with their channels' log positions filled in (one read per channel)."""
+    by_channel: dict[str, list[str]] = {}
+    for c in convs:
+        by_channel.setdefault(c.channel, []).append(c.id)
+    found: dict[str, Positions] = {}
+    for name, ids in by_channel.items():
+        hooks = registry.channel(name)
+        if hooks is not None and hooks.positions is not None:
+            found.update(await hooks.positions(session, ids))
+    return [c.model_copy(update=found[c.id].model_dump()) if c.id in found else c for c in convs]
+
+
 class Connection:
-    def __init__(self, ws: WebSocket, who: Who, db: Database, heartbeat_s: float = 5.0) -> None:
-        self.ws, self.who, self.db = ws, who, db
+    def __init__(self, ws: WebSocket, who: Who, db: Database, registry: Registry, heartbeat_s: float = 5.0) -> None:
+        self.ws, self.who, self.db, self.registry = ws, who, db, registry
         self.heartbeat_s = heartbeat_s
         # When a frame last arrived: the hub's sweep closes sockets silent for 3 heartbeats (one timer for
         # all sockets instead of one per received frame).
@@ -65,8 +81,9 @@ class Connection:
         self.dropped = False
         # conversation id -> highest seq this socket acknowledged (its own read receipts are not echoed)
         self.acked: dict[str, int] = {}
-        # conversation id -> highest seq delivered on this socket
+        # conversation id -> highest seq delivered on this socket (of its channel's log)
         self.delivered: dict[str, int] = {}
+        self.channel_of: dict[str, str] = {}  # conversation id -> its channel, for catch-up
         # Outgoing frames; None marks the end (close with close_code). A sender task exists only while
         # there is something to send: most sockets are idle, and an idle task per socket costs memory.
         self.out: deque[str | None] = deque()
@@ -140,49 +157,49 @@ class Connection:
         elif conv.id in self.known or len(self.known) < KNOWN_MAX:
             self.known[conv.id] = conv
 
-    def owns(self, conv: Conversation | ConversationOut) -> bool:
+    def owns(self, conv: ConversationOut) -> bool:
         if self.who.side == "customer":
             return conv.customer_id == self.who.id
         return conv.agent_id == self.who.id or self.who.role in ("supervisor", "admin")
 
-    async def track(self, conv: Conversation, after: int) -> None:
-        """Start following a conversation: send its state, then every message after `after`."""
+    async def track(self, conv: ConversationOut, after: int) -> None:
+        """Start following a conversation (positions filled in): send its state, then every item after `after`."""
         async with self.lock:
             known = conv.id in self.delivered
             self.delivered.setdefault(conv.id, min(after, conv.last_seq))
-        self.push(ConversationFrame(conversation=chat.conversation_out(conv)))
+            self.channel_of[conv.id] = conv.channel
+        self.push(ConversationFrame(conversation=conv))
         if not known or after < conv.last_seq:
             await self.catch_up(conv.id)
 
-    async def deliver(self, msg: MessageOut, frame: str | None = None) -> None:
-        """Deliver in order, exactly once: skip what was sent, fill any gap from the database. `frame`: the
-        message's frame already serialised (one event fans out to several sockets)."""
-        if msg.private and not self.is_agent:
+    async def deliver(self, item: Item) -> None:
+        """Deliver in order, exactly once: skip what was sent, fill any gap from the channel's log."""
+        if item.private and not self.is_agent:
             return
+        conversation_id = item.to.conversation_id
         async with self.lock:
-            last = self.delivered.get(msg.conversation_id)
-            if last is None or msg.seq <= last:
+            last = self.delivered.get(conversation_id)
+            if last is None or item.seq <= last:
                 return
-            if msg.seq == last + 1:
-                self.delivered[msg.conversation_id] = msg.seq
-                self.push(frame or MessageFrame(message=msg))
+            if item.seq == last + 1:
+                self.delivered[conversation_id] = item.seq
+                self.push(item.frame)
                 return
-        await self.catch_up(msg.conversation_id)
+        await self.catch_up(conversation_id)
 
     async def catch_up(self, conversation_id: str) -> None:
         async with self.lock:
             last = self.delivered.get(conversation_id)
-            if last is None:
+            hooks = self.registry.channel(self.channel_of.get(conversation_id, ""))
+            if last is None or hooks is None or hooks.catch_up is None:
                 return
             while True:
                 async with self.db.session() as s:
-                    batch = await messages.messages_after(
-                        s, conversation_id=conversation_id, after=last, include_private=self.is_agent
-                    )
-                for m in batch:
-                    self.push(MessageFrame(message=m))
-                    last = m.seq
-                if len(batch) < 500:
+                    batch = await hooks.catch_up(s, conversation_id, last, self.is_agent)
+                for seq, frame in batch:
+                    self.push(frame)
+                    last = seq
+                if len(batch) < CATCH_UP_PAGE:
                     break
             self.delivered[conversation_id] = last
 
@@ -190,10 +207,11 @@ class Connection:
         """Re-read this side's open conversations and catch up on each (after a bus outage)."""
         async with self.db.session() as s:
             convs = (
-                await chat.open_for_customer(s, customer_id=self.who.id)
+                await conversations.open_for_customer(s, customer_id=self.who.id)
                 if self.who.side == "customer"
-                else await chat.open_for_agent(s, agent_id=self.who.id)
+                else await conversations.open_for_agent(s, agent_id=self.who.id)
             )
+            convs = await with_positions(s, self.registry, convs)
         for conv in convs:
             await self.track(conv, self.delivered.get(conv.id, 0))
         for cid in list(self.delivered):

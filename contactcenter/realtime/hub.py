@@ -16,33 +16,27 @@ import structlog
 from pydantic import TypeAdapter
 
 from contactcenter.bus import Bus, Event
-from contactcenter.channels.chat.events import TOPIC_REALTIME, ConversationChanged, MessagePosted, ReadUpTo, Typing
-from contactcenter.channels.chat.service import get_conversation
-from contactcenter.channels.chat.writer import ChatWriter
+from contactcenter.conversations import service as conversations
+from contactcenter.conversations.events import TOPIC_CONVERSATIONS, ConversationChanged
+from contactcenter.conversations.schemas import ConversationOut
 from contactcenter.db import Database
 from contactcenter.realtime import routing_frames
-from contactcenter.realtime.connection import Connection
-from contactcenter.realtime.schemas import (
-    CLOSE_HEARTBEAT,
-    ConversationFrame,
-    MessageFrame,
-    ReadFrame,
-    SuggestionsFrame,
-    TypingFrame,
-)
+from contactcenter.realtime.channels import ChannelHooks, Registry
+from contactcenter.realtime.connection import Connection, with_positions
+from contactcenter.realtime.events import TOPIC_REALTIME, Audience, Item, Push, ReadMoved
+from contactcenter.realtime.schemas import CLOSE_HEARTBEAT, CORE_FRAMES, ConversationFrame
 from contactcenter.routing.events import TOPIC_ROUTING
-from contactcenter.suggestions.events import SuggestionsChanged
 
 log = structlog.get_logger("realtime.hub")
 SWEEP_S = 0.5
-_Events = MessagePosted | ConversationChanged | Typing | ReadUpTo | SuggestionsChanged
+_Events = Item | Push | ReadMoved | ConversationChanged
 _event: TypeAdapter[_Events] = TypeAdapter(_Events)
 
 
 class Hub:
     def __init__(self, bus: Bus, db: Database) -> None:
         self.bus, self.db = bus, db
-        self.writer = ChatWriter(db, bus)  # every socket of this process writes messages through it
+        self.registry = Registry(CORE_FRAMES)
         self.customers: dict[int, set[Connection]] = defaultdict(set)
         self.agents: dict[int, set[Connection]] = defaultdict(set)
         self.watchers: set[Connection] = set()  # supervisors and admins see every conversation event
@@ -50,8 +44,11 @@ class Hub:
         self.subscribed = asyncio.Event()
         self._spawned: set[asyncio.Task[None]] = set()
 
+    def add_channel(self, hooks: ChannelHooks) -> None:
+        """A channel's frames and catch-up hook (its capability's start step calls this)."""
+        self.registry.add(hooks)
+
     def start(self) -> None:
-        self.writer.start()
         self.listener = asyncio.create_task(self._listen())
         self.tasks = [asyncio.create_task(self._watch_epoch()), asyncio.create_task(self._sweep())]
 
@@ -66,7 +63,6 @@ class Hub:
             t.cancel()
         if tasks:
             await asyncio.wait(tasks, timeout=5)
-        await self.writer.stop()
 
     def register(self, conn: Connection) -> None:
         (self.customers if conn.who.side == "customer" else self.agents)[conn.who.id].add(conn)
@@ -91,7 +87,7 @@ class Hub:
         delay = 0.1
         while True:
             try:
-                async with self.bus.subscribe(TOPIC_REALTIME, TOPIC_ROUTING) as sub:
+                async with self.bus.subscribe(TOPIC_REALTIME, TOPIC_CONVERSATIONS, TOPIC_ROUTING) as sub:
                     self.subscribed.set()
                     if lost:
                         # Whatever was published while we were away is in the database: catch up from it.
@@ -172,64 +168,76 @@ class Hub:
             except ValueError:
                 log.warning("bad_event_on_bus", size=len(data))
                 return
-        if isinstance(event, MessagePosted):
-            targets = self._targets(event.customer_id, event.agent_id, customers=not event.message.private)
-            text = MessageFrame(message=event.message).model_dump_json() if targets else None
-            for conn in targets:
-                await conn.deliver(event.message, text)
+        if isinstance(event, Item):
+            for conn in self._targets(event.to, customers=not event.private):
+                await conn.deliver(event)
         elif isinstance(event, ConversationChanged):
-            conv = event.conversation
-            for conn in self._targets(conv.customer_id, conv.agent_id):
-                await self._conversation_changed(conn, event)
-            if event.previous_agent_id and event.previous_agent_id != conv.agent_id:
-                for conn in self.agents.get(event.previous_agent_id, set()) - self.watchers:
-                    conn.push(ConversationFrame(conversation=conv))
-                    conn.delivered.pop(conv.id, None)
-        elif isinstance(event, Typing):
-            frame = TypingFrame(
-                conversation_id=event.conversation_id, sender=event.sender, name=event.name, state=event.state
-            )
-            others = (
-                self.agents.get(event.agent_id or -1, set())
-                if event.sender == "customer"
-                else self.customers.get(event.customer_id, set())
-            )
-            for conn in others:
+            await self._conversation_event(event)
+        elif isinstance(event, Push):
+            for conn in self._targets(event.to):
                 # Addressed when it was sent; a socket told of a transfer since then knows better.
-                known = conn.known.get(event.conversation_id)
+                known = conn.known.get(event.to.conversation_id) if event.owner_check else None
                 if known is None or conn.owns(known):
-                    conn.push(frame)
-        elif isinstance(event, SuggestionsChanged):
-            hint = SuggestionsFrame(conversation_id=event.conversation_id)
-            for conn in self._targets(event.customer_id, event.agent_id, customers=False):
-                if conn.who.id == event.agent_id or event.conversation_id in conn.delivered:
-                    conn.push(hint)
+                    conn.push(event.frame)
         else:
-            read = ReadFrame(conversation_id=event.conversation_id, reader=event.reader, seq=event.seq)
-            text = read.model_dump_json()
-            for conn in self._targets(event.customer_id, event.agent_id):
+            cid = event.to.conversation_id
+            field = "customer_read_seq" if event.reader == "customer" else "agent_read_seq"
+            for conn in self._targets(event.to):
+                known = conn.known.get(cid)
+                if known is not None and getattr(known, field) < event.seq:  # for its next conversation frame
+                    conn.known[cid] = known.model_copy(update={field: event.seq})
                 # The socket that acknowledged this far knows already: tell the others (the peer, other tabs).
-                if conn.who.side != event.reader or conn.acked.get(event.conversation_id, 0) < event.seq:
-                    conn.push(text)
+                if conn.who.side != event.reader or conn.acked.get(cid, 0) < event.seq:
+                    conn.push(event.frame)
 
-    def _targets(self, customer_id: int, agent_id: int | None, customers: bool = True) -> set[Connection]:
-        found: set[Connection] = set(self.watchers)
-        if customers:
-            found |= self.customers.get(customer_id, set())
-        if agent_id is not None:
-            found |= self.agents.get(agent_id, set())
+    def _targets(self, to: Audience, customers: bool = True) -> set[Connection]:
+        found: set[Connection] = set()
+        if to.supervisors == "all":
+            found |= self.watchers
+        elif to.supervisors == "following":
+            found |= {w for w in self.watchers if to.conversation_id in w.delivered}
+        if customers and to.customer_id is not None:
+            found |= self.customers.get(to.customer_id, set())
+        if to.agent_id is not None:
+            found |= self.agents.get(to.agent_id, set())
         return found
 
-    async def _conversation_changed(self, conn: Connection, event: ConversationChanged) -> None:
+    async def _conversation_event(self, event: ConversationChanged) -> None:
         conv = event.conversation
+        for conn in self._targets(
+            Audience(conversation_id=conv.id, customer_id=conv.customer_id, agent_id=conv.agent_id)
+        ):
+            await self._conversation_changed(conn, conv)
+        if event.previous_agent_id and event.previous_agent_id != conv.agent_id:
+            for conn in self.agents.get(event.previous_agent_id, set()) - self.watchers:
+                conn.push(ConversationFrame(conversation=_as_known(conn, conv)))
+                conn.delivered.pop(conv.id, None)
+
+    async def _conversation_changed(self, conn: Connection, conv: ConversationOut) -> None:
+        # The event carries the core's fields; a socket that follows the conversation already knows its log
+        # positions (no database read on this path: the frame must not fall behind the socket's next ones).
         if conn in self.watchers and conv.agent_id != conn.who.id and conv.id not in conn.delivered:
-            conn.push(ConversationFrame(conversation=conv))  # supervisors watch state, not every message
+            conn.push(ConversationFrame(conversation=_as_known(conn, conv)))  # supervisors watch state only
             return
         if conv.id in conn.delivered:
-            conn.push(ConversationFrame(conversation=conv))
+            conn.push(ConversationFrame(conversation=_as_known(conn, conv)))
             await conn.catch_up(conv.id)
             return
+        # Events can arrive late (assigned, then requeued at once): follow what the database says now.
         async with self.db.session() as s:
-            row = await get_conversation(s, conversation_id=conv.id)
-        if conn.owns(row):
-            await conn.track(row, 0)
+            fresh = await conversations.find(s, conversation_id=conv.id)
+            if fresh is not None:
+                (fresh,) = await with_positions(s, self.registry, [fresh])
+        if fresh is not None and conn.owns(fresh):
+            await conn.track(fresh, 0)
+
+
+def _as_known(conn: Connection, conv: ConversationOut) -> ConversationOut:
+    """The conversation with the log positions this socket was last told (and has been delivered)."""
+    known = conn.known.get(conv.id)
+    last = max(known.last_seq if known else 0, conn.delivered.get(conv.id, 0))
+    if known is None:
+        return conv.model_copy(update={"last_seq": last}) if last else conv
+    return conv.model_copy(
+        update={"last_seq": last, "customer_read_seq": known.customer_read_seq, "agent_read_seq": known.agent_read_seq}
+    )

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import time
 
+import orjson
 import structlog
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
@@ -14,11 +15,10 @@ from starlette.websockets import WebSocketDisconnected
 from contactcenter.auth import deps
 from contactcenter.auth.service import principal_for_token, read_visitor
 from contactcenter.bus import Bus
-from contactcenter.channels.chat import service as chat
-from contactcenter.channels.chat.models import Conversation
+from contactcenter.conversations import service as conversations
 from contactcenter.db import Database
-from contactcenter.http import same_origin
-from contactcenter.realtime.connection import Connection, Who
+from contactcenter.http import ApiError, same_origin
+from contactcenter.realtime.connection import Connection, Who, with_positions
 from contactcenter.realtime.hub import Hub
 from contactcenter.realtime.schemas import (
     CLOSE_BAD_FRAME,
@@ -30,9 +30,8 @@ from contactcenter.realtime.schemas import (
     ErrorFrame,
     Hello,
     Welcome,
-    client_frame,
 )
-from contactcenter.realtime.service import FrameHandler
+from contactcenter.realtime.service import FrameContext, FrameHandler, ref_of
 from contactcenter.routing import presence as routing
 from contactcenter.settings import Settings
 
@@ -86,35 +85,29 @@ async def websocket(ws: WebSocket) -> None:
         await _refuse(ws, "forbidden", "planners have no conversations", CLOSE_FORBIDDEN)
         return
     heartbeat_s = settings.customer_heartbeat_s if who.side == "customer" else settings.heartbeat_s
-    conn = Connection(ws, who, db, heartbeat_s)
+    conn = Connection(ws, who, db, hub.registry, heartbeat_s)
     conn.task = asyncio.current_task()
-    handler = FrameHandler(conn, db, bus, settings, hub.writer)
+    handler = FrameHandler(FrameContext(conn, db, bus, settings), hub.registry)
     hub.register(conn)
     try:
         async with db.session() as s:
             convs = (
-                await chat.open_for_customer(s, customer_id=who.id)
+                await conversations.open_for_customer(s, customer_id=who.id)
                 if who.side == "customer"
-                else await chat.open_for_agent(s, agent_id=who.id)
+                else await conversations.open_for_agent(s, agent_id=who.id)
             )
-        conn.push(
-            Welcome(
-                role=who.role,
-                name=who.name,
-                heartbeat_s=heartbeat_s,
-                conversations=[chat.conversation_out(c) for c in convs],
-            )
-        )
-        for conv in convs:
+            # A conversation the client was in that closed while it was away: say so, with what it missed.
+            open_ids = {c.id for c in convs}
+            gone = [
+                g
+                for conv_id in hello.resume
+                if conv_id not in open_ids and (g := await conversations.find(s, conversation_id=conv_id)) is not None
+            ]
+            convs = await with_positions(s, hub.registry, convs)
+            gone = await with_positions(s, hub.registry, [g for g in gone if conn.owns(g)])
+        conn.push(Welcome(role=who.role, name=who.name, heartbeat_s=heartbeat_s, conversations=convs))
+        for conv in [*convs, *gone]:
             await conn.track(conv, hello.resume.get(conv.id, 0))
-        # A conversation the client was in that closed while it was away: say so, with what it missed.
-        open_ids = {c.id for c in convs}
-        for conv_id, seq in hello.resume.items():
-            if conv_id not in open_ids:
-                async with db.session() as s:
-                    gone = await s.get(Conversation, conv_id)
-                if gone is not None and conn.owns(gone):
-                    await conn.track(gone, seq)
         if who.side == "agent" and who.role == "agent":
             await routing.agent_online(db, bus, agent_id=who.id)
         await _receive_loop(ws, conn, handler, bus, db)
@@ -134,6 +127,21 @@ async def websocket(ws: WebSocket) -> None:
         await conn.finish()
 
 
+def _ref_in(raw: str) -> str | None:
+    """The id a malformed frame names (client_id first), so the client knows which queued frame failed."""
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    for name in ("client_id", "contact_id", "conversation_id"):
+        value = data.get(name)
+        if isinstance(value, str) and len(value) <= 64:
+            return value
+    return None
+
+
 async def _receive_loop(ws: WebSocket, conn: Connection, handler: FrameHandler, bus: Bus, db: Database) -> None:
     # No timeout here: the hub's sweep closes a socket silent for 3 heartbeats, and the receive then ends.
     while conn.close_code is None:
@@ -147,7 +155,7 @@ async def _receive_loop(ws: WebSocket, conn: Connection, handler: FrameHandler, 
             conn.fail("frame_too_big", f"frames are at most {MAX_FRAME_BYTES} bytes", close=CLOSE_TOO_BIG)
             return
         try:
-            frame = client_frame.validate_json(raw)
+            frame = handler.registry.parser.validate_json(raw)
         except ValidationError as exc:
             errors = exc.errors()
             # Not JSON, not an object, or no known "type": a protocol violation, not a bad field.
@@ -159,7 +167,8 @@ async def _receive_loop(ws: WebSocket, conn: Connection, handler: FrameHandler, 
             if bad_type:
                 conn.fail("bad_frame", "not a protocol v1 frame", close=CLOSE_BAD_FRAME)
                 return
-            conn.fail("invalid_frame", "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors[:3]))
+            detail = "; ".join(f"{'.'.join(map(str, e['loc'][1:] or e['loc']))}: {e['msg']}" for e in errors[:3])
+            conn.fail("invalid_frame", detail, ref=_ref_in(raw))
             if conn.frames.take() is False and conn.frames.flooding:
                 conn.fail("rate_limited", "too many bad frames", close=CLOSE_RATE)
             continue
@@ -169,8 +178,10 @@ async def _receive_loop(ws: WebSocket, conn: Connection, handler: FrameHandler, 
                 await routing.heartbeat(db, bus, agent_id=conn.who.id)
         try:
             await handler.handle(frame)
+        except ApiError as exc:  # a refusal a handler did not turn into an error frame itself
+            conn.fail(exc.code, str(exc.detail), ref=ref_of(frame))
         except Exception:
-            # A bug must not look like a normal close: log it, tell the client, close with 1011.
-            log.exception("frame_failed", frame=frame.type, side=conn.who.side)
-            conn.fail("internal", "the server failed on this frame; reconnect and resend", close=1011)
-            return
+            # One failing frame (a bug in a handler, a database hiccup) must not end the socket: log it and
+            # tell the client which frame failed; it may resend it (client ids make that safe).
+            log.exception("frame_failed", frame=getattr(frame, "type", "?"), side=conn.who.side)
+            conn.fail("internal", "the server failed on this frame; try again", ref=ref_of(frame))

@@ -1,12 +1,13 @@
-"""Websocket frames, protocol version 1: every frame is a JSON object with a "type" (docs/protocol.md)."""
+"""Websocket frames of the core, protocol version 1: every frame is a JSON object with a "type"
+(docs/protocol.md). Channels add their own frames (realtime/channels.py)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field
 
-from contactcenter.channels.chat.schemas import MAX_BODY, ConversationOut, MessageOut
+from contactcenter.conversations.schemas import ConversationOut
 from contactcenter.routing.events import AgentStateChanged, ContactTransferred, OfferEnded, OfferMade, QueueChanged
 from contactcenter.validation import Text
 
@@ -16,58 +17,35 @@ ConvId = Annotated[str, Field(min_length=1, max_length=36, pattern=r"^[0-9a-f-]+
 ClientId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 
 
-class _Frame(BaseModel):
+class Frame(BaseModel):
+    """Base of every websocket frame (channels' too): unknown fields are refused."""
+
     model_config = ConfigDict(extra="forbid")
 
 
 # Client -> server
-class Hello(_Frame):
+class Hello(Frame):
     type: Literal["hello"]
     v: Literal[1]
     token: Text | None = Field(default=None, max_length=1000)
     resume: dict[ConvId, Annotated[int, Field(ge=0)]] = Field(default_factory=dict, max_length=100)
 
 
-class Ping(_Frame):
+class Ping(Frame):
     type: Literal["ping"]
     t: float | None = None
 
 
-class Start(_Frame):
-    type: Literal["start"]
-    name: Text | None = Field(default=None, max_length=120)
-    email: Text | None = Field(default=None, max_length=320)
-    topic: Text | None = Field(default=None, max_length=200)
-    page_url: Text | None = Field(default=None, max_length=500)
+class CloseConversation(Frame):
+    """Close a conversation of any channel; agents give a wrap-up outcome (GET /api/conversations/outcomes)."""
 
-
-class Send(_Frame):
-    type: Literal["send"]
-    conversation_id: ConvId
-    client_id: ClientId
-    body: Text = Field(default="", max_length=MAX_BODY)
-    attachments: list[Annotated[Text, Field(max_length=36)]] = Field(default_factory=list, max_length=5)
-    private: bool = False
-
-
-class Ack(_Frame):
-    type: Literal["ack"]
-    conversation_id: ConvId
-    seq: int = Field(ge=0)
-
-
-class TypingIn(_Frame):
-    type: Literal["typing"]
-    conversation_id: ConvId
-    state: bool
-
-
-class CloseConversation(_Frame):
     type: Literal["close"]
     conversation_id: ConvId
+    outcome: Annotated[Text, Field(min_length=1, max_length=40)] | None = None
+    note: Annotated[Text, Field(max_length=500)] = ""
 
 
-class AgentStateIn(_Frame):
+class AgentStateIn(Frame):
     """An agent sets their own routing state (as PUT /api/routing/me/state)."""
 
     type: Literal["agent_state"]
@@ -76,20 +54,17 @@ class AgentStateIn(_Frame):
     wrap_up_s: Annotated[int | None, Field(ge=1, le=3600)] = None
 
 
-class OfferAnswer(_Frame):
+class OfferAnswer(Frame):
     type: Literal["offer_accept", "offer_decline"]
     contact_id: ClientId
 
 
-ClientFrame = Annotated[
-    Hello | Ping | Start | Send | Ack | TypingIn | CloseConversation | AgentStateIn | OfferAnswer,
-    Field(discriminator="type"),
-]
-client_frame: TypeAdapter[ClientFrame] = TypeAdapter(ClientFrame)
+# The core's client frames; channels register theirs with the hub's Registry.
+CORE_FRAMES = (Hello, Ping, CloseConversation, AgentStateIn, OfferAnswer)
 
 
 # Server -> client
-class Welcome(_Frame):
+class Welcome(Frame):
     type: Literal["welcome"] = "welcome"
     v: int = PROTOCOL_VERSION
     role: str
@@ -98,59 +73,24 @@ class Welcome(_Frame):
     conversations: list[ConversationOut]
 
 
-class Pong(_Frame):
+class Pong(Frame):
     type: Literal["pong"] = "pong"
     t: float | None = None
 
 
-class MessageFrame(_Frame):
-    type: Literal["message"] = "message"
-    message: MessageOut
-
-
-class Sent(_Frame):
-    type: Literal["sent"] = "sent"
-    conversation_id: str
-    client_id: str
-    seq: int
-    duplicate: bool
-
-
-class ConversationFrame(_Frame):
+class ConversationFrame(Frame):
     type: Literal["conversation"] = "conversation"
     conversation: ConversationOut
 
 
-class TypingFrame(_Frame):
-    type: Literal["typing"] = "typing"
-    conversation_id: str
-    sender: Literal["customer", "agent"]
-    name: str
-    state: bool
-
-
-class ReadFrame(_Frame):
-    type: Literal["read"] = "read"
-    conversation_id: str
-    reader: Literal["customer", "agent"]
-    seq: int
-
-
-class SuggestionsFrame(_Frame):
-    """Agents only: the conversation's suggestions may have changed; fetch them again (docs/api.md)."""
-
-    type: Literal["suggestions"] = "suggestions"
-    conversation_id: str
-
-
-class RoutingFrame(_Frame):
+class RoutingFrame(Frame):
     """A routing event for this agent (offers, their state) or, for supervisors, any (the wallboard)."""
 
     type: Literal["routing"] = "routing"
     event: OfferMade | OfferEnded | AgentStateChanged | ContactTransferred | QueueChanged
 
 
-class ErrorFrame(_Frame):
+class ErrorFrame(Frame):
     type: Literal["error"] = "error"
     code: str
     detail: str

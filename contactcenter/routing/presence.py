@@ -17,7 +17,7 @@ from contactcenter.routing.backend import AgentView
 from contactcenter.routing.events import AgentStateChanged
 from contactcenter.routing.model import ContactSpec, RoutingError, State
 from contactcenter.routing.schemas import StateIn
-from contactcenter.routing.service import agent_spec, apply_offers, as_api_error, channel_hooks, load, of, publish
+from contactcenter.routing.service import agent_spec, apply_offers, as_api_error, contact_hooks, load, of, publish
 
 log = structlog.get_logger("routing")
 
@@ -28,14 +28,13 @@ async def reenter(session: AsyncSession, bus: Bus) -> int:
     r, n = of(bus), 0
     if not await r.backend.queues():
         await load(session, bus)
-    for channel, hooks in channel_hooks().items():
-        for contact_id, queue in await hooks.pending(session):
-            if await r.backend.contact(contact_id) is None:
-                with contextlib.suppress(RoutingError):
-                    await apply_offers(
-                        session, bus, await r.backend.enqueue(ContactSpec(contact_id, queue, channel), now=time.time())
-                    )
-                    n += 1
+    hooks = contact_hooks()
+    for held in await hooks.pending(session) if hooks is not None else []:
+        if await r.backend.contact(held.contact_id) is None:
+            with contextlib.suppress(RoutingError):
+                spec = ContactSpec(held.contact_id, held.queue, held.channel)
+                await apply_offers(session, bus, await r.backend.enqueue(spec, now=time.time()))
+                n += 1
     return n
 
 

@@ -1,8 +1,9 @@
 """Routing: contacts of every channel enter here, agents' states and presence change here, and the offers the
 backend makes are carried out here (auto-accepted ones handed to their channel, the others announced).
 
-Channels register hooks (`register_channel`) instead of routing importing them: routing knows contact ids,
-the channel knows what a contact is. The backend of a bus is attached by the app's lifespan (`attach`).
+The conversations core registers one set of hooks (`register_contacts`) for every channel instead of
+routing importing it: routing knows contact ids and media, the core knows what a contact is. The backend
+of a bus is attached by the app's lifespan (`attach`).
 """
 
 from __future__ import annotations
@@ -36,24 +37,39 @@ DEFAULT_QUEUE = "general"
 COUNTER_WINDOW_S = 86_400  # wallboard counters cover the last day
 
 Assign = Callable[[AsyncSession, Bus, str, int], Awaitable[bool]]
-Requeue = Callable[[AsyncSession, Bus, str, int | None], Awaitable[None]]
+Requeue = Callable[[AsyncSession, Bus, str, int | None, str | None], Awaitable[None]]
 CustomerOf = Callable[[AsyncSession, str], Awaitable[int | None]]
-Pending = Callable[[AsyncSession], Awaitable[list[tuple[str, str]]]]
 
 
 @dataclass(frozen=True)
-class ChannelHooks:
-    assign: Assign  # give the contact to the agent in the channel's own records; False if it is gone
-    requeue: Requeue  # the contact goes back to waiting (transfer): the channel forgets its agent
+class Held:
+    """A contact as its owner's records hold it: id, queue, medium and (when assigned) agent."""
+
+    contact_id: str
+    queue: str
+    channel: Channel
+    agent_id: int | None = None
+
+
+Listing = Callable[[AsyncSession], Awaitable[list[Held]]]
+
+
+@dataclass(frozen=True)
+class ContactHooks:
+    """How routing reaches the records of the contacts it routes (the conversations core, for every channel)."""
+
+    assign: Assign  # give the contact to the agent in the owner's records; False if it is gone
+    requeue: Requeue  # the contact waits again (transfer), in the given queue if any: its agent is forgotten
     customer_of: CustomerOf  # whose contact this is (a visitor may only see their own)
-    pending: Pending  # (contact, queue) of contacts waiting in the channel's records, oldest first
+    pending: Listing  # contacts waiting in the owner's records, oldest first
+    assigned: Listing  # contacts held by an agent in the owner's records
 
 
 async def customer_of(session: AsyncSession, bus: Bus, *, contact_id: str) -> int | None:
-    """The customer a routed contact belongs to, asked of its channel."""
-    view = await of(bus).backend.contact(contact_id)
-    hooks = _hooks.get(view.channel) if view is not None else None
-    return await hooks.customer_of(session, contact_id) if hooks is not None else None
+    """The customer a routed contact belongs to."""
+    if _hooks is None or await of(bus).backend.contact(contact_id) is None:
+        return None
+    return await _hooks.customer_of(session, contact_id)
 
 
 @dataclass
@@ -66,18 +82,24 @@ class Routing:
     targets: dict[str, int] = field(default_factory=dict)
 
 
-_hooks: dict[Channel, ChannelHooks] = {}
+_hooks: ContactHooks | None = None
 _attached: weakref.WeakKeyDictionary[Bus, Routing] = weakref.WeakKeyDictionary()
 
 
-def register_channel(channel: Channel, hooks: ChannelHooks) -> None:
-    """A channel says how its contacts are handed to an agent and taken back (called at import)."""
-    _hooks[channel] = hooks
+def register_contacts(hooks: ContactHooks) -> None:
+    """The owner of contacts says how they are handed to an agent and taken back (called at import)."""
+    global _hooks
+    _hooks = hooks
 
 
-def channel_hooks() -> dict[Channel, ChannelHooks]:
-    """Every registered channel's hooks."""
-    return dict(_hooks)
+def contact_hooks() -> ContactHooks | None:
+    """The registered hooks, if any."""
+    return _hooks
+
+
+async def has_queue(session: AsyncSession, *, queue: str) -> bool:
+    """Whether the queue exists (the default one always does: start-up creates it)."""
+    return queue == DEFAULT_QUEUE or await session.get(RoutingQueue, queue) is not None
 
 
 def attach(bus: Bus, routing: Routing) -> None:
@@ -145,8 +167,7 @@ def _offer_fields(o: Offer) -> dict[str, object]:
 
 
 async def _hand_over(session: AsyncSession, bus: Bus, o: Offer) -> bool:
-    hooks = _hooks.get(o.channel)
-    if hooks is None or not await hooks.assign(session, bus, o.contact_id, o.agent_id):
+    if _hooks is None or not await _hooks.assign(session, bus, o.contact_id, o.agent_id):
         return False
     view = await of(bus).backend.contact(o.contact_id)
     if view is not None:
@@ -271,13 +292,12 @@ async def transfer(
         raise ApiError(404, "contact_not_found", f"no routed contact {contact_id}")
     if own_only and view.agent != by:
         raise ApiError(403, "not_your_contact", "agents transfer only contacts they hold")
-    hooks = _hooks.get(view.channel)
     try:
         offers = await r.backend.transfer(contact_id, now=time.time(), queue=data.queue, agent_id=data.agent_id)
     except RoutingError as exc:
         raise as_api_error(exc) from exc
-    if hooks is not None:
-        await hooks.requeue(session, bus, contact_id, view.agent)
+    if _hooks is not None:  # stored with its new queue: a routing restart puts it back there
+        await _hooks.requeue(session, bus, contact_id, view.agent, data.queue)
     await publish(
         bus,
         [

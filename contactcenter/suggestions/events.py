@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Literal
 
 from contactcenter.bus import Event
+from contactcenter.realtime.events import Audience, Push
+from contactcenter.realtime.schemas import Frame
 
 # Every process listens here and reloads its cache for the rule named (a publish reaches all in < 1 s).
 TOPIC_RULES = "suggestions.rules"
@@ -16,10 +18,17 @@ class RuleChanged(Event):
     version: int
 
 
-class SuggestionsChanged(Event):
-    """On the real-time topic: the console of the conversation's agent should fetch its suggestions again."""
+class SuggestionsFrame(Frame):
+    """Agents only: the conversation's suggestions may have changed; fetch them again (docs/api.md)."""
 
-    type: Literal["suggestions.changed"] = "suggestions.changed"
+    type: Literal["suggestions"] = "suggestions"
     conversation_id: str
-    customer_id: int
-    agent_id: int | None
+
+
+def suggestions_changed(conversation_id: str, *, customer_id: int, agent_id: int | None) -> Push:
+    """On the real-time topic: the console of the conversation's agent (and supervisors following it) should
+    fetch its suggestions again."""
+    return Push(
+        to=Audience(conversation_id=conversation_id, agent_id=agent_id, supervisors="following"),
+        frame=SuggestionsFrame(conversation_id=conversation_id).model_dump_json(),
+    )

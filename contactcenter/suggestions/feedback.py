@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from sqlalchemy import select, update
@@ -15,15 +15,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contactcenter.auth.service import StaffPrincipal
 from contactcenter.ccr import service as ccr
-from contactcenter.channels.chat import service as chat
-from contactcenter.channels.chat.models import Conversation
+from contactcenter.conversations import service as conversations
+from contactcenter.conversations.schemas import ConversationOut
 from contactcenter.db import utcnow
 from contactcenter.http import ApiError
 from contactcenter.suggestions import stats
 from contactcenter.suggestions.engine import Match
 from contactcenter.suggestions.facts import contact_facts
 from contactcenter.suggestions.models import RuleVersion, SuggestionRecord
-from contactcenter.suggestions.runtime import Runtime
+
+if TYPE_CHECKING:
+    from contactcenter.suggestions.runtime import Runtime
 from contactcenter.suggestions.schemas import FeedbackOut, StatsOut, SuggestionList, SuggestionOut, VersionStats
 
 log = structlog.get_logger("suggestions")
@@ -48,11 +50,11 @@ def status(r: SuggestionRecord) -> str:
     return "shown"
 
 
-def _owns(conv: Conversation, who: StaffPrincipal) -> bool:
+def _owns(conv: ConversationOut, who: StaffPrincipal) -> bool:
     return conv.agent_id == who.user_id or who.role.value in ("supervisor", "admin")
 
 
-async def _conversation(session: AsyncSession, conversation_id: str, who: StaffPrincipal) -> Conversation:
+async def _conversation(session: AsyncSession, conversation_id: str, who: StaffPrincipal) -> ConversationOut:
     conv = await _find(session, conversation_id)
     if conv is None or not _owns(conv, who):
         # Same answer for missing and not yours.
@@ -60,13 +62,8 @@ async def _conversation(session: AsyncSession, conversation_id: str, who: StaffP
     return conv
 
 
-async def _find(session: AsyncSession, conversation_id: str) -> Conversation | None:
-    if "\x00" in conversation_id:  # PostgreSQL would refuse the query: no such conversation
-        return None
-    try:
-        return await chat.get_conversation(session, conversation_id=conversation_id)
-    except ApiError:
-        return None
+async def _find(session: AsyncSession, conversation_id: str) -> ConversationOut | None:
+    return await conversations.find(session, conversation_id=conversation_id)
 
 
 def _best_per_offer(found: list[Match]) -> list[Match]:
@@ -80,7 +77,7 @@ def _best_per_offer(found: list[Match]) -> list[Match]:
     return out
 
 
-async def _record(session: AsyncSession, conv: Conversation, m: Match) -> SuggestionRecord | None:
+async def _record(session: AsyncSession, conv: ConversationOut, m: Match) -> SuggestionRecord | None:
     rec = SuggestionRecord(
         rule_id=m.rule.id,
         version=m.rule.version,

@@ -17,14 +17,16 @@ from pydantic import TypeAdapter, ValidationError
 
 from contactcenter.bus import Bus, Event
 from contactcenter.ccr.events import TOPIC_TOUCHES, CustomersMerged, TouchLogged
-from contactcenter.channels.chat import service as chat
-from contactcenter.channels.chat.events import TOPIC_REALTIME, ConversationChanged
+from contactcenter.conversations import service as conversations
+from contactcenter.conversations.events import TOPIC_CONVERSATIONS, ConversationChanged
+from contactcenter.conversations.schemas import ConversationOut
 from contactcenter.db import Database, utcnow
 from contactcenter.integration.events import TOPIC_ORDERS, OrderRecorded
+from contactcenter.realtime.events import TOPIC_REALTIME
 from contactcenter.settings import Settings
-from contactcenter.suggestions import service
+from contactcenter.suggestions import feedback, service
 from contactcenter.suggestions.engine import RuleSet
-from contactcenter.suggestions.events import TOPIC_RULES, RuleChanged, SuggestionsChanged
+from contactcenter.suggestions.events import TOPIC_RULES, RuleChanged, suggestions_changed
 from contactcenter.suggestions.facts import FactGatherer, Providers
 from contactcenter.suggestions.scripts import ScriptStore
 
@@ -36,7 +38,7 @@ RERUN_KINDS = frozenset({"conversation", "message", "page_view", "cobrowse"})
 # from its start), so message touches re-run a conversation's rules at most once per this many seconds; page
 # views and co-browse page changes always do (decision 21).
 MESSAGE_RERUN_S = 30.0
-_Heard = RuleChanged | TouchLogged | CustomersMerged | OrderRecorded
+_Heard = RuleChanged | TouchLogged | CustomersMerged | OrderRecorded | ConversationChanged
 _event: TypeAdapter[_Heard] = TypeAdapter(_Heard)
 
 
@@ -51,7 +53,7 @@ class Runtime:
         self.tasks: list[asyncio.Task[None]] = []
         self.message_reruns: dict[str, float] = {}  # conversation id -> when a message last re-ran its rules
         self.facts_changed: dict[int, float] = {}  # customer id -> when another touch or an order arrived
-        # Open conversation id -> (customer, agent), as the real-time topic last told (cleared when it was lost)
+        # Open conversation id -> (customer, agent), as the conversations topic last told (cleared when it was lost)
         self.open_conversations: dict[str, tuple[int, int | None]] = {}
 
     async def start(self, *, import_files: bool = True) -> None:
@@ -88,7 +90,7 @@ class Runtime:
         delay, lost = 0.1, False
         while True:
             try:
-                async with self.bus.subscribe(TOPIC_RULES, TOPIC_TOUCHES, TOPIC_ORDERS, TOPIC_REALTIME) as sub:
+                async with self.bus.subscribe(TOPIC_RULES, TOPIC_TOUCHES, TOPIC_ORDERS, TOPIC_CONVERSATIONS) as sub:
                     self.subscribed.set()
                     if lost:
                         self.open_conversations.clear()
@@ -96,10 +98,7 @@ class Runtime:
                     delay, lost = 0.1, False
                     while True:
                         msg = await sub.get(timeout=1.0)
-                        if msg is None:
-                            continue
-                        # Of the real-time topic only assignments matter here; skip the rest unparsed.
-                        if msg.topic != TOPIC_REALTIME or '"chat.conversation"' in msg.data:
+                        if msg is not None:
                             await self.handle(msg.data, msg.event)
             except asyncio.CancelledError:
                 raise
@@ -119,20 +118,18 @@ class Runtime:
                 log.warning("rules_poll_failed", error=repr(exc))
 
     async def handle(self, data: str, given: Event | None = None) -> None:
-        if '"chat.conversation"' in data:  # the real-time topic: only assignments matter here
+        """One event of the topics this runtime hears (typed; `given`: the event itself, in-process)."""
+        if isinstance(given, _Heard):
+            ev: _Heard = given
+        else:
             try:
-                await self._assigned(data, given)
-            except Exception as exc:
-                log.warning("suggestions_event_failed", what="chat.conversation", error=repr(exc))
-            return
-        if '"type":"chat.' in data.replace(" ", ""):
-            return
+                ev = _event.validate_json(data)
+            except ValidationError:
+                return
         try:
-            ev = _event.validate_json(data)
-        except ValidationError:
-            return
-        try:
-            if isinstance(ev, RuleChanged):
+            if isinstance(ev, ConversationChanged):
+                await self._assigned(ev.conversation)
+            elif isinstance(ev, RuleChanged):
                 await self.reload_all()
             elif isinstance(ev, TouchLogged):
                 self.facts.invalidate(ev.customer_id, keep_conversation=ev.conversation_id)
@@ -172,7 +169,7 @@ class Runtime:
         known = self.open_conversations.get(ev.conversation_id or "")
         if known is not None and ev.conversation_id is not None:
             customer, agent = known
-            event = SuggestionsChanged(conversation_id=ev.conversation_id, customer_id=customer, agent_id=agent)
+            event = suggestions_changed(ev.conversation_id, customer_id=customer, agent_id=agent)
             await self.bus.publish_event(TOPIC_REALTIME, event)
             return
         await self._hint_open(ev.customer_id, ev.conversation_id)
@@ -180,10 +177,10 @@ class Runtime:
     async def _hint_open(self, customer_id: int, only: str | None = None) -> None:
         """Tell the consoles of the customer's open conversations (or of `only`) to fetch suggestions again."""
         async with self.db.session() as s:
-            convs = await chat.open_for_customer(s, customer_id=customer_id)
+            convs = await conversations.open_for_customer(s, customer_id=customer_id)
         for c in convs:
             if only in (None, c.id):
-                event = SuggestionsChanged(conversation_id=c.id, customer_id=c.customer_id, agent_id=c.agent_id)
+                event = suggestions_changed(c.id, customer_id=c.customer_id, agent_id=c.agent_id)
                 await self.bus.publish_event(TOPIC_REALTIME, event)
 
     async def _merged(self, ev: CustomersMerged) -> None:
@@ -195,16 +192,9 @@ class Runtime:
         if await self.bus.hit(f"suggestions:merged:{ev.source_id}:{ev.target_id}", 60) == 1:
             await self._hint_open(ev.target_id)
 
-    async def _assigned(self, data: str, given: Event | None = None) -> None:
+    async def _assigned(self, conv: ConversationOut) -> None:
         # A conversation just reached an agent: their console should fetch its suggestions (the start touch
         # may have been announced before anyone was assigned).
-        if isinstance(given, ConversationChanged):
-            conv = given.conversation
-        else:
-            try:
-                conv = ConversationChanged.model_validate_json(data).conversation
-            except ValidationError:
-                return
         # Who answers each open conversation, so that a message's re-run needs no database read.
         if conv.status == "closed":
             self.open_conversations.pop(conv.id, None)
@@ -214,12 +204,10 @@ class Runtime:
             return
         if await self.bus.hit(f"suggestions:assigned:{conv.id}:{conv.agent_id}", 3600) != 1:
             return
-        event = SuggestionsChanged(conversation_id=conv.id, customer_id=conv.customer_id, agent_id=conv.agent_id)
+        event = suggestions_changed(conv.id, customer_id=conv.customer_id, agent_id=conv.agent_id)
         await self.bus.publish_event(TOPIC_REALTIME, event)
 
     async def _attribute(self, ev: OrderRecorded) -> None:
-        from contactcenter.suggestions import feedback  # feedback imports this module
-
         async with self.db.session() as s:
             # Orders are announced as they are recorded: "now" is when the window closes.
             rec = await feedback.attribute_order(

@@ -22,18 +22,9 @@ from fastapi import FastAPI
 from pydantic import Field, TypeAdapter
 
 from contactcenter.auth.service import create_user
-from contactcenter.realtime.schemas import (
-    ConversationFrame,
-    ErrorFrame,
-    MessageFrame,
-    Pong,
-    ReadFrame,
-    RoutingFrame,
-    Sent,
-    SuggestionsFrame,
-    TypingFrame,
-    Welcome,
-)
+from contactcenter.channels.chat.schemas import MessageFrame, ReadFrame, Sent, TypingFrame
+from contactcenter.realtime.schemas import ConversationFrame, ErrorFrame, Pong, RoutingFrame, Welcome
+from contactcenter.suggestions.events import SuggestionsFrame
 from contactcenter.types import Role
 from tests.conftest import PASSWORD, psql
 from tests.procs import ROOT, cli

@@ -18,9 +18,12 @@ import websockets
 from sqlalchemy import func, select
 
 from contactcenter.auth.service import sign_visitor
+from contactcenter.channels.chat import service as chat
 from contactcenter.channels.chat.batch import PostIn, post_messages
-from contactcenter.channels.chat.models import ChatMessage, Conversation
+from contactcenter.channels.chat.models import ChatMessage
 from contactcenter.channels.chat.schemas import SenderKind
+from contactcenter.conversations import service as conversations
+from contactcenter.conversations.schemas import ConversationOut
 from contactcenter.types import Role
 from tests.chat.conftest import Client, Live, customer, staff
 from tests.chat.multiproc import (
@@ -42,11 +45,10 @@ async def start_chat(c: Client) -> str:
     return conv_id
 
 
-async def conversation_row(live: Live, conversation_id: str) -> Conversation:
+async def conversation_row(live: Live, conversation_id: str) -> ConversationOut:
+    """The conversation as stored, with its chat thread's numbering and read positions."""
     async with live.app.state.db.session() as s:
-        row = await s.get(Conversation, conversation_id)
-        assert row is not None
-        return row
+        return await chat.with_positions(s, await conversations.get(s, conversation_id=conversation_id))
 
 
 async def stored_bodies(live: Live, conversation_id: str) -> list[str]:

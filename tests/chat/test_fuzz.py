@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from contactcenter.channels.chat.models import ChatMessage, Conversation
+from contactcenter.channels.chat.models import ChatMessage
 from contactcenter.routing import service as routing
 from tests.chat.conftest import Live, customer, staff
 from tests.chat.multiproc import (
@@ -31,6 +31,7 @@ from tests.chat.multiproc import (
     staff_login,
     visitor_token,
 )
+from tests.chat.test_bad_input import conversation_row
 
 FRAME_TYPES = ["hello", "ping", "start", "send", "ack", "typing", "close"]
 FIELDS = [
@@ -320,6 +321,8 @@ async def test_fuzzed_clients_never_break_the_server_or_stored_chats(live: Live)
         max_examples=120,
         deadline=None,
         database=None,
+        # The same scripts every run: a random draw that rarely reached the storage path failed CI by chance.
+        derandomize=True,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example],
     )
     @given(scripts(world))
@@ -350,8 +353,8 @@ async def test_fuzzed_clients_never_break_the_server_or_stored_chats(live: Live)
                 )
             )
             assert row is not None and row.client_id == f["client_id"], f
-        conv = await s.get(Conversation, protected)
-        assert conv is not None and (conv.status, conv.last_seq, conv.customer_read_seq) == ("assigned", 7, 0)
+    conv = await conversation_row(live, protected)
+    assert (conv.status, conv.last_seq, conv.customer_read_seq) == ("assigned", 7, 0)
     # The protected conversation reads back identical (for its customer: without the private note).
     assert await history(live.base, owner_token, protected) == before
 

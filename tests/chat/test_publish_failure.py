@@ -2,24 +2,34 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import httpx
 import pytest
 from pydantic import ValidationError
 from sqlalchemy import select
 
+from contactcenter.bus import Event
 from contactcenter.bus.memory import MemoryBus
 from contactcenter.ccr import service as ccr
 from contactcenter.ccr.models import Touch
 from contactcenter.ccr.schemas import CustomerCreate
 from contactcenter.channels.chat import messages
 from contactcenter.channels.chat import service as chat
-from contactcenter.channels.chat.schemas import SenderKind, StartIn
+from contactcenter.channels.chat.schemas import Send, SenderKind, StartIn
 from contactcenter.db import Database
-from contactcenter.realtime.schemas import client_frame
 
 
 class DownBus(MemoryBus):
+    """Every way of publishing fails (the message path uses publish_event and publish_many)."""
+
     async def publish(self, topic: str, data: str) -> None:
+        raise ConnectionError("redis is restarting")
+
+    async def publish_event(self, topic: str, event: Event) -> None:
+        raise ConnectionError("redis is restarting")
+
+    async def publish_many(self, messages: Iterable[tuple[str, str]]) -> None:
         raise ConnectionError("redis is restarting")
 
 
@@ -27,7 +37,7 @@ async def test_message_is_stored_and_confirmed_while_the_bus_is_down(db: Databas
     bus = DownBus()
     async with db.session() as s:
         cid = (await ccr.create_customer(s, data=CustomerCreate(display_name="Ida"), region="GB")).id
-        conv = await chat.start_conversation(s, bus, customer_id=cid, data=StartIn(), capacity=4, region="GB")
+        conv = await chat.start_conversation(s, bus, customer_id=cid, data=StartIn(), region="GB")
         msg, dup = await messages.post_message(
             s,
             bus,
@@ -56,12 +66,10 @@ async def test_name_and_email_typed_in_the_widget_complete_an_anonymous_customer
         a = (await ccr.create_customer(s, data=CustomerCreate(display_name=ccr.VISITOR_NAME), region="GB")).id
         b = (await ccr.create_customer(s, data=CustomerCreate(display_name=ccr.VISITOR_NAME), region="GB")).id
         await chat.start_conversation(
-            s, bus, customer_id=a, data=StartIn(name="Ann Lee", email="Ann@Example.com"), capacity=4, region="GB"
+            s, bus, customer_id=a, data=StartIn(name="Ann Lee", email="Ann@Example.com"), region="GB"
         )
         # Someone else's address is not taken over, a bad one is ignored; the chat starts either way.
-        conv_b = await chat.start_conversation(
-            s, bus, customer_id=b, data=StartIn(email="K@example.com"), capacity=4, region="GB"
-        )
+        conv_b = await chat.start_conversation(s, bus, customer_id=b, data=StartIn(email="K@example.com"), region="GB")
         assert conv_b.status == "queued"
         got_a = await ccr.get_customer(s, customer_id=a)
         got_b = await ccr.get_customer(s, customer_id=b)
@@ -79,6 +87,6 @@ async def test_nul_in_ids_is_refused_not_a_database_error(client: httpx.AsyncCli
     r = await client.get("/api/chat/attachments/a%00b", headers=auth)
     assert r.status_code == 404 and r.json()["error"] == "attachment_not_found"
     with pytest.raises(ValidationError):
-        client_frame.validate_python(
+        Send.model_validate(
             {"type": "send", "conversation_id": "ab-12", "client_id": "x", "body": "hi", "attachments": ["a\x00"]}
         )

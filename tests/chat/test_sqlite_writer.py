@@ -20,18 +20,18 @@ from contactcenter.ccr import service as ccr
 from contactcenter.ccr.events import TOPIC_TOUCHES, TouchLogged
 from contactcenter.ccr.schemas import Direction
 from contactcenter.channels.chat import messages, sqlite_writer
-from contactcenter.channels.chat.events import TOPIC_REALTIME, MessagePosted, ReadUpTo
-from contactcenter.channels.chat.models import ChatMessage, Conversation
+from contactcenter.channels.chat.models import ChatMessage, ChatThread
 from contactcenter.channels.chat.schemas import SenderKind
 from contactcenter.channels.chat.sqlite_writer import SqliteBatchWriter
 from contactcenter.channels.chat.writer import ChatWriter
 from contactcenter.db import Database, utcnow
 from contactcenter.db.engine import WalCheckpointer, sqlite_file
 from contactcenter.http import ApiError
-from tests.chat.test_writer import conversation, post, stored
+from contactcenter.realtime.events import TOPIC_REALTIME, Item, ReadMoved
+from tests.chat.test_writer import conversation, post, seq_of, stored
 from tests.conftest import _fresh_sqlite
 
-_events: TypeAdapter[MessagePosted | ReadUpTo] = TypeAdapter(MessagePosted | ReadUpTo)
+_events: TypeAdapter[Item | ReadMoved] = TypeAdapter(Item | ReadMoved)
 
 
 @pytest.fixture
@@ -74,7 +74,7 @@ async def test_what_the_batch_stores_reads_back_through_the_orm(sqlite_db: Datab
     logged = [TouchLogged.model_validate_json(m.data) for m in heard if m and m.topic == TOPIC_TOUCHES]
     assert [e.touch_id for e in logged] == [t.id for t in touches]
     posted = [m.event for m in heard if m and m.topic == TOPIC_REALTIME]
-    assert [e.message.seq for e in posted if isinstance(e, MessagePosted)] == [1, 2]
+    assert [seq_of(e)[1] for e in posted if isinstance(e, Item)] == [1, 2]
 
 
 async def test_a_resend_of_a_stored_message_with_attachments_is_answered_from_the_database(
@@ -96,7 +96,7 @@ async def test_a_resend_of_a_stored_message_with_attachments_is_answered_from_th
                 created_at=utcnow(),
             )
         )
-        await s.execute(update(Conversation).where(Conversation.id == conv).values(last_seq=1))
+        await s.execute(update(ChatThread).where(ChatThread.conversation_id == conv).values(last_seq=1))
         await s.commit()
         original = (await messages.messages_after(s, conversation_id=conv, after=0, include_private=False))[0]
     (result,) = await writer.post_messages(MemoryBus(), [post(conv, "with-file", "see attached")])
@@ -170,13 +170,13 @@ async def test_a_failed_batch_leaves_nothing_and_the_writer_stores_each_post_alo
     def broken(*_: object) -> list[int]:
         raise sqlite3.OperationalError("disk I/O error")
 
-    monkeypatch.setattr(sqlite_writer, "_insert_touches", broken)
+    monkeypatch.setattr(sqlite_writer.ccr, "insert_touches_sqlite3", broken)
     chat_writer = ChatWriter(sqlite_db, MemoryBus())
     assert chat_writer.sqlite is not None
     with pytest.raises(sqlite3.OperationalError):
         await chat_writer.sqlite.post_messages(MemoryBus(), [post(conv, "x1")])
     async with sqlite_db.session() as s:
-        assert (await s.get(Conversation, conv, populate_existing=True)).last_seq == 0  # type: ignore[union-attr]
+        assert (await s.get(ChatThread, conv, populate_existing=True)).last_seq == 0  # type: ignore[union-attr]
     assert await stored(sqlite_db, conv) == []
     chat_writer.start()
     try:  # the batch fails as a whole: each post is stored on its own instead, numbered without gaps
@@ -197,10 +197,10 @@ async def test_read_positions_move_forward_only(sqlite_db: Database, writer: Sql
         assert await sub.get(timeout=0.2) is None  # 9 was never sent: not stored, not announced
     assert msg is not None
     ev = _events.validate_json(msg.data)
-    assert isinstance(ev, ReadUpTo) and (ev.reader, ev.seq) == ("agent", 2)
+    assert isinstance(ev, ReadMoved) and (ev.reader, ev.seq) == ("agent", 2)
     await writer.mark_read_many(bus, {(conv, SenderKind.agent): 1})
     async with sqlite_db.session() as s:
-        row = await s.get(Conversation, conv, populate_existing=True)
+        row = await s.get(ChatThread, conv, populate_existing=True)
     assert row is not None and (row.agent_read_seq, row.customer_read_seq) == (2, 0)
 
 

@@ -16,14 +16,20 @@ from contactcenter.ccr.models import Touch
 from contactcenter.ccr.schemas import CustomerCreate
 from contactcenter.channels.chat import batch
 from contactcenter.channels.chat.batch import PostIn
-from contactcenter.channels.chat.events import TOPIC_REALTIME, MessagePosted, ReadUpTo
-from contactcenter.channels.chat.models import ChatMessage, Conversation
-from contactcenter.channels.chat.schemas import SenderKind
+from contactcenter.channels.chat.models import ChatMessage, ChatThread
+from contactcenter.channels.chat.schemas import MessageFrame, SenderKind
 from contactcenter.channels.chat.writer import ChatWriter
+from contactcenter.conversations.models import Conversation
 from contactcenter.db import Database
 from contactcenter.http import ApiError
+from contactcenter.realtime.events import TOPIC_REALTIME, Item, ReadMoved
 
-_events: TypeAdapter[MessagePosted | ReadUpTo] = TypeAdapter(MessagePosted | ReadUpTo)
+_events: TypeAdapter[Item | ReadMoved] = TypeAdapter(Item | ReadMoved)
+
+
+def seq_of(e: Item) -> tuple[str, int]:
+    m = MessageFrame.model_validate_json(e.frame).message
+    return m.conversation_id, m.seq
 
 
 async def conversation(db: Database, *, status: str = "assigned", agent_id: int | None = 7) -> tuple[str, int]:
@@ -31,6 +37,8 @@ async def conversation(db: Database, *, status: str = "assigned", agent_id: int 
         cid = (await ccr.create_customer(s, data=CustomerCreate(display_name="Wren"), region="GB")).id
         conv = Conversation(id=str(uuid.uuid4()), customer_id=cid, status=status, agent_id=agent_id, customer_name="W")
         s.add(conv)
+        await s.flush()
+        s.add(ChatThread(conversation_id=conv.id, closed=status == "closed"))
         await s.commit()
         return conv.id, cid
 
@@ -84,12 +92,12 @@ async def test_a_batch_numbers_each_conversation_in_order_and_answers_each_post(
     assert await stored(db, b) == [(1, "b1", "to b"), (2, "b2", "agent answer")]
     assert await stored(db, closed) == []
     # Announced after the commit, in order, with who should hear it.
-    posted = [e for e in events if isinstance(e, MessagePosted)]
-    assert [(e.message.conversation_id, e.message.seq) for e in posted] == [(a, 2), (b, 1), (a, 3), (b, 2)]
-    assert {e.customer_id for e in posted if e.message.conversation_id == a} == {customer_a}
-    assert {e.agent_id for e in posted} == {7}
+    posted = [e for e in events if isinstance(e, Item)]
+    assert [seq_of(e) for e in posted] == [(a, 2), (b, 1), (a, 3), (b, 2)]
+    assert {e.to.customer_id for e in posted if e.to.conversation_id == a} == {customer_a}
+    assert {e.to.agent_id for e in posted} == {7}
     async with db.session() as s:
-        last = dict((await s.execute(select(Conversation.id, Conversation.last_seq))).all())
+        last = dict((await s.execute(select(ChatThread.conversation_id, ChatThread.last_seq))).all())
         touches = await s.scalar(select(func.count()).select_from(Touch).where(Touch.conversation_id.in_([a, b])))
     assert (last[a], last[b], last[closed]) == (3, 2, 0)
     assert touches == 5  # one CCR touch per stored message, none for duplicates or refusals
@@ -155,8 +163,8 @@ async def test_read_positions_only_move_forward_and_are_announced(db: Database) 
         assert await sub.get(timeout=0.2) is None
     assert msg is not None
     ev = _events.validate_json(msg.data)
-    assert isinstance(ev, ReadUpTo) and (ev.reader, ev.seq) == ("agent", 2)
+    assert isinstance(ev, ReadMoved) and (ev.reader, ev.seq) == ("agent", 2)
     async with db.session() as s:
         await batch.mark_read_many(s, bus, reads={(conv, SenderKind.agent): 1})  # never backwards
-        row = await s.get(Conversation, conv, populate_existing=True)
+        row = await s.get(ChatThread, conv, populate_existing=True)
     assert row is not None and (row.agent_read_seq, row.customer_read_seq) == (2, 0)

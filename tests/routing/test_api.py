@@ -14,6 +14,7 @@ from contactcenter.ccr import service as ccr
 from contactcenter.ccr.schemas import CustomerCreate
 from contactcenter.channels.chat import service as chat
 from contactcenter.channels.chat.schemas import StartIn
+from contactcenter.conversations import service as conversations
 from contactcenter.routing import presence
 from contactcenter.routing import service as routing
 from contactcenter.types import Role
@@ -55,9 +56,7 @@ async def online(app: FastAPI, *agents: Staff) -> None:
 async def start_chat(app: FastAPI, name: str = "Cust", queue: str | None = None) -> tuple[str, int]:
     async with app.state.db.session() as s:
         cust = await ccr.create_customer(s, data=CustomerCreate(display_name=name), region="GB")
-        out = await chat.start_conversation(
-            s, app.state.bus, customer_id=cust.id, data=StartIn(), capacity=4, region="GB"
-        )
+        out = await chat.start_conversation(s, app.state.bus, customer_id=cust.id, data=StartIn(), region="GB")
     return out.id, cust.id
 
 
@@ -105,7 +104,7 @@ async def test_offer_accept_decline_and_wrong_agent(app: FastAPI, people: dict[s
     r = await p["a2"].c.post(f"/api/routing/offers/{conv}/accept")
     assert r.status_code == 200 and (r.json()["status"], r.json()["agent_id"]) == ("assigned", p["a2"].id)
     async with app.state.db.session() as s:
-        c = await chat.get_conversation(s, conversation_id=conv)
+        c = await conversations.get(s, conversation_id=conv)
         assert (c.status, c.agent_id) == ("assigned", p["a2"].id)
     assert (await p["a2"].c.post(f"/api/routing/offers/{conv}/accept")).json()["error"] == "offer_withdrawn"
     assert (await p["a2"].c.post("/api/routing/offers/bad%00id/accept")).status_code == 422
@@ -130,11 +129,11 @@ async def test_transfer_to_queue_agent_and_missing_queue(app: FastAPI, people: d
     assert (await other.c.post(f"/api/routing/contacts/{conv}/transfer", json={"queue": "billing"})).status_code == 403
     assert (await owner.c.post(f"/api/routing/contacts/{conv}/transfer", json={})).status_code == 422
     async with app.state.db.session() as s:
-        assert (await chat.get_conversation(s, conversation_id=conv)).agent_id == owner.id  # nothing changed
+        assert (await conversations.get(s, conversation_id=conv)).agent_id == owner.id  # nothing changed
     r = await owner.c.post(f"/api/routing/contacts/{conv}/transfer", json={"queue": "billing", "note": "invoice"})
     assert r.status_code == 200 and (r.json()["queue"], r.json()["agent_id"]) == ("billing", p["a3"].id)
     async with app.state.db.session() as s:
-        assert (await chat.get_conversation(s, conversation_id=conv)).agent_id == p["a3"].id
+        assert (await conversations.get(s, conversation_id=conv)).agent_id == p["a3"].id
     # A supervisor reassigns it to a named agent.
     r = await p["sup"].c.post(f"/api/routing/contacts/{conv}/reassign", json={"agent_id": p["a1"].id})
     assert r.status_code == 200 and r.json()["agent_id"] == p["a1"].id
@@ -152,7 +151,7 @@ async def test_position_estimate_visitor_access_and_wallboard(
     me = (await client.get("/api/visitors/me", headers=auth)).json()
     async with app.state.db.session() as s:
         mine = await chat.start_conversation(
-            s, app.state.bus, customer_id=me["customer_id"], data=StartIn(), capacity=4, region="GB"
+            s, app.state.bus, customer_id=me["customer_id"], data=StartIn(), region="GB"
         )
     other, _ = await start_chat(app)
     r = await client.get(f"/api/routing/contacts/{mine.id}", headers=auth)
@@ -177,7 +176,7 @@ async def test_position_estimate_visitor_access_and_wallboard(
     assert wb.json()["agents_by_state"]["busy"] == 2
     assert (await p["a1"].c.get("/api/routing/wallboard")).status_code == 403
     async with app.state.db.session() as s:
-        await chat.close_conversation(s, app.state.bus, conversation_id=other, by="agent")
+        await conversations.close(s, app.state.bus, conversation_id=other, by="agent")
     assert (await p["a1"].c.get("/api/routing/me")).json()["held"] == []
 
 

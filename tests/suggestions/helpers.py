@@ -18,6 +18,7 @@ from contactcenter.ccr.models import Customer
 from contactcenter.ccr.schemas import CustomerCreate
 from contactcenter.channels.chat import service as chat
 from contactcenter.channels.chat.schemas import StartIn
+from contactcenter.conversations import service as conversations
 from contactcenter.integration.models import Product
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -59,9 +60,8 @@ async def conversation(
         quiet,
         customer_id=customer_id,
         data=StartIn(name="Visitor", topic=topic, page_url=page),
-        capacity=4,
         region="GB",
     )
     if agent_id is not None:
-        assert await chat.assign(session, quiet, conversation_id=out.id, agent_id=agent_id)
+        assert await conversations.assign(session, quiet, conversation_id=out.id, agent_id=agent_id)
     return out.id

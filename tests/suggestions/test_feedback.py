@@ -13,12 +13,12 @@ from contactcenter.auth.models import StaffUser
 from contactcenter.bus.memory import MemoryBus
 from contactcenter.ccr import service as ccr
 from contactcenter.ccr.schemas import Channel, CustomerCreate, TouchIn, TouchKind
-from contactcenter.channels.chat.events import TOPIC_REALTIME
 from contactcenter.db import Database, utcnow
 from contactcenter.integration import service as integration
 from contactcenter.integration.schemas import OrderIn
+from contactcenter.realtime.events import TOPIC_REALTIME, Push
 from contactcenter.suggestions import feedback
-from contactcenter.suggestions.events import SuggestionsChanged
+from contactcenter.suggestions.events import SuggestionsFrame
 from contactcenter.suggestions.facts import contact_facts
 from contactcenter.suggestions.feedback import held_out
 from contactcenter.suggestions.models import SuggestionRecord
@@ -174,10 +174,11 @@ async def test_a_touch_in_a_conversation_tells_its_agent_to_ask_again(
         async with asyncio.timeout(5):
             while True:
                 msg = await sub.get(timeout=5)
-                if msg is not None and '"suggestions.changed"' in msg.data:
+                if msg is not None and (ev := Push.model_validate_json(msg.data)).frame.startswith(
+                    '{"type":"suggestions"'
+                ):
                     break
-    ev = SuggestionsChanged.model_validate_json(msg.data)
-    assert (ev.conversation_id, ev.customer_id, ev.agent_id) == (conv, cid, agent_id)
+    assert (SuggestionsFrame.model_validate_json(ev.frame).conversation_id, ev.to.agent_id) == (conv, agent_id)
 
 
 async def test_an_order_converts_a_suggestion_shown_before_the_customer_was_merged(db: Database) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
@@ -12,14 +13,15 @@ from contactcenter.bus import Bus
 from contactcenter.bus.memory import MemoryBus
 from contactcenter.ccr import service as ccr
 from contactcenter.ccr.events import TOPIC_TOUCHES, touch_logged_json
-from contactcenter.channels.chat.events import TOPIC_REALTIME, ConversationChanged
-from contactcenter.channels.chat.schemas import ConversationOut
+from contactcenter.conversations.events import ConversationChanged
+from contactcenter.conversations.schemas import ConversationOut
 from contactcenter.db import Database, utcnow
 from contactcenter.integration import service as integration
 from contactcenter.integration.models import Product
 from contactcenter.integration.schemas import OrderIn
+from contactcenter.realtime.events import TOPIC_REALTIME, Push
 from contactcenter.settings import Settings
-from contactcenter.suggestions.events import SuggestionsChanged
+from contactcenter.suggestions.events import SuggestionsFrame
 from contactcenter.suggestions.runtime import Runtime
 from tests.chat.test_writer import conversation
 from tests.conftest import _fresh_sqlite
@@ -36,9 +38,6 @@ def _changed(conv_id: str, customer: int, status: str, agent: int | None) -> Con
         customer_name="Wren",
         topic=None,
         page_url=None,
-        last_seq=0,
-        customer_read_seq=0,
-        agent_read_seq=0,
         created_at=utcnow(),
         closed_at=None,
     )
@@ -57,12 +56,21 @@ def _message_touch(touch_id: int, customer: int, conv_id: str) -> str:
     )
 
 
-async def _hints(bus: Bus, runtime: Runtime, data: str) -> list[SuggestionsChanged]:
+@dataclass
+class Hint:
+    conversation_id: str
+    agent_id: int | None
+
+
+async def _hints(bus: Bus, runtime: Runtime, data: str) -> list[Hint]:
     async with bus.subscribe(TOPIC_REALTIME) as sub:
         await runtime.handle(data)
         got = []
         while (msg := await sub.get(timeout=0.1)) is not None:
-            got.append(SuggestionsChanged.model_validate_json(msg.data))
+            push = Push.model_validate_json(msg.data)
+            frame = SuggestionsFrame.model_validate_json(push.frame)
+            assert frame.conversation_id == push.to.conversation_id
+            got.append(Hint(frame.conversation_id, push.to.agent_id))
         return got
 
 

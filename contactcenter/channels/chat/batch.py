@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import cast
+from typing import Literal, cast
 
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,15 +17,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contactcenter.bus import Bus
 from contactcenter.ccr import service as ccr
 from contactcenter.ccr.schemas import Channel, Direction, TouchIn, TouchKind
-from contactcenter.channels.chat.events import MessagePosted, ReadUpTo
-from contactcenter.channels.chat.models import ChatMessage, Conversation
+from contactcenter.channels.chat.events import message_posted, read_up_to
+from contactcenter.channels.chat.models import ChatMessage, ChatThread
 from contactcenter.channels.chat.schemas import MessageOut, SenderKind
 from contactcenter.channels.chat.service import announce, message_out
+from contactcenter.conversations import service as conversations
 from contactcenter.db import utcnow
 from contactcenter.http import ApiError
 
 _messages = cast(Table, ChatMessage.__table__)
-_conversations = cast(Table, Conversation.__table__)
+_threads = cast(Table, ChatThread.__table__)
 
 
 @dataclass(frozen=True)
@@ -59,24 +60,26 @@ async def post_messages(session: AsyncSession, bus: Bus, *, posts: Sequence[Post
     fresh, counts = fresh_posts(posts, found)
     numbered: dict[str, Numbered] = {}
     if counts:
-        # One executemany hands out every conversation's numbers and, as in post_message, holds the rows
-        # (SQLite: the database) against other writers until the commit, so the read after it is ours.
-        c = _conversations.c
+        # One executemany hands out every open thread's numbers and, as in post_message, holds the rows
+        # (SQLite: the database) against other writers and the close until the commit, so the read after it
+        # is ours.
+        t = _threads.c
         await session.execute(
-            update(_conversations)
-            .where(c.id == bindparam("b_id"), c.status != "closed")
-            .values(last_seq=c.last_seq + bindparam("b_n")),
+            update(_threads)
+            .where(t.conversation_id == bindparam("b_id"), t.closed.is_(False))
+            .values(last_seq=t.last_seq + bindparam("b_n")),
             [{"b_id": cid, "b_n": n} for cid, n in counts.items()],
         )
         rows = await session.execute(
-            select(c.id, c.last_seq, c.customer_id, c.agent_id).where(c.id.in_(list(counts)), c.status != "closed")
+            select(t.conversation_id, t.last_seq).where(t.conversation_id.in_(list(counts)), t.closed.is_(False))
         )
-        numbered = {cid: (last, customer, agent) for cid, last, customer, agent in rows}
+        lasts: dict[str, int] = {str(cid): int(last) for cid, last in rows}
+        who = await conversations.audience(session, ids=list(counts))
+        numbered = {cid: (last, who[cid][1], who[cid][2]) for cid, last in lasts.items() if cid in who}
+    else:
+        who = {}
     missing = [c for c in counts if c not in numbered]
-    present = (
-        set(await session.scalars(select(Conversation.id).where(Conversation.id.in_(missing)))) if missing else set()
-    )
-    failed = refusals(missing, present)
+    failed = refusals(missing, set(who))
     now = utcnow()
     stored, touches = number(fresh, counts, numbered, now)
     touch_ids: list[int] = []
@@ -154,7 +157,7 @@ async def announce_stored(
     except Exception:  # receivers of touch events read the timeline again; the messages are safe
         pass
     for out, customer, agent in stored.values():
-        await announce(bus, MessagePosted(customer_id=customer, agent_id=agent, message=out))
+        await announce(bus, message_posted(out, customer_id=customer, agent_id=agent))
 
 
 def results_for(
@@ -226,31 +229,26 @@ async def mark_read_many(session: AsyncSession, bus: Bus, *, reads: Mapping[tupl
     """Move many read positions forward (never back, never past the last message) in one transaction."""
     if not reads:
         return
+    t = _threads.c
     for reader, column in ((SenderKind.customer, "customer_read_seq"), (SenderKind.agent, "agent_read_seq")):
         params = [{"b_id": cid, "b_seq": seq} for (cid, who), seq in reads.items() if who is reader]
         if not params:
             continue
-        col = _conversations.c[column]
+        col = t[column]
         await session.execute(
-            update(_conversations)
-            .where(
-                _conversations.c.id == bindparam("b_id"),
-                col < bindparam("b_seq"),
-                _conversations.c.last_seq >= bindparam("b_seq"),
-            )
+            update(_threads)
+            .where(t.conversation_id == bindparam("b_id"), col < bindparam("b_seq"), t.last_seq >= bindparam("b_seq"))
             .values({column: bindparam("b_seq")}),
             params,
         )
-    t = _conversations.c
-    rows = list(
-        await session.execute(
-            select(t.id, t.customer_id, t.agent_id, t.customer_read_seq, t.agent_read_seq).where(
-                t.id.in_({cid for cid, _ in reads})
-            )
-        )
+    ids = list({cid for cid, _ in reads})
+    seqs = await session.execute(
+        select(t.conversation_id, t.customer_read_seq, t.agent_read_seq).where(t.conversation_id.in_(ids))
     )
+    found = await conversations.audience(session, ids=ids)
+    rows = [(cid, found[cid][1], found[cid][2], c, a) for cid, c, a in seqs if cid in found]
     await session.commit()
-    await announce_reads(bus, reads, [(r[0], r[1], r[2], r[3], r[4]) for r in rows])
+    await announce_reads(bus, reads, rows)
 
 
 ReadRow = tuple[str, int, int | None, int, int]  # conversation, customer, agent, customer's and agent's seq
@@ -262,13 +260,5 @@ async def announce_reads(bus: Bus, reads: Mapping[tuple[str, SenderKind], int], 
         for reader, now_at in ((SenderKind.customer, customer_seq), (SenderKind.agent, agent_seq)):
             # Announce where this batch's position is the one stored (a receipt said twice is harmless).
             if reads.get((cid, reader)) == now_at:
-                await announce(
-                    bus,
-                    ReadUpTo(
-                        conversation_id=cid,
-                        customer_id=customer,
-                        agent_id=agent,
-                        reader="customer" if reader is SenderKind.customer else "agent",
-                        seq=now_at,
-                    ),
-                )
+                side: Literal["customer", "agent"] = "customer" if reader is SenderKind.customer else "agent"
+                await announce(bus, read_up_to(cid, customer_id=customer, agent_id=agent, reader=side, seq=now_at))

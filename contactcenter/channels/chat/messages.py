@@ -11,11 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contactcenter.bus import Bus
 from contactcenter.ccr import service as ccr
 from contactcenter.ccr.schemas import Channel, Direction, TouchIn, TouchKind
-from contactcenter.channels.chat.events import MessagePosted, ReadUpTo
-from contactcenter.channels.chat.models import ChatAttachment, ChatMessage, Conversation
-from contactcenter.channels.chat.schemas import MessageOut, SenderKind
-from contactcenter.channels.chat.service import announce, announce_touches, get_conversation, message_out
+from contactcenter.channels.chat.events import message_posted, read_up_to
+from contactcenter.channels.chat.models import ChatAttachment, ChatMessage, ChatThread
+from contactcenter.channels.chat.schemas import MessageFrame, MessageOut, SenderKind
+from contactcenter.channels.chat.service import announce, announce_touches, message_out
+from contactcenter.conversations import service as conversations
 from contactcenter.http import ApiError
+from contactcenter.realtime.channels import CATCH_UP_PAGE
 
 
 async def post_message(
@@ -40,7 +42,7 @@ async def post_message(
     found = await session.scalar(dup_q)
     if found is not None:
         return message_out(found), True
-    conv = await get_conversation(session, conversation_id=conversation_id)
+    conv = await conversations.get(session, conversation_id=conversation_id)
     if conv.status == "closed":
         raise ApiError(409, "conversation_closed", "this conversation is closed")
     refs: list[dict[str, object]] = []
@@ -63,15 +65,17 @@ async def post_message(
             {"id": a.id, "name": a.filename, "type": a.content_type, "size": a.size}
             for a in (by_id[i] for i in dict.fromkeys(attachment_ids))
         ]
-    # The row update both hands out the number and serialises writers of this conversation until commit.
+    # The row update both hands out the number and serialises writers of this conversation until commit;
+    # a close committed meanwhile set `closed` first, so no number is handed out after it.
     seq = await session.scalar(
-        update(Conversation)
-        .where(Conversation.id == conversation_id)
-        .values(last_seq=Conversation.last_seq + 1)
-        .returning(Conversation.last_seq)
+        update(ChatThread)
+        .where(ChatThread.conversation_id == conversation_id, ChatThread.closed.is_(False))
+        .values(last_seq=ChatThread.last_seq + 1)
+        .returning(ChatThread.last_seq)
         .execution_options(synchronize_session=False)
     )
-    assert seq is not None
+    if seq is None:
+        raise ApiError(409, "conversation_closed", "this conversation is closed")
     msg = ChatMessage(
         conversation_id=conversation_id,
         seq=seq,
@@ -112,7 +116,7 @@ async def post_message(
         return message_out(again), True
     out = message_out(msg)
     await announce_touches(bus, [touch])
-    await announce(bus, MessagePosted(customer_id=conv.customer_id, agent_id=conv.agent_id, message=out))
+    await announce(bus, message_posted(out, customer_id=conv.customer_id, agent_id=conv.agent_id))
     return out, False
 
 
@@ -127,21 +131,31 @@ async def messages_after(
     return [message_out(m) for m in rows]
 
 
+async def catch_up(
+    session: AsyncSession, conversation_id: str, after: int, include_private: bool
+) -> list[tuple[int, str]]:
+    """The realtime hub's catch-up hook: message frames after `after`, in order."""
+    found = await messages_after(
+        session, conversation_id=conversation_id, after=after, include_private=include_private, limit=CATCH_UP_PAGE
+    )
+    return [(m.seq, MessageFrame(message=m).model_dump_json()) for m in found]
+
+
 async def mark_read(session: AsyncSession, bus: Bus, *, conversation_id: str, reader: SenderKind, seq: int) -> None:
     """Remember how far a side has read (unread counts, read receipts); never moves backwards."""
-    col = Conversation.customer_read_seq if reader is SenderKind.customer else Conversation.agent_read_seq
+    col = ChatThread.customer_read_seq if reader is SenderKind.customer else ChatThread.agent_read_seq
     res = await session.execute(
-        update(Conversation)
-        .where(Conversation.id == conversation_id, col < seq, Conversation.last_seq >= seq)
+        update(ChatThread)
+        .where(ChatThread.conversation_id == conversation_id, col < seq, ChatThread.last_seq >= seq)
         .values({col: seq})
     )
     await session.commit()
     if res.rowcount == 1:  # type: ignore[attr-defined]
-        conv = await get_conversation(session, conversation_id=conversation_id)
+        conv = await conversations.get(session, conversation_id=conversation_id)
         await announce(
             bus,
-            ReadUpTo(
-                conversation_id=conversation_id,
+            read_up_to(
+                conversation_id,
                 customer_id=conv.customer_id,
                 agent_id=conv.agent_id,
                 reader="customer" if reader is SenderKind.customer else "agent",

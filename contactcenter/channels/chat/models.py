@@ -1,40 +1,29 @@
-"""Conversations, their sequenced messages, attachments and canned replies."""
+"""Chat's tables: a thread per chat conversation, its sequenced messages, attachments, canned replies."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from contactcenter.ccr.models import BigId
 from contactcenter.db import Base, utcnow
 
 
-class Conversation(Base):
-    __tablename__ = "conversations"
-    __table_args__ = (Index("ix_conversations_status_created", "status", "created_at"),)
+class ChatThread(Base):
+    """Chat's part of a conversation: its message numbering and how far each side has read."""
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
-    channel: Mapped[str] = mapped_column(String(16), default="chat")
-    queue: Mapped[str] = mapped_column(String(40), default="general")
-    # queued -> assigned -> closed
-    status: Mapped[str] = mapped_column(String(16), default="queued")
-    agent_id: Mapped[int | None] = mapped_column(index=True)
-    # Copied at assignment so every reader (widget, console, events) shows who is answering.
-    agent_name: Mapped[str | None] = mapped_column(String(120))
-    customer_name: Mapped[str] = mapped_column(String(120))
-    topic: Mapped[str | None] = mapped_column(String(200))
-    page_url: Mapped[str | None] = mapped_column(String(500))
+    __tablename__ = "chat_threads"
+
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True)
     # The last sequence number handed out; messages carry 1..last_seq with no gaps.
     last_seq: Mapped[int] = mapped_column(default=0)
     customer_read_seq: Mapped[int] = mapped_column(default=0)
     agent_read_seq: Mapped[int] = mapped_column(default=0)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    assigned_at: Mapped[datetime | None]
-    closed_at: Mapped[datetime | None]
+    # Set in the transaction that closes the conversation: the writer numbers no message after it.
+    closed: Mapped[bool] = mapped_column(default=False)
 
 
 class ChatMessage(Base):

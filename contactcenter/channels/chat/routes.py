@@ -16,15 +16,10 @@ from contactcenter.auth.service import StaffPrincipal, VisitorPrincipal
 from contactcenter.bus import Bus
 from contactcenter.ccr.identity import normalize_email
 from contactcenter.channels.chat import files, messages, service, transcript
-from contactcenter.channels.chat.models import CannedReply, Conversation
-from contactcenter.channels.chat.schemas import (
-    AttachmentRef,
-    CannedIn,
-    CannedOut,
-    ConversationOut,
-    MessageOut,
-    TranscriptIn,
-)
+from contactcenter.channels.chat.models import CannedReply
+from contactcenter.channels.chat.schemas import AttachmentRef, CannedIn, CannedOut, MessageOut, TranscriptIn
+from contactcenter.conversations import service as conversations
+from contactcenter.conversations.schemas import ConversationOut
 from contactcenter.http import ApiError, get_bus, get_session, get_settings_dep, get_templates
 from contactcenter.settings import Settings
 
@@ -34,9 +29,8 @@ SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 Anyone = StaffPrincipal | VisitorPrincipal
 
 
-async def _visible(session: AsyncSession, conversation_id: str, who: Anyone) -> Conversation:
-    # A NUL can arrive in a path or form field; PostgreSQL would refuse the query, so no such conversation.
-    conv = None if "\x00" in conversation_id else await session.get(Conversation, conversation_id)
+async def _visible(session: AsyncSession, conversation_id: str, who: Anyone) -> ConversationOut:
+    conv = await conversations.find(session, conversation_id=conversation_id)
     if isinstance(who, VisitorPrincipal):
         mine = conv is not None and conv.customer_id == who.customer_id
     else:
@@ -52,15 +46,11 @@ async def my_conversations(
     who: Annotated[StaffPrincipal, Depends(deps.agents)],
     status: Annotated[str, Query(pattern="^(open|closed|queued)$")] = "open",
 ) -> list[ConversationOut]:
-    q = select(Conversation)
-    if status == "open":
-        q = q.where(Conversation.status == "assigned")
-    else:
-        q = q.where(Conversation.status == status)
-    if who.role.value == "agent" and status != "queued":
-        q = q.where(Conversation.agent_id == who.user_id)
-    rows = await session.scalars(q.order_by(Conversation.created_at.desc()).limit(200))
-    return [service.conversation_out(c) for c in rows]
+    mine = who.role.value == "agent" and status != "queued"
+    found = await conversations.listing(session, status=status, agent_id=who.user_id if mine else None)
+    # Every channel's (the console shows one list); chats with their numbering and read positions.
+    pos = await service.positions(session, [c.id for c in found if c.channel == service.CHANNEL])
+    return [c.model_copy(update=pos[c.id].model_dump()) if c.id in pos else c for c in found]
 
 
 @router.get("/api/chat/conversations/{conversation_id}/messages", response_model=list[MessageOut])
@@ -84,7 +74,7 @@ async def close(
     who: Annotated[StaffPrincipal, Depends(deps.agents)],
 ) -> ConversationOut:
     await _visible(session, conversation_id, who)
-    return await service.close_conversation(session, bus, conversation_id=conversation_id, by="agent")
+    return await conversations.close(session, bus, conversation_id=conversation_id, by="agent")
 
 
 @router.post("/api/chat/conversations/{conversation_id}/transcript", status_code=202)

@@ -1,12 +1,14 @@
-"""Chat messages, conversations, attachments and canned replies as they travel."""
+"""Chat messages, attachments, canned replies and chat's websocket frames as they travel."""
 
 from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from contactcenter.realtime.schemas import ClientId, ConvId, Frame
 from contactcenter.validation import Text
 
 MAX_BODY = 4000
@@ -16,12 +18,6 @@ class SenderKind(enum.StrEnum):
     customer = "customer"
     agent = "agent"
     system = "system"
-
-
-class ConversationStatus(enum.StrEnum):
-    queued = "queued"
-    assigned = "assigned"
-    closed = "closed"
 
 
 class AttachmentRef(BaseModel):
@@ -41,26 +37,6 @@ class MessageOut(BaseModel):
     attachments: list[AttachmentRef] = Field(default_factory=list)
     client_id: str
     at: datetime
-
-
-class ConversationOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: str
-    customer_id: int
-    channel: str
-    queue: str
-    status: ConversationStatus
-    agent_id: int | None
-    agent_name: str | None = None
-    customer_name: str
-    topic: str | None
-    page_url: str | None
-    last_seq: int
-    customer_read_seq: int
-    agent_read_seq: int
-    created_at: datetime
-    closed_at: datetime | None
 
 
 class StartIn(BaseModel):
@@ -87,3 +63,61 @@ class CannedOut(BaseModel):
 
 class TranscriptIn(BaseModel):
     email: Text = Field(min_length=3, max_length=320)
+
+
+# Websocket frames of the chat channel (registered with the realtime hub; docs/protocol.md).
+class Start(Frame):
+    type: Literal["start"]
+    name: Text | None = Field(default=None, max_length=120)
+    email: Text | None = Field(default=None, max_length=320)
+    topic: Text | None = Field(default=None, max_length=200)
+    page_url: Text | None = Field(default=None, max_length=500)
+
+
+class Send(Frame):
+    type: Literal["send"]
+    conversation_id: ConvId
+    client_id: ClientId
+    body: Text = Field(default="", max_length=MAX_BODY)
+    attachments: list[Annotated[Text, Field(max_length=36)]] = Field(default_factory=list, max_length=5)
+    private: bool = False
+
+
+class Ack(Frame):
+    type: Literal["ack"]
+    conversation_id: ConvId
+    seq: int = Field(ge=0)
+
+
+class TypingIn(Frame):
+    type: Literal["typing"]
+    conversation_id: ConvId
+    state: bool
+
+
+class MessageFrame(Frame):
+    type: Literal["message"] = "message"
+    message: MessageOut
+
+
+class Sent(Frame):
+    type: Literal["sent"] = "sent"
+    conversation_id: str
+    client_id: str
+    seq: int
+    duplicate: bool
+
+
+class TypingFrame(Frame):
+    type: Literal["typing"] = "typing"
+    conversation_id: str
+    sender: Literal["customer", "agent"]
+    name: str
+    state: bool
+
+
+class ReadFrame(Frame):
+    type: Literal["read"] = "read"
+    conversation_id: str
+    reader: Literal["customer", "agent"]
+    seq: int

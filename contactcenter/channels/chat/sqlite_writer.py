@@ -25,11 +25,13 @@ from typing import TypeVar, cast
 import orjson
 
 from contactcenter.bus import Bus
+from contactcenter.ccr import service as ccr
 from contactcenter.ccr.schemas import TouchIn
-from contactcenter.ccr.touches import json_text, sqlite_time
+from contactcenter.ccr.touches import sqlite_time
 from contactcenter.channels.chat import batch
 from contactcenter.channels.chat.batch import Numbered, Posted, PostIn, ReadRow, Stored
 from contactcenter.channels.chat.schemas import AttachmentRef, MessageOut, SenderKind
+from contactcenter.conversations import service as conversations
 from contactcenter.db import utcnow
 from contactcenter.db.engine import sqlite_pragmas
 from contactcenter.http import ApiError
@@ -40,31 +42,26 @@ _FOUND = (
     " ({clients})"
 )
 _NUMBER = (
-    "UPDATE conversations SET last_seq = last_seq + n.column2 FROM (VALUES {values}) AS n"
-    " WHERE conversations.id = n.column1 AND conversations.status != 'closed'"
+    "UPDATE chat_threads SET last_seq = last_seq + n.column2 FROM (VALUES {values}) AS n"
+    " WHERE chat_threads.conversation_id = n.column1 AND NOT chat_threads.closed"
 )
-_CONVERSATIONS = (
-    "SELECT json_group_array(json_array(id, status, last_seq, customer_id, agent_id)) FROM conversations"
-    " WHERE id IN ({ids})"
+_THREADS = (
+    "SELECT json_group_array(json_array(conversation_id, closed, last_seq)) FROM chat_threads"
+    " WHERE conversation_id IN ({ids})"
 )
 _MESSAGES = (
     "INSERT INTO chat_messages (conversation_id, seq, sender_kind, sender_id, sender_name, body, private,"
     " attachments, client_id, created_at) VALUES {values}"
 )
 _MESSAGE_ROW = "(?, ?, ?, ?, ?, ?, ?, '[]', ?, ?)"
-_TOUCHES = (
-    "INSERT INTO touches (customer_id, channel, kind, direction, occurred_at, agent_id, conversation_id,"
-    " summary, payload) VALUES {values}"
-)
-_TOUCH_ROW = "(?, ?, ?, ?, ?, ?, ?, ?, ?)"
-_TOUCH_IDS = "SELECT last_insert_rowid(), count(*) FROM touches WHERE id > last_insert_rowid() - ?"
 _READ = (
-    "UPDATE conversations SET {col} = r.column2 FROM (VALUES {values}) AS r"
-    " WHERE conversations.id = r.column1 AND conversations.{col} < r.column2 AND conversations.last_seq >= r.column2"
+    "UPDATE chat_threads SET {col} = r.column2 FROM (VALUES {values}) AS r"
+    " WHERE chat_threads.conversation_id = r.column1 AND chat_threads.{col} < r.column2"
+    " AND chat_threads.last_seq >= r.column2"
 )
 _READ_ROWS = (
-    "SELECT json_group_array(json_array(id, customer_id, agent_id, customer_read_seq, agent_read_seq))"
-    " FROM conversations WHERE id IN ({ids})"
+    "SELECT json_group_array(json_array(conversation_id, customer_read_seq, agent_read_seq))"
+    " FROM chat_threads WHERE conversation_id IN ({ids})"
 )
 READ_PIECE = 2000  # conversations per read statement: 2 parameters each, far below SQLite's 32,766
 WAIT_S = 30.0  # on the thread, wait this long for another writer's lock (as every other connection does)
@@ -170,13 +167,12 @@ class SqliteBatchWriter:
             values = [v for cid, n in counts.items() for v in (cid, n)]
             db.execute(_NUMBER.format(values=_rows("(?, ?)", len(counts))), values)
             ids = list(counts)
-            (text,) = db.execute(_CONVERSATIONS.format(ids=_marks(len(ids))), ids).fetchone()
-            present = set()
-            for cid, status, last, customer, agent in orjson.loads(text):
-                present.add(cid)
-                if status != "closed":
-                    numbered[cid] = (last, customer, agent)
-            res.failed = batch.refusals([c for c in counts if c not in numbered], present)
+            (text,) = db.execute(_THREADS.format(ids=_marks(len(ids))), ids).fetchone()
+            who = conversations.audience_sqlite3(db, ids)
+            for cid, closed, last in orjson.loads(text):
+                if not closed and cid in who:
+                    numbered[cid] = (last, who[cid][1], who[cid][2])
+            res.failed = batch.refusals([c for c in counts if c not in numbered], set(who))
         res.stored, res.touches = batch.number(fresh, counts, numbered, res.now)
         if res.stored:
             at = sqlite_time(res.now)
@@ -186,7 +182,7 @@ class SqliteBatchWriter:
                 params += (out.conversation_id, out.seq, p.sender.value, p.sender_id, p.sender_name, p.body)
                 params += (p.private, p.client_id, at)
             db.execute(_MESSAGES.format(values=_rows(_MESSAGE_ROW, len(res.stored))), params)
-            res.touch_ids = _insert_touches(db, res.touches, at)
+            res.touch_ids = ccr.insert_touches_sqlite3(db, res.touches, at)
         return res
 
     def _reads(self, db: sqlite3.Connection, reads: Mapping[tuple[str, SenderKind], int]) -> list[ReadRow]:
@@ -201,7 +197,8 @@ class SqliteBatchWriter:
         for start in range(0, len(ids), READ_PIECE):
             some = ids[start : start + READ_PIECE]
             (text,) = db.execute(_READ_ROWS.format(ids=_marks(len(some))), some).fetchone()
-            rows += [cast(ReadRow, tuple(r)) for r in orjson.loads(text)]
+            who = conversations.audience_sqlite3(db, some)
+            rows += [(cid, who[cid][1], who[cid][2], c, a) for cid, c, a in orjson.loads(text) if cid in who]
         return rows
 
 
@@ -241,19 +238,3 @@ def _found(db: sqlite3.Connection, posts: Sequence[PostIn]) -> dict[tuple[str, s
                 at=datetime.fromisoformat(created).replace(tzinfo=UTC),
             )
     return found
-
-
-def _insert_touches(db: sqlite3.Connection, touches: Sequence[TouchIn], at: str) -> list[int]:
-    # As ccr.touches._insert_sqlite: inside our write transaction a rowid table gives each new row
-    # max(id) + 1, so the batch's ids are the consecutive ones ending at last_insert_rowid(); the count
-    # checks it.
-    params: list[object] = []
-    for t in touches:
-        params += (t.customer_id, t.channel, t.kind, t.direction, at, t.agent_id, t.conversation_id, t.summary)
-        params.append(json_text(t.payload))
-    db.execute(_TOUCHES.format(values=_rows(_TOUCH_ROW, len(touches))), params)
-    n = len(touches)
-    last, count = db.execute(_TOUCH_IDS, (n,)).fetchone()
-    if count != n:
-        raise RuntimeError(f"SQLite did not give {n} touches consecutive ids")
-    return list(range(last - n + 1, last + 1))

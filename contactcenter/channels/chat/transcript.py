@@ -9,7 +9,7 @@ import aiosmtplib
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contactcenter.channels.chat import messages
-from contactcenter.channels.chat import service as chat
+from contactcenter.conversations import service as conversations
 from contactcenter.http import ApiError
 
 
@@ -27,7 +27,7 @@ async def send_transcript(
     """Email the customer-visible messages of a conversation; returns how many were sent."""
     if not smtp_url:
         raise ApiError(503, "email_unavailable", "transcripts by email are not configured here")
-    conv = await chat.get_conversation(session, conversation_id=conversation_id)
+    conv = await conversations.get(session, conversation_id=conversation_id)
     msgs = await messages.messages_after(
         session, conversation_id=conversation_id, after=0, include_private=False, limit=5000
     )

@@ -1,0 +1,18 @@
+"""What the conversations core publishes, after each commit, on its own topic."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from contactcenter.bus import Event
+from contactcenter.conversations.schemas import ConversationOut
+
+# Conversation state changes (opened, assigned, requeued, closed) of every channel.
+TOPIC_CONVERSATIONS = "conversations.events"
+
+
+class ConversationChanged(Event):
+    type: Literal["conversation.changed"] = "conversation.changed"
+    # The agent who held it before this change (a transfer): their console drops it.
+    previous_agent_id: int | None = None
+    conversation: ConversationOut
