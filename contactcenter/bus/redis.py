@@ -18,6 +18,7 @@ from redis.retry import Retry
 from contactcenter.bus.base import Bus, BusMessage, StreamEvent, Subscription
 
 PIPELINE_CHUNK = 1_000
+SUBSCRIBE_TIMEOUT_S = 10.0
 
 
 def _text(v: Any) -> str:
@@ -27,8 +28,29 @@ def _text(v: Any) -> str:
 class _RedisSubscription(Subscription):
     def __init__(self, pubsub: PubSub) -> None:
         self.pubsub = pubsub
+        # Messages that came in while confirmations were awaited (one topic confirmed before the next).
+        self.early: list[BusMessage] = []
+
+    async def confirm(self, topics: tuple[str, ...], timeout: float = SUBSCRIBE_TIMEOUT_S) -> None:
+        """Wait until Redis has confirmed every topic, so a publish after subscribe() reaches us."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        waiting = set(topics)
+        while waiting:
+            left = deadline - loop.time()
+            if left <= 0:
+                raise RedisTimeoutError(f"Redis did not confirm SUBSCRIBE to {sorted(waiting)} in {timeout}s")
+            msg = await self.pubsub.get_message(timeout=left)
+            if msg is None:
+                continue
+            if msg.get("type") == "subscribe":
+                waiting.discard(_text(msg["channel"]))
+            elif msg.get("type") == "message":
+                self.early.append(BusMessage(topic=_text(msg["channel"]), data=_text(msg["data"])))
 
     async def get(self, timeout: float | None = None) -> BusMessage | None:
+        if self.early:
+            return self.early.pop(0)
         # Subscribe confirmations also arrive here (as None): keep waiting until the deadline.
         loop = asyncio.get_running_loop()
         deadline = None if timeout is None else loop.time() + timeout
@@ -88,9 +110,13 @@ class RedisBus(Bus):
     @asynccontextmanager
     async def _subscribe(self, topics: tuple[str, ...]) -> AsyncIterator[Subscription]:
         pubsub = self.client.pubsub()
-        await pubsub.subscribe(*topics)
         try:
-            yield _RedisSubscription(pubsub)
+            # SUBSCRIBE only sends the command: return once Redis has confirmed it, or a publish made
+            # right after subscribe() returns could be missed.
+            await pubsub.subscribe(*topics)
+            sub = _RedisSubscription(pubsub)
+            await sub.confirm(topics)
+            yield sub
         finally:
             # Closing the connection drops its subscriptions; an UNSUBSCRIBE after a cancelled read can hang.
             with contextlib.suppress(Exception):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -36,7 +35,6 @@ async def customer(db: Database, name: str = "Cara") -> int:
 async def test_touch_is_committed_before_its_event_is_seen(db: Database, bus: Bus) -> None:
     cid = await customer(db)
     async with bus.subscribe(customer_topic(cid)) as sub:
-        await asyncio.sleep(0.05)
         async with db.session() as s:
             out = await service.log_touch(
                 s, bus, touch=TouchIn(customer_id=cid, channel=Channel.chat, kind=TouchKind.message, summary="Hello")

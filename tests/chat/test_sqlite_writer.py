@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -126,6 +126,14 @@ async def test_a_batch_runs_on_the_loop_when_the_lock_is_free(sqlite_db: Databas
     assert [seq for seq, _, _ in await stored(sqlite_db, conv)] == [1]
 
 
+async def _until(cond: Callable[[], bool], timeout_s: float = 20) -> None:
+    for _ in range(int(timeout_s / 0.01)):
+        if cond():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("condition not met in time")
+
+
 async def test_a_taken_lock_sends_batches_to_the_thread_in_order_and_the_loop_goes_on(
     sqlite_db: Database, writer: SqliteBatchWriter
 ) -> None:
@@ -144,13 +152,15 @@ async def test_a_taken_lock_sends_batches_to_the_thread_in_order_and_the_loop_go
             # Another connection holds SQLite's write lock for a while (as a start or a close would).
             await s.execute(text("UPDATE conversations SET topic = 'held' WHERE id = :id"), {"id": conv})
             first = asyncio.ensure_future(writer.post_messages(MemoryBus(), [post(conv, "w1")]))
-            await asyncio.sleep(0.05)
+            await _until(lambda: writer.deferred == 1)  # it found the lock taken: on the thread
             # While the first batch waits on the thread, the next must queue behind it (same connection).
             second = asyncio.ensure_future(writer.post_messages(MemoryBus(), [post(conv, "w2")]))
+            await _until(lambda: writer.deferred == 2)
             before = ticks
-            await asyncio.sleep(0.3)
+            # The loop goes on while they wait: were the wait on the loop, no tick would come until it
+            # gave up (WAIT_S), failing the batch; the lock is held until the commit below.
+            await _until(lambda: ticks - before >= 10)
             assert not first.done() and not second.done()
-            assert ticks - before >= 10  # the loop was never blocked by the wait
             await s.commit()
         (r1,) = await asyncio.wait_for(first, 10)
         (r2,) = await asyncio.wait_for(second, 10)
@@ -194,7 +204,9 @@ async def test_read_positions_move_forward_only(sqlite_db: Database, writer: Sql
     async with bus.subscribe(TOPIC_REALTIME) as sub:
         await writer.mark_read_many(bus, {(conv, SenderKind.agent): 2, (conv, SenderKind.customer): 9})
         msg = await sub.get(timeout=2)
-        assert await sub.get(timeout=0.2) is None  # 9 was never sent: not stored, not announced
+        await bus.publish(TOPIC_REALTIME, "marker")  # next: 9 was never sent, so not stored, not announced
+        after = await sub.get(timeout=5)
+        assert after is not None and after.data == "marker"
     assert msg is not None
     ev = _events.validate_json(msg.data)
     assert isinstance(ev, ReadMoved) and (ev.reader, ev.seq) == ("agent", 2)
