@@ -11,24 +11,11 @@ from typing import Any
 import httpx
 from playwright.sync_api import Page, WebSocketRoute, expect
 
+from tests.e2e.conftest import COUNT_SOCKETS
 from tests.e2e.test_widget import Connect, Widget
 from tests.e2e.widget_fixtures import Customers, WidgetServer, agent, customers, widget_server
 
 __all__ = ["agent", "customers", "widget_server"]  # fixtures used below
-
-# Counts the page's websockets and the close codes it saw (in the page, so nothing is missed or late).
-COUNT_SOCKETS = """(() => {
-  const W = window.WebSocket;
-  window.__ws = { opened: 0, closes: [] };
-  window.WebSocket = class extends W {
-    constructor(...args) {
-      super(...args);
-      window.__ws.opened++;
-      this.addEventListener("close", (e) => window.__ws.closes.push(e.code));
-    }
-  };
-})();"""
-
 
 def stored(server: WidgetServer, page: Page, conversation_id: str) -> list[dict[str, Any]]:
     """The conversation's customer messages as the server stored them (the widget's own history API)."""
