@@ -34,6 +34,18 @@ ARTIFACTS = ROOT / "test-artifacts"
 PASSWORD = "correct horse battery"
 XSS = '<img src=x onerror="window.__xss=1"><script>window.__xss=1</script>'
 EVIL_NAME = '<b>Bob</b> <img src=x onerror="window.__xss=2"> & Sons'
+# Counts the page's websockets and the close codes it saw (in the page, so nothing is missed or late).
+COUNT_SOCKETS = """(() => {
+  const W = window.WebSocket;
+  window.__ws = { opened: 0, closes: [] };
+  window.WebSocket = class extends W {
+    constructor(...args) {
+      super(...args);
+      window.__ws.opened++;
+      this.addEventListener("close", (e) => window.__ws.closes.push(e.code));
+    }
+  };
+})();"""
 CHROMIUM_ARGS = "--no-sandbox --disable-gpu --disable-background-networking --disable-component-update --disable-sync"
 # Alice's touches cycle through these channels, newest first; two order touches (system) come last.
 ALICE_CHANNELS = [Channel.chat, Channel.email, Channel.voice, Channel.web, Channel.callback, Channel.chat]

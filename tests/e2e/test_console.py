@@ -448,3 +448,27 @@ def test_console_loads_only_from_the_app_shows_attachments_and_keyboard_works(
     hosts = {re.sub(r"^https?://([^/]+)/.*$", r"\1", u) for u in watch.requests if u.startswith("http")}
     assert hosts == {page.url.split("/")[2]}
     assert any("/api/chat/attachments/" in u for u in watch.requests)
+
+
+def test_forty_replies_queued_offline_are_paced_and_stored_once(
+    open_console: OpenConsole, customer: Callable[[], Customer]
+) -> None:
+    """The server closes a socket (4429) that sends far past its burst of 15: the console paces its resends."""
+    proxy = SocketProxy(lose=lambda f: False)  # records every frame, loses none
+    page = open_console(AGENT, before=proxy.install)
+    cust = customer()
+    open_chat(page, cust, "Pia Pacing", "Billing", "Can you answer all my questions?")
+    page.context.set_offline(True)
+    expect(page.locator("#conn-banner")).to_contain_text("Reconnecting…")
+    bodies = [f"Answer {n:02d}" for n in range(1, 41)]
+    for body in bodies:
+        send(page, body)
+    expect(page.locator("#msg-log .msg-pending")).to_have_count(40)
+    page.context.set_offline(False)
+    expect(page.locator("#msg-log .msg-pending")).to_have_count(0, timeout=60_000)
+    expect(page.locator("#msg-log .msg-agent .msg-body")).to_have_text(bodies)
+    cust.message(bodies[-1])
+    assert sorted(m["body"] for m in cust.messages() if m["sender"] == "agent") == bodies  # each once
+    refused = [f for frames in proxy.down for f in frames if f["type"] == "error" and f["code"] == "rate_limited"]
+    assert not refused, refused  # so never near the 4429 close either
+    expect(page.locator("#conn-banner")).to_be_hidden()

@@ -3,13 +3,14 @@ state, a supervisor moving an agent; the agent's console drives routing presence
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Page, WebSocketRoute, expect
 
-from tests.e2e.conftest import Watch
+from tests.e2e.conftest import COUNT_SOCKETS, Watch
 from tests.e2e.console_fixtures import AGENT, PASSWORD, SUPERVISOR, ConsoleServer, Customer, console_server
 
 
@@ -28,11 +29,23 @@ def contexts(browser: Browser, cc: ConsoleServer) -> Iterator[list[BrowserContex
 
 
 def sign_in(
-    browser: Browser, cc: ConsoleServer, contexts: list[BrowserContext], watch: Watch, user: str, to: str
+    browser: Browser,
+    cc: ConsoleServer,
+    contexts: list[BrowserContext],
+    watch: Watch,
+    user: str,
+    to: str,
+    *,
+    count_sockets: bool = False,
 ) -> Page:
+    """`count_sockets`: the page counts its websockets (window.__ws) and runs on Playwright's clock, so a
+    test can run pending timers (a reconnect) at once instead of waiting for them."""
     context = browser.new_context(viewport={"width": 1440, "height": 900}, base_url=cc.base_url, locale="en-GB")
     contexts.append(context)
     page = context.new_page()
+    if count_sockets:
+        page.add_init_script(COUNT_SOCKETS)
+        page.clock.install()
     page.on("pageerror", lambda exc: watch.errors.append(str(exc)))
     page.on("request", lambda req: watch.requests.append(req.url))
     page.set_default_timeout(15_000)
@@ -127,4 +140,106 @@ def test_console_alerts_an_offer_and_alt_a_accepts_it(
         cust.shutdown()
         agent_http.close()
         sup.close()
+    assert not watch.errors, watch.errors
+
+
+def test_wallboard_stops_reconnecting_once_signed_out(
+    browser: Browser, cc: ConsoleServer, contexts: list[BrowserContext], artifacts: Path
+) -> None:
+    watch = Watch()
+    board = sign_in(browser, cc, contexts, watch, SUPERVISOR, "/staff/wallboard", count_sockets=True)
+    sockets: list[str] = []
+    board.on("websocket", lambda ws: sockets.append(ws.url))
+    expect(board.locator("#wb-live")).to_have_attribute("data-state", "live")
+    csrf = board.locator('meta[name="csrf-token"]').get_attribute("content")
+    r = board.request.post("/logout", form={"csrf_token": csrf or ""}, max_redirects=0)
+    assert r.status == 303
+    # The open socket was authenticated when it connected; the next one is refused (4401).
+    board.context.set_offline(True)
+    expect(board.locator("#wb-live")).to_have_attribute("data-state", "down")
+    board.context.set_offline(False)
+    alert = board.locator("#wb-alert")
+    expect(alert).to_contain_text("Your session has ended: the wallboard is no longer updating.")
+    expect(alert.get_by_role("link", name="Sign in again")).to_have_attribute(
+        "href", "/login?next=%2Fstaff%2Fwallboard"
+    )
+    expect(board.locator("#wb-live")).to_have_attribute("data-state", "stopped")
+    expect(board.locator("#wb-live-text")).to_have_text("Signed out")
+    board.screenshot(path=artifacts / "wallboard-signed-out.png")
+    opened = board.evaluate("window.__ws.opened")
+    assert opened <= 2  # the first socket, and at most the one refused (a 401 over HTTP may stop it first)
+    board.clock.run_for(120_000)  # every backoff delay (10 s at most) has passed: nothing reconnects
+    board.evaluate("dispatchEvent(new Event('online'))")
+    assert board.evaluate("window.__ws.opened") == opened
+    assert len(sockets) == opened - 1  # page.on("websocket") saw every socket after the first
+    assert not watch.errors, watch.errors
+
+
+@pytest.mark.parametrize(
+    ("code", "message", "badge"),
+    [
+        (4401, "Your session has ended: the wallboard is no longer updating.", "Signed out"),
+        (4403, "Your role has no access to the wallboard: it is no longer updating.", "No access"),
+    ],
+)
+def test_wallboard_refused_socket_is_not_retried(
+    browser: Browser, cc: ConsoleServer, contexts: list[BrowserContext], code: int, message: str, badge: str
+) -> None:
+    watch = Watch()
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, base_url=cc.base_url, locale="en-GB")
+    contexts.append(context)
+    client, _ = cc.staff_client(SUPERVISOR)
+    context.add_cookies([{"name": "cc_session", "value": client.cookies["cc_session"], "url": cc.base_url}])
+    client.close()
+    board = context.new_page()
+    board.on("pageerror", lambda exc: watch.errors.append(str(exc)))
+    board.clock.install()
+    attempts: list[WebSocketRoute] = []  # a routed socket is the page's mock: it is counted here, not by page.on
+
+    def refuse(ws: WebSocketRoute) -> None:  # as the server refuses a hello: an error frame, then the close code
+        attempts.append(ws)
+        def on_hello(_: str | bytes) -> None:
+            ws.send('{"type": "error", "code": "refused", "detail": "refused", "ref": null}')
+            ws.close(code=code, reason="refused")
+
+        ws.on_message(on_hello)
+
+    board.route_web_socket(re.compile(r"/ws$"), refuse)
+    board.goto("/staff/wallboard")
+    expect(board.locator("#wb-alert")).to_contain_text(message)
+    expect(board.locator("#wb-live-text")).to_have_text(badge)
+    expect(board.locator('#queues tr[data-queue="general"]')).to_be_visible()  # the last figures stay on screen
+    board.clock.run_for(120_000)
+    board.evaluate("dispatchEvent(new Event('online'))")
+    expect(board.locator("#wb-live-text")).to_have_text(badge)  # waits (and lets the route run) once more
+    assert len(attempts) == 1
+    assert not watch.errors, watch.errors
+
+
+def test_wallboard_reconnects_with_backoff_after_an_ordinary_close(
+    browser: Browser, cc: ConsoleServer, contexts: list[BrowserContext]
+) -> None:
+    watch = Watch()
+    board = sign_in(browser, cc, contexts, watch, SUPERVISOR, "/staff/wallboard")
+    expect(board.locator("#wb-live")).to_have_attribute("data-state", "live")
+    drops = {"left": 2}
+    attempts: list[WebSocketRoute] = []
+
+    def flaky(ws: WebSocketRoute) -> None:  # the next two sockets fail (1011), then the server is back
+        attempts.append(ws)
+        if drops["left"]:
+            drops["left"] -= 1
+            ws.on_message(lambda _: ws.close(code=1011, reason="restarting"))
+        else:
+            ws.connect_to_server()
+
+    board.route_web_socket(re.compile(r"/ws$"), flaky)
+    board.context.set_offline(True)
+    expect(board.locator("#wb-live")).to_have_attribute("data-state", "down")
+    expect(board.locator("#wb-live-text")).to_have_text("Reconnecting…")
+    board.context.set_offline(False)
+    expect(board.locator("#wb-live")).to_have_attribute("data-state", "live")  # after two backoff delays
+    assert drops["left"] == 0
+    assert len(attempts) == 3
+    expect(board.locator("#wb-alert")).to_be_hidden()
     assert not watch.errors, watch.errors

@@ -1,18 +1,12 @@
 // Agent console, core: conversation state and the websocket (docs/protocol.md). Delivery rules:
 // a client_id per message, "sending…" until `sent`, resend with the same client_id after a reconnect,
-// de-duplicate by seq, throttled acks, heartbeats, reconnect with backoff + jitter and resume.
+// de-duplicate by seq, throttled acks, paced sends; heartbeats, reconnect with backoff + jitter and resume
+// come from rt-socket.js.
 "use strict";
 
 (function (CC) {
   const { me, emit } = CC;
   const S = (CC.state = { convs: new Map(), selected: null, conn: "connecting", ready: false });
-  let ws = null;
-  let welcomed = false;
-  let heartbeatS = 5;
-  let attempt = 0;
-  let retryTimer = null;
-  let pingTimer = null;
-  let pingOut = null; // when the oldest unanswered ping went out
   let ackTimer = null;
   let counter = 0;
 
@@ -89,24 +83,21 @@
       emit("routing", f.event); // offers and states: console-routing.js
     },
     welcome(f) {
-      welcomed = true;
-      attempt = 0;
-      heartbeatS = f.heartbeat_s || 5;
-      startHeartbeat();
       const open = new Set(f.conversations.map((c) => c.id));
       f.conversations.forEach((c) => upsert(c));
       // Open here but not on the server any more: closed or transferred while we were away.
       const gone = [...S.convs.values()].filter((r) => isOpen(r) && !open.has(r.id));
       if (gone.length) refreshClosed(gone);
       S.ready = true;
-      setConn("online");
-      // Unconfirmed sends go again with the same client_id: the server stores each one once.
-      for (const rec of S.convs.values()) for (const p of rec.pending.values()) if (p.state === "sending") transmit(rec, p);
+      // Unconfirmed sends go again with the same client_id (the server stores each one once), paced.
+      const keys = [];
+      for (const rec of S.convs.values()) for (const p of rec.pending.values()) if (p.state === "sending") keys.push(p.client_id);
+      pacer.restart(keys);
       for (const rec of S.convs.values()) if (rec.acked > rec.ackSent) dirty.add(rec.id);
       scheduleAck();
     },
     pong() {
-      pingOut = null;
+      /* rt-socket.js keeps the heartbeat */
     },
     conversation(f) {
       upsert(f.conversation);
@@ -145,8 +136,9 @@
         const p = f.ref && rec.pending.get(f.ref);
         if (!p) continue;
         if (f.code === "rate_limited") {
-          setTimeout(() => transmit(rec, p), 1500);
+          pacer.limited(p.client_id); // kept, and sent again later at a slower pace
         } else {
+          pacer.delete(p.client_id);
           Object.assign(p, { state: "failed", error: f.detail });
           emit("thread", rec);
         }
@@ -166,35 +158,10 @@
     }
   }
 
-  // ---- the socket ----
+  // ---- the socket (rt-socket.js: heartbeats, reconnect with backoff, stop on 4401/4403) ----
   function setConn(state) {
     S.conn = state;
     emit("connection", state);
-  }
-
-  function connect() {
-    clearTimeout(retryTimer);
-    if (ws) return;
-    if (!navigator.onLine) return retry();
-    const sock = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws`);
-    ws = sock;
-    welcomed = false;
-    const welcomeTimer = setTimeout(() => sock === ws && !welcomed && drop(sock, 0), 10000);
-    sock.onopen = () => sock.send(JSON.stringify({ type: "hello", v: 1, resume: resumeMap() }));
-    sock.onmessage = (ev) => {
-      if (sock !== ws) return;
-      let frame;
-      try {
-        frame = JSON.parse(ev.data);
-      } catch (_) {
-        return;
-      }
-      (handlers[frame.type] || ((f) => emit("frame", f)))(frame); // other scripts take the rest
-    };
-    sock.onclose = (ev) => {
-      clearTimeout(welcomeTimer);
-      if (sock === ws) drop(sock, ev.code);
-    };
   }
 
   function resumeMap() {
@@ -204,85 +171,48 @@
     return resume;
   }
 
-  function drop(sock, code) {
-    if (sock !== ws) return;
-    ws = null;
-    welcomed = false;
-    clearInterval(pingTimer);
-    try {
-      sock.close();
-    } catch (_) {
-      /* already closed */
-    }
-    if (code === 4401) return setConn("signed-out");
-    if (code === 4403) return setConn("forbidden");
-    retry();
-  }
-
-  function retry() {
-    setConn("reconnecting");
-    clearTimeout(retryTimer);
-    const base = Math.min(15000, 500 * 2 ** attempt);
-    attempt = Math.min(attempt + 1, 10);
-    retryTimer = setTimeout(connect, base * (0.5 + Math.random() * 0.5));
-  }
-
-  // A ping every heartbeat_s; no pong within 2 x heartbeat_s means the socket is dead. Judged from the
-  // ping's own time, so a timer the browser throttled in a background tab does not count as a dead socket.
-  function startHeartbeat() {
-    clearInterval(pingTimer);
-    pingOut = null;
-    pingTimer = setInterval(() => {
-      if (!ws || !welcomed) return;
-      if (pingOut !== null && Date.now() - pingOut > 2 * heartbeatS * 1000) return drop(ws, 0);
-      if (raw({ type: "ping", t: Date.now() / 1000 }) && pingOut === null) pingOut = Date.now();
-    }, heartbeatS * 1000);
-  }
-
-  function raw(frame) {
-    if (!ws || !welcomed || ws.readyState !== WebSocket.OPEN) return false;
-    ws.send(JSON.stringify(frame));
-    return true;
-  }
-
-  window.addEventListener("offline", () => ws && drop(ws, 0));
-  window.addEventListener("online", () => {
-    if (ws || S.conn === "signed-out") return;
-    attempt = 0;
-    connect();
+  const sock = RtSocket.open({
+    hello: () => ({ type: "hello", v: 1, resume: resumeMap() }),
+    onFrame: (frame) => (handlers[frame.type] || ((f) => emit("frame", f)))(frame), // other scripts take the rest
+    onState: setConn,
   });
-  document.addEventListener("visibilitychange", () => {
-    scheduleAck();
-    if (document.visibilityState === "visible" && !ws && S.conn === "reconnecting") {
-      attempt = 0;
-      connect();
-    }
-  });
+  const raw = sock.send;
+
+  document.addEventListener("visibilitychange", () => scheduleAck());
 
   // ---- what the views call ----
-  function transmit(rec, p) {
-    p.state = p.state === "failed" ? "sending" : p.state;
-    raw({ type: "send", conversation_id: rec.id, client_id: p.client_id, body: p.body,
-      attachments: p.attachments.map((a) => a.id), private: p.private });
-  }
+  // Every message send goes through the pacer (rt-socket.js): at most 10 at once, then 4 a second.
+  const pacer = RtSocket.makePacer((clientId) => {
+    for (const rec of S.convs.values()) {
+      const p = rec.pending.get(clientId);
+      if (!p) continue;
+      if (p.state !== "sending") return null;
+      return raw({ type: "send", conversation_id: rec.id, client_id: p.client_id, body: p.body,
+        attachments: p.attachments.map((a) => a.id), private: p.private });
+    }
+    return null;
+  });
 
   CC.send = function (rec, body, isPrivate, attachments) {
     const client_id = `a${me.id}-${Date.now().toString(36)}-${(++counter).toString(36)}`;
     const p = { client_id, body, private: !!isPrivate, attachments: attachments || [], state: "sending",
       at: new Date().toISOString() };
     rec.pending.set(client_id, p);
-    transmit(rec, p);
+    pacer.add(client_id);
     emit("thread", rec);
     emit("conversations");
   };
   CC.retrySend = (rec, p) => {
     p.state = "sending";
-    transmit(rec, p);
+    pacer.add(p.client_id);
     emit("thread", rec);
   };
-  CC.discard = (rec, p) => rec.pending.delete(p.client_id) && emit("thread", rec);
+  CC.discard = (rec, p) => {
+    pacer.delete(p.client_id);
+    if (rec.pending.delete(p.client_id)) emit("thread", rec);
+  };
   CC.typing = (rec, state) => isOpen(rec) && raw({ type: "typing", conversation_id: rec.id, state });
-  CC.online = () => !!ws && welcomed;
+  CC.online = () => sock.online();
 
   CC.select = function (id) {
     const rec = S.convs.get(id);
@@ -339,6 +269,5 @@
     }
   }
 
-  connect();
   start();
 })(window.CC);

@@ -1,5 +1,7 @@
 // Supervisor wallboard: GET /api/routing/wallboard, re-read whenever a routing event arrives on the
-// websocket (and every 5 s as a safety net). Plain JS; every name goes in with textContent.
+// websocket (and every 5 s as a safety net). The socket is rt-socket.js's: reconnect with backoff and
+// jitter, and a full stop (with a message) once the session has ended or the role has no access.
+// Plain JS; every name goes in with textContent.
 "use strict";
 
 (function () {
@@ -130,7 +132,8 @@
   async function refresh() {
     try {
       const res = await fetch("/api/routing/wallboard", { headers: { Accept: "application/json" } });
-      if (res.status === 401 || res.status === 403) { location.href = "/login?next=/staff/wallboard"; return; }
+      if (res.status === 401) return sock.stop("signed-out", 401);
+      if (res.status === 403) return sock.stop("forbidden", 403);
       if (res.ok) render(await res.json());
     } catch (e) { /* the next event or tick tries again */ }
   }
@@ -143,26 +146,37 @@
     set("wb-live-text", text);
   }
 
-  function connect() {
-    const ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws`);
-    let ping = null;
-    ws.onopen = () => ws.send(JSON.stringify({ type: "hello", v: 1, resume: {} }));
-    ws.onmessage = (m) => {
-      const f = JSON.parse(m.data);
-      if (f.type === "welcome") {
-        live("live", "Live");
-        ping = setInterval(() => ws.send(JSON.stringify({ type: "ping", t: Date.now() / 1000 })), f.heartbeat_s * 1000);
-        refresh();
-      } else if (f.type === "routing" || f.type === "conversation") {
-        soon();
+  // What the board says about its connection; signed-out and forbidden are final (nothing retries).
+  function onState(state) {
+    const alert = document.getElementById("wb-alert");
+    alert.hidden = state !== "signed-out" && state !== "forbidden";
+    if (state === "online") live("live", "Live");
+    else if (state === "reconnecting") live("down", "Reconnecting…");
+    else if (state === "connecting") live("connecting", "Connecting…");
+    else {
+      clearInterval(timer);
+      clearTimeout(pending);
+      live("stopped", state === "signed-out" ? "Signed out" : "No access");
+      if (state === "signed-out") {
+        alert.replaceChildren(el("strong", {}, "Your session has ended: the wallboard is no longer updating. "),
+          el("a", { href: `/login?next=${encodeURIComponent("/staff/wallboard")}` }, "Sign in again"));
+      } else {
+        alert.replaceChildren(el("strong", {}, "Your role has no access to the wallboard: it is no longer updating."));
       }
-    };
-    ws.onclose = () => { clearInterval(ping); live("down", "Reconnecting…"); setTimeout(connect, 2000); };
+    }
   }
+
+  const sock = RtSocket.open({
+    hello: () => ({ type: "hello", v: 1, resume: {} }),
+    onFrame: (f) => {
+      if (f.type === "welcome") refresh();
+      else if (f.type === "routing" || f.type === "conversation") soon();
+    },
+    onState,
+  });
 
   root.dataset.ready = "1";
   refresh();
-  connect();
   timer = setInterval(() => { refresh(); }, 5000);
   window.addEventListener("beforeunload", () => clearInterval(timer));
 })();

@@ -16,8 +16,71 @@
   const COLOR = /^#[0-9a-f]{3,8}$/i.test(ds.color || "") ? ds.color : "#0b5cad";
   const MAX_BYTES = 5 * 1024 * 1024;
   const MAX_BODY = 4000;
-  const BACKOFF_CAP = 10000;
   const ALLOWED = "PNG, JPEG, GIF or WebP images and PDF documents";
+
+  /* rt-rules:begin. The reconnect and pacing rules, kept identical in web/static/rt-socket.js (the staff
+     pages) and web/widget/widget.js (its own copy: the widget must stay one self-contained file that other
+     websites embed by one script tag). tests/e2e/test_rt_rules.py checks that the two copies match. */
+  const BACKOFF_FIRST_MS = 500;
+  const BACKOFF_CAP_MS = 10000;
+  // Close codes after which reconnecting cannot help: the client stops and says why.
+  const STOP_CODES = { 4401: "signed-out", 4403: "forbidden" };
+  // Wait before reconnect attempt n (0 first): doubling from 500 ms up to 10 s, 50-100 % of it (jitter).
+  function backoffDelay(attempt) {
+    const base = Math.min(BACKOFF_CAP_MS, BACKOFF_FIRST_MS * 2 ** Math.min(attempt, 10));
+    return base / 2 + (Math.random() * base) / 2;
+  }
+  // The server allows a burst of 15 sends per socket, then 5 a second, and closes the socket (4429) well
+  // past that. The pacer sends at most PACE_BURST messages at once, then PACE_RATE a second. It holds keys
+  // (client_ids); transmit(key) answers true (sent), false (socket not ready: restart() resumes) or null
+  // (nothing to send any more: skipped).
+  const PACE_BURST = 10;
+  const PACE_RATE = 4;
+  const RATE_LIMITED_WAIT_MS = 1500;
+  function makePacer(transmit) {
+    let queue = [];
+    let tokens = PACE_BURST;
+    let at = Date.now();
+    let timer = 0;
+    function pump() {
+      clearTimeout(timer);
+      timer = 0;
+      const now = Date.now();
+      if (now > at) tokens = Math.min(PACE_BURST, tokens + ((now - at) / 1000) * PACE_RATE);
+      at = Math.max(at, now);
+      while (queue.length && tokens >= 1) {
+        const sent = transmit(queue[0]);
+        if (sent === false) return;
+        queue.shift();
+        if (sent) tokens -= 1;
+      }
+      if (queue.length) timer = setTimeout(pump, Math.max(10, at - now + ((1 - tokens) / PACE_RATE) * 1000));
+    }
+    return {
+      add(key) {
+        if (!queue.includes(key)) queue.push(key);
+        pump();
+      },
+      // A new socket: its budget on the server is full again. Send `keys` (every unconfirmed message) in order.
+      restart(keys) {
+        queue = keys.slice();
+        tokens = PACE_BURST;
+        at = Date.now();
+        pump();
+      },
+      // An error rate_limited about `key`: keep it, first in line, and send nothing for a while.
+      limited(key) {
+        queue = [key, ...queue.filter((k) => k !== key)];
+        tokens = 0;
+        at = Date.now() + RATE_LIMITED_WAIT_MS;
+        pump();
+      },
+      delete(key) {
+        queue = queue.filter((k) => k !== key);
+      },
+    };
+  }
+  /* rt-rules:end */
 
   /* ---------- storage ---------- */
   const PREFIX = "ccw.";
@@ -72,6 +135,9 @@
     outbox: store.get("outbox", []), // [{cid, conv, body, atts, at}] until "sent"
     failed: new Map(), // client_id -> item that got an error
     wantStart: null, // {name, email} while a start is on its way
+    early: [], // messages typed before the conversation exists: [{cid, conv: null, body, atts, at}]
+    freshToken: false, // the visitor token was replaced after a 4401 and no welcome came since
+    stopped: false, // a close code said reconnecting cannot help: no retries until the customer starts again
     unread: 0,
     open: !!store.get("open", false),
   };
@@ -549,13 +615,18 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
       if (c.status === "closed") return; // some older chat
       resetConversation();
     }
+    let early = [];
     if (!S.conv) {
       if (c.status === "closed") return;
       resetConversation();
+      [early, S.early] = [S.early, []];
+      for (const item of early) (item.conv = c.id), S.outbox.push(item);
+      if (early.length) saveOutbox();
       for (const item of S.outbox) if (item.conv === c.id) showPending(item, "sending");
     }
     S.conv = c;
     S.wantStart = null;
+    for (const item of early) pacer.add(item.cid);
     if (c.status === "closed") {
       store.del("conv");
       failOutbox(c.id, "This chat has ended.");
@@ -586,21 +657,39 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
   function sendItem(item) {
     return send({ type: "send", conversation_id: item.conv, client_id: item.cid, body: item.body, attachments: item.atts.map((a) => a.id) });
   }
+  // Every message goes out through the pacer: at most 10 at once, then 4 a second (the server's limit).
+  const pacer = makePacer((cid) => {
+    const item = S.outbox.find((i) => i.cid === cid);
+    return item ? sendItem(item) : null;
+  });
   function queue(item) {
     S.outbox.push(item);
     saveOutbox();
-    sendItem(item);
+    pacer.add(item.cid);
   }
   function submit() {
     const body = el.input.value.replace(/^\s*\n|\s+$/g, "");
-    if (!body.trim() || !S.conv || S.conv.status === "closed") return;
-    const item = { cid: newClientId(), conv: S.conv.id, body, atts: [], at: new Date().toISOString() };
+    if (!body.trim() || (S.conv && S.conv.status === "closed") || (!S.conv && !S.wantStart)) return;
+    const item = { cid: newClientId(), conv: S.conv ? S.conv.id : null, body, atts: [], at: new Date().toISOString() };
     showPending(item, "sending");
-    queue(item);
+    // Typed before the server has answered the start: kept (shown as "Sending…") and sent, in order, as
+    // soon as the conversation exists.
+    if (S.conv) queue(item);
+    else S.early.push(item);
     el.input.value = "";
     draft(null);
     autosize();
     stopTyping();
+  }
+  function giveBackEarly() {
+    // The chat could not be opened: messages typed meanwhile go back into the box, nothing is lost.
+    const texts = S.early.map((i) => i.body);
+    for (const item of S.early) pendingNode(item.cid)?.remove();
+    S.early = [];
+    if (!texts.length) return;
+    el.input.value = [...texts, el.input.value].filter(Boolean).join("\n");
+    draft(el.input.value);
+    autosize();
   }
   function retry(item) {
     S.failed.delete(item.cid);
@@ -613,6 +702,7 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     const node = pendingNode(cid);
     if (!item || !node) return false;
     dropFromOutbox(cid);
+    pacer.delete(cid);
     S.failed.set(cid, item);
     node.className = "msg customer failed";
     setState(node, "Not sent: " + detail + " ", item);
@@ -679,6 +769,7 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     if (f) e.preventDefault(), attach(f);
   }
   async function attach(file) {
+    if (!S.conv && S.wantStart) return notice("Your chat is still opening: please attach the file again in a moment.");
     if (!S.conv || S.conv.status === "closed") return;
     el.notice.hidden = true;
     const name = "“" + file.name + "”";
@@ -762,6 +853,8 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     store.set("name", name);
     if (email) store.set("email", email);
     S.wantStart = { name: name || null, email: email || null };
+    S.early = [];
+    S.stopped = false;
     el.notice.hidden = true;
     try {
       await ensureToken();
@@ -782,6 +875,7 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     send({ type: "start", name: w.name, email: w.email, page_url: location.pathname.slice(0, 500) });
   }
   function newChat() {
+    S.early = [];
     resetConversation();
     store.del("conv");
     view("prechat");
@@ -823,7 +917,7 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
   function connect() {
     clearTimeout(S.retryTimer);
     S.retryTimer = 0;
-    if (S.ws || !S.token) return;
+    if (S.ws || !S.token || S.stopped) return;
     if (!navigator.onLine) return schedule(); // the "online" event reconnects at once
     const ws = new WebSocket(WS_URL);
     S.ws = ws;
@@ -877,23 +971,41 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     stopTyping();
     setTyping(false);
     setBanner();
+    if (STOP_CODES[code] && (code !== 4401 || S.freshToken)) {
+      // Reconnecting cannot help (no access, or even a brand-new visitor token was refused): stop and say so.
+      S.stopped = true;
+      S.freshToken = false;
+      giveBackEarly();
+      if (!S.conv) view("prechat");
+      return notice("The chat is not available right now. Please try again later.");
+    }
     if (code === 4401) {
       // The visitor token is no longer valid (e.g. the server's key changed): start over as a new visitor.
       const again = S.wantStart;
+      const early = S.early;
       S.token = null;
       store.del("token");
       store.del("conv");
       resetConversation();
       view("prechat");
-      if (again) ensureToken().then(() => ((S.wantStart = again), el.prechat.hidden = true, connect()), () => notice("Couldn't start the chat: please try again."));
+      if (again) {
+        ensureToken().then(() => {
+          S.wantStart = again;
+          S.freshToken = true;
+          S.early = early;
+          el.prechat.hidden = true;
+          el.waiting.hidden = el.composer.hidden = false;
+          for (const item of early) showPending(item, "sending");
+          connect();
+        }, () => (giveBackEarly(), notice("Couldn't start the chat: please try again.")));
+      }
       return;
     }
     schedule();
   }
   function schedule() {
-    if (S.retryTimer) return;
-    const base = Math.min(BACKOFF_CAP, 500 * 2 ** Math.min(S.attempt++, 6));
-    S.retryTimer = setTimeout(connect, base / 2 + (Math.random() * base) / 2);
+    if (S.retryTimer || S.stopped) return;
+    S.retryTimer = setTimeout(connect, backoffDelay(S.attempt++));
   }
   function reconnectNow() {
     S.attempt = 0;
@@ -939,11 +1051,14 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     if (S.conv && S.conv.status !== "closed" && !open.has(S.conv.id)) closedWhileAway(S.conv);
     else if (!S.conv && stored && !open.has(stored) && !S.wantStart) closedWhileAway({ id: stored });
     if (!f.conversations.length && S.wantStart) sendStart();
-    // Unconfirmed messages go again with the same client_id: the server stores each one once.
+    S.freshToken = false;
+    // Unconfirmed messages go again with the same client_id (the server stores each one once), paced.
+    const resend = [];
     for (const item of S.outbox.slice()) {
-      if (open.has(item.conv)) sendItem(item);
+      if (open.has(item.conv)) resend.push(item.cid);
       else if (!S.conv || item.conv !== S.conv.id) dropFromOutbox(item.cid);
     }
+    pacer.restart(resend);
     scheduleAck();
   }
   async function closedWhileAway(c) {
@@ -962,9 +1077,12 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     if (S.conv && S.conv.id === c.id) onConversation(Object.assign({}, S.conv, { status: "closed" }));
   }
   function onError(f) {
+    // Too many sends at once: the message stays queued and goes again later, more slowly.
+    if (f.code === "rate_limited" && f.ref && S.outbox.some((i) => i.cid === f.ref)) return pacer.limited(f.ref);
     if (f.ref && fail(f.ref, f.detail)) return;
     if (f.ref === "start") {
       S.wantStart = null;
+      giveBackEarly();
       view("prechat");
       return notice("Couldn't start the chat: " + f.detail);
     }
