@@ -198,6 +198,7 @@ def test_wallboard_refused_socket_is_not_retried(
 
     def refuse(ws: WebSocketRoute) -> None:  # as the server refuses a hello: an error frame, then the close code
         attempts.append(ws)
+
         def on_hello(_: str | bytes) -> None:
             ws.send('{"type": "error", "code": "refused", "detail": "refused", "ref": null}')
             ws.close(code=code, reason="refused")

@@ -17,6 +17,7 @@ from tests.e2e.widget_fixtures import Customers, WidgetServer, agent, customers,
 
 __all__ = ["agent", "customers", "widget_server"]  # fixtures used below
 
+
 def stored(server: WidgetServer, page: Page, conversation_id: str) -> list[dict[str, Any]]:
     """The conversation's customer messages as the server stored them (the widget's own history API)."""
     token = json.loads(page.evaluate("localStorage.getItem('ccw.token')"))
@@ -102,7 +103,9 @@ def test_forty_messages_queued_offline_are_paced_and_stored_once(
                     refuse["n"] -= 1
                     refused.add(f["client_id"])
                     detail = "too many messages; wait a moment and resend"
-                    ws.send(json.dumps({"type": "error", "code": "rate_limited", "detail": detail, "ref": f["client_id"]}))
+                    ws.send(
+                        json.dumps({"type": "error", "code": "rate_limited", "detail": detail, "ref": f["client_id"]})
+                    )
                     return
             server.send(m)
 
