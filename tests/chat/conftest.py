@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import itertools
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import httpx
@@ -16,6 +16,7 @@ import websockets
 from fastapi import FastAPI
 
 from contactcenter.app import create_app
+from contactcenter.capabilities import Capability
 from contactcenter.settings import Settings
 from tests.conftest import PASSWORD
 from tests.services import free_port
@@ -31,9 +32,16 @@ class Live:
 
 @pytest.fixture
 async def live(settings: Settings) -> AsyncIterator[Live]:
+    async with serve(settings) as running:
+        yield running
+
+
+@contextlib.asynccontextmanager
+async def serve(settings: Settings, extra: Sequence[Capability] = ()) -> AsyncIterator[Live]:
+    """The app (with `extra` capabilities) under uvicorn on a free loopback port, in this loop."""
     settings.heartbeat_s = 2.0
     settings.customer_heartbeat_s = 2.0
-    app = create_app(settings)
+    app = create_app(settings, extra=extra)
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, ws="websockets-sansio", lifespan="on")

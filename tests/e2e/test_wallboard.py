@@ -148,8 +148,6 @@ def test_wallboard_stops_reconnecting_once_signed_out(
 ) -> None:
     watch = Watch()
     board = sign_in(browser, cc, contexts, watch, SUPERVISOR, "/staff/wallboard", count_sockets=True)
-    sockets: list[str] = []
-    board.on("websocket", lambda ws: sockets.append(ws.url))
     expect(board.locator("#wb-live")).to_have_attribute("data-state", "live")
     csrf = board.locator('meta[name="csrf-token"]').get_attribute("content")
     r = board.request.post("/logout", form={"csrf_token": csrf or ""}, max_redirects=0)
@@ -171,7 +169,6 @@ def test_wallboard_stops_reconnecting_once_signed_out(
     board.clock.run_for(120_000)  # every backoff delay (10 s at most) has passed: nothing reconnects
     board.evaluate("dispatchEvent(new Event('online'))")
     assert board.evaluate("window.__ws.opened") == opened
-    assert len(sockets) == opened - 1  # page.on("websocket") saw every socket after the first
     assert not watch.errors, watch.errors
 
 
