@@ -311,12 +311,13 @@ async def _customer_of(session: AsyncSession, conversation_id: str) -> int | Non
     return await session.scalar(select(Conversation.customer_id).where(Conversation.id == conversation_id))
 
 
-async def _rows_for_routing(session: AsyncSession, status: str) -> list[routing.Held]:
-    rows = await session.execute(
-        select(Conversation.id, Conversation.queue, Conversation.channel, Conversation.agent_id)
-        .where(Conversation.status == status)
-        .order_by(Conversation.created_at, Conversation.id)
+async def _rows_for_routing(session: AsyncSession, status: str, agent_id: int | None = None) -> list[routing.Held]:
+    q = select(Conversation.id, Conversation.queue, Conversation.channel, Conversation.agent_id).where(
+        Conversation.status == status
     )
+    if agent_id is not None:
+        q = q.where(Conversation.agent_id == agent_id)
+    rows = await session.execute(q.order_by(Conversation.created_at, Conversation.id))
     found = []
     for cid, queue, name, agent in rows.all():
         spec = _channels.get(str(name))
@@ -331,8 +332,8 @@ async def _pending(session: AsyncSession) -> list[routing.Held]:
     return await _rows_for_routing(session, "queued")
 
 
-async def _assigned(session: AsyncSession) -> list[routing.Held]:
-    return await _rows_for_routing(session, "assigned")
+async def _assigned(session: AsyncSession, agent_id: int) -> list[routing.Held]:
+    return await _rows_for_routing(session, "assigned", agent_id)
 
 
 routing.register_contacts(

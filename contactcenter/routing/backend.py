@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import abc
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -63,8 +64,9 @@ class RoutingBackend(abc.ABC):
     async def queues(self) -> list[QueueSpec]: ...
 
     @abc.abstractmethod
-    async def add_agent(self, spec: AgentSpec, *, now: float) -> list[Offer]:
-        """Create or update an agent's skills, capacity and weights (a new agent starts offline)."""
+    async def add_agent(self, spec: AgentSpec, *, now: float, held: Sequence[ContactSpec] = ()) -> list[Offer]:
+        """Create or update an agent's skills, capacity and weights (a new agent starts offline); `held`:
+        contacts the agent holds in their owner's records that routing does not know (after a restart)."""
 
     @abc.abstractmethod
     async def set_state(

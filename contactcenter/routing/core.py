@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import heapq
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sortedcontainers import SortedList
@@ -93,13 +94,22 @@ class Router:
     def _queues_for(self, spec: AgentSpec) -> tuple[str, ...]:
         return tuple(q.id for q in self.queues.values() if qualifies(spec.skills, q.skills))
 
-    def add_agent(self, spec: AgentSpec, *, now: float) -> list[Offer]:
+    def add_agent(self, spec: AgentSpec, *, now: float, held: Sequence[ContactSpec] = ()) -> list[Offer]:
+        """Create or update an agent; `held`: contacts their owner's records say the agent holds, counted
+        against their capacity before anything is offered (unless routing already knows them)."""
         a = self.agents.get(spec.id)
         if a is None:
             a = self.agents[spec.id] = _Agent(spec=spec, idle_since=now)
         self._unindex(a)
         a.spec, a.queues = spec, self._queues_for(spec)
         a.w = {ch: spec.weight(ch) for ch in Channel}
+        for h in held:
+            if h.id not in self.contacts and h.queue in self.queues:
+                self.seq += 1
+                c = self.contacts[h.id] = _Contact(spec=h, seq=self.seq, enqueued_at=now)
+                c.status, c.agent = "assigned", spec.id
+                a.held[h.id] = a.w[h.channel]
+                a.load += a.held[h.id]
         self._reindex(a)
         return self._fill(a, now)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict, deque
+from collections.abc import Sequence
 
 from contactcenter.routing.backend import AgentView, ContactView, QueueView, RoutingBackend
 from contactcenter.routing.core import Router
@@ -24,8 +25,8 @@ class MemoryRouting(RoutingBackend):
     async def queues(self) -> list[QueueSpec]:
         return list(self.core.queues.values())
 
-    async def add_agent(self, spec: AgentSpec, *, now: float) -> list[Offer]:
-        return self.core.add_agent(spec, now=now)
+    async def add_agent(self, spec: AgentSpec, *, now: float, held: Sequence[ContactSpec] = ()) -> list[Offer]:
+        return self.core.add_agent(spec, now=now, held=held)
 
     async def set_state(
         self, agent_id: int, state: State, *, now: float, reason: str = "", until: float = 0.0

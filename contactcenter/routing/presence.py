@@ -43,7 +43,15 @@ async def agent_online(db: Database, bus: Bus, *, agent_id: int) -> None:
     r = of(bus)
     async with db.session() as s:
         await reenter(s, bus)
-        offers = await r.backend.add_agent(await agent_spec(s, bus, agent_id=agent_id), now=time.time())
+        # Contacts the agent still holds count against their capacity, also when routing restarted and
+        # forgot them (the in-process backend, a Redis flush).
+        hooks = contact_hooks()
+        held = [
+            ContactSpec(h.contact_id, h.queue, h.channel)
+            for h in (await hooks.assigned(s, agent_id) if hooks is not None else [])
+        ]
+        spec = await agent_spec(s, bus, agent_id=agent_id)
+        offers = await r.backend.add_agent(spec, now=time.time(), held=held)
         offers += await r.backend.heartbeat(agent_id, now=time.time(), ttl_s=r.presence_s)
         await apply_offers(s, bus, offers)
     await publish(bus, [await _state_event(bus, agent_id)])

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+from collections.abc import Sequence
 from importlib import resources
 from typing import Any
 
@@ -128,8 +129,17 @@ class RedisRouting(RoutingBackend):
         rows = await self.client.hgetall(f"{P}queues")
         return [QueueSpec(q, json.loads(sk)) for q, sk in sorted(rows.items())]
 
-    async def add_agent(self, spec: AgentSpec, *, now: float, queues: list[QueueSpec] | None = None) -> list[Offer]:
-        qs = [q.id for q in (queues if queues is not None else await self.queues()) if qualifies(spec.skills, q.skills)]
+    async def add_agent(
+        self,
+        spec: AgentSpec,
+        *,
+        now: float,
+        queues: list[QueueSpec] | None = None,
+        held: Sequence[ContactSpec] = (),
+    ) -> list[Offer]:
+        known = queues if queues is not None else await self.queues()
+        qs = [q.id for q in known if qualifies(spec.skills, q.skills)]
+        queue_ids = {q.id for q in known}
         out = await self._run(
             "agent",
             id=spec.id,
@@ -139,6 +149,7 @@ class RedisRouting(RoutingBackend):
             qs_json=json.dumps(qs),
             sk=skills_json(dict(spec.skills)),
             aa="1" if spec.auto_accept else "0",
+            held=[[h.id, h.queue, h.channel.value] for h in held if h.queue in queue_ids],
             now=now,
         )
         return _offers(out["offers"])

@@ -280,6 +280,18 @@ function R.agent()
   redis.call('HSET', P .. 'a:' .. aid, 'cap', a.cap, 'w', cjson.encode(a.w), 'qs', args.qs_json, 'sk', args.sk,
     'aa', a.aa)
   redis.call('SADD', P .. 'agents', aid)
+  -- Contacts the agent holds in their owner's records that routing lost (a restart): counted first.
+  for _, h in ipairs(args.held or {}) do
+    if redis.call('EXISTS', P .. 'c:' .. h[1]) == 0 then
+      local c = {id = h[1], q = h[2], ch = h[3], pr = 0, st = 'assigned', ag = aid, dl = 0, at = now}
+      c.seq = redis.call('INCR', P .. 'seq')
+      CT[c.id] = c
+      local w = a.w[c.ch] or 1
+      redis.call('HSET', P .. 'ah:' .. aid, c.id, w)
+      a.load = a.load + w
+      save_contact(c)
+    end
+  end
   reindex(a)
   save_agent(a)
   fill(a)

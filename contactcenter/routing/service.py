@@ -52,6 +52,7 @@ class Held:
 
 
 Listing = Callable[[AsyncSession], Awaitable[list[Held]]]
+HeldBy = Callable[[AsyncSession, int], Awaitable[list[Held]]]
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,7 @@ class ContactHooks:
     requeue: Requeue  # the contact waits again (transfer), in the given queue if any: its agent is forgotten
     customer_of: CustomerOf  # whose contact this is (a visitor may only see their own)
     pending: Listing  # contacts waiting in the owner's records, oldest first
-    assigned: Listing  # contacts held by an agent in the owner's records
+    assigned: HeldBy  # contacts this agent holds in the owner's records (routing's load after a restart)
 
 
 async def customer_of(session: AsyncSession, bus: Bus, *, contact_id: str) -> int | None:

@@ -1,0 +1,68 @@
+"""Routing after it restarts (a new in-process backend, or Redis lost its keys) rebuilds from the
+conversations core: a transferred contact waits in the queue it was sent to, and an agent's open
+conversations count against their capacity before anything new is offered."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from contactcenter.bus.redis import RedisBus
+from contactcenter.conversations import service as conversations
+from contactcenter.routing import presence
+from contactcenter.routing import service as routing
+from contactcenter.routing.backend import make_backend
+from contactcenter.routing.schemas import QueueIn, TransferIn
+from contactcenter.routing.service import Routing
+from tests.routing.test_api import Staff, online, people, start_chat
+
+__all__ = ["people"]
+
+
+async def restart_routing(app: FastAPI) -> None:
+    """As after a process restart: routing forgets every contact and agent it knew, queues are loaded again."""
+    bus = app.state.bus
+    if isinstance(bus, RedisBus):
+        keys = [k async for k in bus.client.scan_iter("rt:*")]
+        if keys:
+            await bus.client.delete(*keys)
+    routing.attach(bus, Routing(make_backend(bus, offer_s=20.0), chat_capacity=4))
+    async with app.state.db.session() as s:
+        await routing.load(s, bus)
+        await presence.reenter(s, bus)
+
+
+async def test_a_transfer_to_another_queue_survives_a_routing_restart(app: FastAPI, people: dict[str, Staff]) -> None:
+    bus = app.state.bus
+    async with app.state.db.session() as s:
+        await routing.put_queue(s, bus, data=QueueIn(id="sales", name="Sales", skills={"mortgages": 1}))
+    await online(app, people["a1"])
+    conv, _ = await start_chat(app)
+    async with app.state.db.session() as s:
+        assert (await conversations.get(s, conversation_id=conv)).agent_id == people["a1"].id
+        await routing.transfer(
+            s, bus, contact_id=conv, data=TransferIn(queue="sales"), by=people["a1"].id, own_only=True
+        )
+        stored = await conversations.get(s, conversation_id=conv)
+    assert (stored.status, stored.queue) == ("queued", "sales")  # nobody has the skill: it waits there
+    await restart_routing(app)
+    view = await routing.of(bus).backend.contact(conv)
+    assert view is not None and (view.queue, view.status) == ("sales", "queued")
+
+
+async def test_open_conversations_count_against_capacity_after_a_routing_restart(
+    app: FastAPI, people: dict[str, Staff]
+) -> None:
+    bus, a1 = app.state.bus, people["a1"]
+    await online(app, a1)
+    held = [(await start_chat(app, f"C{i}"))[0] for i in range(4)]  # capacity 4 chats: a1 is full
+    async with app.state.db.session() as s:
+        assert [c.id for c in await conversations.open_for_agent(s, agent_id=a1.id)] == held
+    await restart_routing(app)
+    await online(app, a1)  # the console reconnects after the restart
+    agent = await routing.of(bus).backend.agent(a1.id)
+    assert agent is not None and sorted(agent.held) == sorted(held) and agent.load > 0.99
+    extra, _ = await start_chat(app, "Fifth")
+    async with app.state.db.session() as s:
+        fifth = await conversations.get(s, conversation_id=extra)
+        mine = await conversations.open_for_agent(s, agent_id=a1.id)
+    assert fifth.status == "queued" and len(mine) == 4  # not a fifth chat for a full agent
