@@ -22,6 +22,7 @@ class ContactHistory(BaseModel):
     last_at: datetime | None
     last_page: str | None
     count_90d: int
+    last_outcome: str | None = None  # the wrap-up outcome of the latest earlier conversation closed with one
 
 
 async def contact_history(
@@ -38,13 +39,19 @@ async def contact_history(
     last_page = (
         latest.where(Touch.kind == "page_view").with_only_columns(Touch.payload["path"].as_string()).scalar_subquery()
     )
+    outcome = Touch.payload["outcome"].as_string()
+    last_outcome = (
+        latest.where(Touch.kind == "conversation", outcome.is_not(None)).with_only_columns(outcome).scalar_subquery()
+    )
     since = utcnow() - timedelta(days=90)
     count = select(func.count()).select_from(Touch).where(*conds, Touch.occurred_at >= since).scalar_subquery()
-    stmt = select(Customer.display_name, Customer.segment, Customer.profile, last_channel, last_at, last_page, count)
+    stmt = select(
+        Customer.display_name, Customer.segment, Customer.profile, last_channel, last_at, last_page, count, last_outcome
+    )
     row = (await session.execute(stmt.where(Customer.id == customer_id))).first()
     if row is None:
         return None
-    name, segment, profile, channel, at, page, n = row
+    name, segment, profile, channel, at, page, n, outcome_code = row
     return ContactHistory(
         customer_id=customer_id,
         name=name,
@@ -54,6 +61,7 @@ async def contact_history(
         last_at=at,
         last_page=page,
         count_90d=int(n or 0),
+        last_outcome=outcome_code,
     )
 
 

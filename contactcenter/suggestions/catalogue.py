@@ -45,6 +45,12 @@ FACTS: tuple[Fact, ...] = (
     Fact("touches.last_page", "string | null", "Path of the latest page viewed before.", "/funds/global-equity"),
     Fact("touches.days_since_last_contact", "integer | null", "Whole days since the latest earlier touch.", 12),
     Fact("touches.count_90d", "integer", "Touches in the last 90 days.", 7),
+    Fact(
+        "touches.last_outcome",
+        "string | null",
+        "Wrap-up outcome of the latest earlier conversation closed with one (sale, resolved, follow_up, ...).",
+        "follow_up",
+    ),
     # The current contact.
     Fact("contact.channel", "string", "chat, voice, email, callback or web.", "chat"),
     Fact("contact.queue", "string", "The queue the contact came in on.", "general"),

@@ -125,6 +125,7 @@ class FactGatherer:
                 "last_page": h.last_page,
                 "days_since_last_contact": _days(h.last_at, now),
                 "count_90d": h.count_90d,
+                "last_outcome": h.last_outcome,
             },
             "contact": contact,
             "campaigns": base["campaigns"],

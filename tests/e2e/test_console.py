@@ -363,16 +363,26 @@ def test_customer_panel_shows_profile_timeline_orders_and_close_ends_the_chat(
     expect(panel.locator("#cp-orders .order-name")).to_have_text(["Wi-Fi 6 router", "Fibre broadband 500"])
     page.screenshot(path=artifacts / "console-customer-panel.png")
 
-    close = page.locator("#close-conv")
-    close.click()
-    expect(close).to_have_text("Confirm close")
-    close.click()
+    page.locator("#close-conv").click()
+    wrapup = page.locator("#wrapup-dialog")
+    expect(wrapup).to_be_visible()
+    expect(wrapup.locator("#wrapup-submit")).to_be_disabled()  # an outcome first
+    expect(wrapup.locator(".wrapup-choice")).to_contain_text(["Sale", "Resolved", "Follow-up needed"])
+    wrapup.get_by_label("Follow-up needed").check()
+    wrapup.locator("#wrapup-note").fill("Send the coverage map")
+    page.screenshot(path=artifacts / "console-wrap-up.png")
+    wrapup.locator("#wrapup-submit").click()
+    expect(wrapup).to_be_hidden()
     got = cust.wait_for("conversation", lambda f: f["conversation"]["status"] == "closed")
     assert got["conversation"]["id"] == cust.conversation_id
+    assert (got["conversation"]["outcome"], got["conversation"]["outcome_note"]) == (
+        "follow_up",
+        "Send the coverage map",
+    )
     expect(page.locator(f'#closed-list [data-conv-id="{cust.conversation_id}"]')).to_be_visible()
     expect(page.locator("#closed-note")).to_contain_text("closed")
     expect(page.locator("#composer")).to_be_hidden()
-    expect(timeline.filter(has_text="Chat closed by agent")).to_have_count(1)
+    expect(timeline.filter(has_text="Follow-up needed (Send the coverage map)")).to_have_count(1)
 
 
 def test_html_in_names_and_messages_is_text_and_never_runs(

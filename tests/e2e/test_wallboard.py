@@ -85,6 +85,18 @@ def test_wallboard_updates_by_push_and_a_supervisor_moves_an_agent(
         expect(board.locator("#k-answered")).to_have_text("1")
         expect(board.locator("#agents tbody tr .st-busy")).to_have_count(1)
         expect(console.locator("#active-list .conv-item")).to_have_count(1)
+        # The agent wraps it up as a sale: the board's outcomes panel counts it without a reload.
+        agent, csrf = cc.staff_client(AGENT)
+        r = agent.post(
+            f"/api/conversations/{cust.conversation_id}/close",
+            json={"outcome": "sale", "note": ""},
+            headers={"X-CSRF-Token": csrf},
+        )
+        assert r.status_code == 200 and r.json()["outcome"] == "sale", r.text
+        sale = board.locator('#outcomes li[data-outcome="sale"]')
+        expect(sale).to_contain_text("Sale")
+        expect(sale.locator(".n")).to_have_text("1")
+        expect(board.locator("#outcomes-empty")).to_be_hidden()
         board.screenshot(path=artifacts / "wallboard.png", full_page=True)
     finally:
         cust.shutdown()

@@ -136,6 +136,7 @@ async def test_fact_cache_is_dropped_by_touches_outside_the_conversation(app: Fa
         "last_page": None,
         "days_since_last_contact": None,
         "count_90d": 0,
+        "last_outcome": None,
     }
     q = rt.facts.queries
     await gather()

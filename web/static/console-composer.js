@@ -132,39 +132,11 @@
     }
   });
 
-  // ---- close the conversation (two clicks: it cannot be undone) ----
-  const closeBtn = $("close-conv");
-  let armed = null;
-  function disarm() {
-    clearTimeout(armed);
-    armed = null;
-    closeBtn.classList.remove("armed");
-    closeBtn.textContent = "Close conversation";
-  }
-  closeBtn.addEventListener("click", async () => {
-    if (!rec) return;
-    if (!armed) {
-      closeBtn.classList.add("armed");
-      closeBtn.textContent = "Confirm close";
-      armed = setTimeout(disarm, 4000);
-      return;
-    }
-    const target = rec;
-    disarm();
-    closeBtn.disabled = true;
-    try {
-      const out = await CC.api(`/api/chat/conversations/${target.id}/close`, { method: "POST" });
-      CC.emit("closed-by-me", target, out);
-    } catch (err) {
-      CC.emit("notice", `Could not close the conversation: ${err.message}`);
-    } finally {
-      closeBtn.disabled = false;
-    }
-  });
+  // ---- close the conversation: the wrap-up dialog asks for its outcome (console-wrapup.js) ----
+  $("close-conv").addEventListener("click", () => rec && CC.emit("wrap-up", rec));
 
   CC.on("selected", (next) => {
     if (rec && rec !== next) stopTyping();
-    disarm();
     rec = next;
     input.value = rec.draft || "";
     setMode(!!rec.note);

@@ -135,6 +135,7 @@
       if (res.status === 401) return sock.stop("signed-out", 401);
       if (res.status === 403) return sock.stop("forbidden", 403);
       if (res.ok) render(await res.json());
+      document.dispatchEvent(new CustomEvent("wb:refresh")); // the other panels (wallboard-outcomes.js)
     } catch (e) { /* the next event or tick tries again */ }
   }
 
