@@ -31,6 +31,7 @@ import tempfile
 import time
 import traceback
 from collections import Counter
+from datetime import datetime
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,7 @@ if str(ROOT) not in sys.path:
 
 CUSTOMERS, AGENTS, MSG_PER_S, CAPACITY = 2000, 200, 500, 10
 TARGET_P99_MS, TARGET_RATIO, TARGET_RSS_KIB = 50.0, 4.0, 32.0
+TARGET_ASSIGN_NOTIFY_MS = 1000.0  # assignment to the frame, both sides, during the start burst
 # The product's defaults (CC_HEARTBEAT_S, CC_CUSTOMER_HEARTBEAT_S); both servers announce them in welcome and
 # every client pings at the period its welcome gave, as widget and console do.
 HEARTBEAT_S, CUSTOMER_HEARTBEAT_S = 5.0, 15.0
@@ -111,6 +113,9 @@ class Driver:
         self.tasks: set[asyncio.Task[Any]] = set()
         # Agent side: what arrived, per conversation.
         self.assigned: set[str] = set()
+        # Seconds from the server's assignment (assigned_at) to the first frame saying so, per side.
+        self.assign_notify_s: dict[str, list[float]] = {"customer": [], "agent": []}
+        self.notified: set[tuple[str, str]] = set()
         self.recv: dict[str, set[int]] = {}
         self.last_seq: dict[str, int] = {}
         self.lat_ns: list[int] = []
@@ -212,6 +217,10 @@ class Driver:
                 self.sent_lat_ns.append(mono_ns() - t)
         elif kind == "conversation":
             conv = f["conversation"]
+            if conv["status"] == "assigned" and conv.get("assigned_at") and (c.kind, conv["id"]) not in self.notified:
+                self.notified.add((c.kind, conv["id"]))
+                at = datetime.fromisoformat(str(conv["assigned_at"]).replace("Z", "+00:00"))
+                self.assign_notify_s[c.kind].append(time.time() - at.timestamp())
             if c.kind == "agent":
                 if conv["status"] == "assigned" and conv["agent_id"] is not None:
                     self.assigned.add(conv["id"])
@@ -367,6 +376,7 @@ class Driver:
         lag = sorted(self.lag_ns)
         return {
             "lat_ns": self.lat_ns,
+            "assign_notify_s": self.assign_notify_s,
             "sent_lat_ns": self.sent_lat_ns,
             "confirmed": self.confirmed,
             "confirmed_at": self.confirmed_at,
@@ -754,7 +764,20 @@ def summarise(
     for r in reports:
         errors.update(r["errors"])
         closes.update(r["closes"])
+    notify = {
+        side: sorted(1000 * x for r in reports for x in r.get("assign_notify_s", {}).get(side, []))
+        for side in ("customer", "agent")
+    }
+    both = sorted(notify["customer"] + notify["agent"])
     out = {
+        # From each assignment (the server's assigned_at) to the customer's and the agent's frame, during
+        # the start burst.
+        "assign_notify_p50_ms": round(pct(both, 0.50), 1) if both else None,
+        "assign_notify_p99_ms": round(pct(both, 0.99), 1) if both else None,
+        "assign_notify_max_ms": round(both[-1], 1) if both else None,
+        "assign_notify_customer_p99_ms": round(pct(notify["customer"], 0.99), 1) if notify["customer"] else None,
+        "assign_notify_agent_p99_ms": round(pct(notify["agent"], 0.99), 1) if notify["agent"] else None,
+        "assign_notified": {side: len(v) for side, v in notify.items()},
         "messages": sum(r["messages"] for r in reports),
         "confirmed": sum(len(s) for s in confirmed.values()),
         "delivered": len(lat),
@@ -858,11 +881,12 @@ def main() -> int:
             shutil.rmtree(work, ignore_errors=True)
     rate = int(args.rate) if float(args.rate).is_integer() else args.rate
     result: dict[str, Any] = {"bench": "chat", "customers": args.customers, "agents": args.agents, "msg_per_s": rate}
-    head = ("messages", "lost", "p50_ms", "p99_ms", "rss_per_conn_kib")
+    head = ("messages", "lost", "p50_ms", "p99_ms", "rss_per_conn_kib", "assign_notify_p99_ms")
     server = server or {}
     result.update({k: server[k] for k in head if k in server})
     if baseline is not None:
         keys: tuple[str, ...] = ("p50_ms", "p99_ms", "rss_per_conn_kib", "lost", "messages", "duration_s")
+        keys += ("assign_notify_p99_ms",)
         keys += ("sent_p99_ms", "server_cpu_pct", "driver_cpu_pct", "driver_lag_p99_ms", "other_cpu_pct", "rss_kib")
         result["baseline"] = {k: baseline[k] for k in keys if k in baseline}
     if server and baseline is not None and not args.rss_only:
@@ -874,6 +898,11 @@ def main() -> int:
             "lost": (server["lost"], server["lost"] == 0, "0"),
             "p99_ms": (server["p99_ms"], server["p99_ms"] <= TARGET_P99_MS, f"<= {TARGET_P99_MS}"),
             "ratio": (result["ratio"], (result["ratio"] or 0) <= TARGET_RATIO, f"<= {TARGET_RATIO}"),
+            "assign_notify_p99_ms": (
+                server["assign_notify_p99_ms"],
+                (server["assign_notify_p99_ms"] or 0) <= TARGET_ASSIGN_NOTIFY_MS,
+                f"<= {TARGET_ASSIGN_NOTIFY_MS}",
+            ),
             "rss_per_conn_kib": (
                 server["rss_per_conn_kib"],
                 server["rss_per_conn_kib"] <= TARGET_RSS_KIB,

@@ -37,6 +37,8 @@ class Conv:
     agent: WebSocket
     agent_key: str
     seq: int = 0
+    # When the relay "assigned" it (at start), for the benchmark's assignment-to-frame time.
+    assigned_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
 
 
 @dataclass
@@ -58,6 +60,7 @@ def _conv_frame(conv: Conv, customer_key: str) -> str:
                 "status": "assigned",
                 "agent_id": conv.agent_key,
                 "last_seq": conv.seq,
+                "assigned_at": conv.assigned_at,
             },
         }
     )
