@@ -7,13 +7,11 @@ closes. Other capabilities get ConversationOut schemas, never rows.
 
 from __future__ import annotations
 
-import sqlite3
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-import orjson
 import structlog
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,6 +21,7 @@ from contactcenter.bus import Bus
 from contactcenter.ccr import service as ccr
 from contactcenter.ccr.schemas import Channel as TouchChannel
 from contactcenter.ccr.schemas import Direction, TouchIn, TouchKind
+from contactcenter.conversations import audience as audience_mod
 from contactcenter.conversations.events import TOPIC_CONVERSATIONS, ConversationChanged
 from contactcenter.conversations.models import Conversation
 from contactcenter.conversations.schemas import ConversationOut, OpenIn, OutcomeCount, OutcomeOut
@@ -265,33 +264,11 @@ async def outcome_counts(session: AsyncSession, *, since: datetime) -> list[Outc
     return sorted(counts, key=lambda c: (-c.count, c.outcome))
 
 
-Audience = dict[str, tuple[str, int, int | None]]  # conversation -> (status, customer, agent)
-
-
-async def audience(session: AsyncSession, *, ids: Sequence[str], lock: bool = False) -> Audience:
-    """Status, customer and agent of conversations, in the caller's transaction; `lock` holds them against
-    a concurrent close until the commit (PostgreSQL; SQLite's writer holds the whole database)."""
-    if not ids:
-        return {}
-    q = select(Conversation.id, Conversation.status, Conversation.customer_id, Conversation.agent_id).where(
-        Conversation.id.in_(list(ids))
-    )
-    if lock and session.get_bind().dialect.name == "postgresql":
-        q = q.with_for_update(read=True)
-    return {str(i): (str(st), int(c), a) for i, st, c, a in await session.execute(q)}
-
-
-_AUDIENCE_SQL = (
-    "SELECT json_group_array(json_array(id, status, customer_id, agent_id)) FROM conversations WHERE id IN ({})"
-)
-
-
-def audience_sqlite3(db: sqlite3.Connection, ids: Sequence[str]) -> Audience:
-    """As `audience`, on a raw sqlite3 connection inside the caller's transaction (the chat writer's)."""
-    if not ids:
-        return {}
-    (text,) = db.execute(_AUDIENCE_SQL.format(", ".join("?" * len(ids))), list(ids)).fetchone()
-    return {i: (st, c, a) for i, st, c, a in orjson.loads(text)}
+# Who hears a conversation's items, read inside the caller's transaction (audience.py: the chat writer's hot
+# path, on SQLAlchemy or on a raw sqlite3 connection).
+Audience = audience_mod.Audience
+audience = audience_mod.audience
+audience_sqlite3 = audience_mod.audience_sqlite3
 
 
 # --- routing: one set of hooks for every channel ---------------------------------------------------------

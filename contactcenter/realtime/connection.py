@@ -172,6 +172,12 @@ class Connection:
         if not known or after < conv.last_seq:
             await self.catch_up(conv.id)
 
+    def follow(self, conv: ConversationOut) -> None:
+        """Start following a conversation from an event, at once (catch up on its log afterwards)."""
+        self.delivered.setdefault(conv.id, 0)
+        self.channel_of[conv.id] = conv.channel
+        self.push(ConversationFrame(conversation=conv))
+
     async def deliver(self, item: Item) -> None:
         """Deliver in order, exactly once: skip what was sent, fill any gap from the channel's log."""
         if item.private and not self.is_agent:

@@ -215,21 +215,31 @@ class Hub:
 
     async def _conversation_changed(self, conn: Connection, conv: ConversationOut) -> None:
         # The event carries the core's fields; a socket that follows the conversation already knows its log
-        # positions (no database read on this path: the frame must not fall behind the socket's next ones).
+        # positions. No database read here: the listener serves every socket of the process in turn, and a
+        # read per event (an assignment burst) put agents' frames seconds behind. Catching up on the
+        # conversation's log runs beside it.
         if conn in self.watchers and conv.agent_id != conn.who.id and conv.id not in conn.delivered:
             conn.push(ConversationFrame(conversation=_as_known(conn, conv)))  # supervisors watch state only
             return
         if conv.id in conn.delivered:
             conn.push(ConversationFrame(conversation=_as_known(conn, conv)))
-            await conn.catch_up(conv.id)
-            return
-        # Events can arrive late (assigned, then requeued at once): follow what the database says now.
+            self._background(conn.catch_up(conv.id))
+        elif conn.owns(conv):
+            conn.follow(conv)
+            self._background(self._confirm(conn, conv.id))
+
+    async def _confirm(self, conn: Connection, conversation_id: str) -> None:
+        """A socket just started following a conversation from an event: check it against the database (an
+        event can arrive late: assigned, then requeued at once, from another process) and catch up."""
         async with self.db.session() as s:
-            fresh = await conversations.find(s, conversation_id=conv.id)
+            fresh = await conversations.find(s, conversation_id=conversation_id)
             if fresh is not None:
                 (fresh,) = await with_positions(s, self.registry, [fresh])
         if fresh is not None and conn.owns(fresh):
-            await conn.track(fresh, 0)
+            await conn.catch_up(conversation_id)
+        elif fresh is not None:
+            conn.push(ConversationFrame(conversation=fresh))  # it is someone else's now: the client drops it
+            conn.delivered.pop(conversation_id, None)
 
 
 def _as_known(conn: Connection, conv: ConversationOut) -> ConversationOut:
