@@ -24,10 +24,12 @@ import random
 import resource
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 from collections import Counter
@@ -78,7 +80,9 @@ class Client:
         "conv_id",
         "convs",
         "cred",
+        "dropped_ns",
         "hb",
+        "home",
         "kind",
         "last_seen",
         "reader",
@@ -102,6 +106,8 @@ class Client:
         self.convs: set[str] = set()  # an agent's conversations
         self.last_seen: dict[str, int] = {}  # highest seq this client processed, for hello.resume
         self.unconfirmed: dict[str, dict[str, Any]] = {}  # send frames without `sent` yet, resent on reconnect
+        self.home = 0  # index of the server process it connects to (several with --processes)
+        self.dropped_ns = 0  # when its socket last dropped, until its first message or `sent` after that
 
 
 class Driver:
@@ -109,6 +115,8 @@ class Driver:
         self.idx, self.pipe, self.cfg = idx, pipe, cfg
         self.agents = [Client("agent", c) for c in cfg["cookies"]]
         self.customers = [Client("customer", t) for t in cfg["tokens"]]
+        for i, c in enumerate(self.agents + self.customers):  # spread over the processes
+            c.home = i
         self.closing = False
         self.tasks: set[asyncio.Task[Any]] = set()
         # Agent side: what arrived, per conversation.
@@ -119,6 +127,8 @@ class Driver:
         self.recv: dict[str, set[int]] = {}
         self.last_seq: dict[str, int] = {}
         self.lat_ns: list[int] = []
+        self.lat_sent_ns: list[int] = []  # when each of those messages was sent (lat_ns's order)
+        self.resumes: list[tuple[int, int]] = []  # (socket dropped, first message or `sent` after it)
         self.duplicates = self.out_of_order = self.gaps = 0
         # Customer side: what the server confirmed with `sent`.
         self.confirmed: dict[str, list[int]] = {}
@@ -163,6 +173,8 @@ class Driver:
         finally:
             if not self.closing:
                 self.closes[f"{c.kind}:{c.ws.close_code}"] += 1
+                c.dropped_ns = c.dropped_ns or mono_ns()
+                c.home += 1  # the load balancer sends it to the next process (the one it was on may be gone)
                 self.spawn(self.reconnect(c))
 
     async def reconnect(self, c: Client) -> None:
@@ -177,6 +189,7 @@ class Driver:
                 break
             except Exception as exc:
                 log(f"driver {self.idx}: reconnect failed: {exc!r}")
+                c.home += 1  # a load balancer would send the next attempt to another process
         else:
             return
         self.reconnects += 1
@@ -188,6 +201,9 @@ class Driver:
 
     def on_frame(self, c: Client, f: dict[str, Any]) -> None:
         kind = f.get("type")
+        if c.dropped_ns and kind in ("message", "sent"):
+            self.resumes.append((c.dropped_ns, mono_ns()))
+            c.dropped_ns = 0
         if kind == "message":
             m = f["message"]
             conv, seq = m["conversation_id"], m["seq"]
@@ -206,7 +222,9 @@ class Driver:
                 self.gaps += 1  # customers are the only senders here: seqs are contiguous
             got.add(seq)
             self.last_seq[conv] = max(last, seq)
-            self.lat_ns.append(now - int(m["body"].rsplit("#", 1)[1]))
+            stamp = int(m["body"].rsplit("#", 1)[1])
+            self.lat_ns.append(now - stamp)
+            self.lat_sent_ns.append(stamp)
             self.ack(c, conv, seq)
         elif kind == "sent":
             self.confirmed.setdefault(f["conversation_id"], []).append(f["seq"])
@@ -272,10 +290,12 @@ class Driver:
         from websockets.asyncio.client import connect
 
         headers = {"Cookie": f"cc_session={c.cred}"} if c.kind == "agent" else None
+        uris = self.cfg["uris"]
+        uri = uris[c.home % len(uris)]
         c.ws = await connect(
-            self.cfg["uri"],
+            uri,
             additional_headers=headers,
-            origin=self.cfg["origin"],
+            origin=uri.replace("ws://", "http://", 1).removesuffix("/ws"),
             ping_interval=None,  # browsers send no protocol pings; the app-level ping is ours
             open_timeout=60,
             max_size=1 << 20,
@@ -376,6 +396,8 @@ class Driver:
         lag = sorted(self.lag_ns)
         return {
             "lat_ns": self.lat_ns,
+            "lat_sent_ns": self.lat_sent_ns,
+            "resumes": self.resumes,
             "assign_notify_s": self.assign_notify_s,
             "sent_lat_ns": self.sent_lat_ns,
             "confirmed": self.confirmed,
@@ -596,8 +618,12 @@ def merge_status(st: list[dict[str, Any]]) -> str:
 def run_target(
     name: str, args: argparse.Namespace, work: Path, tokens: list[str] | None, duration: float
 ) -> dict[str, Any]:
-    """Start one server, drive the load through it for `duration` seconds, return the measurements."""
-    port = free_port()
+    """Start the server (or the relay), drive the load through it for `duration` seconds, return the
+    measurements. With --processes N the server is N processes sharing the database and Redis, the clients
+    spread over them; with --kill-one the last one gets SIGKILL halfway through the load."""
+    n_procs = args.processes if name == "server" else 1
+    ports = [free_port() for _ in range(n_procs)]
+    port = ports[0]
     py = sys.executable
     env = {**os.environ}
     if name == "server":
@@ -609,22 +635,36 @@ def run_target(
             CC_HEARTBEAT_S=str(HEARTBEAT_S),
             CC_CUSTOMER_HEARTBEAT_S=str(CUSTOMER_HEARTBEAT_S),
         )
+        if args.redis_url:
+            env["CC_REDIS_URL"] = args.redis_url
         if args.ws == "websockets-sansio":
-            cmd = [py, "-m", "contactcenter", "serve", "--host", "127.0.0.1", "--port", str(port)]
+            cmd = [py, "-m", "contactcenter", "serve", "--host", "127.0.0.1", "--port", "{port}"]
         else:  # the same app and settings, another websocket implementation (no server code changes)
             cmd = [py, "-m", "uvicorn", "contactcenter.app:create_app", "--factory", "--host", "127.0.0.1"]
-            cmd += ["--port", str(port), "--ws", args.ws, "--ws-max-size", "65536", "--log-level", "warning"]
+            cmd += ["--port", "{port}", "--ws", args.ws, "--ws-max-size", "65536", "--log-level", "warning"]
             cmd += ["--proxy-headers"]
     else:
-        cmd = [py, str(ROOT / "bench" / "chat_baseline.py"), "--port", str(port), "--ws", args.ws]
+        cmd = [py, str(ROOT / "bench" / "chat_baseline.py"), "--port", "{port}", "--ws", args.ws]
         cmd += ["--capacity", str(args.capacity), "--heartbeat", str(HEARTBEAT_S)]
         cmd += ["--customer-heartbeat", str(CUSTOMER_HEARTBEAT_S)]
     srv_log = (work / f"{name}.log").open("wb")
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=srv_log, stderr=subprocess.STDOUT)
+    procs = [
+        subprocess.Popen(
+            [str(p) if a == "{port}" else a for a in cmd],
+            cwd=ROOT,
+            env=env,
+            stdout=srv_log,
+            stderr=subprocess.STDOUT,
+        )
+        for p in ports
+    ]
+    proc = procs[0]
     drivers: Drivers | None = None
     base, uri, origin = f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/ws", f"http://127.0.0.1:{port}"
+    killed_ns = 0
     try:
-        wait_ready(proc, port)
+        for p, prt in zip(procs, ports, strict=True):
+            wait_ready(p, prt)
         n_agents, n_customers = args.agents, args.customers
         if name == "server":
             assert tokens is not None
@@ -639,8 +679,7 @@ def run_target(
         warm_up(uri, origin, warm_token, args.compression)
         rss0 = settled_rss(proc.pid, 1.0)
         cfg = {
-            "uri": uri,
-            "origin": origin,
+            "uris": [f"ws://127.0.0.1:{p}/ws" for p in ports],
             "compression": args.compression,
             "ack_interval": args.ack_interval,
             "start_concurrency": args.start_concurrency,
@@ -691,7 +730,20 @@ def run_target(
             spy_cmd = [str(Path(py).parent / "py-spy"), "record", "--pid", str(proc.pid), "--rate", "200", "--gil"]
             spy_cmd += ["--duration", str(int(duration)), "--format", "raw", "--output", str(args.profile)]
             spy = subprocess.Popen(spy_cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        killer = None
+        if args.kill_one and n_procs > 1:
+
+            def kill() -> None:
+                nonlocal killed_ns
+                killed_ns = mono_ns()
+                os.kill(procs[-1].pid, signal.SIGKILL)
+                log(f"{name}: SIGKILL to process {len(procs)} (port {ports[-1]}) after {duration / 2:.0f}s of load")
+
+            killer = threading.Timer(max(0.0, (t0 - mono_ns()) / 1e9) + duration / 2, kill)
+            killer.start()
         drivers.call("load", t0, duration, args.rate / args.drivers, timeout=duration + 60)
+        if killer is not None:
+            killer.join()
         time.sleep(args.drain)
         wall = time.monotonic() - w0
         server_cpu = 100 * (cpu_s(proc.pid) - cpu0) / wall
@@ -700,8 +752,9 @@ def run_target(
         reports = drivers.call("report")
         if spy is not None:
             spy.wait(30)
-        if proc.poll() is not None:
-            raise RuntimeError(f"server died with {proc.returncode}")
+        for p in procs if not killed_ns else procs[:-1]:
+            if p.poll() is not None:
+                raise RuntimeError(f"server died with {p.returncode}")
     except BaseException:
         srv_log.flush()
         tail = (work / f"{name}.log").read_text(errors="replace")[-3000:]
@@ -710,17 +763,22 @@ def run_target(
     finally:
         if drivers is not None:
             drivers.stop()
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        for p in procs:
+            p.terminate()
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
         srv_log.close()
     # Lines the server logged at error level (its log is JSON lines at CC_LOG_LEVEL=WARNING).
     errors = (work / f"{name}.log").read_text(errors="replace").count('"level": "error"')
     rss = {"rss0": rss0, "agents": rss_agents, "customers": rss_customers, "chats": rss_chats, "end": rss_end}
-    out = summarise(name, reports, per_conn, server_cpu, rss, errors, args.drain)
+    out = summarise(name, reports, per_conn, server_cpu, rss, errors, args.drain, killed_ns)
+    if n_procs > 1:
+        out["processes"] = n_procs
+        if killed_ns:
+            out["killed_at_s"] = round(duration / 2, 1)
     # What else ran on the machine during the load (other people's tests skew latency): % of one core.
     out["other_cpu_pct"] = round(machine_cpu - server_cpu - sum(r["cpu_pct"] or 0 for r in reports), 1)
     out["unassigned"] = unassigned
@@ -739,8 +797,30 @@ def summarise(
     rss: dict[str, int],
     server_errors: int,
     drain: float,
+    killed_ns: int = 0,
 ) -> dict[str, Any]:
-    lat = sorted(x / 1e6 for r in reports for x in r["lat_ns"])
+    pairs = [(sent, x) for r in reports for sent, x in zip(r["lat_sent_ns"], r["lat_ns"], strict=True)]
+    around: list[float] = []
+    kill_out: dict[str, Any] = {}
+    if killed_ns:
+        # From the kill to each affected client's first message (or `sent`) after its socket dropped.
+        resumes = sorted(
+            (first - killed_ns) / 1e6 for r in reports for dropped, first in r["resumes"] if dropped >= killed_ns
+        )
+        settled = killed_ns + int(1e6 * (resumes[-1] if resumes else 0))
+        # Messages sent from 1 s before the kill until the last affected client resumed were in flight at it.
+        near = [(s, x) for s, x in pairs if killed_ns - 1_000_000_000 <= s <= settled]
+        around = sorted(x / 1e6 for _, x in near)
+        pairs = [(s, x) for s, x in pairs if not killed_ns - 1_000_000_000 <= s <= settled]
+        kill_out = {
+            "resume_p50_ms": round(pct(resumes, 0.50), 1) if resumes else None,
+            "resume_p99_ms": round(pct(resumes, 0.99), 1) if resumes else None,
+            "resume_max_ms": round(resumes[-1], 1) if resumes else None,
+            "resumed_clients": len(resumes),
+            "p99_ms_around_kill": round(pct(around, 0.99), 2) if around else None,
+            "messages_around_kill": len(around),
+        }
+    lat = sorted(x / 1e6 for _, x in pairs)
     sent_lat = sorted(x / 1e6 for r in reports for x in r["sent_lat_ns"])
     confirmed: dict[str, set[int]] = {}
     received: dict[str, set[int]] = {}
@@ -780,7 +860,7 @@ def summarise(
         "assign_notified": {side: len(v) for side, v in notify.items()},
         "messages": sum(r["messages"] for r in reports),
         "confirmed": sum(len(s) for s in confirmed.values()),
-        "delivered": len(lat),
+        "delivered": len(lat) + len(around),
         "unconfirmed": sum(r["unconfirmed"] for r in reports),
         "lost": len(lost_keys),
         "lost_agent_offline": sum(1 for conv, _ in lost_keys if conv in down),
@@ -805,6 +885,7 @@ def summarise(
         "unexpected_closes": dict(closes),
         "reconnects": sum(r["reconnects"] for r in reports),
         "server_errors": server_errors,
+        **kill_out,
     }
     log(f"{name}: {json.dumps(out)}")
     if not lat:
@@ -832,6 +913,8 @@ def main() -> int:
     parser.add_argument("--rss-only", action="store_true", help="stop after the idle-socket memory measurement")
     parser.add_argument("--budget", type=float, default=285.0, help="seconds the whole run should take at most")
     parser.add_argument("--keep", action="store_true", help="keep the temp directory (database, server logs)")
+    parser.add_argument("--processes", type=int, default=1, help="server processes (more than 1: on Redis)")
+    parser.add_argument("--kill-one", action="store_true", help="SIGKILL the last server process halfway")
     parser.add_argument(
         "--database",
         choices=["sqlite", "postgres"],
@@ -841,9 +924,14 @@ def main() -> int:
     args = parser.parse_args()
     if args.customers > args.agents * args.capacity:
         parser.error("agents x capacity must hold every customer")
+    if args.kill_one and args.processes < 2:
+        parser.error("--kill-one needs --processes 2 or more")
+    if args.processes > 1 and args.database != "postgres":
+        parser.error("several processes share PostgreSQL (--database postgres)")
     started = time.monotonic()
     work = Path(tempfile.mkdtemp(prefix="cc-bench-chat-"))
-    pg = None
+    pg = redis = None
+    args.redis_url = None
     try:
         server = baseline = None
         if args.only != "baseline":
@@ -856,6 +944,12 @@ def main() -> int:
                 pg = PostgresServer(settings="")  # fsync and synchronous_commit on, as an operator's would be
                 pg.start()
                 args.url = pg.url("postgres")
+            if args.processes > 1:
+                from tests.services import RedisServer
+
+                redis = RedisServer()
+                redis.start()
+                args.redis_url = redis.url
             t = time.monotonic()
             migrate(args.url)
             tokens = asyncio.run(prepare_db(args.url, args.customers + 1, args.agents))
@@ -875,6 +969,8 @@ def main() -> int:
     finally:
         if pg is not None:
             pg.stop()
+        if redis is not None:
+            redis.stop()
         if args.keep:
             log(f"kept {work}")
         else:
@@ -893,6 +989,7 @@ def main() -> int:
         result["ratio"] = round(server["p99_ms"] / baseline["p99_ms"], 2) if baseline["p99_ms"] else None
     result.update({k: v for k, v in server.items() if k not in head})
     result.update(ws=args.ws, compression=args.compression, ack_interval_s=args.ack_interval, database=args.database)
+    result["processes"] = args.processes
     if "ratio" in result:
         checks = {
             "lost": (server["lost"], server["lost"] == 0, "0"),

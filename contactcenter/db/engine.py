@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import threading
 from collections.abc import AsyncIterator
@@ -108,10 +109,23 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite has one writer at a time, and a writer that finds the lock taken sleeps in growing steps (up
+        # to 100 ms each): a burst of short write transactions from one process (chat starts) convoyed
+        # behind those sleeps. They queue here instead, in order. PostgreSQL locks rows: no gate.
+        self._gate = asyncio.Lock() if self.dialect == "sqlite" else None
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
+
+    @asynccontextmanager
+    async def write_gate(self) -> AsyncIterator[None]:
+        """Hold around a burst-prone sequence of write transactions (SQLite: one at a time per process)."""
+        if self._gate is None:
+            yield
+            return
+        async with self._gate:
+            yield
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:

@@ -59,7 +59,7 @@ class ChatFrames:
             conn.fail("rate_limited", "too many new chats; wait a minute", ref="start")
             return
         try:
-            async with ctx.db.session() as s:
+            async with ctx.db.write_gate(), ctx.db.session() as s:
                 conv = await chat.start_conversation(
                     s,
                     ctx.bus,
