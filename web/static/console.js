@@ -135,8 +135,9 @@
       for (const rec of S.convs.values()) {
         const p = f.ref && rec.pending.get(f.ref);
         if (!p) continue;
-        if (f.code === "rate_limited") {
-          pacer.limited(p.client_id); // kept, and sent again later at a slower pace
+        if (f.code === "rate_limited" || f.code === "internal") {
+          // Kept, and sent again later at a slower pace (the client id makes a resend safe).
+          pacer.limited(p.client_id);
         } else {
           pacer.delete(p.client_id);
           Object.assign(p, { state: "failed", error: f.detail });

@@ -1078,7 +1078,9 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
   }
   function onError(f) {
     // Too many sends at once: the message stays queued and goes again later, more slowly.
-    if (f.code === "rate_limited" && f.ref && S.outbox.some((i) => i.cid === f.ref)) return pacer.limited(f.ref);
+    // Refused for now, not for good: kept and sent again later (the client id makes a resend safe).
+    const retry = f.code === "rate_limited" || f.code === "internal";
+    if (retry && f.ref && S.outbox.some((i) => i.cid === f.ref)) return pacer.limited(f.ref);
     if (f.ref && fail(f.ref, f.detail)) return;
     if (f.ref === "start") {
       S.wantStart = null;
