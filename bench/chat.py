@@ -181,7 +181,8 @@ class Driver:
         """What widget and console do: reconnect with hello.resume, restart the chat, resend unconfirmed sends."""
         c.welcome.clear()
         for attempt in range(20):
-            await asyncio.sleep(min(0.5 * 2**attempt, 5.0))
+            # As widget and console do: doubling from 0.5 s, 50-100 % of it (no thundering herd).
+            await asyncio.sleep(min(0.5 * 2**attempt, 5.0) * (0.5 + random.random() / 2))
             if self.closing:
                 return
             try:
@@ -201,7 +202,12 @@ class Driver:
 
     def on_frame(self, c: Client, f: dict[str, Any]) -> None:
         kind = f.get("type")
-        if c.dropped_ns and kind in ("message", "sent"):
+        # Back in service after its socket dropped: an agent when messages reach it again; a customer once the
+        # new socket is welcomed with nothing to resend, or its first resend is confirmed.
+        if c.dropped_ns and (
+            (c.kind == "agent" and kind == "message")
+            or (c.kind == "customer" and (kind == "sent" or (kind == "welcome" and not c.unconfirmed)))
+        ):
             self.resumes.append((c.dropped_ns, mono_ns()))
             c.dropped_ns = 0
         if kind == "message":
@@ -722,7 +728,8 @@ def run_target(
             log(f"{name}: WARNING {unassigned} conversation(s) stayed queued; their customers send nothing")
         rss_chats = rss_kib(proc.pid)
         t0 = mono_ns() + 1_000_000_000
-        cpu0, busy0, w0 = cpu_s(proc.pid), machine_busy_s(), time.monotonic()
+        cpu0, busy0, w0 = sum(cpu_s(p.pid) for p in procs), machine_busy_s(), time.monotonic()
+        killed_cpu = 0.0
         log(f"{name}: {args.rate} msg/s for {duration:.0f}s, then a {args.drain:.0f}s drain")
         spy = None
         if args.profile and name == "server":
@@ -734,7 +741,8 @@ def run_target(
         if args.kill_one and n_procs > 1:
 
             def kill() -> None:
-                nonlocal killed_ns
+                nonlocal killed_ns, killed_cpu
+                killed_cpu = cpu_s(procs[-1].pid)  # what it used until now counts as the server's
                 killed_ns = mono_ns()
                 os.kill(procs[-1].pid, signal.SIGKILL)
                 log(f"{name}: SIGKILL to process {len(procs)} (port {ports[-1]}) after {duration / 2:.0f}s of load")
@@ -746,7 +754,8 @@ def run_target(
             killer.join()
         time.sleep(args.drain)
         wall = time.monotonic() - w0
-        server_cpu = 100 * (cpu_s(proc.pid) - cpu0) / wall
+        alive = procs if not killed_ns else procs[:-1]
+        server_cpu = 100 * (sum(cpu_s(p.pid) for p in alive) + killed_cpu - cpu0) / wall  # every process
         machine_cpu = 100 * (machine_busy_s() - busy0) / wall
         rss_end = rss_kib(proc.pid)
         reports = drivers.call("report")
