@@ -129,11 +129,13 @@ async def test_transfer_to_queue_agent_and_missing_queue(app: FastAPI, people: d
     assert (await other.c.post(f"/api/routing/contacts/{conv}/transfer", json={"queue": "billing"})).status_code == 403
     assert (await owner.c.post(f"/api/routing/contacts/{conv}/transfer", json={})).status_code == 422
     async with app.state.db.session() as s:
-        assert (await conversations.get(s, conversation_id=conv)).agent_id == owner.id  # nothing changed
+        before = await conversations.get(s, conversation_id=conv)
+        assert (before.agent_id, before.queue) == (owner.id, "general")  # nothing changed
     r = await owner.c.post(f"/api/routing/contacts/{conv}/transfer", json={"queue": "billing", "note": "invoice"})
     assert r.status_code == 200 and (r.json()["queue"], r.json()["agent_id"]) == ("billing", p["a3"].id)
     async with app.state.db.session() as s:
-        assert (await conversations.get(s, conversation_id=conv)).agent_id == p["a3"].id
+        after = await conversations.get(s, conversation_id=conv)
+        assert (after.agent_id, after.queue) == (p["a3"].id, "billing")  # the new queue is stored
     # A supervisor reassigns it to a named agent.
     r = await p["sup"].c.post(f"/api/routing/contacts/{conv}/reassign", json={"agent_id": p["a1"].id})
     assert r.status_code == 200 and r.json()["agent_id"] == p["a1"].id
