@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import re
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
@@ -16,6 +17,8 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from contactcenter import __version__
+from contactcenter.auth import deps
+from contactcenter.auth.origins import VisitorCors, parse_origins
 from contactcenter.auth.routes import router as auth_router
 from contactcenter.bus import make_bus
 from contactcenter.capabilities import AppContext, Capability, discover_channels
@@ -123,6 +126,7 @@ def create_app(
 
     app = ContactCenterApp(title="Contact Center", version=__version__, lifespan=lifespan)
     app.state.settings = settings
+    app.state.widget_origins = parse_origins(settings.widget_origins)
     app.state.metrics = Metrics()
     app.state.templates = Jinja2Templates(directory=str(settings.web_dir / "templates"))
     install_error_handlers(app)
@@ -131,6 +135,9 @@ def create_app(
         max_bytes=settings.max_body_bytes,
         uploads={"/api/chat/attachments": settings.max_upload_bytes + 65_536},
     )
+    # CORS for the visitor routes only: their patterns are known once every router is included (below).
+    visitor_routes: list[re.Pattern[str]] = []
+    app.add_middleware(VisitorCors, allowed=parse_origins(settings.widget_origins), patterns=visitor_routes)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     for router in (
         ops_router,
@@ -147,6 +154,7 @@ def create_app(
     for cap in capabilities:
         for router in cap.routers():
             app.include_router(router)
+    visitor_routes += deps.cross_origin_patterns(app.routes)
     app.mount("/static", StaticFiles(directory=str(settings.web_dir / "static")), name="static")
     # The demo company website that embeds the widget (public, static).
     app.mount("/demo", StaticFiles(directory=str(settings.web_dir / "demo"), html=True), name="demo")

@@ -47,6 +47,9 @@ class Settings(BaseSettings):
         "sale=Sale,resolved=Resolved,follow_up=Follow-up needed,no_answer=No answer,"
         "not_interested=Not interested,other=Other"
     )
+    # The other sites that may embed the widget (exact origins, comma-separated: "https://www.bank.example");
+    # the app's own pages always may. Visitor routes answer them with CORS, customer sockets accept them.
+    widget_origins: str = ""
     # Outbound mail relay for transcripts ("smtp://host:port"); unset means transcripts are unavailable.
     smtp_url: str | None = None
     mail_from: str = "Contact Center <noreply@localhost>"

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import hmac
+import re
+from collections.abc import Sequence
 from typing import ClassVar
 
 from fastapi import Depends, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.routing import BaseRoute
 
 from contactcenter.auth.service import StaffPrincipal, VisitorPrincipal, principal_for_token, read_visitor
 from contactcenter.http import ApiError, get_session, get_settings_dep
@@ -27,6 +32,8 @@ ADMINS = frozenset({Role.admin})
 class Guard:
     kind: ClassVar[str]
     roles: frozenset[Role] = frozenset()
+    # Visitors call it from the company's own website: CORS for the sites in CC_WIDGET_ORIGINS (auth/origins.py).
+    cross_origin: ClassVar[bool] = False
 
 
 class Public(Guard):
@@ -64,6 +71,8 @@ class Staff(Guard):
 
 
 class Visitor(Guard):
+    cross_origin = True
+
     """A website visitor holding a signed visitor token (Authorization: Bearer ...)."""
 
     kind = "visitor"
@@ -78,6 +87,8 @@ class Visitor(Guard):
 
 
 class VisitorOrStaff(Guard):
+    cross_origin = True
+
     """Either a visitor token (the widget) or a staff session holding one of `roles` (the console)."""
 
     kind = "visitor_or_staff"
@@ -98,6 +109,15 @@ class VisitorOrStaff(Guard):
 
 
 public = Public()
+
+
+class NewVisitor(Public):
+    """Anyone, from the company's website too: the route that hands out visitor tokens."""
+
+    cross_origin = True
+
+
+new_visitor = NewVisitor()
 any_staff = Staff(ALL_STAFF)
 agents = Staff(AGENTS)
 supervisors = Staff(SUPERVISORS)
@@ -105,3 +125,23 @@ planners = Staff(PLANNERS)
 admins = Staff(ADMINS)
 visitor = Visitor()
 visitor_or_agents = VisitorOrStaff(AGENTS)
+
+
+def guards_of(dependant: Dependant) -> list[Guard]:
+    """The guards a route's dependencies declare (exactly one per route; tests/auth checks it)."""
+    found = [dependant.call] if isinstance(dependant.call, Guard) else []
+    for sub in dependant.dependencies:
+        found.extend(guards_of(sub))
+    return [g for g in found if isinstance(g, Guard)]
+
+
+def cross_origin_patterns(routes: Sequence[BaseRoute]) -> list[re.Pattern[str]]:
+    """Path patterns of the routes whose guard lets visitors in from the company's website."""
+    from fastapi.routing import iter_route_contexts
+
+    found = []
+    for ctx in iter_route_contexts(list(routes)):
+        route = ctx.original_route
+        if isinstance(route, APIRoute) and any(g.cross_origin for g in guards_of(route.dependant)):
+            found.append(route.path_regex)
+    return found

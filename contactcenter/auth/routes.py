@@ -147,7 +147,11 @@ async def add_user(body: UserCreate, session: Session, _: Annotated[StaffPrincip
 
 @router.post("/api/visitors", response_model=VisitorTokenOut, status_code=201)
 async def new_visitor(
-    request: Request, session: Session, bus: BusDep, settings: SettingsDep, _: Annotated[None, Depends(deps.public)]
+    request: Request,
+    session: Session,
+    bus: BusDep,
+    settings: SettingsDep,
+    _: Annotated[None, Depends(deps.new_visitor)],
 ) -> VisitorTokenOut:
     if await bus.hit(f"visitor:ip:{_client_ip(request)}", 60) > 60:
         raise ApiError(429, "too_many_visitors", "too many new visitors from this address; wait a minute")

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from starlette.websockets import WebSocketDisconnected
 
 from contactcenter.auth import deps
+from contactcenter.auth.origins import cross_site_refused
 from contactcenter.auth.service import principal_for_token, read_visitor
 from contactcenter.bus import Bus
 from contactcenter.conversations import service as conversations
@@ -63,6 +64,9 @@ async def websocket(ws: WebSocket) -> None:
     await ws.accept()
     app = ws.app
     settings: Settings = app.state.settings
+    if cross_site_refused(ws.headers, app.state.widget_origins):  # before any token is read
+        await _refuse(ws, "origin_not_allowed", "this site may not embed the widget", CLOSE_FORBIDDEN)
+        return
     db: Database = app.state.db
     bus: Bus = app.state.bus
     hub: Hub = app.state.hub

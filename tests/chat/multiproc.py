@@ -68,7 +68,7 @@ PER_FRAME_ERRORS = frozenset(
 CLOSE_ERRORS: dict[int, frozenset[str]] = {
     4400: frozenset({"hello_expected", "out_of_order", "bad_frame"}),
     4401: frozenset({"not_authenticated"}),
-    4403: frozenset({"forbidden"}),
+    4403: frozenset({"forbidden", "origin_not_allowed"}),
     4408: frozenset({"heartbeat_timeout"}),
     4409: frozenset(),
     4429: frozenset({"rate_limited"}),

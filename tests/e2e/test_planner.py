@@ -268,7 +268,9 @@ def test_an_imported_code_node_is_flagged_and_refused(
     # The editor's own "Upload JSON" (its cloud-upload menu) reads this file input.
     page.locator('#graph input[type=file][accept="application/json"]').set_input_files(upload)
     expect(page.locator("#graph .react-flow__node")).to_have_count(len(graph["nodes"]))
-    expect(page.locator("#function-warning")).to_be_visible()
+    # The editor reports the upload as a change after it has drawn it: on a loaded machine that came later
+    # than expect's default 5 s (seen with a second load running).
+    expect(page.locator("#function-warning")).to_be_visible(timeout=30_000)
     expect(page.locator("#draft-state")).to_have_text("Unpublished changes")
     page.fill("#publish-comment", "Let a little code decide")
     page.click("#publish")

@@ -83,7 +83,7 @@ class WidgetServer:
 
 
 @contextlib.contextmanager
-def run_server(tmp: Path, smtp_url: str | None = None) -> Iterator[WidgetServer]:
+def run_server(tmp: Path, smtp_url: str | None = None, **extra_env: str) -> Iterator[WidgetServer]:
     url = f"sqlite+aiosqlite:///{tmp / 'cc.db'}"
     with ThreadPoolExecutor(1) as pool:  # Playwright keeps an event loop in this thread: migrate elsewhere
         pool.submit(migrate, url).result()
@@ -98,6 +98,7 @@ def run_server(tmp: Path, smtp_url: str | None = None) -> Iterator[WidgetServer]
     }
     if smtp_url:
         env["CC_SMTP_URL"] = smtp_url
+    env |= extra_env
     cli = [sys.executable, "-m", "contactcenter"]
     subprocess.run(
         [*cli, "user", "add", AGENT, "--role", "agent", "--name", AGENT_NAME, "--password", AGENT_PASSWORD],
