@@ -505,3 +505,18 @@ async def test_a_silent_peer_that_reads_nothing_is_dropped_although_its_close_ca
     finally:
         sock.close()
         assert conn.dropped or conn.close_code is not None
+
+
+async def test_a_start_with_a_bad_page_or_queue_is_refused_and_opens_nothing(live: Live) -> None:
+    async with customer(live) as (c, _):
+        for bad in ({"page_url": "javascript:alert(1)"}, {"page_url": "x" * 501}, {"queue": "Not A Queue!"}):
+            await c.send({"type": "start", "name": "Pat", **bad})
+            assert (await c.next("error"))["code"] == "invalid_frame", bad
+        await c.send({"type": "start", "name": "Pat", "queue": "nowhere"})
+        f = await c.next("error")
+        assert (f["code"], f["ref"]) == ("queue_not_found", "start")
+        await roundtrip(c)
+        assert not [f for f in c.frames if f["type"] == "conversation"]
+        await c.send({"type": "start", "name": "Pat", "page_url": "https://www.bank.example/savings"})
+        conv = (await c.next("conversation"))["conversation"]
+        assert (conv["page_url"], conv["queue"]) == ("https://www.bank.example/savings", "general")

@@ -38,9 +38,9 @@ def site(folder: Path, page: str) -> Iterator[str]:
         server.server_close()
 
 
-def page_embedding(base: str) -> str:
+def page_embedding(base: str, attributes: str = "") -> str:
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Bank of the Example</title>
-<script src="{base}/widget.js" defer></script></head>
+<script src="{base}/widget.js" {attributes} defer></script></head>
 <body><h1>Bank of the Example</h1><p>Our savings accounts.</p></body></html>"""
 
 
@@ -53,6 +53,11 @@ def cc_and_sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Wid
         with run_server(tmp / "cc", CC_WIDGET_ORIGINS=good) as cc:
             for folder in (page_dir_good, page_dir_bad):
                 (folder / "index.html").write_text(page_embedding(cc.base_url))
+            # The same site's savings page names its queue and topic; another names a queue that does not exist.
+            (page_dir_good / "savings.html").write_text(
+                page_embedding(cc.base_url, 'data-queue="general" data-topic="Savings accounts"')
+            )
+            (page_dir_good / "typo.html").write_text(page_embedding(cc.base_url, 'data-queue="savingz"'))
             yield cc, good, bad
 
 
@@ -105,3 +110,34 @@ def test_a_site_not_listed_gets_a_refusal_and_nothing_is_created(
         "origin_not_allowed",
         None,
     )
+
+
+def test_the_script_tag_names_the_queue_and_topic_and_the_agent_sees_the_full_address(
+    customers: Customers, cc_and_sites: tuple[WidgetServer, str, str], agent: Connect
+) -> None:
+    cc, good, _ = cc_and_sites
+    page = customers.page(cc)
+    page.goto(good + "/savings.html?utm_source=mail#top")
+    w = Widget(page)
+    a = agent()
+    w.open()
+    w.start("Sasha Saver")
+    conv = a.conversation("Sasha Saver")
+    # Origin and path (no query, no fragment): an agent serving several sites tells them apart.
+    assert (conv["page_url"], conv["topic"], conv["queue"]) == (good + "/savings.html", "Savings accounts", "general")
+
+
+def test_a_queue_that_does_not_exist_is_a_clear_error_not_a_silent_fallback(
+    customers: Customers, cc_and_sites: tuple[WidgetServer, str, str]
+) -> None:
+    cc, good, _ = cc_and_sites
+    page = customers.page(cc)
+    logged: list[str] = []
+    page.on("console", lambda m: logged.append(m.text) if m.type == "error" else None)
+    page.goto(good + "/typo.html")
+    w = Widget(page)
+    w.open()
+    page.get_by_label("Your name").fill("Tom Typo")
+    page.get_by_role("button", name="Start chat").click()
+    expect(w.notice).to_contain_text("Couldn't start the chat")
+    eventually(lambda: [t for t in logged if "savingz" in t and "data-queue" in t], what="the console error")

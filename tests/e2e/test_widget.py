@@ -102,7 +102,7 @@ def test_customer_chats_with_agent_across_pages(
     a = agent()  # the agent comes online: the queued chat is handed to them
     conv = a.conversation("Ann Example")
     cid = conv["id"]
-    assert conv["page_url"] == "/demo/"
+    assert conv["page_url"] == widget_server.base_url + "/demo/"  # the full address: which site, which page
     expect(page.locator(".waiting")).to_be_hidden()
 
     w.say("Hello, I have a question about mortgages")

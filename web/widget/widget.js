@@ -14,6 +14,11 @@
   const TITLE = (ds.title || "Chat with us").slice(0, 60);
   const SUBTITLE = (ds.subtitle || "We usually reply within a few minutes").slice(0, 80);
   const COLOR = /^#[0-9a-f]{3,8}$/i.test(ds.color || "") ? ds.color : "#0b5cad";
+  // Which queue the site's chats go to and their default topic (docs/embedding.md): checked by the server,
+  // so a queue that does not exist is an error the site owner sees in the console, never a silent fallback.
+  const QUEUE = /^[a-z0-9][a-z0-9_-]{0,39}$/.test(ds.queue || "") ? ds.queue : null;
+  const TOPIC = (ds.topic || "").trim().slice(0, 200) || null;
+  if (ds.queue && !QUEUE) console.error(`Contact Center widget: data-queue="${ds.queue}" is not a queue id`);
   const MAX_BYTES = 5 * 1024 * 1024;
   const MAX_BODY = 4000;
   const ALLOWED = "PNG, JPEG, GIF or WebP images and PDF documents";
@@ -872,7 +877,12 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
   }
   function sendStart() {
     const w = S.wantStart;
-    send({ type: "start", name: w.name, email: w.email, page_url: location.pathname.slice(0, 500) });
+    // The full page address without its query and fragment, so an agent serving several sites tells them apart.
+    const page = (location.origin + location.pathname).slice(0, 500);
+    const start = { type: "start", name: w.name, email: w.email, page_url: page };
+    if (QUEUE) start.queue = QUEUE;
+    if (TOPIC) start.topic = TOPIC;
+    send(start);
   }
   function newChat() {
     S.early = [];
@@ -1083,6 +1093,7 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     if (retry && f.ref && S.outbox.some((i) => i.cid === f.ref)) return pacer.limited(f.ref);
     if (f.ref && fail(f.ref, f.detail)) return;
     if (f.ref === "start") {
+      if (f.code === "queue_not_found") console.error(`Contact Center widget: ${f.detail} (check data-queue)`);
       S.wantStart = null;
       giveBackEarly();
       view("prechat");

@@ -66,6 +66,7 @@ class ChatFrames:
                     customer_id=conn.who.id,
                     region=ctx.settings.default_phone_region,
                     data=StartIn(name=frame.name, email=frame.email, topic=frame.topic, page_url=frame.page_url),
+                    queue=frame.queue,
                 )
         except ApiError as exc:
             conn.fail(exc.code, str(exc.detail), ref="start")

@@ -5,11 +5,25 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from contactcenter.realtime.schemas import ClientId, ConvId, Frame
 from contactcenter.validation import Text
+
+
+def _page_url(value: str) -> str:
+    """The customer's page: an http(s) address (the widget sends origin + path) or a path of this site."""
+    u = urlsplit(value)
+    if value.startswith("/") and not value.startswith("//"):
+        return value
+    if u.scheme in ("http", "https") and u.netloc:
+        return value
+    raise ValueError("page_url must be an http(s) address or a path starting with /")
+
+
+PageUrl = Annotated[Text, Field(max_length=500), AfterValidator(_page_url)]
 
 MAX_BODY = 4000
 
@@ -71,7 +85,9 @@ class Start(Frame):
     name: Text | None = Field(default=None, max_length=120)
     email: Text | None = Field(default=None, max_length=320)
     topic: Text | None = Field(default=None, max_length=200)
-    page_url: Text | None = Field(default=None, max_length=500)
+    page_url: PageUrl | None = None
+    # The queue the site's widget names (data-queue); the default queue when absent.
+    queue: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")] | None = None
 
 
 class Send(Frame):
