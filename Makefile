@@ -5,6 +5,8 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The demo bank's site on an origin of its own, embedding the widget from the app (docs/embedding.md).
+DEMO_PORT ?= 8001
 
 .PHONY: run test check lint typecheck unit bench system npm planner clean
 
@@ -46,10 +48,15 @@ run: $(STAMP) planner
 	@echo "    customers (CCR)  http://$(HOST):$(PORT)/staff/customers"
 	@echo "    rules (planner)  http://$(HOST):$(PORT)/staff/planner"
 	@echo "    health           http://$(HOST):$(PORT)/readyz   metrics http://$(HOST):$(PORT)/metrics"
+	@echo "    demo bank site   http://$(HOST):$(PORT)/demo/  and, as another website embedding the widget,"
+	@echo "                     http://$(HOST):$(DEMO_PORT)/  (allowed by CC_WIDGET_ORIGINS)"
 	@echo "  demo logins: admin/admin-demo-pass  sam/sam-demo-pass (supervisor)"
 	@echo "               alice/alice-demo-pass bob/bob-demo-pass (agents)  pat/pat-demo-pass (planner)"
 	@echo ""
-	CC_LOG_JSON=$${CC_LOG_JSON:-false} $(PY) -m contactcenter serve --host $(HOST) --port $(PORT)
+	$(PY) scripts/demo_site.py --host $(HOST) --port $(DEMO_PORT) --contact-center http://$(HOST):$(PORT) & \
+	trap "kill $$! 2>/dev/null" EXIT; \
+	CC_WIDGET_ORIGINS=$${CC_WIDGET_ORIGINS:-http://$(HOST):$(DEMO_PORT)} CC_LOG_JSON=$${CC_LOG_JSON:-false} \
+	$(PY) -m contactcenter serve --host $(HOST) --port $(PORT)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
