@@ -137,7 +137,7 @@ def create_app(
     )
     # CORS for the visitor routes only: their patterns are known once every router is included (below).
     visitor_routes: list[re.Pattern[str]] = []
-    app.add_middleware(VisitorCors, allowed=parse_origins(settings.widget_origins), patterns=visitor_routes)
+    app.add_middleware(VisitorCors, allowed=app.state.widget_origins, patterns=visitor_routes)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     for router in (
         ops_router,
