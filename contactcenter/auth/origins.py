@@ -49,7 +49,8 @@ class VisitorCors:
         self.app, self.allowed, self.patterns = app, allowed, patterns
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        # Most requests carry no Origin (same-site GETs, scripts): pass them on without decoding headers.
+        if scope["type"] != "http" or not any(k == b"origin" for k, _ in scope["headers"]):
             await self.app(scope, receive, send)
             return
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}

@@ -120,7 +120,7 @@ async def listing(
     return [out(c) for c in await session.scalars(q.order_by(Conversation.created_at.desc()).limit(limit))]
 
 
-async def stage_open(session: AsyncSession, bus: Bus, *, data: OpenIn) -> ConversationOut:
+async def stage_open(session: AsyncSession, *, data: OpenIn) -> ConversationOut:
     """Add a queued conversation to the caller's transaction (the channel adds its rows, then commits and
     calls `opened`). 422 for an unregistered channel or a queue routing does not have."""
     if data.channel not in _channels:

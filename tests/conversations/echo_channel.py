@@ -85,7 +85,6 @@ class EchoCapability:
         async with ctx.db.session() as s:
             conv = await conversations.stage_open(
                 s,
-                ctx.bus,
                 data=OpenIn(customer_id=ctx.conn.who.id, channel=NAME, customer_name="Echo caller", queue=frame.queue),
             )
             await s.commit()

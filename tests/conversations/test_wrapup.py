@@ -11,7 +11,12 @@ import pytest
 from fastapi import FastAPI
 
 from contactcenter.conversations import service as conversations
+from contactcenter.settings import Settings
 from contactcenter.types import Role
+from tests.chat.conftest import customer as visitor
+from tests.chat.conftest import serve, staff
+from tests.chat.test_bad_input import roundtrip
+from tests.chat.test_chat_flow import make_agent
 from tests.conftest import UserFactory, login
 from tests.suggestions.helpers import conversation, customer
 
@@ -87,3 +92,24 @@ async def test_an_agent_cannot_close_someone_elses_conversation(app: FastAPI, ma
         assert r.status_code == 404
     async with app.state.db.session() as s:
         assert (await conversations.get(s, conversation_id=conv)).status == "assigned"
+
+
+async def test_the_close_frame_takes_an_outcome_from_agents_only_and_a_known_one(settings: Settings) -> None:
+    async with serve(settings) as live:
+        await make_agent(live.app, "wendy")
+        async with staff(live, "wendy") as agent, visitor(live) as (cust, _):
+            await cust.send({"type": "start", "name": "Walt"})
+            cid = (await cust.next("conversation"))["conversation"]["id"]
+            await agent.next("conversation")
+            # A customer may end the chat but not say how it went for the company; the chat stays open.
+            await cust.send({"type": "close", "conversation_id": cid, "outcome": "sale"})
+            assert ((e := await cust.next("error"))["code"], e["ref"]) == ("forbidden", cid)
+            await agent.send({"type": "close", "conversation_id": cid, "outcome": "great"})
+            assert (await agent.next("error"))["code"] == "unknown_outcome"
+            await roundtrip(agent)
+            async with live.app.state.db.session() as s:
+                assert (await conversations.get(s, conversation_id=cid)).status == "assigned"
+            await agent.send({"type": "close", "conversation_id": cid, "outcome": "resolved", "note": "fine"})
+            while (f := (await cust.next("conversation"))["conversation"])["status"] != "closed":
+                pass
+            assert (f["outcome"], f["outcome_note"]) == ("resolved", "fine")

@@ -83,7 +83,6 @@ async def start_conversation(
     await ccr.fill_from_contact(session, customer_id=customer_id, name=data.name, email=data.email, region=region)
     conv = await conversations.stage_open(
         session,
-        bus,
         data=OpenIn(
             customer_id=customer_id,
             channel=CHANNEL,
