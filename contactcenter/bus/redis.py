@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
@@ -15,7 +15,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.retry import Retry
 
-from contactcenter.bus.base import Bus, BusMessage, StreamEvent, Subscription
+from contactcenter.bus.base import Bus, BusMessage, Event, StreamEvent, Subscription
 
 PIPELINE_CHUNK = 1_000
 SUBSCRIBE_TIMEOUT_S = 10.0
@@ -106,6 +106,9 @@ class RedisBus(Bus):
                     await pipe.execute()
             if len(pipe):
                 await pipe.execute()
+
+    async def publish_events(self, topic: str, events: Sequence[Event]) -> None:
+        await self.publish_many((topic, e.model_dump_json()) for e in events)
 
     @asynccontextmanager
     async def _subscribe(self, topics: tuple[str, ...]) -> AsyncIterator[Subscription]:

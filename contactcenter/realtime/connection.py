@@ -53,6 +53,26 @@ class TokenBucket:
         return self.tokens < -self.burst
 
 
+class WindowCounts:
+    """Counters that reset `window_s` after their first hit, for this process only: a limit that needs no
+    round trip to Redis (a per-message one cost the chat server a fifteenth of its CPU)."""
+
+    def __init__(self, max_keys: int = 100_000) -> None:
+        self.counts: dict[str, tuple[float, int]] = {}
+        self.max_keys = max_keys
+
+    def hit(self, key: str, window_s: float) -> int:
+        now = time.monotonic()
+        start, n = self.counts.get(key, (now, 0))
+        if now - start >= window_s:
+            start, n = now, 0
+        if len(self.counts) >= self.max_keys and key not in self.counts:
+            # Forget windows that have ended; what is still counting stays.
+            self.counts = {k: (t, c) for k, (t, c) in self.counts.items() if now - t < window_s}
+        self.counts[key] = (start, n + 1)
+        return n + 1
+
+
 async def with_positions(
     session: AsyncSession, registry: Registry, convs: list[ConversationOut]
 ) -> list[ConversationOut]:

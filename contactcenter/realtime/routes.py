@@ -91,7 +91,7 @@ async def websocket(ws: WebSocket) -> None:
     heartbeat_s = settings.customer_heartbeat_s if who.side == "customer" else settings.heartbeat_s
     conn = Connection(ws, who, db, hub.registry, heartbeat_s)
     conn.task = asyncio.current_task()
-    handler = FrameHandler(FrameContext(conn, db, bus, settings), hub.registry)
+    handler = FrameHandler(FrameContext(conn, db, bus, settings, hub.counts), hub.registry)
     hub.register(conn)
     try:
         async with db.session() as s:

@@ -93,7 +93,7 @@ class ChatFrames:
         if frame.conversation_id not in conn.delivered and await ctx.conversation(frame.conversation_id) is None:
             return
         conv_id = frame.conversation_id
-        if conn.who.side == "customer" and await ctx.hits(f"chat:msg:{conn.who.id}", 10) > 60:
+        if conn.who.side == "customer" and ctx.local_hits(f"chat:msg:{conn.who.id}", 10) > 60:
             conn.fail("rate_limited", "too many messages from this visitor", ref=frame.client_id)
             return
         sender = SenderKind.agent if conn.is_agent else SenderKind.customer
