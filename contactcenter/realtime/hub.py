@@ -35,6 +35,8 @@ _event: TypeAdapter[_Events] = TypeAdapter(Annotated[_Events, Field(discriminato
 # An epoch check this many times slower than its timeout in a row counts as an outage: one slow answer from a
 # busy process is not one (a false outage made every socket of a saturated process read the database again).
 SLOW_EPOCHS = 3
+EPOCH_TIMEOUT_S = 2.0
+EPOCH_EVERY_S = 0.5
 
 
 class Hub:
@@ -140,7 +142,7 @@ class Hub:
         while True:
             try:
                 # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow the cancel from stop().
-                async with asyncio.timeout(2.0):
+                async with asyncio.timeout(EPOCH_TIMEOUT_S):
                     epoch = await self.bus.epoch()
                 if broken or (last is not None and epoch != last):
                     log.info("bus_recovered", epoch=epoch)
@@ -158,7 +160,7 @@ class Hub:
                 broken = broken or slow >= SLOW_EPOCHS
             except Exception:
                 broken = True
-            await asyncio.sleep(0.5)
+            await asyncio.sleep(EPOCH_EVERY_S)
 
     async def resync_all(self) -> None:
         for conn in self.connections:
