@@ -32,6 +32,7 @@ log_touch = touches.log_touch
 log_touches = touches.log_touches
 add_touches = touches.add_touches
 insert_touches_sqlite3 = touches.insert_touches_sqlite3
+insert_touches_asyncpg = touches.insert_touches_asyncpg
 publish_added = touches.publish_added
 timeline = touches.timeline
 encode_cursor = touches.encode_cursor

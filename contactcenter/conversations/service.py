@@ -269,6 +269,7 @@ async def outcome_counts(session: AsyncSession, *, since: datetime) -> list[Outc
 Audience = audience_mod.Audience
 audience = audience_mod.audience
 audience_sqlite3 = audience_mod.audience_sqlite3
+audience_asyncpg = audience_mod.audience_asyncpg
 
 
 # --- routing: one set of hooks for every channel ---------------------------------------------------------
