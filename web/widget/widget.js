@@ -287,6 +287,7 @@ header{display:flex;align-items:center;gap:10px;padding:12px 8px 12px 14px;backg
 .titles{flex:1;min-width:0}
 .title{font-weight:700;font-size:16px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
 .status{font-size:13px;opacity:.92;display:flex;align-items:center;gap:6px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
+.status>span:last-child{min-width:0;overflow:hidden;text-overflow:ellipsis}
 .dot{flex:none;width:8px;height:8px;border-radius:50%;background:#4ade80}
 .dot.wait{background:#fbbf24}.dot.off{display:none}
 .hbtn{flex:none;width:36px;height:40px;border:0;border-radius:10px;background:transparent;color:#fff;display:grid;place-items:center}
