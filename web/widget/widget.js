@@ -31,7 +31,7 @@
   const MAX_BODY = 4000;
 
   /* rt-rules:begin. The reconnect and pacing rules, kept identical in web/static/rt-socket.js (the staff
-     pages) and web/widget/widget.js (its own copy: the widget must stay one self-contained script that other
+     pages) and web/widget/widget.js (its own copy: the widget must stay one self-contained file that other
      websites embed by one script tag). tests/e2e/test_rt_rules.py checks that the two copies match. */
   const BACKOFF_FIRST_MS = 500;
   const BACKOFF_CAP_MS = 10000;
