@@ -115,7 +115,7 @@ const WIDGET_TEXTS = {
     "notice.dismiss": "Fermer le message",
     "transcript.heading": "Recevoir la transcription par e-mail",
     "transcript.to": "Envoyer une copie de cette discussion à",
-    "transcript.send": "Envoyer la transcription",
+    "transcript.send": "Envoyer",
     "transcript.close": "Fermer",
     "transcript.invalid": "Veuillez saisir une adresse e-mail valide.",
     "transcript.sending": "Envoi en cours…",
