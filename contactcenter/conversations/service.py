@@ -136,6 +136,7 @@ async def stage_open(session: AsyncSession, *, data: OpenIn) -> ConversationOut:
         customer_name=data.customer_name,
         topic=data.topic,
         page_url=data.page_url,
+        lang=data.lang,
         status="queued",
     )
     session.add(conv)

@@ -261,7 +261,8 @@ class Customers:
     def page(self, server: WidgetServer, **options: Any) -> Page:
         """A fresh browser profile (a new visitor) on the server; every request and page error is recorded."""
         options.setdefault("viewport", {"width": 1280, "height": 860})
-        context = self.browser.new_context(base_url=server.base_url, locale="en-GB", **options)
+        options.setdefault("locale", "en-GB")
+        context = self.browser.new_context(base_url=server.base_url, **options)
         self.contexts.append(context)
         page = context.new_page()
         page.on("request", lambda req: self.watch.requests.append(req.url))

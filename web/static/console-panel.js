@@ -23,6 +23,7 @@
     const rows = [
       ["Topic", info.topic || "—"],
       ["Page", info.page_url || "—"],
+      ["Language", info.lang ? CC.langName(info.lang) : "—"],
       ["Started", `${CC.dayLabel(started)} ${CC.hm(started)}`],
       ["Queue", `${info.queue} · ${info.channel}`],
       ["Messages", String(Math.max(info.last_seq, rec.lastSeq))],

@@ -65,7 +65,9 @@ class ChatFrames:
                     ctx.bus,
                     customer_id=conn.who.id,
                     region=ctx.settings.default_phone_region,
-                    data=StartIn(name=frame.name, email=frame.email, topic=frame.topic, page_url=frame.page_url),
+                    data=StartIn(
+                        name=frame.name, email=frame.email, topic=frame.topic, page_url=frame.page_url, lang=frame.lang
+                    ),
                     queue=frame.queue,
                 )
         except ApiError as exc:

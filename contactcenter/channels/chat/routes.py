@@ -6,7 +6,7 @@ from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
-from fastapi.responses import FileResponse, HTMLResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,7 +15,7 @@ from contactcenter.auth import deps
 from contactcenter.auth.service import StaffPrincipal, VisitorPrincipal
 from contactcenter.bus import Bus
 from contactcenter.ccr.identity import normalize_email
-from contactcenter.channels.chat import files, messages, service, transcript
+from contactcenter.channels.chat import files, messages, service, transcript, widget
 from contactcenter.channels.chat.models import CannedReply
 from contactcenter.channels.chat.schemas import AttachmentRef, CannedIn, CannedOut, MessageOut, TranscriptIn
 from contactcenter.conversations import service as conversations
@@ -180,11 +180,11 @@ async def delete_canned(
 
 @router.get("/widget.js", include_in_schema=False)
 async def widget_js(settings: SettingsDep, _: Annotated[None, Depends(deps.public)]) -> Response:
-    path = settings.web_dir / "widget" / "widget.js"
-    if not path.exists():
+    body = widget.script(settings.web_dir / "widget")
+    if body is None:
         raise ApiError(404, "not_found", "widget not built")
-    return FileResponse(
-        path,
+    return Response(
+        body,
         media_type="text/javascript",
         headers={"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"},
     )

@@ -100,6 +100,7 @@ async def start_conversation(
             queue=queue,
             topic=data.topic,
             page_url=data.page_url,
+            lang=data.lang,
         ),
     )
     session.add(ChatThread(conversation_id=conv.id, last_seq=0))
@@ -112,7 +113,7 @@ async def start_conversation(
             direction=Direction.inbound,
             conversation_id=conv.id,
             summary=f"Chat started{': ' + data.topic if data.topic else ''}",
-            payload={"name": name, "email": data.email, "page_url": data.page_url},
+            payload={"name": name, "email": data.email, "page_url": data.page_url, "lang": data.lang},
         ),
     )
     await session.commit()
