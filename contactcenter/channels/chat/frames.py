@@ -3,7 +3,7 @@ hub by the chat capability (plugin.py); each handler gets the hub's FrameContext
 
 from __future__ import annotations
 
-from contactcenter.channels.chat import messages
+from contactcenter.channels.chat import limits, messages
 from contactcenter.channels.chat import service as chat
 from contactcenter.channels.chat.batch import PostIn
 from contactcenter.channels.chat.events import message_posted, typing
@@ -13,7 +13,7 @@ from contactcenter.conversations.schemas import ConversationOut
 from contactcenter.http import ApiError
 from contactcenter.realtime.channels import FrameSpec
 from contactcenter.realtime.events import TOPIC_REALTIME
-from contactcenter.realtime.schemas import CLOSE_RATE
+from contactcenter.realtime.schemas import CLOSE_RATE, ErrorFrame
 from contactcenter.realtime.service import FrameContext
 
 
@@ -55,9 +55,16 @@ class ChatFrames:
         if conn.is_agent:
             conn.fail("forbidden", "only customers start chats", ref="start")
             return
-        if await ctx.hits(f"chat:start:{conn.who.id}", 60) > 10:
-            conn.fail("rate_limited", "too many new chats; wait a minute", ref="start")
-            return
+        address = conn.ws.client.host if conn.ws.client else "unknown"
+        if not await limits.customer_has_open_chat(ctx.db, customer_id=conn.who.id, channel=chat.CHANNEL):
+            refused = await limits.check_start(
+                ctx.bus, ctx.db, ctx.settings, customer_id=conn.who.id, address=address, queue=frame.queue
+            )
+            if refused is not None:
+                conn.push(
+                    ErrorFrame(code=refused.code, detail=refused.detail, ref="start", retry_after=refused.retry_after)
+                )
+                return
         try:
             async with ctx.db.write_gate(), ctx.db.session() as s:
                 conv = await chat.start_conversation(
@@ -71,6 +78,7 @@ class ChatFrames:
         except ApiError as exc:
             conn.fail(exc.code, str(exc.detail), ref="start")
             return
+        await limits.started(ctx.bus, address=address, conversation_id=conv.id)
         await conn.track(conv, conn.delivered.get(conv.id, 0))
 
     async def send(self, ctx: FrameContext, frame: Send) -> None:
