@@ -55,16 +55,13 @@ class ChatFrames:
         if conn.is_agent:
             conn.fail("forbidden", "only customers start chats", ref="start")
             return
-        address = conn.ws.client.host if conn.ws.client else "unknown"
-        if not await limits.customer_has_open_chat(ctx.db, customer_id=conn.who.id, channel=chat.CHANNEL):
-            refused = await limits.check_start(
-                ctx.bus, ctx.db, ctx.settings, customer_id=conn.who.id, address=address, queue=frame.queue
+        admitted = await self._admit(ctx, frame)
+        if isinstance(admitted, limits.Refusal):
+            refusal = ErrorFrame(
+                code=admitted.code, detail=admitted.detail, ref="start", retry_after=admitted.retry_after
             )
-            if refused is not None:
-                conn.push(
-                    ErrorFrame(code=refused.code, detail=refused.detail, ref="start", retry_after=refused.retry_after)
-                )
-                return
+            conn.push(refusal)
+            return
         try:
             async with ctx.db.write_gate(), ctx.db.session() as s:
                 conv = await chat.start_conversation(
@@ -76,10 +73,27 @@ class ChatFrames:
                     queue=frame.queue,
                 )
         except ApiError as exc:
+            if admitted is not None:
+                await limits.started(ctx.bus, admitted, None)
             conn.fail(exc.code, str(exc.detail), ref="start")
             return
-        await limits.started(ctx.bus, address=address, conversation_id=conv.id)
+        if admitted is not None:
+            await limits.started(ctx.bus, admitted, conv.id)
         await conn.track(conv, conn.delivered.get(conv.id, 0))
+
+    async def _admit(self, ctx: FrameContext, frame: Start) -> limits.Refusal | limits.Admitted | None:
+        """The flood limits (docs/security.md): a visitor whose chat is open only gets that chat back."""
+        if await limits.customer_has_open_chat(ctx.db, customer_id=ctx.conn.who.id, channel=chat.CHANNEL):
+            return None
+        client = ctx.conn.ws.client
+        return await limits.check_start(
+            ctx.bus,
+            ctx.db,
+            ctx.settings,
+            customer_id=ctx.conn.who.id,
+            address=client.host if client else "unknown",
+            queue=frame.queue,
+        )
 
     async def send(self, ctx: FrameContext, frame: Send) -> None:
         conn = ctx.conn
