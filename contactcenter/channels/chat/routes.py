@@ -129,10 +129,10 @@ async def upload(
         key = f"chat:upload:{who.customer_id}"
         if await bus.hit(key, 60) > settings.upload_per_visitor_per_minute:
             raise too_many("too_many_uploads", "too many uploads; wait a minute", await bus.window_left(key))
+        # The body's length less the form's own few hundred bytes: the exact size is checked after the read.
         length = request.headers.get("content-length", "")
-        await _quota(
-            session, settings, who, None, min(int(length), settings.max_upload_bytes) if length.isdigit() else 0
-        )
+        declared = max(0, min(int(length), settings.max_upload_bytes) - 1024) if length.isdigit() else 0
+        await _quota(session, settings, who, None, declared)
     form = await request.form(max_files=1, max_fields=2)
     conversation_id, file = form.get("conversation_id"), form.get("file")
     if not isinstance(conversation_id, str) or len(conversation_id) > 36 or not isinstance(file, StarletteUpload):
