@@ -10,8 +10,9 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from contactcenter.app import create_app
 from contactcenter.channels.chat.models import ChatAttachment
-from contactcenter.channels.chat.plugin import sweep_once
+from contactcenter.channels.chat.plugin import SWEEPER_TASK, sweep_once
 from contactcenter.settings import Settings
 from tests.chat.conftest import Client, Live, customer
 from tests.chat.test_attachments_transcript import PNG, bearer, start_chat, upload
@@ -126,3 +127,13 @@ async def test_unsent_uploads_are_swept_and_sent_ones_kept(quotas: Settings, liv
         late = {"type": "send", "conversation_id": cid, "client_id": "late", "body": "", "attachments": [dropped]}
         await cust.send(late)
         assert (await cust.next("error"))["code"] == "unknown_attachment"
+
+
+async def test_the_chat_capability_sweeps_while_the_app_runs(settings: Settings) -> None:
+    def sweepers() -> list[asyncio.Task[object]]:
+        return [t for t in asyncio.all_tasks() if t.get_name() == SWEEPER_TASK and not t.done()]
+
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        assert len(sweepers()) == 1  # started by the chat capability's start()
+    assert sweepers() == []  # and stopped by its stop()

@@ -15,6 +15,7 @@ import websockets
 from contactcenter.settings import Settings
 from tests.chat.conftest import Client, Live
 from tests.chat.multiproc import app_processes, check_server_frame, fresh_deployment
+from tests.chat.test_attachments_transcript import PNG, bearer, upload
 from tests.services import PostgresServer, RedisServer
 
 
@@ -125,19 +126,31 @@ async def test_the_limits_hold_across_two_processes_on_redis(
     pg_server: PostgresServer, redis_server: RedisServer
 ) -> None:
     dep = fresh_deployment(pg_server, redis_server, "limits-two-processes-" + "k" * 30)
-    env = {**dep.env, "CC_CHAT_OPEN_PER_ADDRESS": "3", "CC_VISITOR_TOKENS_PER_MINUTE": "7"}
+    env = {
+        **dep.env,
+        "CC_CHAT_OPEN_PER_ADDRESS": "3",
+        "CC_VISITOR_TOKENS_PER_MINUTE": "7",
+        "CC_UPLOAD_PER_VISITOR_PER_MINUTE": "3",
+    }
     with app_processes(env, 2) as procs:
         bases = [p.base for p in procs]
         async with contextlib.AsyncExitStack() as stack:
             # Five visitors from one address, alternating between the processes: three chats, then refusals.
-            clients = []
+            clients, tokens = [], []
             for i in range(5):
-                token = await new_token(bases[i % 2])
-                clients.append(await stack.enter_async_context(visitor(procs[(i + 1) % 2].ws_url, token)))
+                tokens.append(await new_token(bases[i % 2]))
+                clients.append(await stack.enter_async_context(visitor(procs[(i + 1) % 2].ws_url, tokens[-1])))
             answers = [await start(c) for c in clients]
+            # One visitor's uploads, alternating between the processes: three a minute between both.
+            cid = answers[0]["conversation"]["id"]
+            uploads = []
+            for i in range(5):
+                async with httpx.AsyncClient(base_url=bases[i % 2], headers=bearer(tokens[0])) as h:
+                    uploads.append((await upload(h, cid, f"{i}.png", PNG)).status_code)
         async with httpx.AsyncClient() as h:
             codes = [(await h.post(bases[i % 2] + "/api/visitors")).status_code for i in range(4)]
     assert [a["type"] for a in answers] == ["conversation"] * 3 + ["error"] * 2
     assert {a["code"] for a in answers[3:]} == {"too_many_chats"}
+    assert uploads == [201, 201, 201, 429, 429]
     # Seven tokens a minute between both processes: five were taken above.
     assert codes == [201, 201, 429, 429]

@@ -19,6 +19,7 @@ from contactcenter.db import Database
 from contactcenter.realtime.channels import ChannelHooks
 
 log = structlog.get_logger("chat")
+SWEEPER_TASK = "chat-unsent-upload-sweep"
 
 
 class ChatCapability:
@@ -42,7 +43,9 @@ class ChatCapability:
                 positions=service.positions,
             )
         )
-        self.sweeper = asyncio.create_task(sweep_forever(ctx.db, ctx.settings.upload_unsent_max_age_s))
+        self.sweeper = asyncio.create_task(
+            sweep_forever(ctx.db, ctx.settings.upload_unsent_max_age_s), name=SWEEPER_TASK
+        )
 
     async def stop(self) -> None:
         if self.sweeper is not None:
