@@ -106,6 +106,10 @@ class Bus(abc.ABC):
         its first hit. Returns the new count."""
 
     @abc.abstractmethod
+    async def window_left(self, key: str) -> float:
+        """Seconds until the counter `key` resets (0 when it is not counting): a refusal's retry_after."""
+
+    @abc.abstractmethod
     async def mark_present(self, group: str, member: str, ttl_s: float) -> None:
         """Say `member` of `group` is alive for the next `ttl_s` seconds (heartbeats renew it)."""
 

@@ -154,6 +154,10 @@ class RedisBus(Bus):
             count, _ = await pipe.execute()
         return int(count)
 
+    async def window_left(self, key: str) -> float:
+        ms = int(await self.client.pttl(f"hit:{key}"))
+        return max(0.0, ms / 1000)
+
     async def mark_present(self, group: str, member: str, ttl_s: float) -> None:
         # A sorted set scored by expiry time (server clock), so every process agrees on who is here.
         now = await self._now()

@@ -27,7 +27,7 @@ from playwright.sync_api import Browser, BrowserContext, Page
 
 from contactcenter.cli import migrate
 from tests.e2e.conftest import ROOT, Watch
-from tests.procs import app_process
+from tests.procs import ROOMY_VISITOR_LIMITS, app_process
 from tests.services import free_port
 
 AGENT, AGENT_NAME, AGENT_PASSWORD = "alice", "Alice Moreau", "alice-long-pass"
@@ -95,6 +95,7 @@ def run_server(tmp: Path, smtp_url: str | None = None, **extra_env: str) -> Iter
         "CC_CUSTOMER_HEARTBEAT_S": "1",
         "CC_CHAT_CAPACITY": "20",
         "CC_LOG_JSON": "false",
+        **ROOMY_VISITOR_LIMITS,
     }
     if smtp_url:
         env["CC_SMTP_URL"] = smtp_url

@@ -29,6 +29,8 @@
   if (ds.queue && !QUEUE) console.error(`Contact Center widget: data-queue="${ds.queue}" is not a queue id`);
   const MAX_BYTES = 5 * 1024 * 1024;
   const MAX_BODY = 4000;
+  // Renew the visitor token when less than this is left of its life (and on the first 4401 after expiry).
+  const RENEW_BEFORE_MS = 2 * 3600 * 1000;
 
   /* rt-rules:begin. The reconnect and pacing rules, kept identical in web/static/rt-socket.js (the staff
      pages) and web/widget/widget.js (its own copy: the widget must stay one self-contained file that other
@@ -124,6 +126,9 @@
   /* ---------- state ---------- */
   const S = {
     token: store.get("token", null),
+    tokenExp: store.get("tokenExp", 0), // when the token expires (ms); 0: unknown (renewed at boot)
+    renewing: null, // the renewal under way (a promise of true/false)
+    renewedAfter401: false, // a renewal answered the last 4401; another 4401 before a welcome: start over
     ws: null, // the current socket (null while disconnected)
     ready: false, // welcome received on the current socket
     everReady: false,
@@ -880,10 +885,35 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
       throw new Error(t("error.network")); // offline, or a site the contact center does not answer (CORS)
     }
     const data = await r.json().catch(() => ({}));
+    if (r.status === 429) throw busyError(t("busy.now"));
     if (!r.ok) throw new Error(errText(data.error, data.detail || t("error.status", { status: r.status })));
-    S.token = data.token;
-    store.set("token", S.token);
+    keepToken(data);
     return S.token;
+  }
+  /* ---------- visitor token life: renewed for the same customer (POST /api/visitors/renew) ---------- */
+  function busyError(text) {
+    const err = new Error(text);
+    err.busy = true;
+    return err;
+  }
+  function keepToken(data) {
+    S.token = data.token;
+    S.tokenExp = Date.now() + (data.expires_in || 0) * 1000;
+    store.set("token", S.token);
+    store.set("tokenExp", S.tokenExp);
+  }
+  function renewToken() {
+    // One renewal at a time; resolves true when the token was replaced (same visitor, same customer).
+    if (S.renewing) return S.renewing;
+    if (!S.token) return Promise.resolve(false);
+    S.renewing = fetch(ORIGIN + "/api/visitors/renew", { method: "POST", headers: { Authorization: "Bearer " + S.token } })
+      .then((r) => (r.ok ? r.json().then((d) => (keepToken(d), true)) : false))
+      .catch(() => false)
+      .finally(() => (S.renewing = null));
+    return S.renewing;
+  }
+  function renewIfDue() {
+    if (S.token && Date.now() > S.tokenExp - RENEW_BEFORE_MS) renewToken();
   }
   async function onStart(e) {
     e.preventDefault();
@@ -899,7 +929,7 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
       await ensureToken();
     } catch (err) {
       S.wantStart = null;
-      return notice(t("start.failed", { error: err.message }));
+      return notice(err.busy ? err.message : t("start.failed", { error: err.message }));
     }
     resetConversation();
     el.prechat.hidden = true;
@@ -1024,6 +1054,12 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
       if (!S.conv) view("prechat");
       return notice(t("unavailable"));
     }
+    if (code === 4401 && !S.renewedAfter401) {
+      // Maybe only expired: a renewal keeps the same customer (and its chat); else start over below.
+      S.renewedAfter401 = true;
+      renewToken().then((ok) => (ok ? connect() : drop(4401)));
+      return;
+    }
     if (code === 4401) {
       // The visitor token is no longer valid (e.g. the server's key changed): start over as a new visitor.
       const again = S.wantStart;
@@ -1097,6 +1133,7 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     else if (!S.conv && stored && !open.has(stored) && !S.wantStart) closedWhileAway({ id: stored });
     if (!f.conversations.length && S.wantStart) sendStart();
     S.freshToken = false;
+    S.renewedAfter401 = false;
     // Unconfirmed messages go again with the same client_id (the server stores each one once), paced.
     const resend = [];
     for (const item of S.outbox.slice()) {
@@ -1127,6 +1164,7 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     const retry = f.code === "rate_limited" || f.code === "internal";
     if (retry && f.ref && S.outbox.some((i) => i.cid === f.ref)) return pacer.limited(f.ref);
     if (f.ref && fail(f.ref, errText(f.code, f.detail))) return;
+    if (f.ref === "start" && (f.code === "busy" || f.code === "too_many_chats")) return refusedStart(f);
     if (f.ref === "start") {
       if (f.code === "queue_not_found") console.error(`Contact Center widget: ${f.detail} (check data-queue)`);
       S.wantStart = null;
@@ -1139,6 +1177,14 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     notice(sentence(errText(f.code, f.detail)));
   }
 
+  function refusedStart(f) {
+    // A limit said no (docs/security.md): say so plainly; the visitor may try again after f.retry_after.
+    S.wantStart = null;
+    giveBackEarly();
+    view("prechat");
+    notice(f.code === "busy" ? t("busy.now") : t("busy.too_many_chats"));
+  }
+
   /* ---------- boot ---------- */
   function boot() {
     document.body.append(host);
@@ -1146,6 +1192,8 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     el.email.value = store.get("email", "") || "";
     el.input.value = draft() || "";
     view("prechat");
+    renewIfDue();
+    setInterval(renewIfDue, 10 * 60 * 1000);
     if (S.token && (store.get("conv", null) || S.outbox.length)) {
       // A chat is going on: show it while it is replayed from the server.
       el.prechat.hidden = true;

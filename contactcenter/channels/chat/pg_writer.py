@@ -5,7 +5,7 @@ checkout with a pre-ping (three more round trips): the writer was the largest pa
 server's CPU. Here every statement takes whole arrays (`unnest`), is prepared once per connection, and
 numbering a batch is one `UPDATE ... FROM unnest(...) RETURNING`. The steps that decide what is stored stay
 batch.py's, shared with the SQLAlchemy and SQLite paths; the writer falls back to the one-by-one path
-(SQLAlchemy) whenever a batch here fails. Decision 29.
+(SQLAlchemy) whenever a batch here fails. Decision 30.
 """
 
 from __future__ import annotations

@@ -102,7 +102,8 @@ class CannedOut(BaseModel):
 
 
 class TranscriptIn(BaseModel):
-    email: Text = Field(min_length=3, max_length=320)
+    # Only an address the customer already holds (the pre-chat form's); omitted: that address.
+    email: Text | None = Field(default=None, min_length=3, max_length=320)
 
 
 # Websocket frames of the chat channel (registered with the realtime hub; docs/protocol.md).
