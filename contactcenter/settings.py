@@ -42,7 +42,7 @@ class Settings(BaseSettings):
     visitor_tokens_per_minute: int = Field(default=20, ge=1)
     visitor_token_hours: float = Field(default=24.0, gt=0, le=24 * 90)
     visitor_renew_grace_hours: float = Field(default=24.0 * 7, ge=0, le=24 * 90)
-    chat_open_per_address: int = Field(default=10, ge=1)
+    chat_open_per_address: int = Field(default=10, ge=0)  # 0: no limit (behind a NAT everyone shares one)
     chat_new_per_visitor_per_hour: int = Field(default=10, ge=1)
     chat_new_per_address_per_hour: int = Field(default=30, ge=1)
     chat_new_per_queue_per_minute: int = Field(default=100, ge=1)

@@ -81,6 +81,15 @@ async def test_one_address_opens_only_so_many_chats_at_once(tight: Settings, liv
         assert (await start(clients[4]))["code"] == "too_many_chats"
 
 
+async def test_no_limit_on_open_chats_per_address_when_set_to_zero(tight: Settings, live: Live) -> None:
+    # Behind a carrier NAT every visitor shares one address: an operator may turn this one limit off.
+    tight.chat_open_per_address = 0
+    async with contextlib.AsyncExitStack() as stack:
+        clients = [await stack.enter_async_context(visitor(live.ws_url, await new_token(live.base))) for _ in range(5)]
+        answers = [await start(c) for c in clients]
+    assert [a["type"] for a in answers] == ["conversation"] * 5
+
+
 async def test_one_visitor_starts_only_so_many_chats_an_hour(tight: Settings, live: Live) -> None:
     tight.chat_new_per_visitor_per_hour = 2
     async with visitor(live.ws_url, await new_token(live.base)) as c:

@@ -69,14 +69,17 @@ async def _check(
         if await bus.hit(key, window) > limit:
             return Refusal(*mine, await bus.window_left(key))
     # Take a place first, then count: two starts at once on two processes see each other (never one too many).
-    place = _PENDING + uuid.uuid4().hex
-    await bus.mark_present(_open_group(address), place, PENDING_TTL_S)
-    if await open_from(bus, db, address) > settings.chat_open_per_address:
-        await bus.mark_absent(_open_group(address), place)
-        return Refusal(*mine, OPEN_RETRY_S)
+    # The count reads every open chat of the address: with no limit (0), neither is done.
+    place = _PENDING + uuid.uuid4().hex if settings.chat_open_per_address else ""
+    if place:
+        await bus.mark_present(_open_group(address), place, PENDING_TTL_S)
+        if await open_from(bus, db, address) > settings.chat_open_per_address:
+            await bus.mark_absent(_open_group(address), place)
+            return Refusal(*mine, OPEN_RETRY_S)
     key = f"chat:new:q:{queue or '-'}"
     if await bus.hit(key, 60) > settings.chat_new_per_queue_per_minute:
-        await bus.mark_absent(_open_group(address), place)
+        if place:
+            await bus.mark_absent(_open_group(address), place)
         busy = "we're very busy right now; please try again in a few minutes"
         return Refusal("busy", busy, await bus.window_left(key))
     return Admitted(address, place)
@@ -100,6 +103,8 @@ async def open_from(bus: Bus, db: Database, address: str) -> int:
 
 async def started(bus: Bus, admitted: Admitted, conversation_id: str | None) -> None:
     """The chat exists (it now holds the place), or failed to start (None: the place is given back)."""
+    if not admitted.place:  # no limit on open chats per address: nothing was held
+        return
     group = _open_group(admitted.address)
     try:
         if conversation_id is not None:
