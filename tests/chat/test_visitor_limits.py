@@ -158,7 +158,7 @@ async def test_the_limits_hold_across_two_processes_on_redis(
                     uploads.append((await upload(h, cid, f"{i}.png", PNG)).status_code)
         async with httpx.AsyncClient() as h:
             codes = [(await h.post(bases[i % 2] + "/api/visitors")).status_code for i in range(4)]
-    assert [a["type"] for a in answers] == ["conversation"] * 3 + ["error"] * 2
+    assert [a["type"] for a in answers] == ["conversation"] * 3 + ["error"] * 2, answers
     assert {a["code"] for a in answers[3:]} == {"too_many_chats"}
     assert uploads == [201, 201, 201, 429, 429]
     # Seven tokens a minute between both processes: five were taken above.
