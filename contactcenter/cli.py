@@ -35,6 +35,14 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
     import uvicorn
 
+    from contactcenter.auth.secret import SecretKeyError, resolve_secret
+
+    try:
+        # Here, not only in the app: the bind address is known here, and workers must find the key file made.
+        resolve_secret(settings, args.host)
+    except SecretKeyError as exc:
+        print(f"contactcenter: {exc}", file=sys.stderr)
+        return 2
     # Database drivers (aiosqlite) run in threads that need the GIL for every statement; with the
     # default 5 ms switch interval a busy event loop made each round trip to them wait that long.
     sys.setswitchinterval(0.0005)
@@ -51,6 +59,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         workers=args.workers,
         log_config=None,
         proxy_headers=True,
+        # Only these peers' X-Forwarded-For/-Proto are believed: the client address (rate limits, socket cap)
+        # and https (Secure cookie, HSTS) come from them.
+        forwarded_allow_ips=settings.trusted_proxies,
         ws="websockets-sansio",
         ws_max_size=1_048_576,  # above MAX_FRAME_BYTES: a too-big frame gets our error frame, then 1009
         # Chat frames are a few hundred bytes; per-message deflate costs ~40 KiB per socket.
