@@ -28,6 +28,7 @@ from contactcenter.ccr.routes import router as ccr_router
 from contactcenter.conversations.routes import router as conversations_router
 from contactcenter.db import Database
 from contactcenter.db.engine import WalCheckpointer, sqlite_file
+from contactcenter.demo.check import warn_demo_accounts
 from contactcenter.http import BodyLimitMiddleware, install_error_handlers
 from contactcenter.integration.routes import router as integration_router
 from contactcenter.ops.routes import router as ops_router
@@ -102,6 +103,7 @@ def create_app(
             await routing.load(s, bus)
             await presence.reenter(s, bus)
         sweeper = asyncio.create_task(presence.run_sweeper(db, bus))
+        demo_check = asyncio.create_task(warn_demo_accounts(db))  # beside the start-up: it hashes passwords
         log.info("started", database=db.dialect, bus=bus.name, version=__version__)
         if freeze_gc:
             # Modules, routes and the rule cache live as long as the process: a full collection walking
@@ -117,9 +119,10 @@ def create_app(
             yield
         finally:
             await suggestions.stop()
-            sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sweeper
+            for task in (sweeper, demo_check):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await revocation.stop()
             await hub.stop()
             for cap in reversed(capabilities):

@@ -104,8 +104,17 @@ async def _add_user(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _seed(settings: Settings, args: argparse.Namespace) -> int:
+    from contactcenter.auth.secret import is_embedded
     from contactcenter.demo.seed import seed_demo
 
+    if not is_embedded(settings) and not args.force:
+        # The demo accounts' passwords are public: on a shared database they are a way in for anyone.
+        print(
+            "contactcenter: seed-demo only seeds the embedded default (SQLite, no Redis, loopback): its staff "
+            "passwords are public. Pass --force to seed this database anyway.",
+            file=sys.stderr,
+        )
+        return 2
     summary = await seed_demo(settings, customers=args.customers, seed=args.seed)
     print(summary)
     return 0
@@ -158,6 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("seed-demo", help="fill an empty database with a demo bank")
     p.add_argument("--customers", type=int, default=300)
     p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--force", action="store_true", help="seed a non-default database too (public passwords!)")
     p = sub.add_parser("user", help="manage staff users")
     usub = p.add_subparsers(dest="user_cmd", required=True)
     pa = usub.add_parser("add", help="add a staff user")
