@@ -84,8 +84,9 @@ def create_app(
         app.state.hub = hub = Hub(bus, db)
         for cap in capabilities:
             await cap.start(AppContext(settings=settings, db=db, bus=bus, hub=hub))
+        app.state.revocation = revocation = Revocation(db, period_s=settings.heartbeat_s)
+        revocation.attach(hub)
         hub.start()
-        app.state.revocation = revocation = Revocation(bus, db, period_s=settings.heartbeat_s)
         revocation.start()
         app.state.suggestions = suggestions = SuggestionsRuntime(settings=settings, db=db, bus=bus)
         await suggestions.start()

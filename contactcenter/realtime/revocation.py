@@ -1,14 +1,14 @@
 """Staff sockets end with their session: logout, deactivation, expiry.
 
 The session is checked at hello; after that, this closes the socket (error `not_authenticated`, then 4401):
-at once when a StaffLoggedOut event arrives (published on the bus, so every process closes its own sockets),
+at once when a StaffLoggedOut event arrives (published on the bus and heard on each process's hub
+subscription, so every process closes its own sockets),
 and on a re-check of every open staff socket's session once per staff heartbeat (expiry, a user deactivated
 in the database, an event lost in a bus outage)."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable
 
 import structlog
@@ -16,20 +16,20 @@ from pydantic import ValidationError
 
 from contactcenter.auth import service as auth
 from contactcenter.auth.events import TOPIC_STAFF, StaffLoggedOut
-from contactcenter.bus import Bus
+from contactcenter.bus import BusMessage
 from contactcenter.db import Database
 from contactcenter.realtime.connection import Connection
+from contactcenter.realtime.hub import Hub
 from contactcenter.realtime.schemas import CLOSE_UNAUTHORIZED
 
 log = structlog.get_logger("realtime.revocation")
 
 
 class Revocation:
-    def __init__(self, bus: Bus, db: Database, period_s: float) -> None:
-        self.bus, self.db, self.period_s = bus, db, period_s
+    def __init__(self, db: Database, period_s: float) -> None:
+        self.db, self.period_s = db, period_s
         self.sessions: dict[Connection, str] = {}  # open staff socket -> its session's token hash
         self.tasks: list[asyncio.Task[None]] = []
-        self.subscribed = asyncio.Event()
 
     def track(self, conn: Connection, token_hash: str) -> None:
         self.sessions[conn] = token_hash
@@ -37,15 +37,18 @@ class Revocation:
     def untrack(self, conn: Connection) -> None:
         self.sessions.pop(conn, None)
 
+    def attach(self, hub: Hub) -> None:
+        """Hear session ends on the hub's subscription; call before hub.start()."""
+        hub.handlers[TOPIC_STAFF] = self.on_message
+
     def start(self) -> None:
-        self.tasks = [asyncio.create_task(self._listen()), asyncio.create_task(self._recheck())]
+        self.tasks = [asyncio.create_task(self._recheck())]
 
     async def stop(self) -> None:
         for t in self.tasks:
             t.cancel()
-        for t in self.tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await t
+        if self.tasks:
+            await asyncio.wait(self.tasks, timeout=5)
 
     def _close(self, matches: Callable[[Connection, str], bool]) -> int:
         ended = [c for c, h in self.sessions.items() if c.close_code is None and matches(c, h)]
@@ -61,27 +64,15 @@ class Revocation:
     def _close_stale(self, live: set[str]) -> int:
         return self._close(lambda _c, h: h not in live)
 
-    async def _listen(self) -> None:
-        while True:
+    def on_message(self, msg: BusMessage) -> None:
+        """A message on auth's staff topic (the hub's subscription carries it: one per process)."""
+        event = msg.event
+        if not isinstance(event, StaffLoggedOut):
             try:
-                async with self.bus.subscribe(TOPIC_STAFF) as sub:
-                    self.subscribed.set()
-                    while True:
-                        msg = await sub.get(timeout=None)
-                        if msg is None:
-                            continue
-                        event = msg.event
-                        if not isinstance(event, StaffLoggedOut):
-                            with contextlib.suppress(ValidationError):
-                                event = StaffLoggedOut.model_validate_json(msg.data)
-                        if isinstance(event, StaffLoggedOut):
-                            self.revoked(event)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # the bus is away: the periodic re-check still ends sessions
-                self.subscribed.clear()
-                log.warning("revocation_subscription_lost", error=repr(exc))
-                await asyncio.sleep(1.0)
+                event = StaffLoggedOut.model_validate_json(msg.data)
+            except ValidationError:
+                return  # another staff event (logged in)
+        self.revoked(event)
 
     async def _recheck(self) -> None:
         while True:
