@@ -640,6 +640,8 @@ def run_target(
             CC_CHAT_CAPACITY=str(args.capacity),
             CC_HEARTBEAT_S=str(HEARTBEAT_S),
             CC_CUSTOMER_HEARTBEAT_S=str(CUSTOMER_HEARTBEAT_S),
+            # Every simulated client connects from loopback: lift the per-address socket cap.
+            CC_MAX_SOCKETS_PER_ADDRESS="1000000",
         )
         if args.redis_url:
             env["CC_REDIS_URL"] = args.redis_url
