@@ -640,6 +640,11 @@ def run_target(
             CC_CHAT_CAPACITY=str(args.capacity),
             CC_HEARTBEAT_S=str(HEARTBEAT_S),
             CC_CUSTOMER_HEARTBEAT_S=str(CUSTOMER_HEARTBEAT_S),
+            # Thousands of visitors from one address: the flood limits would refuse the load itself.
+            CC_CHAT_OPEN_PER_ADDRESS="0",  # off: every benchmark client shares one address
+            CC_CHAT_NEW_PER_ADDRESS_PER_HOUR="1000000",
+            CC_CHAT_NEW_PER_QUEUE_PER_MINUTE="1000000",
+            CC_CHAT_NEW_PER_VISITOR_PER_HOUR="1000000",
             # Every simulated client connects from loopback: lift the per-address socket cap.
             CC_MAX_SOCKETS_PER_ADDRESS="1000000",
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 from urllib.parse import urlencode, urlparse
@@ -25,13 +26,20 @@ log = structlog.get_logger("http")
 class ApiError(Exception):
     """Raise from anywhere in a request; becomes {"error": code, "detail": detail} with `status`."""
 
-    def __init__(self, status: int, code: str, detail: Any = None, headers: dict[str, str] | None = None) -> None:
+    def __init__(self, status: int, code: str, detail: Any = None, headers: Mapping[str, str] | None = None) -> None:
         super().__init__(code)
         self.status, self.code, self.detail = status, code, detail
-        self.headers = headers  # e.g. Retry-After on a 429
+        self.headers = dict(headers or {})
 
 
-def error_response(status: int, code: str, detail: Any = None, headers: dict[str, str] | None = None) -> JSONResponse:
+def too_many(code: str, detail: str, retry_after: float) -> ApiError:
+    """A 429 with Retry-After (whole seconds, at least 1): the client knows when to try again."""
+    return ApiError(429, code, detail, headers={"Retry-After": str(max(1, math.ceil(retry_after)))})
+
+
+def error_response(
+    status: int, code: str, detail: Any = None, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
     return JSONResponse({"error": code, "detail": detail}, status_code=status, headers=headers)
 
 

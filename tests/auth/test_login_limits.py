@@ -52,7 +52,7 @@ def test_thirty_simultaneous_wrong_passwords_get_at_most_the_limit_checked(tmp_p
     codes = _codes(responses)
     assert codes[401] <= LIMIT and codes[401] + codes[429] == 30, codes
     refused = next(r for r in responses if r.status_code == 429)
-    assert refused.json()["error"] == "rate_limited" and refused.headers["retry-after"] == "60"
+    assert refused.json()["error"] == "rate_limited" and 1 <= int(refused.headers["retry-after"]) <= 60
 
 
 def test_a_stranger_flooding_an_agents_name_does_not_lock_the_agent_out(tmp_path: Path) -> None:
