@@ -645,6 +645,8 @@ def run_target(
             CC_CHAT_NEW_PER_ADDRESS_PER_HOUR="1000000",
             CC_CHAT_NEW_PER_QUEUE_PER_MINUTE="1000000",
             CC_CHAT_NEW_PER_VISITOR_PER_HOUR="1000000",
+            # Every simulated client connects from loopback: lift the per-address socket cap.
+            CC_MAX_SOCKETS_PER_ADDRESS="1000000",
         )
         if args.redis_url:
             env["CC_REDIS_URL"] = args.redis_url

@@ -18,20 +18,25 @@ from starlette.websockets import WebSocket
 
 from contactcenter import __version__
 from contactcenter.auth import deps
+from contactcenter.auth.https import HstsMiddleware
 from contactcenter.auth.origins import VisitorCors, parse_origins
 from contactcenter.auth.routes import router as auth_router
+from contactcenter.auth.secret import resolve_secret
 from contactcenter.bus import make_bus
 from contactcenter.capabilities import AppContext, Capability, discover_channels
 from contactcenter.ccr.routes import router as ccr_router
 from contactcenter.conversations.routes import router as conversations_router
 from contactcenter.db import Database
 from contactcenter.db.engine import WalCheckpointer, sqlite_file
+from contactcenter.demo.check import warn_demo_accounts
 from contactcenter.http import BodyLimitMiddleware, install_error_handlers
 from contactcenter.integration.routes import router as integration_router
 from contactcenter.ops.routes import router as ops_router
 from contactcenter.ops.service import Metrics, MetricsMiddleware, setup_logging
 from contactcenter.planner.routes import router as planner_router
+from contactcenter.realtime.admission import SocketCap
 from contactcenter.realtime.hub import Hub
+from contactcenter.realtime.revocation import Revocation
 from contactcenter.realtime.routes import WS_PATH, websocket
 from contactcenter.realtime.routes import router as realtime_router
 from contactcenter.routing import presence
@@ -64,7 +69,8 @@ def create_app(
     settings: Settings | None = None, *, freeze_gc: bool = False, extra: Sequence[Capability] = ()
 ) -> FastAPI:
     """The app with every channel under channels/ (and `extra` capabilities, e.g. a test's channel)."""
-    settings = settings or get_settings()
+    # Refuses (SecretKeyError) a deployment without a usable key before anything else starts.
+    settings = resolve_secret(settings or get_settings())
     capabilities = [*discover_channels(), *extra]
     setup_logging(settings)
     log = structlog.get_logger("app")
@@ -78,7 +84,10 @@ def create_app(
         app.state.hub = hub = Hub(bus, db)
         for cap in capabilities:
             await cap.start(AppContext(settings=settings, db=db, bus=bus, hub=hub))
+        app.state.revocation = revocation = Revocation(db, period_s=settings.heartbeat_s)
+        revocation.attach(hub)
         hub.start()
+        revocation.start()
         app.state.suggestions = suggestions = SuggestionsRuntime(settings=settings, db=db, bus=bus)
         await suggestions.start()
         routing.attach(
@@ -95,8 +104,7 @@ def create_app(
             await routing.load(s, bus)
             await presence.reenter(s, bus)
         sweeper = asyncio.create_task(presence.run_sweeper(db, bus))
-        if settings.uses_dev_secret:
-            log.warning("dev_secret_in_use", hint="set CC_SECRET_KEY before exposing this server")
+        demo_check = asyncio.create_task(warn_demo_accounts(db))  # beside the start-up: it hashes passwords
         log.info("started", database=db.dialect, bus=bus.name, version=__version__)
         if freeze_gc:
             # Modules, routes and the rule cache live as long as the process: a full collection walking
@@ -112,9 +120,11 @@ def create_app(
             yield
         finally:
             await suggestions.stop()
-            sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sweeper
+            for task in (sweeper, demo_check):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await revocation.stop()
             await hub.stop()
             for cap in reversed(capabilities):
                 await cap.stop()
@@ -128,6 +138,8 @@ def create_app(
     app.state.settings = settings
     app.state.widget_origins = parse_origins(settings.widget_origins)
     app.state.metrics = Metrics()
+    app.state.socket_cap = SocketCap(settings.max_sockets_per_address)
+    app.state.login_slots = asyncio.Semaphore(settings.login_verify_concurrency)
     app.state.templates = Jinja2Templates(directory=str(settings.web_dir / "templates"))
     install_error_handlers(app)
     app.add_middleware(
@@ -139,6 +151,8 @@ def create_app(
     visitor_routes: list[re.Pattern[str]] = []
     app.add_middleware(VisitorCors, allowed=app.state.widget_origins, patterns=visitor_routes)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    if settings.hsts_max_age_s:
+        app.add_middleware(HstsMiddleware, max_age_s=settings.hsts_max_age_s)
     for router in (
         ops_router,
         auth_router,

@@ -35,6 +35,14 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
     import uvicorn
 
+    from contactcenter.auth.secret import SecretKeyError, resolve_secret
+
+    try:
+        # Here, not only in the app: the bind address is known here, and workers must find the key file made.
+        resolve_secret(settings, args.host)
+    except SecretKeyError as exc:
+        print(f"contactcenter: {exc}", file=sys.stderr)
+        return 2
     # Database drivers (aiosqlite) run in threads that need the GIL for every statement; with the
     # default 5 ms switch interval a busy event loop made each round trip to them wait that long.
     sys.setswitchinterval(0.0005)
@@ -51,6 +59,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         workers=args.workers,
         log_config=None,
         proxy_headers=True,
+        # Only these peers' X-Forwarded-For/-Proto are believed: the client address (rate limits, socket cap)
+        # and https (Secure cookie, HSTS) come from them.
+        forwarded_allow_ips=settings.trusted_proxies,
         ws="websockets-sansio",
         ws_max_size=1_048_576,  # above MAX_FRAME_BYTES: a too-big frame gets our error frame, then 1009
         # Chat frames are a few hundred bytes; per-message deflate costs ~40 KiB per socket.
@@ -93,8 +104,17 @@ async def _add_user(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _seed(settings: Settings, args: argparse.Namespace) -> int:
+    from contactcenter.auth.secret import is_embedded
     from contactcenter.demo.seed import seed_demo
 
+    if not is_embedded(settings) and not args.force:
+        # The demo accounts' passwords are public: on a shared database they are a way in for anyone.
+        print(
+            "contactcenter: seed-demo only seeds the embedded default (SQLite, no Redis, loopback): its staff "
+            "passwords are public. Pass --force to seed this database anyway.",
+            file=sys.stderr,
+        )
+        return 2
     summary = await seed_demo(settings, customers=args.customers, seed=args.seed)
     print(summary)
     return 0
@@ -147,6 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("seed-demo", help="fill an empty database with a demo bank")
     p.add_argument("--customers", type=int, default=300)
     p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--force", action="store_true", help="seed a non-default database too (public passwords!)")
     p = sub.add_parser("user", help="manage staff users")
     usub = p.add_subparsers(dest="user_cmd", required=True)
     pa = usub.add_parser("add", help="add a staff user")

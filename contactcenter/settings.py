@@ -8,8 +8,6 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-_DEV_SECRET = "dev-only-secret-change-me-in-production-0123456789"
-
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CC_", extra="ignore")
@@ -17,16 +15,28 @@ class Settings(BaseSettings):
     database_url: str = "sqlite+aiosqlite:///./var/contactcenter.db"
     # No redis_url means the in-process bus (one process only).
     redis_url: str | None = None
-    secret_key: SecretStr = SecretStr(_DEV_SECRET)
+    # Signs visitor tokens. Unset: the embedded default keeps a random key in secret_key_file; any other
+    # deployment refuses to start (auth/secret.py).
+    secret_key: SecretStr = SecretStr("")
+    secret_key_file: Path = Path("var/secret_key")
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     # Limits for requests; bigger bodies are refused before parsing.
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
-    # Failed logins allowed per minute, per username and per client address.
+    # Login attempts allowed per minute, per (username, client address) and per client address (a success
+    # resets its pair and does not count for the address); password checks running at once per process.
     login_attempts_per_minute: int = Field(default=5, ge=1)
     login_ip_attempts_per_minute: int = Field(default=50, ge=1)
+    login_verify_concurrency: int = Field(default=2, ge=1, le=64)
     session_hours: int = Field(default=12, ge=1)
+    # Secure session cookie even over http (HTTPS requests always get one); the proxies whose
+    # X-Forwarded-Proto / X-Forwarded-For are believed (comma-separated addresses, "*" for any).
     cookie_secure: bool = False
+    trusted_proxies: str = "127.0.0.1,::1"
+    # Strict-Transport-Security max-age on HTTPS responses; 0 sends none.
+    hsts_max_age_s: int = Field(default=31_536_000, ge=0)
+    # Open websockets per client address, per process; past it: too_many_sockets then 4429.
+    max_sockets_per_address: int = Field(default=50, ge=1)
     # Region assumed for phone numbers typed without a leading +country code.
     default_phone_region: str = Field(default="GB", min_length=2, max_length=2)
     # Chat: open conversations one agent holds at once; heartbeat period of staff sockets (presence follows
@@ -87,10 +97,6 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
-
-    @property
-    def uses_dev_secret(self) -> bool:
-        return self.secret_key.get_secret_value() == _DEV_SECRET
 
 
 @lru_cache(maxsize=1)

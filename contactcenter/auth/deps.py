@@ -13,12 +13,13 @@ from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.routing import BaseRoute
 
+from contactcenter.auth.https import SESSION_COOKIE, session_token
 from contactcenter.auth.service import StaffPrincipal, VisitorPrincipal, principal_for_token, read_visitor
 from contactcenter.http import ApiError, get_session, get_settings_dep
 from contactcenter.settings import Settings
 from contactcenter.types import Role
 
-SESSION_COOKIE = "cc_session"
+__all__ = ["SESSION_COOKIE"]
 CSRF_HEADER = "x-csrf-token"
 _SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -54,7 +55,7 @@ class Staff(Guard):
         self.roles = roles
 
     async def __call__(self, request: Request, session: AsyncSession = Depends(get_session)) -> StaffPrincipal:
-        token = request.cookies.get(SESSION_COOKIE)
+        token = session_token(request)
         principal = await principal_for_token(session, token=token) if token else None
         if principal is None:
             raise ApiError(401, "not_authenticated", "sign in first")

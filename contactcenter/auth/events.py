@@ -16,5 +16,9 @@ class StaffLoggedIn(Event):
 
 
 class StaffLoggedOut(Event):
+    """A session ended (logout), or with `session` None every session of the user (deactivated): their open
+    staff sockets close on every process (realtime/revocation.py)."""
+
     type: Literal["auth.logged_out"] = "auth.logged_out"
     user_id: int
+    session: str | None = None  # the session's token hash

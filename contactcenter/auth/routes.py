@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from typing import Annotated
 from urllib.parse import urlparse
@@ -11,8 +12,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from contactcenter.auth import deps, service
-from contactcenter.auth.schemas import LoginBody, MeOut, UserCreate, UserOut, VisitorMeOut, VisitorTokenOut
+from contactcenter.auth import deps, https, service
+from contactcenter.auth.schemas import LoginBody, MeOut, UserCreate, UserOut, UserUpdate, VisitorMeOut, VisitorTokenOut
 from contactcenter.auth.service import StaffPrincipal, VisitorPrincipal
 from contactcenter.bus import Bus
 from contactcenter.ccr import service as ccr
@@ -38,18 +39,6 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
-def _set_cookie(response: Response, token: str, settings: Settings) -> None:
-    response.set_cookie(
-        deps.SESSION_COOKIE,
-        token,
-        httponly=True,
-        samesite="lax",
-        secure=settings.cookie_secure,
-        max_age=settings.session_hours * 3600,
-        path="/",
-    )
-
-
 async def _login(
     session: AsyncSession, bus: Bus, settings: Settings, request: Request, username: str, password: str
 ) -> tuple[str, str, UserOut]:
@@ -57,17 +46,18 @@ async def _login(
         # Login CSRF: another site posting its own credentials would sign this browser in as that user.
         raise ApiError(403, "cross_site_login", "sign in from this site's own login page")
     ip = _client_ip(request)
-    await service.check_login_rate(
+    await service.take_login_attempt(
         bus,
         client_ip=ip,
         username=username,
-        per_user=settings.login_attempts_per_minute,
+        per_pair=settings.login_attempts_per_minute,
         per_ip=settings.login_ip_attempts_per_minute,
     )
-    user = await service.authenticate(session, username=username, password=password)
+    slots: asyncio.Semaphore = request.app.state.login_slots
+    user = await service.authenticate(session, username=username, password=password, slots=slots)
     if user is None:
-        await service.count_failed_login(bus, client_ip=ip, username=username)
         raise ApiError(401, "bad_credentials", "wrong username or password")
+    await service.login_succeeded(bus, client_ip=ip, username=username)
     token, csrf = await service.start_session(session, bus, user=user, hours=settings.session_hours)
     return token, csrf, UserOut.model_validate(user)
 
@@ -95,9 +85,9 @@ async def login_form(
         token, _csrf, _user = await _login(session, bus, settings, request, username, password)
     except ApiError as exc:
         ctx = {"next": _safe_next(next), "error": exc.detail, "username": username}
-        return templates.TemplateResponse(request, "login.html", ctx, status_code=exc.status)
+        return templates.TemplateResponse(request, "login.html", ctx, status_code=exc.status, headers=exc.headers)
     response = RedirectResponse(_safe_next(next), status_code=303)
-    _set_cookie(response, token, settings)
+    https.set_session_cookie(response, request, token, settings)
     return response
 
 
@@ -112,7 +102,7 @@ async def login_api(
     _: Annotated[None, Depends(deps.public)],
 ) -> MeOut:
     token, csrf, user = await _login(session, bus, settings, request, body.username, body.password)
-    _set_cookie(response, token, settings)
+    https.set_session_cookie(response, request, token, settings)
     return MeOut(user=user, csrf_token=csrf)
 
 
@@ -120,9 +110,9 @@ async def login_api(
 async def logout(
     request: Request, session: Session, bus: BusDep, who: Annotated[StaffPrincipal, Depends(deps.any_staff)]
 ) -> Response:
-    await service.end_session(session, bus, token=request.cookies.get(deps.SESSION_COOKIE, ""), user_id=who.user_id)
+    await service.end_session(session, bus, token=https.session_token(request) or "", user_id=who.user_id)
     response = RedirectResponse("/login", status_code=303)
-    response.delete_cookie(deps.SESSION_COOKIE, path="/")
+    https.delete_session_cookie(response, request)
     return response
 
 
@@ -143,6 +133,13 @@ async def add_user(body: UserCreate, session: Session, _: Annotated[StaffPrincip
         session, username=body.username, display_name=body.display_name, role=body.role, password=body.password
     )
     return UserOut.model_validate(user)
+
+
+@router.patch("/api/users/{user_id}", response_model=UserOut)
+async def update_user(
+    user_id: int, body: UserUpdate, session: Session, bus: BusDep, _: Annotated[StaffPrincipal, Depends(deps.admins)]
+) -> UserOut:
+    return UserOut.model_validate(await service.set_active(session, bus, user_id=user_id, active=body.active))
 
 
 @router.post("/api/visitors", response_model=VisitorTokenOut, status_code=201)

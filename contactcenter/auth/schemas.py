@@ -30,6 +30,10 @@ class UserOut(BaseModel):
     active: bool
 
 
+class UserUpdate(BaseModel):
+    active: bool
+
+
 class MeOut(BaseModel):
     user: UserOut
     csrf_token: str

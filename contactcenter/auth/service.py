@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -18,12 +19,13 @@ from contactcenter.auth.events import TOPIC_STAFF, StaffLoggedIn, StaffLoggedOut
 from contactcenter.auth.models import StaffSession, StaffUser
 from contactcenter.bus import Bus
 from contactcenter.db import utcnow
-from contactcenter.http import ApiError
+from contactcenter.http import ApiError, too_many
 from contactcenter.types import Role
 
 _hasher = PasswordHasher()
 # Verified against when the username is unknown, so timing does not reveal which usernames exist.
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
+LOGIN_WINDOW_S = 60
 
 
 @dataclass(frozen=True)
@@ -61,33 +63,53 @@ async def create_user(
     return user
 
 
-async def authenticate(session: AsyncSession, *, username: str, password: str) -> StaffUser | None:
-    """The active user with these credentials, or None."""
-    user = await session.scalar(select(StaffUser).where(StaffUser.username == username.lower()))
+def verify_password(stored: str, password: str) -> bool:
+    """Whether `password` matches the argon2 hash `stored` (blocking, ~0.2 s: call it in a thread)."""
     try:
-        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+        return _hasher.verify(stored, password)
     except (VerificationError, InvalidHashError):
-        return None
-    if user is None or not user.active:
+        return False
+
+
+async def authenticate(
+    session: AsyncSession, *, username: str, password: str, slots: asyncio.Semaphore | None = None
+) -> StaffUser | None:
+    """The active user with these credentials, or None. The hash (~0.2 s of CPU) is checked in a thread, at
+    most `slots` at once, so a burst of logins neither freezes the process's sockets nor takes every core."""
+    user = await session.scalar(select(StaffUser).where(StaffUser.username == username.lower()))
+    # Give the connection back while waiting for a slot: a burst must not hold the whole pool.
+    await session.close()
+    async with slots or asyncio.Semaphore(1):
+        ok = await asyncio.to_thread(verify_password, user.password_hash if user else _DUMMY_HASH, password)
+    if not ok or user is None or not user.active:
         return None
     return user
 
 
 def _login_keys(client_ip: str, username: str) -> tuple[str, str]:
-    return f"login:u:{username.lower()}", f"login:ip:{client_ip}"
+    return f"login:u:{username.lower()}:ip:{client_ip}", f"login:ip:{client_ip}"
 
 
-async def check_login_rate(bus: Bus, *, client_ip: str, username: str, per_user: int, per_ip: int) -> None:
-    """Refuse a login once this username or this address failed too often in the last minute."""
-    by_user, by_ip = _login_keys(client_ip, username)
-    if await bus.hit(by_user, 60, amount=0) >= per_user or await bus.hit(by_ip, 60, amount=0) >= per_ip:
-        raise ApiError(429, "too_many_attempts", "too many failed logins; wait a minute and try again")
+async def take_login_attempt(bus: Bus, *, client_ip: str, username: str, per_pair: int, per_ip: int) -> None:
+    """Count an attempt before its password is checked (the bus counter is atomic, across processes too), so
+    concurrent attempts cannot all slip under the limit; refuse it past the limit of its (username, address) or
+    its address. Per pair, not per username: a stranger failing on an agent's name does not lock the agent out."""
+    pair, by_ip = _login_keys(client_ip, username)
+    n_pair = await bus.hit(pair, LOGIN_WINDOW_S)
+    n_ip = await bus.hit(by_ip, LOGIN_WINDOW_S)
+    if n_pair > per_pair or n_ip > per_ip:
+        left = await bus.window_left(pair if n_pair > per_pair else by_ip)
+        raise too_many("rate_limited", "too many login attempts; wait a minute and try again", left or LOGIN_WINDOW_S)
 
 
-async def count_failed_login(bus: Bus, *, client_ip: str, username: str) -> None:
-    """Only failures count, so a whole floor signing in behind one address at shift start is not refused."""
-    for key in _login_keys(client_ip, username):
-        await bus.hit(key, 60)
+async def login_succeeded(bus: Bus, *, client_ip: str, username: str) -> None:
+    """A success clears its pair and is given back to its address: only failures add up, so a whole floor
+    signing in behind one address at shift start is not refused."""
+    pair, by_ip = _login_keys(client_ip, username)
+    left = await bus.hit(pair, LOGIN_WINDOW_S, amount=0)
+    if left > 0:
+        await bus.hit(pair, LOGIN_WINDOW_S, amount=-left)
+    await bus.hit(by_ip, LOGIN_WINDOW_S, amount=-1)
 
 
 async def start_session(session: AsyncSession, bus: Bus, *, user: StaffUser, hours: int) -> tuple[str, str]:
@@ -131,7 +153,34 @@ async def end_session(session: AsyncSession, bus: Bus, *, token: str, user_id: i
     """Log out: the session row goes, the cookie is useless after."""
     await session.execute(delete(StaffSession).where(StaffSession.token_hash == hash_token(token)))
     await session.commit()
-    await bus.publish_event(TOPIC_STAFF, StaffLoggedOut(user_id=user_id))
+    await bus.publish_event(TOPIC_STAFF, StaffLoggedOut(user_id=user_id, session=hash_token(token)))
+
+
+async def set_active(session: AsyncSession, bus: Bus, *, user_id: int, active: bool) -> StaffUser:
+    """Deactivate (every session ends, open sockets close) or reactivate a staff user."""
+    user = await session.get(StaffUser, user_id)
+    if user is None:
+        raise ApiError(404, "user_not_found", f"no staff user {user_id}")
+    user.active = active
+    if not active:
+        await session.execute(delete(StaffSession).where(StaffSession.user_id == user_id))
+    await session.commit()
+    if not active:
+        await bus.publish_event(TOPIC_STAFF, StaffLoggedOut(user_id=user_id))
+    return user
+
+
+async def live_sessions(session: AsyncSession, *, token_hashes: set[str]) -> set[str]:
+    """Which of these sessions are still live (not ended, not expired, their user active)."""
+    if not token_hashes:
+        return set()
+    rows = await session.execute(
+        select(StaffSession.token_hash, StaffSession.expires_at, StaffUser.active)
+        .join(StaffUser, StaffUser.id == StaffSession.user_id)
+        .where(StaffSession.token_hash.in_(token_hashes))
+    )
+    now = utcnow()  # compared here, as principal_for_token does, not in SQL: one rule for both dialects
+    return {h for h, expires_at, active in rows if active and expires_at > now}
 
 
 async def display_name(session: AsyncSession, *, user_id: int) -> str | None:

@@ -9,13 +9,13 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import defaultdict
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
 import structlog
 from pydantic import Field, TypeAdapter
 
-from contactcenter.bus import Bus, Event
+from contactcenter.bus import Bus, BusMessage, Event
 from contactcenter.conversations import service as conversations
 from contactcenter.conversations.events import TOPIC_CONVERSATIONS, ConversationChanged
 from contactcenter.conversations.schemas import ConversationOut
@@ -50,6 +50,8 @@ class Hub:
         self.subscribed = asyncio.Event()
         self._spawned: set[asyncio.Task[None]] = set()
         self.counts = WindowCounts()  # per-process limits (FrameContext.local_hits)
+        # Other topics this one subscription carries, with their handler (auth's session ends: revocation.py).
+        self.handlers: dict[str, Callable[[BusMessage], None]] = {}
 
     def add_channel(self, hooks: ChannelHooks) -> None:
         """A channel's frames and catch-up hook (its capability's start step calls this)."""
@@ -94,7 +96,8 @@ class Hub:
         delay = 0.1
         while True:
             try:
-                async with self.bus.subscribe(TOPIC_REALTIME, TOPIC_CONVERSATIONS, TOPIC_ROUTING) as sub:
+                topics = (TOPIC_REALTIME, TOPIC_CONVERSATIONS, TOPIC_ROUTING, *self.handlers)
+                async with self.bus.subscribe(*topics) as sub:
                     self.subscribed.set()
                     if lost:
                         # Whatever was published while we were away is in the database: catch up from it.
@@ -104,6 +107,8 @@ class Hub:
                         msg = await sub.get(timeout=None)
                         if msg is not None and msg.topic == TOPIC_ROUTING:
                             routing_frames.relay(self, msg.data)
+                        elif msg is not None and msg.topic in self.handlers:
+                            self.handlers[msg.topic](msg)
                         elif msg is not None:
                             await self.dispatch(msg.data, msg.event)
             except asyncio.CancelledError:

@@ -12,15 +12,17 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
 from starlette.websockets import WebSocketDisconnected
 
-from contactcenter.auth import deps
+from contactcenter.auth.https import session_token
 from contactcenter.auth.origins import cross_site_refused
-from contactcenter.auth.service import principal_for_token, read_visitor
+from contactcenter.auth.service import hash_token, principal_for_token, read_visitor
 from contactcenter.bus import Bus
 from contactcenter.conversations import service as conversations
 from contactcenter.db import Database
 from contactcenter.http import ApiError, same_origin
+from contactcenter.realtime.admission import SocketCap
 from contactcenter.realtime.connection import Connection, Who, with_positions
 from contactcenter.realtime.hub import Hub
+from contactcenter.realtime.revocation import Revocation
 from contactcenter.realtime.schemas import (
     CLOSE_BAD_FRAME,
     CLOSE_FORBIDDEN,
@@ -53,7 +55,7 @@ async def _identify(ws: WebSocket, hello: Hello, settings: Settings, db: Databas
             settings.secret_key.get_secret_value(), hello.token, max_age_s=settings.visitor_token_hours * 3600
         )
         return Who("customer", v.customer_id, "Customer", "customer") if v else None
-    token = ws.cookies.get(deps.SESSION_COOKIE)
+    token = session_token(ws)
     if not token or not same_origin(ws.headers):  # a cookie-authenticated socket from another site
         return None
     async with db.session() as s:
@@ -65,10 +67,23 @@ async def _identify(ws: WebSocket, hello: Hello, settings: Settings, db: Databas
 async def websocket(ws: WebSocket) -> None:
     await ws.accept()
     app = ws.app
-    settings: Settings = app.state.settings
     if cross_site_refused(ws.headers, app.state.widget_origins):  # before any token is read
         await _refuse(ws, "origin_not_allowed", "this site may not embed the widget", CLOSE_FORBIDDEN)
         return
+    cap: SocketCap = app.state.socket_cap
+    address = ws.client.host if ws.client else "unknown"
+    if not cap.acquire(address):
+        await _refuse(ws, "too_many_sockets", f"at most {cap.per_address} open sockets per address", CLOSE_RATE)
+        return
+    try:
+        await _serve(ws)
+    finally:
+        cap.release(address)
+
+
+async def _serve(ws: WebSocket) -> None:
+    app = ws.app
+    settings: Settings = app.state.settings
     db: Database = app.state.db
     bus: Bus = app.state.bus
     hub: Hub = app.state.hub
@@ -95,6 +110,9 @@ async def websocket(ws: WebSocket) -> None:
     conn.task = asyncio.current_task()
     handler = FrameHandler(FrameContext(conn, db, bus, settings, hub.counts), hub.registry)
     hub.register(conn)
+    revocation: Revocation = app.state.revocation
+    if who.side == "agent":  # closed when its session ends (logout, deactivation, expiry)
+        revocation.track(conn, hash_token(session_token(ws) or ""))
     try:
         async with db.session() as s:
             convs = (
@@ -126,6 +144,7 @@ async def websocket(ws: WebSocket) -> None:
         if task is not None:  # the hub's sweep gave up on this socket: end it like a disconnect
             task.uncancel()
     finally:
+        revocation.untrack(conn)
         hub.unregister(conn)
         if who.side == "agent" and hub.local_connections(who.id) == 0:
             with contextlib.suppress(Exception):

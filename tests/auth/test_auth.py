@@ -73,7 +73,8 @@ async def test_login_is_rate_limited_even_with_the_right_password(
     for _ in range(5):
         assert (await client.post("/api/session", json={"username": name, "password": "nope"})).status_code == 401
     r = await client.post("/api/session", json={"username": name, "password": PASSWORD})
-    assert r.status_code == 429 and r.json()["error"] == "too_many_attempts"
+    assert r.status_code == 429 and r.json()["error"] == "rate_limited"
+    assert 1 <= int(r.headers["retry-after"]) <= 60
 
 
 async def test_state_changing_request_needs_the_session_csrf_token(

@@ -73,7 +73,7 @@ CLOSE_ERRORS: dict[int, frozenset[str]] = {
     4403: frozenset({"forbidden", "origin_not_allowed"}),
     4408: frozenset({"heartbeat_timeout"}),
     4409: frozenset(),
-    4429: frozenset({"rate_limited"}),
+    4429: frozenset({"rate_limited", "too_many_sockets"}),
     1009: frozenset({"frame_too_big"}),
 }
 DOCUMENTED_ERRORS = PER_FRAME_ERRORS | frozenset().union(*CLOSE_ERRORS.values())
