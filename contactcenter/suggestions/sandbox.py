@@ -1,0 +1,143 @@
+"""Rule runs in worker processes with a time limit (issue 11, item 7).
+
+zen-engine evaluates in Rust and cannot be interrupted from Python, in a thread or otherwise; a planner's
+expression that runs for minutes would hold the event loop (every socket of the process) that long. So each
+run goes to a small pool of child processes (`python -m contactcenter.suggestions.sandbox`) over a pipe, one
+JSON line per request and per answer; the event loop only awaits the pipe. A run past the deadline gets the
+worker killed (its memory with it) and a fresh one started for the next run: the caller hears RuleTimeout.
+
+Each worker keeps the decisions it was sent, by key ("rule@version"); the parent remembers which keys each
+worker holds and sends a graph only the first time, so a normal run carries just the facts and the key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import sys
+from typing import Any
+
+import structlog
+
+log = structlog.get_logger("suggestions.sandbox")
+LOAD_TIMEOUT_S = 30.0  # building a decision is bounded by its size (MAX_ROWS), not by the planner's code
+MAX_LINE = 256 * 1024 * 1024
+
+
+class RuleTimeout(Exception):
+    """The run went past the time limit; the worker was killed."""
+
+
+class RuleError(Exception):
+    """zen-engine refused the run (an expression failed for these facts)."""
+
+
+class _Worker:
+    def __init__(self) -> None:
+        self.proc: asyncio.subprocess.Process | None = None
+        self.keys: set[str] = set()
+        self.stale: set[str] = set()  # held by the worker, no longer needed: dropped with the next load
+
+    async def _ensure(self) -> asyncio.subprocess.Process:
+        if self.proc is None or self.proc.returncode is not None:
+            self.proc = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "contactcenter.suggestions.sandbox",
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                limit=MAX_LINE,
+            )
+            self.keys, self.stale = set(), set()
+        return self.proc
+
+    async def call(self, request: dict[str, Any], timeout_s: float) -> Any:
+        proc = await self._ensure()
+        assert proc.stdin is not None and proc.stdout is not None
+        try:
+            proc.stdin.write(json.dumps(request, default=str).encode() + b"\n")
+            async with asyncio.timeout(timeout_s):
+                await proc.stdin.drain()
+                line = await proc.stdout.readline()
+        except TimeoutError:
+            await self.kill()
+            raise RuleTimeout from None
+        except BaseException:  # cancelled or a broken pipe: the worker's state is unknown
+            await self.kill()
+            raise
+        if not line:
+            await self.kill()
+            raise RuleError("the rule worker exited")
+        answer = json.loads(line)
+        if not answer["ok"]:
+            raise RuleError(answer["error"])
+        return answer.get("result")
+
+    async def kill(self) -> None:
+        proc, self.proc, self.keys, self.stale = self.proc, None, set(), set()
+        if proc is not None and proc.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+            await proc.wait()
+
+
+class Sandbox:
+    """A pool of rule workers; `run` evaluates one decision for one set of facts within `time_limit_s`."""
+
+    def __init__(self, *, workers: int, time_limit_s: float) -> None:
+        self.time_limit_s = time_limit_s
+        self._all = [_Worker() for _ in range(workers)]
+        self._idle: asyncio.Queue[_Worker] = asyncio.Queue()
+        for w in self._all:
+            self._idle.put_nowait(w)
+
+    async def run(self, key: str, graph: str, facts: dict[str, Any]) -> Any:
+        w = await self._idle.get()
+        try:
+            if key not in w.keys:
+                drop, w.stale = sorted(w.stale), set()
+                await w.call({"op": "load", "key": key, "graph": graph, "drop": drop}, LOAD_TIMEOUT_S)
+                w.keys.add(key)
+            return await w.call({"op": "eval", "key": key, "facts": facts}, self.time_limit_s)
+        finally:
+            self._idle.put_nowait(w)
+
+    def forget(self, keys: set[str]) -> None:
+        """Versions no longer in force: each worker drops them with its next load."""
+        for w in self._all:
+            w.stale |= w.keys & keys
+            w.keys -= keys
+
+    async def close(self) -> None:
+        for w in self._all:
+            await w.kill()
+
+
+def _serve() -> None:
+    """The worker's loop: load and evaluate decisions, one request at a time, until stdin closes."""
+    import zen
+
+    # Prepared contents through a loader: zen's fast path (a decision built from text per call is ~100x slower).
+    contents: dict[str, zen.ZenDecisionContent] = {}
+    engine = zen.ZenEngine({"loader": lambda key: contents[key]})
+    for line in sys.stdin:
+        try:
+            req = json.loads(line)
+            if req["op"] == "load":
+                for old in req["drop"]:
+                    contents.pop(old, None)
+                contents[req["key"]] = zen.ZenDecisionContent(req["graph"])
+                answer: dict[str, Any] = {"ok": True}
+            else:
+                answer = {"ok": True, "result": engine.evaluate(req["key"], req["facts"])["result"]}
+        except Exception as exc:
+            answer = {"ok": False, "error": str(exc).split("Stack backtrace", 1)[0].strip()[:300]}
+        sys.stdout.write(json.dumps(answer, default=str) + "\n")
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    _serve()
