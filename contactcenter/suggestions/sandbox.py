@@ -3,8 +3,10 @@
 zen-engine evaluates in Rust and cannot be interrupted from Python, in a thread or otherwise; a planner's
 expression that runs for minutes would hold the event loop (every socket of the process) that long. So each
 run goes to a small pool of child processes (`python -m contactcenter.suggestions.sandbox`) over a pipe, one
-JSON line per request and per answer; the event loop only awaits the pipe. A run past the deadline gets the
-worker killed (its memory with it) and a fresh one started for the next run: the caller hears RuleTimeout.
+JSON line per request and per answer; the event loop only awaits the pipe. A run that has spent the time
+limit in CPU (or ten times it in wall time, whatever the load) gets the worker killed, its memory with it,
+and a fresh one started for the next run: the caller hears RuleTimeout. CPU rather than wall time, so a busy
+machine does not stop a sound rule.
 
 Each worker keeps the decisions it was sent, by key ("rule@version"); the parent remembers which keys each
 worker holds and sends a graph only the first time, so a normal run carries just the facts and the key.
@@ -17,6 +19,7 @@ import contextlib
 import json
 import os
 import sys
+import time
 from typing import Any
 
 import structlog
@@ -24,6 +27,17 @@ import structlog
 log = structlog.get_logger("suggestions.sandbox")
 LOAD_TIMEOUT_S = 30.0  # building a decision is bounded by its size (MAX_ROWS), not by the planner's code
 MAX_LINE = 256 * 1024 * 1024
+WALL_FACTOR = 10
+
+
+def _cpu_s(pid: int) -> float | None:
+    """CPU seconds a process has used (Linux /proc), None where that cannot be read."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 class RuleTimeout(Exception):
@@ -57,15 +71,16 @@ class _Worker:
     async def call(self, request: dict[str, Any], timeout_s: float) -> Any:
         proc = await self._ensure()
         assert proc.stdin is not None and proc.stdout is not None
+        reading: asyncio.Future[bytes] | None = None
         try:
             proc.stdin.write(json.dumps(request, default=str).encode() + b"\n")
-            async with asyncio.timeout(timeout_s):
-                await proc.stdin.drain()
-                line = await proc.stdout.readline()
-        except TimeoutError:
-            await self.kill()
-            raise RuleTimeout from None
-        except BaseException:  # cancelled or a broken pipe: the worker's state is unknown
+            await proc.stdin.drain()
+            reading = asyncio.ensure_future(proc.stdout.readline())
+            await self._wait(proc.pid, reading, timeout_s)
+            line = reading.result()
+        except BaseException:  # past the limit, cancelled or a broken pipe: the worker's state is unknown
+            if reading is not None:
+                reading.cancel()
             await self.kill()
             raise
         if not line:
@@ -75,6 +90,20 @@ class _Worker:
         if not answer["ok"]:
             raise RuleError(answer["error"])
         return answer.get("result")
+
+    @staticmethod
+    async def _wait(pid: int, reading: asyncio.Future[bytes], limit_s: float) -> None:
+        """Until the answer comes, or the worker has spent `limit_s` of CPU on it: a loaded machine that
+        leaves the worker waiting for a core does not stop a rule (wall time is capped at WALL_FACTOR x)."""
+        began, spent = time.monotonic(), _cpu_s(pid)
+        while True:
+            done, _ = await asyncio.wait({reading}, timeout=limit_s)
+            if done:
+                return
+            now = _cpu_s(pid)
+            used = now - spent if now is not None and spent is not None else limit_s
+            if used >= limit_s * 0.9 or time.monotonic() - began >= limit_s * WALL_FACTOR:
+                raise RuleTimeout
 
     async def kill(self) -> None:
         proc, self.proc, self.keys, self.stale = self.proc, None, set(), set()
