@@ -640,6 +640,11 @@ def run_target(
             CC_CHAT_CAPACITY=str(args.capacity),
             CC_HEARTBEAT_S=str(HEARTBEAT_S),
             CC_CUSTOMER_HEARTBEAT_S=str(CUSTOMER_HEARTBEAT_S),
+            # Thousands of visitors from one address: the flood limits would refuse the load itself.
+            CC_CHAT_OPEN_PER_ADDRESS="1000000",
+            CC_CHAT_NEW_PER_ADDRESS_PER_HOUR="1000000",
+            CC_CHAT_NEW_PER_QUEUE_PER_MINUTE="1000000",
+            CC_CHAT_NEW_PER_VISITOR_PER_HOUR="1000000",
         )
         if args.redis_url:
             env["CC_REDIS_URL"] = args.redis_url

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 from urllib.parse import urlencode, urlparse
@@ -25,13 +26,21 @@ log = structlog.get_logger("http")
 class ApiError(Exception):
     """Raise from anywhere in a request; becomes {"error": code, "detail": detail} with `status`."""
 
-    def __init__(self, status: int, code: str, detail: Any = None) -> None:
+    def __init__(self, status: int, code: str, detail: Any = None, headers: Mapping[str, str] | None = None) -> None:
         super().__init__(code)
         self.status, self.code, self.detail = status, code, detail
+        self.headers = dict(headers or {})
 
 
-def error_response(status: int, code: str, detail: Any = None) -> JSONResponse:
-    return JSONResponse({"error": code, "detail": detail}, status_code=status)
+def too_many(code: str, detail: str, retry_after: float) -> ApiError:
+    """A 429 with Retry-After (whole seconds, at least 1): the client knows when to try again."""
+    return ApiError(429, code, detail, headers={"Retry-After": str(max(1, math.ceil(retry_after)))})
+
+
+def error_response(
+    status: int, code: str, detail: Any = None, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse({"error": code, "detail": detail}, status_code=status, headers=headers)
 
 
 def _wants_html(request: Request) -> bool:
@@ -47,7 +56,7 @@ async def _api_error(request: Request, exc: Exception) -> Response:
         ctx = {"status": exc.status, "code": exc.code, "detail": exc.detail}
         return get_templates(request).TemplateResponse(request, "error.html", ctx, status_code=exc.status)
     log.info("request_refused", path=request.url.path, status=exc.status, error=exc.code)
-    return error_response(exc.status, exc.code, exc.detail)
+    return error_response(exc.status, exc.code, exc.detail, exc.headers)
 
 
 _HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "body_too_large", 400: "bad_request"}

@@ -35,6 +35,28 @@ class Settings(BaseSettings):
     heartbeat_s: float = Field(default=5.0, gt=0.1, le=60)
     customer_heartbeat_s: float = Field(default=15.0, gt=0.1, le=60)
     max_upload_bytes: int = Field(default=5 * 1_048_576, ge=1024)
+    # Anonymous visitors (docs/security.md, "Anonymous visitors"): visitor tokens per client address a minute
+    # and their life (the widget renews a token still valid, or expired less than the grace ago, for the
+    # same customer); chats open at once per address; new chats per visitor and per address an hour; new
+    # chats per queue a minute (everyone's: past it the widget says the centre is busy).
+    visitor_tokens_per_minute: int = Field(default=20, ge=1)
+    visitor_token_hours: float = Field(default=24.0, gt=0, le=24 * 90)
+    visitor_renew_grace_hours: float = Field(default=24.0 * 7, ge=0, le=24 * 90)
+    chat_open_per_address: int = Field(default=10, ge=1)
+    chat_new_per_visitor_per_hour: int = Field(default=10, ge=1)
+    chat_new_per_address_per_hour: int = Field(default=30, ge=1)
+    chat_new_per_queue_per_minute: int = Field(default=100, ge=1)
+    # Uploads: count and bytes per conversation (all time) and per visitor (last 24 hours), uploads per
+    # visitor a minute; an upload no sent message references is deleted after `upload_unsent_max_age_s`.
+    upload_max_files_per_conversation: int = Field(default=20, ge=1)
+    upload_max_bytes_per_conversation: int = Field(default=50 * 1_048_576, ge=1024)
+    upload_max_files_per_visitor: int = Field(default=40, ge=1)
+    upload_max_bytes_per_visitor: int = Field(default=100 * 1_048_576, ge=1024)
+    upload_per_visitor_per_minute: int = Field(default=10, ge=1)
+    upload_unsent_max_age_s: float = Field(default=24 * 3600.0, gt=0)
+    # Transcripts: mails to one recipient address a day (whoever asks), and per visitor an hour.
+    transcripts_per_address_per_day: int = Field(default=5, ge=1)
+    transcripts_per_visitor_per_hour: int = Field(default=5, ge=1)
     # Routing: seconds an agent has to answer an offer; seconds without a console heartbeat before an agent
     # is offline (their offers go back to the queue); default wrap-up length; whether offers are taken at
     # once (until the console has an offer alert, chats go straight to the agent).

@@ -15,6 +15,14 @@ import httpx
 from tests.services import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
+# Every visitor of a test comes from 127.0.0.1: servers of tests about something else lift the per-address
+# flood limits (tests/chat/test_visitor_limits.py tests them, at the defaults' scale and lower).
+ROOMY_VISITOR_LIMITS = {
+    "CC_VISITOR_TOKENS_PER_MINUTE": "100000",
+    "CC_CHAT_OPEN_PER_ADDRESS": "100000",
+    "CC_CHAT_NEW_PER_ADDRESS_PER_HOUR": "100000",
+    "CC_CHAT_NEW_PER_QUEUE_PER_MINUTE": "100000",
+}
 
 
 def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

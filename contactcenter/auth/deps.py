@@ -80,7 +80,22 @@ class Visitor(Guard):
     async def __call__(self, request: Request, settings: Settings = Depends(get_settings_dep)) -> VisitorPrincipal:
         auth = request.headers.get("authorization", "")
         token = auth.removeprefix("Bearer ").strip() if auth.startswith("Bearer ") else ""
-        visitor = read_visitor(settings.secret_key.get_secret_value(), token) if token else None
+        secret, life = settings.secret_key.get_secret_value(), settings.visitor_token_hours * 3600
+        visitor = read_visitor(secret, token, max_age_s=life) if token else None
+        if visitor is None:
+            raise ApiError(401, "not_authenticated", "a valid visitor token is required")
+        return visitor
+
+
+class RenewableVisitor(Visitor):
+    """A visitor token still valid or expired less than CC_VISITOR_RENEW_GRACE_HOURS ago: only the route that
+    exchanges it for a fresh one, so a returning visitor stays the same customer."""
+
+    async def __call__(self, request: Request, settings: Settings = Depends(get_settings_dep)) -> VisitorPrincipal:
+        auth = request.headers.get("authorization", "")
+        token = auth.removeprefix("Bearer ").strip() if auth.startswith("Bearer ") else ""
+        window = (settings.visitor_token_hours + settings.visitor_renew_grace_hours) * 3600
+        visitor = read_visitor(settings.secret_key.get_secret_value(), token, max_age_s=window) if token else None
         if visitor is None:
             raise ApiError(401, "not_authenticated", "a valid visitor token is required")
         return visitor
@@ -124,6 +139,7 @@ supervisors = Staff(SUPERVISORS)
 planners = Staff(PLANNERS)
 admins = Staff(ADMINS)
 visitor = Visitor()
+renewable_visitor = RenewableVisitor()
 visitor_or_agents = VisitorOrStaff(AGENTS)
 
 

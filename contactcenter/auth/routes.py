@@ -17,7 +17,7 @@ from contactcenter.auth.service import StaffPrincipal, VisitorPrincipal
 from contactcenter.bus import Bus
 from contactcenter.ccr import service as ccr
 from contactcenter.ccr.schemas import IdentityKind
-from contactcenter.http import ApiError, get_bus, get_session, get_settings_dep, get_templates, same_origin
+from contactcenter.http import ApiError, get_bus, get_session, get_settings_dep, get_templates, same_origin, too_many
 from contactcenter.settings import Settings
 
 router = APIRouter()
@@ -153,8 +153,9 @@ async def new_visitor(
     settings: SettingsDep,
     _: Annotated[None, Depends(deps.new_visitor)],
 ) -> VisitorTokenOut:
-    if await bus.hit(f"visitor:ip:{_client_ip(request)}", 60) > 60:
-        raise ApiError(429, "too_many_visitors", "too many new visitors from this address; wait a minute")
+    key = f"visitor:ip:{_client_ip(request)}"
+    if await bus.hit(key, 60) > settings.visitor_tokens_per_minute:
+        raise too_many("too_many_visitors", "too many new visitors from this address", await bus.window_left(key))
     visitor_id = secrets.token_urlsafe(16)
     customer_id, _created = await ccr.resolve_customer(
         session,
@@ -163,8 +164,24 @@ async def new_visitor(
         display_name=ccr.VISITOR_NAME,
         region=settings.default_phone_region,
     )
+    return _visitor_token(settings, visitor_id, customer_id)
+
+
+def _visitor_token(settings: Settings, visitor_id: str, customer_id: int) -> VisitorTokenOut:
     token = service.sign_visitor(settings.secret_key.get_secret_value(), visitor_id=visitor_id, customer_id=customer_id)
-    return VisitorTokenOut(visitor_id=visitor_id, customer_id=customer_id, token=token)
+    life = int(settings.visitor_token_hours * 3600)
+    return VisitorTokenOut(visitor_id=visitor_id, customer_id=customer_id, token=token, expires_in=life)
+
+
+@router.post("/api/visitors/renew", response_model=VisitorTokenOut)
+async def renew_visitor(
+    bus: BusDep, settings: SettingsDep, who: Annotated[VisitorPrincipal, Depends(deps.renewable_visitor)]
+) -> VisitorTokenOut:
+    """A fresh token for the same visitor and customer (the widget renews before expiry, or just after)."""
+    key = f"visitor:renew:{who.visitor_id}"
+    if await bus.hit(key, 3600) > 20:  # a widget renews about once a day; more is a script
+        raise too_many("too_many_renewals", "too many token renewals", await bus.window_left(key))
+    return _visitor_token(settings, who.visitor_id, who.customer_id)
 
 
 @router.get("/api/visitors/me", response_model=VisitorMeOut)

@@ -39,6 +39,8 @@ class VisitorTokenOut(BaseModel):
     visitor_id: str
     customer_id: int
     token: str
+    # Seconds the token is valid for; renew it before (POST /api/visitors/renew).
+    expires_in: int
 
 
 class VisitorMeOut(BaseModel):

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,7 +24,6 @@ from contactcenter.types import Role
 _hasher = PasswordHasher()
 # Verified against when the username is unknown, so timing does not reveal which usernames exist.
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
-VISITOR_TOKEN_MAX_AGE = 60 * 60 * 24 * 365
 
 
 @dataclass(frozen=True)
@@ -145,19 +144,28 @@ async def list_users(session: AsyncSession) -> list[StaffUser]:
     return list((await session.scalars(select(StaffUser).order_by(StaffUser.username))).all())
 
 
-def _visitor_serializer(secret: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(secret, salt="cc-visitor")
+class _Signer(TimestampSigner):
+    # The issue time can be given (tests sign tokens issued in the past instead of waiting).
+    issued_at: int | None = None
+
+    def get_timestamp(self) -> int:
+        return self.issued_at if self.issued_at is not None else super().get_timestamp()
 
 
-def sign_visitor(secret: str, *, visitor_id: str, customer_id: int) -> str:
-    """A signed token the widget keeps; it proves which visitor (and customer) it is."""
-    return _visitor_serializer(secret).dumps({"v": visitor_id, "c": customer_id})
+def _visitor_serializer(secret: str, issued_at: int | None = None) -> URLSafeTimedSerializer:
+    signer = type("_At", (_Signer,), {"issued_at": issued_at})
+    return URLSafeTimedSerializer(secret, salt="cc-visitor", signer=signer)
 
 
-def read_visitor(secret: str, token: str) -> VisitorPrincipal | None:
-    """The visitor a token was issued to, or None when forged or expired."""
+def sign_visitor(secret: str, *, visitor_id: str, customer_id: int, issued_at: int | None = None) -> str:
+    """A signed token the widget keeps; it proves which visitor (and customer) it is, and when it was issued."""
+    return _visitor_serializer(secret, issued_at).dumps({"v": visitor_id, "c": customer_id})
+
+
+def read_visitor(secret: str, token: str, *, max_age_s: float) -> VisitorPrincipal | None:
+    """The visitor a token was issued to, or None when forged or older than `max_age_s`."""
     try:
-        data = _visitor_serializer(secret).loads(token, max_age=VISITOR_TOKEN_MAX_AGE)
+        data = _visitor_serializer(secret).loads(token, max_age=int(max_age_s))
     except BadSignature:
         return None
     if not isinstance(data, dict) or not isinstance(data.get("v"), str) or not isinstance(data.get("c"), int):

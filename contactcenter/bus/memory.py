@@ -137,6 +137,10 @@ class MemoryBus(Bus):
             self._counters[key] = (expires, count + amount)
         return count + amount
 
+    async def window_left(self, key: str) -> float:
+        expires, _count = self._counters.get(key, (0.0, 0))
+        return max(0.0, expires - time.monotonic())
+
     async def mark_present(self, group: str, member: str, ttl_s: float) -> None:
         self._presence[group][member] = time.monotonic() + ttl_s
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
@@ -15,7 +15,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.retry import Retry
 
-from contactcenter.bus.base import Bus, BusMessage, StreamEvent, Subscription
+from contactcenter.bus.base import Bus, BusMessage, Event, StreamEvent, Subscription
 
 PIPELINE_CHUNK = 1_000
 SUBSCRIBE_TIMEOUT_S = 10.0
@@ -107,6 +107,9 @@ class RedisBus(Bus):
             if len(pipe):
                 await pipe.execute()
 
+    async def publish_events(self, topic: str, events: Sequence[Event]) -> None:
+        await self.publish_many((topic, e.model_dump_json()) for e in events)
+
     @asynccontextmanager
     async def _subscribe(self, topics: tuple[str, ...]) -> AsyncIterator[Subscription]:
         pubsub = self.client.pubsub()
@@ -150,6 +153,10 @@ class RedisBus(Bus):
             pipe.expire(f"hit:{key}", window_s, nx=True)
             count, _ = await pipe.execute()
         return int(count)
+
+    async def window_left(self, key: str) -> float:
+        ms = int(await self.client.pttl(f"hit:{key}"))
+        return max(0.0, ms / 1000)
 
     async def mark_present(self, group: str, member: str, ttl_s: float) -> None:
         # A sorted set scored by expiry time (server clock), so every process agrees on who is here.

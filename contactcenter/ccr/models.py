@@ -23,6 +23,9 @@ class Customer(Base):
     profile: Mapped[dict[str, Any]] = mapped_column(default=dict)
     # Indexed: ccr.holding_ids finds the customers merged into one (their orders are its orders).
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
+    # The email a visitor typed (pre-chat form): a contact detail, not an identity. Nobody proved it is
+    # theirs, so it never finds, merges or blocks a customer; transcripts may go to it (docs/security.md).
+    contact_email: Mapped[str | None] = mapped_column(String(320))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -79,6 +79,8 @@ class CustomerOut(BaseModel):
     merged_into_id: int | None
     created_at: datetime
     identities: list[IdentityOut]
+    # What a visitor typed in the pre-chat form: unverified, never an identity (docs/security.md).
+    contact_email: str | None = None
 
 
 def _check_payload(v: dict[str, Any]) -> dict[str, Any]:

@@ -32,6 +32,7 @@ log_touch = touches.log_touch
 log_touches = touches.log_touches
 add_touches = touches.add_touches
 insert_touches_sqlite3 = touches.insert_touches_sqlite3
+insert_touches_asyncpg = touches.insert_touches_asyncpg
 publish_added = touches.publish_added
 timeline = touches.timeline
 encode_cursor = touches.encode_cursor
@@ -50,6 +51,7 @@ async def _customer_out(session: AsyncSession, c: Customer) -> CustomerOut:
         merged_into_id=c.merged_into_id,
         created_at=c.created_at,
         identities=[IdentityOut.model_validate(i) for i in idents],
+        contact_email=c.contact_email,
     )
 
 
@@ -246,7 +248,9 @@ async def fill_from_contact(
     session: AsyncSession, *, customer_id: int, name: str | None, email: str | None, region: str
 ) -> None:
     """What a visitor typed (name, email) completes an anonymous record inside the caller's transaction.
-    It never overwrites a known name, never takes another customer's email, and never fails the contact."""
+    It never overwrites a known name and never fails the contact. The email is kept as an unverified contact
+    detail (customers.contact_email), never as an identity: anyone can type anyone's address, so it must not
+    find, merge or block another customer (a staff-entered or channel-proven identity always wins)."""
     customer = await session.get(Customer, customer_id)
     if customer is None:
         return
@@ -255,12 +259,17 @@ async def fill_from_contact(
     if not email:
         return
     try:
-        norm = normalize_identity(IdentityKind.email, email, region=region)
+        customer.contact_email = normalize_identity(IdentityKind.email, email, region=region)
     except ApiError:
         return
-    try:
-        async with session.begin_nested():
-            session.add(CustomerIdentity(customer_id=customer_id, kind=IdentityKind.email.value, value=norm))
-            await session.flush()
-    except IntegrityError:
-        return  # someone else's address: an agent can merge the two after checking
+
+
+async def contact_addresses(session: AsyncSession, *, customer_id: int) -> list[str]:
+    """The addresses this customer holds: the one typed in the pre-chat form first, then email identities."""
+    typed = await session.scalar(select(Customer.contact_email).where(Customer.id == customer_id))
+    held = await session.scalars(
+        select(CustomerIdentity.value)
+        .where(CustomerIdentity.customer_id == customer_id, CustomerIdentity.kind == IdentityKind.email.value)
+        .order_by(CustomerIdentity.id)
+    )
+    return list(dict.fromkeys([*([typed] if typed else []), *held]))

@@ -188,6 +188,29 @@ def insert_touches_sqlite3(db: sqlite3.Connection, touches: Sequence[TouchIn], a
     return list(range(last - n + 1, last + 1))
 
 
+_PG_TOUCHES = (
+    "INSERT INTO touches (customer_id, channel, kind, direction, occurred_at, agent_id, conversation_id, summary,"
+    " payload) SELECT t.c, t.ch, t.k, t.d, t.o, t.a, t.cv, t.s, t.p::jsonb FROM unnest($1::int[], $2::text[],"
+    " $3::text[], $4::text[], $5::timestamptz[], $6::int[], $7::text[], $8::text[], $9::text[])"
+    " WITH ORDINALITY AS t(c, ch, k, d, o, a, cv, s, p, n) ORDER BY t.n RETURNING id"
+)
+
+
+async def insert_touches_asyncpg(conn: Any, touches: Sequence[TouchIn], now: datetime) -> list[int]:
+    """Insert touches on the caller's raw asyncpg connection, inside its transaction (the chat writer's);
+    `now` stands in for a missing occurred_at. Returns the new ids in input order."""
+    if not touches:
+        return []
+    cols: tuple[list[Any], ...] = ([], [], [], [], [], [], [], [], [])
+    for t in touches:
+        row = (t.customer_id, t.channel.value, t.kind.value, t.direction.value, t.occurred_at or now, t.agent_id)
+        for col, value in zip(cols, (*row, t.conversation_id, t.summary, json_text(t.payload)), strict=True):
+            col.append(value)
+    # Rows inserted in ORDER BY order draw their ids from the sequence in that order, so the ids sorted are
+    # the input order (what SQLAlchemy's sort_by_parameter_order relies on too).
+    return sorted(int(r[0]) for r in await conn.fetch(_PG_TOUCHES, *cols))
+
+
 _SQLITE_MULTI = (
     "INSERT INTO touches (customer_id, channel, kind, direction, occurred_at, agent_id, conversation_id,"
     " summary, payload) VALUES {values}"

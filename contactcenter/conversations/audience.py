@@ -1,10 +1,11 @@
 """Who a conversation's items go to (status, customer, agent), read in the caller's transaction: the chat
-writer's hot path, through SQLAlchemy or on its own sqlite3 connection. Re-exported by service.py."""
+writer's hot path, through SQLAlchemy or on its own sqlite3 or asyncpg connection. Re-exported by service.py."""
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from typing import Any
 
 import orjson
 from sqlalchemy import select
@@ -26,6 +27,16 @@ async def audience(session: AsyncSession, *, ids: Sequence[str], lock: bool = Fa
     if lock and session.get_bind().dialect.name == "postgresql":
         q = q.with_for_update(read=True)
     return {str(i): (str(st), int(c), a) for i, st, c, a in await session.execute(q)}
+
+
+_AUDIENCE_PG = "SELECT id, status, customer_id, agent_id FROM conversations WHERE id = ANY($1::text[])"
+
+
+async def audience_asyncpg(conn: Any, ids: Sequence[str]) -> Audience:
+    """As `audience`, on a raw asyncpg connection inside the caller's transaction (the chat writer's)."""
+    if not ids:
+        return {}
+    return {r[0]: (r[1], r[2], r[3]) for r in await conn.fetch(_AUDIENCE_PG, list(ids))}
 
 
 _AUDIENCE_SQL = (

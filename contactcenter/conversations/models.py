@@ -27,6 +27,8 @@ class Conversation(Base):
     customer_name: Mapped[str] = mapped_column(String(120))
     topic: Mapped[str | None] = mapped_column(String(200))
     page_url: Mapped[str | None] = mapped_column(String(500))
+    # The customer's language (a BCP 47 tag from the widget), so the agent can answer in it.
+    lang: Mapped[str | None] = mapped_column(String(35))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     assigned_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]

@@ -32,6 +32,7 @@ class ConversationOut(BaseModel):
     customer_name: str
     topic: str | None
     page_url: str | None
+    lang: str | None = None
     created_at: datetime
     assigned_at: datetime | None = None
     closed_at: datetime | None
@@ -59,6 +60,7 @@ class OpenIn(BaseModel):
     queue: str | None = Field(default=None, max_length=40)
     topic: str | None = Field(default=None, max_length=200)
     page_url: str | None = Field(default=None, max_length=500)
+    lang: str | None = Field(default=None, max_length=35)
 
 
 class WrapUpIn(BaseModel):

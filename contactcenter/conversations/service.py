@@ -136,6 +136,7 @@ async def stage_open(session: AsyncSession, *, data: OpenIn) -> ConversationOut:
         customer_name=data.customer_name,
         topic=data.topic,
         page_url=data.page_url,
+        lang=data.lang,
         status="queued",
     )
     session.add(conv)
@@ -269,6 +270,7 @@ async def outcome_counts(session: AsyncSession, *, since: datetime) -> list[Outc
 Audience = audience_mod.Audience
 audience = audience_mod.audience
 audience_sqlite3 = audience_mod.audience_sqlite3
+audience_asyncpg = audience_mod.audience_asyncpg
 
 
 # --- routing: one set of hooks for every channel ---------------------------------------------------------

@@ -49,7 +49,9 @@ async def _refuse(ws: WebSocket, code: str, detail: str, close: int) -> None:
 
 async def _identify(ws: WebSocket, hello: Hello, settings: Settings, db: Database) -> Who | None:
     if hello.token:
-        v = read_visitor(settings.secret_key.get_secret_value(), hello.token)
+        v = read_visitor(
+            settings.secret_key.get_secret_value(), hello.token, max_age_s=settings.visitor_token_hours * 3600
+        )
         return Who("customer", v.customer_id, "Customer", "customer") if v else None
     token = ws.cookies.get(deps.SESSION_COOKIE)
     if not token or not same_origin(ws.headers):  # a cookie-authenticated socket from another site
@@ -91,7 +93,7 @@ async def websocket(ws: WebSocket) -> None:
     heartbeat_s = settings.customer_heartbeat_s if who.side == "customer" else settings.heartbeat_s
     conn = Connection(ws, who, db, hub.registry, heartbeat_s)
     conn.task = asyncio.current_task()
-    handler = FrameHandler(FrameContext(conn, db, bus, settings), hub.registry)
+    handler = FrameHandler(FrameContext(conn, db, bus, settings, hub.counts), hub.registry)
     hub.register(conn)
     try:
         async with db.session() as s:

@@ -95,6 +95,8 @@ class ErrorFrame(Frame):
     code: str
     detail: str
     ref: str | None = None
+    # Seconds to wait before trying again (refusals by a limit: `too_many_chats`, `busy`); else absent.
+    retry_after: float | None = None
 
 
 # Close codes (4000-4999 are ours).

@@ -15,7 +15,7 @@ from contactcenter.db import Database
 from contactcenter.http import ApiError
 from contactcenter.realtime import routing_frames
 from contactcenter.realtime.channels import Registry, frame_types
-from contactcenter.realtime.connection import Connection
+from contactcenter.realtime.connection import Connection, WindowCounts
 from contactcenter.realtime.schemas import (
     CLOSE_BAD_FRAME,
     CLOSE_RATE,
@@ -39,6 +39,8 @@ class FrameContext:
     db: Database
     bus: Bus
     settings: Settings
+    # The process's counters for limits across a socket owner's sockets (the hub's: one per app).
+    local: WindowCounts
 
     async def conversation(self, conversation_id: str, ref: str | None = None) -> ConversationOut | None:
         """The conversation if this socket may see it; else an error frame and None."""
@@ -57,6 +59,11 @@ class FrameContext:
             return await self.bus.hit(key, window_s)
         except Exception:
             return 0
+
+    def local_hits(self, key: str, window_s: float) -> int:
+        """A counter of this process only, for limits checked on every message: a visitor's sockets are
+        normally on one process, and each socket's own token buckets hold wherever it is."""
+        return self.local.hit(key, window_s)
 
 
 def ref_of(frame: BaseModel) -> str | None:

@@ -11,10 +11,10 @@ import asyncio
 import contextlib
 import time
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import structlog
-from pydantic import TypeAdapter, ValidationError
+from pydantic import Field, TypeAdapter, ValidationError
 
 from contactcenter.bus import Bus, Event
 from contactcenter.ccr.events import TOPIC_TOUCHES, CustomersMerged, TouchLogged
@@ -41,7 +41,7 @@ RERUN_KINDS = frozenset({"conversation", "message", "page_view", "cobrowse"})
 # views and co-browse page changes always do (decision 21).
 MESSAGE_RERUN_S = 30.0
 _Heard = RuleChanged | TouchLogged | CustomersMerged | OrderRecorded | ConversationChanged
-_event: TypeAdapter[_Heard] = TypeAdapter(_Heard)
+_event: TypeAdapter[_Heard] = TypeAdapter(Annotated[_Heard, Field(discriminator="type")])
 
 
 class Runtime:
@@ -119,7 +119,7 @@ class Runtime:
                         await self.reload_all()
                     delay, lost = 0.1, False
                     while True:
-                        msg = await sub.get(timeout=1.0)
+                        msg = await sub.get(timeout=None)
                         if msg is not None:
                             await self.handle(msg.data, msg.event)
             except asyncio.CancelledError:

@@ -169,10 +169,10 @@ async def test_visitor_token_identifies_one_visitor_and_forgeries_fail(client: h
 
 def test_visitor_token_roundtrip_and_garbage() -> None:
     token = sign_visitor("s" * 40, visitor_id="abcdefgh12", customer_id=5)
-    v = read_visitor("s" * 40, token)
+    v = read_visitor("s" * 40, token, max_age_s=3600)
     assert v is not None and v.customer_id == 5
-    assert read_visitor("s" * 40, "garbage") is None
-    assert read_visitor("s" * 40, "") is None
+    assert read_visitor("s" * 40, "garbage", max_age_s=3600) is None
+    assert read_visitor("s" * 40, "", max_age_s=3600) is None
 
 
 async def test_oversized_body_is_refused_before_parsing(client: httpx.AsyncClient) -> None:

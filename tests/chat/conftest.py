@@ -36,6 +36,18 @@ async def live(settings: Settings) -> AsyncIterator[Live]:
         yield running
 
 
+@pytest.fixture
+def roomy_limits(settings: Settings) -> Settings:
+    """Lift the per-address visitor limits (every test visitor comes from 127.0.0.1) for a test that makes
+    visitors by the hundred about something else. Request it before `live`."""
+    settings.visitor_tokens_per_minute = 100_000
+    settings.chat_open_per_address = 100_000
+    settings.chat_new_per_address_per_hour = 100_000
+    settings.chat_new_per_visitor_per_hour = 100_000
+    settings.chat_new_per_queue_per_minute = 100_000
+    return settings
+
+
 @contextlib.asynccontextmanager
 async def serve(settings: Settings, extra: Sequence[Capability] = ()) -> AsyncIterator[Live]:
     """The app (with `extra` capabilities) under uvicorn on a free loopback port, in this loop."""

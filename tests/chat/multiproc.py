@@ -62,6 +62,8 @@ PER_FRAME_ERRORS = frozenset(
         "offer_withdrawn",
         "offer_not_yours",
         "agent_not_found",
+        "too_many_chats",
+        "busy",
     }
 )
 # close code -> the error codes documented for it

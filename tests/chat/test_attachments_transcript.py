@@ -52,8 +52,8 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-async def start_chat(c: Client) -> str:
-    await c.send({"type": "start", "name": "Ann"})
+async def start_chat(c: Client, email: str | None = None, name: str = "Ann") -> str:
+    await c.send({"type": "start", "name": name, "email": email})
     conv_id: str = (await c.next("conversation"))["conversation"]["id"]
     return conv_id
 
@@ -251,12 +251,15 @@ async def test_referencing_an_attachment_that_is_not_yours_is_unknown_attachment
 
 
 class Mailbox:
-    """An aiosmtpd handler that keeps every message it accepts."""
+    """An aiosmtpd handler that keeps every message it accepts (or refuses each with `refuse`)."""
 
     def __init__(self) -> None:
         self.messages: list[tuple[str, list[str], email.message.EmailMessage]] = []
+        self.refuse: str | None = None
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.refuse:
+            return self.refuse
         msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
         assert isinstance(msg, email.message.EmailMessage)
         self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), msg))
@@ -274,22 +277,22 @@ def mailbox(settings: Settings) -> Iterator[Mailbox]:
     controller.stop()
 
 
-async def transcript(live: Live, token: str, cid: str, to: str) -> httpx.Response:
+async def transcript(live: Live, token: str, cid: str, to: str | None) -> httpx.Response:
     async with httpx.AsyncClient(base_url=live.base, headers=bearer(token)) as h:
-        return await h.post(f"/api/chat/conversations/{cid}/transcript", json={"email": to})
+        return await h.post(f"/api/chat/conversations/{cid}/transcript", json={"email": to} if to else {})
 
 
 async def test_transcript_mails_every_public_message_and_no_private_note(mailbox: Mailbox, live: Live) -> None:
     name = await make_staff(live.app)
     public = ["Hello, I need a mortgage", "Hi Ann, happy to help — what amount?", "About £250,000 <b>urgent</b>"]
     async with staff(live, name) as agent, customer(live) as (cust, token):
-        cid = await start_chat(cust)
+        cid = await start_chat(cust, email="Ann.Customer@Example.com")
         await agent.next("conversation")
         await cust.say(cid, public[0])
         await agent.say(cid, public[1])
         await agent.say(cid, "NOTE: credit score looks weak", private=True)
         await cust.say(cid, public[2])
-        r = await transcript(live, token, cid, "Ann.Customer@Example.com")
+        r = await transcript(live, token, cid, None)  # to the address given when the chat started
     assert r.status_code == 202, r.text
     assert r.json() == {"messages": 3}
     assert len(mailbox.messages) == 1
@@ -317,7 +320,7 @@ async def test_transcript_without_a_mail_relay_is_503(live: Live) -> None:
 @memory_only
 async def test_transcript_checks_the_address_and_the_owner(mailbox: Mailbox, live: Live) -> None:
     async with customer(live) as (cust, token), customer(live) as (_other, other_token):
-        cid = await start_chat(cust)
+        cid = await start_chat(cust, email="ann@example.com")
         await cust.say(cid, "hello")
         for bad in ("not-an-email", "ann@", "ann@example.com\r\nBcc: victim@example.com", "x" * 400 + "@example.com"):
             r = await transcript(live, token, cid, bad)
@@ -329,10 +332,79 @@ async def test_transcript_checks_the_address_and_the_owner(mailbox: Mailbox, liv
 
 async def test_more_than_five_transcripts_an_hour_is_429(mailbox: Mailbox, live: Live) -> None:
     async with customer(live) as (cust, token):
-        cid = await start_chat(cust)
+        cid = await start_chat(cust, email="ann@example.com")
         await cust.say(cid, "hello")
         codes = [(await transcript(live, token, cid, "ann@example.com")).status_code for _ in range(6)]
         r = await transcript(live, token, cid, "ann@example.com")
     assert codes == [202] * 5 + [429]
     assert r.status_code == 429 and r.json()["error"] == "too_many_transcripts"
+    assert int(r.headers["Retry-After"]) >= 1
     assert len(mailbox.messages) == 5
+
+
+# The relay attack (issue 11, item 5): the company's mail must not carry visitors' text to addresses they choose.
+
+
+async def test_transcript_goes_only_to_the_address_given_for_the_chat(mailbox: Mailbox, live: Live) -> None:
+    async with customer(live) as (cust, token), customer(live) as (anon, anon_token):
+        cid = await start_chat(cust, email="ann@example.com")
+        await cust.say(cid, "Buy cheap pills at spam.example")
+        r = await transcript(live, token, cid, "victim@example.com")
+        assert r.status_code == 422 and r.json()["error"] == "address_not_on_file"
+        # The address on file, spelled differently, is that address.
+        assert (await transcript(live, token, cid, "ANN@example.com")).status_code == 202
+        # A visitor who gave no address has nowhere to send to.
+        anon_cid = await start_chat(anon)
+        await anon.say(anon_cid, "hello")
+        for to in ("victim@example.com", None):
+            r = await transcript(live, anon_token, anon_cid, to)
+            assert r.status_code == 422 and r.json()["error"] == "address_not_on_file"
+    assert [rcpt for _f, rcpt, _m in mailbox.messages] == [["ann@example.com"]]
+
+
+async def test_transcript_wording_is_fixed_and_visitor_text_stays_in_the_transcript(
+    mailbox: Mailbox, live: Live, settings: Settings
+) -> None:
+    spam = "WIN A PRIZE at http://spam.example"
+    async with customer(live) as (cust, token):
+        cid = await start_chat(cust, email="ann@example.com", name=spam)
+        await cust.say(cid, "hello there")
+        assert (await transcript(live, token, cid, None)).status_code == 202
+    _mail_from, _rcpt, msg = mailbox.messages[0]
+    assert msg["Subject"] == "Your chat transcript" and msg["From"] == settings.mail_from
+    for header in msg.keys():
+        assert "spam.example" not in str(msg[header])
+    body = msg.get_body(("plain",))
+    assert body is not None
+    text = body.get_content()
+    assert "spam.example" not in text and text.startswith("Hello,\r\n")
+    assert "hello there" in text
+
+
+async def test_one_recipient_gets_only_so_many_transcripts_a_day(
+    mailbox: Mailbox, live: Live, settings: Settings
+) -> None:
+    settings.transcripts_per_address_per_day = 2
+    # Two visitors both typed the victim's address: together they cannot mail it more than the limit.
+    async with customer(live) as (a, a_token), customer(live) as (b, b_token):
+        a_cid = await start_chat(a, email="victim@example.com")
+        b_cid = await start_chat(b, email="victim@example.com")
+        await a.say(a_cid, "one")
+        await b.say(b_cid, "two")
+        codes = [(await transcript(live, a_token, a_cid, None)).status_code for _ in range(2)]
+        r = await transcript(live, b_token, b_cid, None)
+    assert codes == [202, 202]
+    assert r.status_code == 429 and r.json()["error"] == "too_many_transcripts"
+    assert 1 <= int(r.headers["Retry-After"]) <= 86400
+    assert len(mailbox.messages) == 2
+
+
+@memory_only
+async def test_the_relay_refusing_is_a_generic_error_never_its_words(mailbox: Mailbox, live: Live) -> None:
+    mailbox.refuse = "554 5.7.1 relay policy of mx7.internal.bank.example refuses you"
+    async with customer(live) as (cust, token):
+        cid = await start_chat(cust, email="ann@example.com")
+        await cust.say(cid, "hello")
+        r = await transcript(live, token, cid, None)
+    assert r.status_code == 502 and r.json()["error"] == "email_failed"
+    assert "internal" not in r.text and "554" not in r.text and "relay policy" not in r.text

@@ -520,3 +520,17 @@ async def test_a_start_with_a_bad_page_or_queue_is_refused_and_opens_nothing(liv
         await c.send({"type": "start", "name": "Pat", "page_url": "https://www.bank.example/savings"})
         conv = (await c.next("conversation"))["conversation"]
         assert (conv["page_url"], conv["queue"]) == ("https://www.bank.example/savings", "general")
+
+
+async def test_the_start_frames_language_is_a_short_tag_stored_on_the_conversation(live: Live) -> None:
+    long_but_well_formed = "en-" + "-".join(["abcdefgh"] * 4)  # 38 characters
+    async with customer(live) as (c, _):
+        for bad in ("fr_FR", "<b>fr</b>", "français", "e", "en--GB", long_but_well_formed, "en-GB\x00"):
+            await c.send({"type": "start", "name": "Léa", "lang": bad})
+            assert (await c.next("error"))["code"] == "invalid_frame", bad
+        await roundtrip(c)
+        assert not [f for f in c.frames if f["type"] == "conversation"]
+        await c.send({"type": "start", "name": "Léa", "lang": "FR-ca"})
+        conv = (await c.next("conversation"))["conversation"]
+        assert conv["lang"] == "fr-CA"  # in its usual case, as every reader gets it
+        assert (await conversation_row(live, conv["id"])).lang == "fr-CA"

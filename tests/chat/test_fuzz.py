@@ -22,6 +22,7 @@ from sqlalchemy import select
 
 from contactcenter.channels.chat.models import ChatMessage
 from contactcenter.routing import service as routing
+from contactcenter.settings import Settings
 from tests.chat.conftest import Live, customer, staff
 from tests.chat.multiproc import (
     CLOSE_ERRORS,
@@ -291,7 +292,7 @@ async def history(base: str, token: str, conversation_id: str) -> list[dict[str,
         return got
 
 
-async def test_fuzzed_clients_never_break_the_server_or_stored_chats(live: Live) -> None:
+async def test_fuzzed_clients_never_break_the_server_or_stored_chats(roomy_limits: Settings, live: Live) -> None:
     # Before the fuzz: a conversation with stored messages that belongs to nobody the fuzz speaks as.
     keeper = await make_staff(live.app)
     async with staff(live, keeper) as agent, customer(live) as (owner, owner_token):

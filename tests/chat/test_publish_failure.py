@@ -68,14 +68,16 @@ async def test_name_and_email_typed_in_the_widget_complete_an_anonymous_customer
         await chat.start_conversation(
             s, bus, customer_id=a, data=StartIn(name="Ann Lee", email="Ann@Example.com"), region="GB"
         )
-        # Someone else's address is not taken over, a bad one is ignored; the chat starts either way.
+        # Someone else's address is kept as b's unverified contact detail, never an identity: nothing of the
+        # known customer's is taken over; the chat starts either way.
         conv_b = await chat.start_conversation(s, bus, customer_id=b, data=StartIn(email="K@example.com"), region="GB")
         assert conv_b.status == "queued"
         got_a = await ccr.get_customer(s, customer_id=a)
         got_b = await ccr.get_customer(s, customer_id=b)
         assert got_a.display_name == "Ann Lee"
-        assert [(i.kind.value, i.value) for i in got_a.identities] == [("email", "ann@example.com")]
+        assert got_a.identities == [] and got_a.contact_email == "ann@example.com"
         assert got_b.display_name == ccr.VISITOR_NAME and got_b.identities == []
+        assert got_b.contact_email == "k@example.com"
         assert [i.value for i in (await ccr.get_customer(s, customer_id=known.id)).identities] == ["k@example.com"]
 
 

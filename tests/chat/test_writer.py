@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 from pydantic import TypeAdapter
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from contactcenter.bus import Bus
 from contactcenter.bus.memory import MemoryBus
@@ -17,14 +17,48 @@ from contactcenter.ccr.schemas import CustomerCreate
 from contactcenter.channels.chat import batch
 from contactcenter.channels.chat.batch import PostIn
 from contactcenter.channels.chat.models import ChatMessage, ChatThread
+from contactcenter.channels.chat.pg_writer import PgBatchWriter
 from contactcenter.channels.chat.schemas import MessageFrame, SenderKind
+from contactcenter.channels.chat.sqlite_writer import SqliteBatchWriter
 from contactcenter.channels.chat.writer import ChatWriter
 from contactcenter.conversations.models import Conversation
 from contactcenter.db import Database
+from contactcenter.db.engine import sqlite_file
 from contactcenter.http import ApiError
 from contactcenter.realtime.events import TOPIC_REALTIME, Item, ReadMoved
 
 _events: TypeAdapter[Item | ReadMoved] = TypeAdapter(Item | ReadMoved)
+# Each batch test runs on the SQLAlchemy path (batch.py) and on the database's own writer (the raw sqlite3
+# connection on SQLite, the raw asyncpg one on PostgreSQL): both must store and announce the same.
+PATHS = pytest.mark.parametrize("path", ["sqlalchemy", "native"])
+
+
+def native(db: Database) -> SqliteBatchWriter | PgBatchWriter:
+    file = sqlite_file(db.url)
+    return SqliteBatchWriter(file) if file else PgBatchWriter(db.url)
+
+
+async def post_batch(db: Database, bus: Bus, path: str, posts: list[PostIn]) -> list[batch.Posted]:
+    if path == "sqlalchemy":
+        async with db.session() as s:
+            return await batch.post_messages(s, bus, posts=posts)
+    writer = native(db)
+    try:
+        return await writer.post_messages(bus, posts)
+    finally:
+        await writer.close()
+
+
+async def read_batch(db: Database, bus: Bus, path: str, reads: dict[tuple[str, SenderKind], int]) -> None:
+    if path == "sqlalchemy":
+        async with db.session() as s:
+            await batch.mark_read_many(s, bus, reads=reads)
+        return
+    writer = native(db)
+    try:
+        await writer.mark_read_many(bus, reads)
+    finally:
+        await writer.close()
 
 
 def seq_of(e: Item) -> tuple[str, int]:
@@ -57,12 +91,14 @@ async def stored(db: Database, conv: str) -> list[tuple[int, str, str]]:
         return [tuple(r) for r in rows]  # type: ignore[misc]
 
 
-async def test_a_batch_numbers_each_conversation_in_order_and_answers_each_post(db: Database, bus: Bus) -> None:
+@PATHS
+async def test_a_batch_numbers_each_conversation_in_order_and_answers_each_post(
+    db: Database, bus: Bus, path: str
+) -> None:
     a, customer_a = await conversation(db)
     b, _ = await conversation(db)
     closed, _ = await conversation(db, status="closed")
-    async with db.session() as s:
-        first = await batch.post_messages(s, bus, posts=[post(a, "a1")])
+    first = await post_batch(db, bus, path, [post(a, "a1")])
     posts = [
         post(a, "a2", "second"),
         post(b, "b1", "to b"),
@@ -74,8 +110,7 @@ async def test_a_batch_numbers_each_conversation_in_order_and_answers_each_post(
         post(b, "b2", "agent answer", SenderKind.agent),
     ]
     async with bus.subscribe(TOPIC_REALTIME) as sub:
-        async with db.session() as s:
-            got = await batch.post_messages(s, bus, posts=posts)
+        got = await post_batch(db, bus, path, posts)
         events = [_events.validate_json(m.data) for m in [await sub.get(timeout=2) for _ in range(4)] if m]
     assert not isinstance(first[0], ApiError) and (first[0][0].seq, first[0][1]) == (1, False)
     answers = [r if isinstance(r, ApiError) else (r[0].conversation_id, r[0].seq, r[0].body, r[1]) for r in got]
@@ -100,6 +135,10 @@ async def test_a_batch_numbers_each_conversation_in_order_and_answers_each_post(
         touches = await s.scalar(select(func.count()).select_from(Touch).where(Touch.conversation_id.in_([a, b])))
     assert (last[a], last[b], last[closed]) == (3, 2, 0)
     assert touches == 5  # one CCR touch per stored message, none for duplicates or refusals
+    async with db.session() as s:
+        timeline = (await s.execute(select(Touch.conversation_id, Touch.payload).order_by(Touch.id))).all()
+    # The touches' ids follow the messages' order (the timeline reads by id within a second).
+    assert [(c, p["seq"]) for c, p in timeline if p.get("seq")] == [(a, 1), (a, 2), (b, 1), (a, 3), (b, 2)]
 
 
 async def test_concurrent_senders_share_transactions_without_gaps_or_duplicates(db: Database) -> None:
@@ -145,18 +184,14 @@ async def test_one_bad_message_does_not_fail_the_others_in_its_batch(db: Databas
     assert sorted(k for _, k, _ in await stored(db, conv)) == sorted(p.client_id for p in good)
 
 
-async def test_read_positions_only_move_forward_and_are_announced(db: Database) -> None:
+@PATHS
+async def test_read_positions_only_move_forward_and_are_announced(db: Database, path: str) -> None:
     conv, _ = await conversation(db)
     bus = MemoryBus()
-    async with db.session() as s:
-        await batch.post_messages(s, bus, posts=[post(conv, f"r{i}") for i in range(3)])
+    await post_batch(db, bus, path, [post(conv, f"r{i}") for i in range(3)])
     async with bus.subscribe(TOPIC_REALTIME) as sub:
-        async with db.session() as s:
-            await batch.mark_read_many(
-                s,
-                bus,
-                reads={(conv, SenderKind.agent): 2, (conv, SenderKind.customer): 9},  # 9 was never sent
-            )
+        # 9 was never sent
+        await read_batch(db, bus, path, {(conv, SenderKind.agent): 2, (conv, SenderKind.customer): 9})
         msg = await sub.get(timeout=2)
         await bus.publish(TOPIC_REALTIME, "marker")  # comes next: only the one read was announced
         after = await sub.get(timeout=5)
@@ -164,7 +199,29 @@ async def test_read_positions_only_move_forward_and_are_announced(db: Database) 
     assert msg is not None
     ev = _events.validate_json(msg.data)
     assert isinstance(ev, ReadMoved) and (ev.reader, ev.seq) == ("agent", 2)
+    await read_batch(db, bus, path, {(conv, SenderKind.agent): 1})  # never backwards
     async with db.session() as s:
-        await batch.mark_read_many(s, bus, reads={(conv, SenderKind.agent): 1})  # never backwards
         row = await s.get(ChatThread, conv, populate_existing=True)
     assert row is not None and (row.agent_read_seq, row.customer_read_seq) == (2, 0)
+
+
+async def test_the_postgres_writer_survives_its_connection_being_killed(db: Database, db_url: str) -> None:
+    if not db_url.startswith("postgresql"):
+        pytest.skip("the raw asyncpg writer is PostgreSQL's")
+    conv, _ = await conversation(db)
+    writer = ChatWriter(db, MemoryBus())
+    writer.start()
+    try:
+        assert writer.pg is not None
+        first, _ = await writer.post(post(conv, "before"))
+        pid = writer.pg.conn.get_server_pid()
+        async with db.session() as s:  # as a restart or an administrator would
+            await s.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        # The batch on the dead connection fails; the writer stores each post alone, then reconnects.
+        after = await asyncio.gather(*(writer.post(post(conv, f"after-{i}")) for i in range(3)))
+        again, _ = await writer.post(post(conv, "later"))
+        assert writer.pg.conn is not None and writer.pg.conn.get_server_pid() != pid
+    finally:
+        await writer.stop()
+    assert first.seq == 1 and sorted(m.seq for m, _ in after) == [2, 3, 4] and again.seq == 5
+    assert [k for _, k, _ in await stored(db, conv)] == ["before", "after-0", "after-1", "after-2", "later"]

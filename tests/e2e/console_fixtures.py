@@ -29,7 +29,7 @@ from playwright.sync_api import Page, WebSocketRoute
 from contactcenter.cli import migrate
 from contactcenter.db import Database
 from contactcenter.integration.models import Product
-from tests.procs import app_process
+from tests.procs import ROOMY_VISITOR_LIMITS, app_process
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "correct horse battery"
@@ -88,6 +88,7 @@ def console_server(tmp: Path) -> Iterator[ConsoleServer]:
         "CC_HEARTBEAT_S": "1",
         "CC_CUSTOMER_HEARTBEAT_S": "1",
         "CC_LOG_JSON": "false",
+        **ROOMY_VISITOR_LIMITS,
     }
     cli = [sys.executable, "-m", "contactcenter"]
     for username, role, name in [

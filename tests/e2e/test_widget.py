@@ -67,7 +67,7 @@ class Widget:
 
 
 def _chat(
-    customers: Customers, server: WidgetServer, connect: Connect, name: str, path: str = "/demo/"
+    customers: Customers, server: WidgetServer, connect: Connect, name: str, path: str = "/demo/", email: str = ""
 ) -> tuple[Page, Widget, Agent, str]:
     """A customer on `path` chatting with a connected agent: (page, widget, agent, conversation id)."""
     page = customers.page(server)
@@ -75,7 +75,7 @@ def _chat(
     w = Widget(page)
     a = connect()
     w.open()
-    w.start(name)
+    w.start(name, email)
     conv = a.conversation(name)
     expect(w.status).to_contain_text("Chatting with")
     return page, w, a, conv["id"]
@@ -311,13 +311,14 @@ def test_attachments_images_and_pdfs_only(
 
 
 def test_transcript_by_email(customers: Customers, widget_server: WidgetServer, agent: Connect) -> None:
-    page, w, a, cid = _chat(customers, widget_server, agent, "Tess Transcript")
+    # Transcripts go only to the address given before the chat (docs/security.md): the sheet offers it.
+    page, w, a, cid = _chat(customers, widget_server, agent, "Tess Transcript", email="tess@example.com")
     w.say("Please send me what we said")
     a.wait_bodies(cid, 1)
     a.say(cid, "Of course, Tess: rates start at 4.29%.")
     expect(w.bubbles()).to_have_count(2)
     page.get_by_role("button", name="Email me the transcript").click()
-    page.get_by_label("Send a copy of this chat to").fill("tess@example.com")
+    expect(page.get_by_label("Send a copy of this chat to")).to_have_value("tess@example.com")
     page.get_by_role("button", name="Send transcript").click()
     expect(page.locator(".t-result")).to_have_text("Transcript sent to tess@example.com (2 messages).")
     assert widget_server.sink is not None

@@ -27,7 +27,7 @@ from playwright.sync_api import Browser, BrowserContext, Page
 
 from contactcenter.cli import migrate
 from tests.e2e.conftest import ROOT, Watch
-from tests.procs import app_process
+from tests.procs import ROOMY_VISITOR_LIMITS, app_process
 from tests.services import free_port
 
 AGENT, AGENT_NAME, AGENT_PASSWORD = "alice", "Alice Moreau", "alice-long-pass"
@@ -95,6 +95,7 @@ def run_server(tmp: Path, smtp_url: str | None = None, **extra_env: str) -> Iter
         "CC_CUSTOMER_HEARTBEAT_S": "1",
         "CC_CHAT_CAPACITY": "20",
         "CC_LOG_JSON": "false",
+        **ROOMY_VISITOR_LIMITS,
     }
     if smtp_url:
         env["CC_SMTP_URL"] = smtp_url
@@ -261,7 +262,8 @@ class Customers:
     def page(self, server: WidgetServer, **options: Any) -> Page:
         """A fresh browser profile (a new visitor) on the server; every request and page error is recorded."""
         options.setdefault("viewport", {"width": 1280, "height": 860})
-        context = self.browser.new_context(base_url=server.base_url, locale="en-GB", **options)
+        options.setdefault("locale", "en-GB")
+        context = self.browser.new_context(base_url=server.base_url, **options)
         self.contexts.append(context)
         page = context.new_page()
         page.on("request", lambda req: self.watch.requests.append(req.url))

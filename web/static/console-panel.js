@@ -23,6 +23,7 @@
     const rows = [
       ["Topic", info.topic || "—"],
       ["Page", info.page_url || "—"],
+      ["Language", info.lang ? CC.langName(info.lang) : "—"],
       ["Started", `${CC.dayLabel(started)} ${CC.hm(started)}`],
       ["Queue", `${info.queue} · ${info.channel}`],
       ["Messages", String(Math.max(info.last_seq, rec.lastSeq))],
@@ -50,6 +51,9 @@
     const visits = ((c && c.identities) || []).length - ids.length;
     const items = ids.map((i) => el("li", { class: "ident", "data-kind": i.kind },
       el("span", { class: "ident-kind" }, i.kind), el("span", { class: "ident-value" }, i.value)));
+    // Typed by the visitor in the chat form: shown, but not as an identity (nobody confirmed it is theirs).
+    if (c && c.contact_email) items.push(el("li", { class: "ident", "data-kind": "contact_email", title: "Typed by the visitor; not confirmed" },
+      el("span", { class: "ident-kind" }, "email (unverified)"), el("span", { class: "ident-value" }, c.contact_email)));
     if (!items.length) items.push(el("li", { class: "muted" }, c ? "No email or phone on record" : "Loading…"));
     if (visits) items.push(el("li", { class: "ident muted" }, el("span", { class: "ident-kind" }, "web"), `${visits} website visitor id${visits > 1 ? "s" : ""}`));
     $("cp-idents").replaceChildren(...items);

@@ -119,6 +119,25 @@ window.CC = (function () {
     return `${(n / 1048576).toFixed(1)} MB`;
   }
 
+  // The customer's language for the agent: "French (fr-CA)", or the bare tag when the browser cannot name it.
+  const langNames = (() => {
+    try {
+      return new Intl.DisplayNames(["en"], { type: "language" });
+    } catch (e) {
+      return null;
+    }
+  })();
+  function langName(tag) {
+    if (!tag) return "";
+    let name = null;
+    try {
+      name = langNames && langNames.of(tag.split("-")[0]);
+    } catch (e) {
+      /* not a tag the browser knows */
+    }
+    return name && name !== tag ? `${name} (${tag})` : tag;
+  }
+
   const listeners = {};
   const on = (name, fn) => (listeners[name] = listeners[name] || []).push(fn);
   const emit = (name, ...args) => (listeners[name] || []).forEach((fn) => fn(...args));
@@ -132,5 +151,5 @@ window.CC = (function () {
   const $ = (id) => document.getElementById(id);
 
   return { root, csrf, me, el, icon, ICONS, api, ApiError, parse, hm, dayLabel, longFmt, yearFmt,
-    shortTime, since, size, on, emit, announce, $ };
+    shortTime, since, size, langName, on, emit, announce, $ };
 })();

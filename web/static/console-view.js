@@ -242,6 +242,10 @@
     const bits = [info.topic || "No topic", `started ${CC.dayLabel(CC.parse(info.created_at))} ${CC.hm(CC.parse(info.created_at))}`];
     if (info.page_url) bits.push(`on ${info.page_url}`);
     $("thread-sub").textContent = bits.join(" · ");
+    const lang = $("thread-lang");
+    lang.hidden = !info.lang;
+    lang.textContent = info.lang ? CC.langName(info.lang) : "";
+    lang.title = info.lang ? "The customer's language, from the page they chat on" : "";
     const open = isOpen(rec);
     $("composer").hidden = !open;
     $("closed-note").hidden = open;

@@ -1,5 +1,6 @@
-/* Contact center chat widget: one file, no dependencies, no build step.
- * Embed with <script src="/widget.js" defer data-title="…" data-color="#0b5cad"></script>.
+/* Contact center chat widget: no dependencies, no build step. GET /widget.js serves it after i18n.js (its
+ * texts: WIDGET_TEXTS, chooseLang, makeI18n), both inside one function, as one script.
+ * Embed with <script src="/widget.js" defer data-title="…" data-color="#0b5cad" data-lang="fr"></script>.
  * Speaks websocket protocol v1 (docs/protocol.md). Every text is set with textContent, never innerHTML. */
 (function () {
   "use strict";
@@ -11,8 +12,15 @@
   const ds = (script && script.dataset) || {};
   const ORIGIN = script && script.src ? new URL(script.src, location.href).origin : location.origin;
   const WS_URL = ORIGIN.replace(/^http/, "ws") + "/ws";
-  const TITLE = (ds.title || "Chat with us").slice(0, 60);
-  const SUBTITLE = (ds.subtitle || "We usually reply within a few minutes").slice(0, 80);
+  // The language: data-lang, else the page's <html lang>, else the browser's; English for any text a
+  // language lacks (docs/embedding.md).
+  if (ds.lang && !canonicalLang(ds.lang)) console.error(`Contact Center widget: data-lang="${ds.lang}" is not a language tag`);
+  const I18N = makeI18n(chooseLang([ds.lang, document.documentElement.lang, navigator.language]));
+  const t = I18N.t;
+  // Times in the browser's own variant of the widget's language (en-GB visitors keep 24-hour clocks).
+  const TIME_LOCALE = (navigator.language || "").split("-")[0].toLowerCase() === I18N.ui.split("-")[0] ? navigator.language : I18N.tag;
+  const TITLE = (ds.title || t("title")).slice(0, 60);
+  const SUBTITLE = (ds.subtitle || t("subtitle")).slice(0, 80);
   const COLOR = /^#[0-9a-f]{3,8}$/i.test(ds.color || "") ? ds.color : "#0b5cad";
   // Which queue the site's chats go to and their default topic (docs/embedding.md): checked by the server,
   // so a queue that does not exist is an error the site owner sees in the console, never a silent fallback.
@@ -21,7 +29,8 @@
   if (ds.queue && !QUEUE) console.error(`Contact Center widget: data-queue="${ds.queue}" is not a queue id`);
   const MAX_BYTES = 5 * 1024 * 1024;
   const MAX_BODY = 4000;
-  const ALLOWED = "PNG, JPEG, GIF or WebP images and PDF documents";
+  // Renew the visitor token when less than this is left of its life (and on the first 4401 after expiry).
+  const RENEW_BEFORE_MS = 2 * 3600 * 1000;
 
   /* rt-rules:begin. The reconnect and pacing rules, kept identical in web/static/rt-socket.js (the staff
      pages) and web/widget/widget.js (its own copy: the widget must stay one self-contained file that other
@@ -117,6 +126,9 @@
   /* ---------- state ---------- */
   const S = {
     token: store.get("token", null),
+    tokenExp: store.get("tokenExp", 0), // when the token expires (ms); 0: unknown (renewed at boot)
+    renewing: null, // the renewal under way (a promise of true/false)
+    renewedAfter401: false, // a renewal answered the last 4401; another 4401 before a welcome: start over
     ws: null, // the current socket (null while disconnected)
     ready: false, // welcome received on the current socket
     everReady: false,
@@ -193,10 +205,30 @@
     return new Date(/[zZ]|[+-]\d\d:?\d\d$/.test(at) ? at : at + "Z");
   }
   function fmtTime(d) {
-    return d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    try {
+      return d.toLocaleTimeString(TIME_LOCALE, { hour: "2-digit", minute: "2-digit" });
+    } catch (e) {
+      return d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    }
+  }
+  function fmtNumber(n, digits) {
+    try {
+      return n.toLocaleString(I18N.ui, { maximumFractionDigits: digits });
+    } catch (e) {
+      return n.toFixed(digits);
+    }
   }
   function fmtSize(n) {
-    return n < 1024 ? n + " B" : n < 1048576 ? Math.round(n / 1024) + " KB" : (n / 1048576).toFixed(1) + " MB";
+    if (n < 1024) return t("size.b", { n });
+    if (n < 1048576) return t("size.kb", { n: Math.round(n / 1024) });
+    return t("size.mb", { n: fmtNumber(n / 1048576, 1) });
+  }
+  // A server error in the widget's language when its code has a text, else the server's own (English) detail.
+  function errText(code, detail) {
+    return code && I18N.has("error." + code) ? t("error." + code) : detail || t("error.generic");
+  }
+  function sentence(text) {
+    return text.charAt(0).toUpperCase() + text.slice(1);
   }
   function saveOutbox() {
     if (S.outbox.length) store.set("outbox", S.outbox);
@@ -224,7 +256,7 @@
         body: body instanceof FormData ? body : body ? JSON.stringify(body) : undefined,
       });
     } catch (e) {
-      throw new Error("the connection failed. Check that you are online and try again.");
+      throw new Error(t("error.network"));
     }
     let data = null;
     try {
@@ -232,7 +264,7 @@
     } catch (e) {
       /* not JSON */
     }
-    if (!r.ok) throw new Error((data && data.detail) || "the server answered " + r.status);
+    if (!r.ok) throw new Error(errText(data && data.error, (data && data.detail) || t("error.status", { status: r.status })));
     return data;
   }
 
@@ -260,6 +292,7 @@ header{display:flex;align-items:center;gap:10px;padding:12px 8px 12px 14px;backg
 .titles{flex:1;min-width:0}
 .title{font-weight:700;font-size:16px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
 .status{font-size:13px;opacity:.92;display:flex;align-items:center;gap:6px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
+.status>span:last-child{min-width:0;overflow:hidden;text-overflow:ellipsis}
 .dot{flex:none;width:8px;height:8px;border-radius:50%;background:#4ade80}
 .dot.wait{background:#fbbf24}.dot.off{display:none}
 .hbtn{flex:none;width:36px;height:40px;border:0;border-radius:10px;background:transparent;color:#fff;display:grid;place-items:center}
@@ -275,7 +308,7 @@ label{display:block;font-size:13px;font-weight:600;margin:0 0 4px;color:#334155}
 .field{margin-bottom:12px}
 input[type=text],input[type=email]{width:100%;height:44px;padding:0 12px;border:1px solid #cfd6e0;border-radius:10px;background:#fff;font-size:16px}
 input:focus,textarea:focus{outline:none;border-color:var(--a);box-shadow:0 0 0 3px color-mix(in srgb,var(--a) 22%,transparent)}
-.primary{width:100%;min-height:46px;border:0;border-radius:10px;background:var(--a);color:#fff;font-weight:700;font-size:15px}
+.primary{width:100%;min-height:46px;padding:4px 12px;border:0;border-radius:10px;background:var(--a);color:#fff;font-weight:700;font-size:15px}
 .primary:hover{filter:brightness(1.08)}
 .secondary{min-height:44px;padding:0 16px;border:1px solid #cfd6e0;border-radius:10px;background:#fff;font-weight:600}
 .fine{font-size:12px;color:var(--muted);margin:10px 0 0!important}
@@ -346,7 +379,7 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
   el.badge = h("span", { class: "badge", hidden: true, "aria-hidden": "true" });
   el.launcher = h(
     "button",
-    { class: "launcher", type: "button", "aria-label": "Open chat", "aria-expanded": "false", "aria-controls": "ccw-panel", onclick: () => toggle() },
+    { class: "launcher", type: "button", "aria-label": t("launcher.open"), "aria-expanded": "false", "aria-controls": "ccw-panel", onclick: () => toggle() },
     icon("chat", "chat"),
     el.badge
   );
@@ -355,12 +388,12 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
   el.statusText = h("span", { text: SUBTITLE });
   el.transcriptBtn = h(
     "button",
-    { class: "hbtn", type: "button", title: "Email me the transcript", "aria-label": "Email me the transcript", hidden: true, onclick: () => showSheet("transcript") },
+    { class: "hbtn", type: "button", title: t("header.transcript"), "aria-label": t("header.transcript"), hidden: true, onclick: () => showSheet("transcript") },
     icon("mail")
   );
   el.endBtn = h(
     "button",
-    { class: "hbtn", type: "button", title: "End chat", "aria-label": "End chat", hidden: true, onclick: () => showSheet("confirm") },
+    { class: "hbtn", type: "button", title: t("header.end"), "aria-label": t("header.end"), hidden: true, onclick: () => showSheet("confirm") },
     icon("end")
   );
   const header = h(
@@ -373,38 +406,38 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
       { class: "actions" },
       el.transcriptBtn,
       el.endBtn,
-      h("button", { class: "hbtn", type: "button", title: "Minimise", "aria-label": "Minimise chat", onclick: () => toggle(false) }, icon("down"))
+      h("button", { class: "hbtn", type: "button", title: t("header.minimise"), "aria-label": t("header.minimiseLabel"), onclick: () => toggle(false) }, icon("down"))
     )
   );
-  el.banner = h("div", { class: "banner", role: "status", hidden: true }, h("span", { class: "spin", "aria-hidden": "true" }), h("span", { class: "banner-text", text: "Reconnecting…" }));
+  el.banner = h("div", { class: "banner", role: "status", hidden: true }, h("span", { class: "spin", "aria-hidden": "true" }), h("span", { class: "banner-text", text: t("status.reconnecting") }));
 
   el.name = h("input", { type: "text", id: "ccw-name", name: "name", autocomplete: "name", maxlength: 120 });
   el.email = h("input", { type: "email", id: "ccw-email", name: "email", autocomplete: "email", maxlength: 320 });
   el.prechat = h(
     "form",
     { class: "prechat", novalidate: true, onsubmit: onStart },
-    h("h2", { text: "Hello! How can we help?" }),
-    h("p", { text: "Tell us who you are (both optional) and an adviser will be with you shortly." }),
-    h("div", { class: "field" }, h("label", { for: "ccw-name", text: "Your name" }), el.name),
-    h("div", { class: "field" }, h("label", { for: "ccw-email", text: "Email" }), el.email),
-    h("button", { class: "primary", type: "submit", text: "Start chat" }),
-    h("p", { class: "fine", text: "We keep a record of this chat to help you better." })
+    h("h2", { text: t("prechat.heading") }),
+    h("p", { text: t("prechat.intro") }),
+    h("div", { class: "field" }, h("label", { for: "ccw-name", text: t("prechat.name") }), el.name),
+    h("div", { class: "field" }, h("label", { for: "ccw-email", text: t("prechat.email") }), el.email),
+    h("button", { class: "primary", type: "submit", text: t("prechat.start") }),
+    h("p", { class: "fine", text: t("prechat.fine") })
   );
-  el.waiting = h("div", { class: "waiting", hidden: true }, h("span", { class: "spin", "aria-hidden": "true" }), h("span", { text: "Waiting for an agent…" }));
-  el.history = h("div", { class: "log", role: "log", "aria-live": "polite", "aria-label": "Messages" });
+  el.waiting = h("div", { class: "waiting", hidden: true }, h("span", { class: "spin", "aria-hidden": "true" }), h("span", { text: t("status.waiting") }));
+  el.history = h("div", { class: "log", role: "log", "aria-live": "polite", "aria-label": t("log.label") });
   el.pending = h("div", { class: "log", "aria-live": "polite" });
   el.typingText = h("span");
   el.typing = h("div", { class: "typing", hidden: true, "aria-live": "polite" }, h("span", { class: "dots", "aria-hidden": "true" }, h("i"), h("i"), h("i")), el.typingText);
   el.ended = h(
     "div",
     { class: "ended", hidden: true },
-    h("strong", { text: "Chat ended" }),
-    h("p", { text: "Thanks for chatting with us. Need anything else?" }),
+    h("strong", { text: t("ended.heading") }),
+    h("p", { text: t("ended.text") }),
     h(
       "div",
       { class: "row" },
-      h("button", { class: "primary", type: "button", text: "Start a new chat", onclick: newChat }),
-      h("button", { class: "secondary", type: "button", text: "Email me the transcript", onclick: () => showSheet("transcript") })
+      h("button", { class: "primary", type: "button", text: t("ended.new"), onclick: newChat }),
+      h("button", { class: "secondary", type: "button", text: t("ended.transcript"), onclick: () => showSheet("transcript") })
     )
   );
   el.main = h("div", { class: "main" }, el.prechat, el.waiting, el.history, el.pending, el.typing, el.ended);
@@ -414,25 +447,25 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     "div",
     { class: "notice", role: "alert", hidden: true },
     el.noticeText,
-    h("button", { type: "button", "aria-label": "Dismiss", onclick: () => (el.notice.hidden = true) }, icon("close"))
+    h("button", { type: "button", "aria-label": t("notice.dismiss"), onclick: () => (el.notice.hidden = true) }, icon("close"))
   );
 
   el.tEmail = h("input", { type: "email", id: "ccw-temail", autocomplete: "email", required: true, maxlength: 320 });
   el.tResult = h("p", { class: "t-result", role: "status", hidden: true });
   el.transcript = h(
     "form",
-    { class: "sheet", hidden: true, novalidate: true, onsubmit: onTranscript, "aria-label": "Email me the transcript" },
-    h("h3", { text: "Email me the transcript" }),
-    h("div", { class: "field" }, h("label", { for: "ccw-temail", text: "Send a copy of this chat to" }), el.tEmail),
+    { class: "sheet", hidden: true, novalidate: true, onsubmit: onTranscript, "aria-label": t("transcript.heading") },
+    h("h3", { text: t("transcript.heading") }),
+    h("div", { class: "field" }, h("label", { for: "ccw-temail", text: t("transcript.to") }), el.tEmail),
     el.tResult,
-    h("div", { class: "row" }, h("button", { class: "primary", type: "submit", text: "Send transcript" }), h("button", { class: "secondary", type: "button", text: "Close", onclick: () => showSheet(null) }))
+    h("div", { class: "row" }, h("button", { class: "primary", type: "submit", text: t("transcript.send") }), h("button", { class: "secondary", type: "button", text: t("transcript.close"), onclick: () => showSheet(null) }))
   );
   el.confirm = h(
     "div",
-    { class: "sheet", hidden: true, role: "group", "aria-label": "End chat" },
-    h("h3", { text: "End this chat?" }),
-    h("p", { text: "You can start a new chat at any time." }),
-    h("div", { class: "row" }, h("button", { class: "primary", type: "button", text: "End chat", onclick: endChat }), h("button", { class: "secondary", type: "button", text: "Keep chatting", onclick: () => showSheet(null) }))
+    { class: "sheet", hidden: true, role: "group", "aria-label": t("header.end") },
+    h("h3", { text: t("confirm.heading") }),
+    h("p", { text: t("confirm.text") }),
+    h("div", { class: "row" }, h("button", { class: "primary", type: "button", text: t("confirm.end"), onclick: endChat }), h("button", { class: "secondary", type: "button", text: t("confirm.keep"), onclick: () => showSheet(null) }))
   );
 
   el.file = h("input", { type: "file", class: "sr", tabindex: "-1", "aria-hidden": "true", accept: "image/png,image/jpeg,image/gif,image/webp,application/pdf,.png,.jpg,.jpeg,.gif,.webp,.pdf", onchange: () => {
@@ -440,9 +473,9 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     el.file.value = "";
     if (f) attach(f);
   } });
-  el.input = h("textarea", { id: "ccw-input", rows: 1, maxlength: MAX_BODY, placeholder: "Write a message…", "aria-label": "Message", oninput: onInput, onkeydown: onKey, onpaste: onPaste });
-  el.clip = h("button", { class: "cbtn", type: "button", title: "Attach an image or PDF", "aria-label": "Attach an image or PDF", onclick: () => el.file.click() }, icon("clip"));
-  el.sendBtn = h("button", { class: "cbtn send", type: "submit", title: "Send", "aria-label": "Send message" }, icon("send"));
+  el.input = h("textarea", { id: "ccw-input", rows: 1, maxlength: MAX_BODY, placeholder: t("composer.placeholder"), "aria-label": t("composer.label"), oninput: onInput, onkeydown: onKey, onpaste: onPaste });
+  el.clip = h("button", { class: "cbtn", type: "button", title: t("composer.attach"), "aria-label": t("composer.attach"), onclick: () => el.file.click() }, icon("clip"));
+  el.sendBtn = h("button", { class: "cbtn send", type: "submit", title: t("composer.send"), "aria-label": t("composer.sendLabel") }, icon("send"));
   el.composer = h("form", { class: "composer", hidden: true, onsubmit: (e) => (e.preventDefault(), submit()) }, el.file, el.clip, el.input, el.sendBtn);
 
   el.panel = h(
@@ -455,9 +488,9 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     el.transcript,
     el.confirm,
     el.composer,
-    h("div", { class: "brand", text: "Secure chat" })
+    h("div", { class: "brand", text: t("brand") })
   );
-  el.root = h("div", { class: "root" }, el.panel, el.launcher);
+  el.root = h("div", { class: "root", lang: I18N.ui, dir: I18N.dir }, el.panel, el.launcher);
   shadow.append(h("style", { text: CSS }), el.root);
 
   /* ---------- views ---------- */
@@ -478,12 +511,12 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     const c = S.conv;
     let text = SUBTITLE;
     let dot = "off";
-    if (!S.ready && S.everReady) [text, dot] = ["Reconnecting…", "wait"];
-    else if (c && c.status === "queued") [text, dot] = ["Waiting for an agent…", "wait"];
+    if (!S.ready && S.everReady) [text, dot] = [t("status.reconnecting"), "wait"];
+    else if (c && c.status === "queued") [text, dot] = [t("status.waiting"), "wait"];
     else if (c && c.status === "assigned") {
       const name = c.agent_name || S.agentName;
-      [text, dot] = [name ? "Chatting with " + name : "An adviser has joined", ""];
-    } else if (c && c.status === "closed") text = "Chat ended";
+      [text, dot] = [name ? t("status.chatting", { name }) : t("status.joined"), ""];
+    } else if (c && c.status === "closed") text = t("status.ended");
     el.statusText.textContent = text;
     el.dot.className = "dot " + dot;
     const name = c && c.status !== "closed" && (c.agent_name || S.agentName);
@@ -498,7 +531,7 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     el.panel.hidden = !S.open;
     el.root.classList.toggle("is-open", S.open);
     el.launcher.setAttribute("aria-expanded", String(S.open));
-    el.launcher.setAttribute("aria-label", S.open ? "Close chat" : "Open chat");
+    el.launcher.setAttribute("aria-label", t(S.open ? "launcher.close" : "launcher.open"));
     el.launcher.replaceChildren(icon(S.open ? "down" : "chat", S.open ? "" : "chat"), el.badge);
     if (S.open) {
       S.unread = 0;
@@ -512,7 +545,8 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
   function renderBadge() {
     el.badge.hidden = !S.unread;
     el.badge.textContent = S.unread > 9 ? "9+" : String(S.unread);
-    el.launcher.setAttribute("aria-label", (S.open ? "Close chat" : "Open chat") + (S.unread ? ", " + S.unread + " unread" : ""));
+    const label = t(S.open ? "launcher.close" : "launcher.open");
+    el.launcher.setAttribute("aria-label", S.unread ? t("launcher.unread", { label, count: S.unread }) : label);
   }
   function notice(text, ok) {
     el.noticeText.textContent = text;
@@ -545,7 +579,7 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     const node = h("div", { class: "msg " + m.sender + (state ? " " + state : ""), "data-sender": m.sender, "data-name": m.sender_name || "" });
     if (m.seq) node.dataset.seq = m.seq;
     if (m.client_id) node.dataset.cid = m.client_id;
-    if (m.sender === "agent") node.append(h("div", { class: "who", text: m.sender_name || "Adviser" }));
+    if (m.sender === "agent") node.append(h("div", { class: "who", text: m.sender_name || t("agent.default") }));
     const bubble = h("div", { class: "bubble", text: m.body || "" });
     node.append(bubble);
     if (m.attachments && m.attachments.length) node.append(h("div", { class: "atts" }, m.attachments.map(renderAttachment)));
@@ -556,7 +590,7 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     const s = node.querySelector(".state");
     if (!s) return;
     s.replaceChildren(text);
-    if (retryItem) s.append(h("button", { class: "link", type: "button", text: "Retry", "aria-label": "Retry sending", onclick: () => retry(retryItem) }));
+    if (retryItem) s.append(h("button", { class: "link", type: "button", text: t("msg.retry"), "aria-label": t("msg.retryLabel"), onclick: () => retry(retryItem) }));
   }
   function onMessage(m) {
     if (!S.conv || m.conversation_id !== S.conv.id || S.seqs.has(m.seq)) return;
@@ -597,7 +631,7 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     for (const n of el.history.querySelectorAll(".seen")) n.classList.remove("seen"), setState(n, "");
     const mine = [...el.history.querySelectorAll(".msg.customer")].filter((n) => +n.dataset.seq <= S.readSeq);
     const last = mine[mine.length - 1];
-    if (last) last.classList.add("seen"), setState(last, "Seen");
+    if (last) last.classList.add("seen"), setState(last, t("msg.seen"));
   }
   function scheduleAck() {
     if (S.ackTimer || !S.open || document.hidden || S.lastSeq <= S.acked) return;
@@ -634,7 +668,7 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     for (const item of early) pacer.add(item.cid);
     if (c.status === "closed") {
       store.del("conv");
-      failOutbox(c.id, "This chat has ended.");
+      failOutbox(c.id, t("msg.chatEnded"));
       view("ended");
       stopTyping();
     } else {
@@ -647,7 +681,7 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
   function showPending(item, state) {
     const node = renderMessage({ sender: "customer", body: item.body, attachments: item.atts, client_id: item.cid, at: item.at }, state);
     el.pending.append(node);
-    setState(node, state === "uploading" ? "Uploading…" : "Sending…");
+    setState(node, t(state === "uploading" ? "msg.uploading" : "msg.sending"));
     scrollDown(true);
     return node;
   }
@@ -699,7 +733,7 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
   function retry(item) {
     S.failed.delete(item.cid);
     const node = pendingNode(item.cid);
-    if (node) node.className = "msg customer sending", setState(node, "Sending…");
+    if (node) node.className = "msg customer sending", setState(node, t("msg.sending"));
     queue(item);
   }
   function fail(cid, detail) {
@@ -710,7 +744,7 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     pacer.delete(cid);
     S.failed.set(cid, item);
     node.className = "msg customer failed";
-    setState(node, "Not sent: " + detail + " ", item);
+    setState(node, t("msg.notSent", { error: detail }) + " ", item);
     return true;
   }
   function failOutbox(convId, detail) {
@@ -719,7 +753,7 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
   function onSent(f) {
     dropFromOutbox(f.client_id);
     const node = pendingNode(f.client_id);
-    if (node) node.className = "msg customer", setState(node, "Sent");
+    if (node) node.className = "msg customer", setState(node, t("msg.sent"));
   }
 
   /* ---------- typing ---------- */
@@ -750,7 +784,7 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     clearTimeout(S.typingInTimer);
     el.typing.hidden = !on;
     if (on) {
-      el.typingText.textContent = (name || "Adviser") + " is typing…";
+      el.typingText.textContent = t("typing", { name: name || t("agent.default") });
       S.typingInTimer = setTimeout(() => setTyping(false), 8000);
       scrollDown();
     }
@@ -774,14 +808,14 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     if (f) e.preventDefault(), attach(f);
   }
   async function attach(file) {
-    if (!S.conv && S.wantStart) return notice("Your chat is still opening: please attach the file again in a moment.");
+    if (!S.conv && S.wantStart) return notice(t("att.opening"));
     if (!S.conv || S.conv.status === "closed") return;
     el.notice.hidden = true;
-    const name = "“" + file.name + "”";
-    if (file.size > MAX_BYTES) return notice(`${name} is too large (${fmtSize(file.size)}). Files can be at most 5 MB.`);
-    if (!file.size) return notice(`${name} is empty.`);
+    const name = file.name;
+    if (file.size > MAX_BYTES) return notice(t("att.tooLarge", { name, size: fmtSize(file.size), max: fmtSize(MAX_BYTES) }));
+    if (!file.size) return notice(t("att.empty", { name }));
     const type = await sniff(file).catch(() => null);
-    if (!type) return notice(`${name} can't be sent: only ${ALLOWED} are accepted.`);
+    if (!type) return notice(t("att.type", { name, allowed: t("att.allowed") }));
     const item = { cid: newClientId(), conv: S.conv.id, body: "", atts: [{ name: file.name, type, size: file.size }], at: new Date().toISOString() };
     const node = showPending(item, "uploading");
     const form = new FormData();
@@ -791,11 +825,11 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
       item.atts = [await api("POST", "/api/chat/attachments", form)];
     } catch (err) {
       node.remove();
-      return notice(`${name} couldn't be sent: ${err.message}`);
+      return notice(t("att.failed", { name, error: err.message }));
     }
     const fresh = renderMessage({ sender: "customer", body: "", attachments: item.atts, client_id: item.cid, at: item.at }, "sending");
     node.replaceWith(fresh);
-    setState(fresh, "Sending…");
+    setState(fresh, t("msg.sending"));
     queue(item);
   }
   const blobs = new Map();
@@ -820,14 +854,14 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
         img.src = u;
         link.href = u;
         img.onload = () => scrollDown();
-      }, () => (img.alt = a.name + " (could not be loaded)"));
+      }, () => (img.alt = t("att.unloaded", { name: a.name })));
       return link;
     }
     const link = h(
       "a",
-      { class: "file att-file", href: "#", download: a.name, title: "Download " + a.name },
+      { class: "file att-file", href: "#", download: a.name, title: t("att.download", { name: a.name }) },
       icon("file"),
-      h("span", null, h("span", { class: "fname", text: a.name }), h("span", { class: "fsize", text: "PDF · " + fmtSize(a.size) }))
+      h("span", null, h("span", { class: "fname", text: a.name }), h("span", { class: "fsize", text: t("att.pdf", { size: fmtSize(a.size) }) }))
     );
     link.addEventListener("click", (e) => {
       if (link.dataset.ready) return;
@@ -836,7 +870,7 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
         link.href = u;
         link.dataset.ready = "1";
         link.click();
-      }, () => notice(`“${a.name}” could not be downloaded.`));
+      }, () => notice(t("att.downloadFailed", { name: a.name })));
     });
     return link;
   }
@@ -844,12 +878,42 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
   /* ---------- start, end, transcript ---------- */
   async function ensureToken() {
     if (S.token) return S.token;
-    const r = await fetch(ORIGIN + "/api/visitors", { method: "POST" });
+    let r;
+    try {
+      r = await fetch(ORIGIN + "/api/visitors", { method: "POST" });
+    } catch (e) {
+      throw new Error(t("error.network")); // offline, or a site the contact center does not answer (CORS)
+    }
     const data = await r.json().catch(() => ({}));
-    if (!r.ok) throw new Error(data.detail || "the server answered " + r.status);
-    S.token = data.token;
-    store.set("token", S.token);
+    if (r.status === 429) throw busyError(t("busy.now"));
+    if (!r.ok) throw new Error(errText(data.error, data.detail || t("error.status", { status: r.status })));
+    keepToken(data);
     return S.token;
+  }
+  /* ---------- visitor token life: renewed for the same customer (POST /api/visitors/renew) ---------- */
+  function busyError(text) {
+    const err = new Error(text);
+    err.busy = true;
+    return err;
+  }
+  function keepToken(data) {
+    S.token = data.token;
+    S.tokenExp = Date.now() + (data.expires_in || 0) * 1000;
+    store.set("token", S.token);
+    store.set("tokenExp", S.tokenExp);
+  }
+  function renewToken() {
+    // One renewal at a time; resolves true when the token was replaced (same visitor, same customer).
+    if (S.renewing) return S.renewing;
+    if (!S.token) return Promise.resolve(false);
+    S.renewing = fetch(ORIGIN + "/api/visitors/renew", { method: "POST", headers: { Authorization: "Bearer " + S.token } })
+      .then((r) => (r.ok ? r.json().then((d) => (keepToken(d), true)) : false))
+      .catch(() => false)
+      .finally(() => (S.renewing = null));
+    return S.renewing;
+  }
+  function renewIfDue() {
+    if (S.token && Date.now() > S.tokenExp - RENEW_BEFORE_MS) renewToken();
   }
   async function onStart(e) {
     e.preventDefault();
@@ -865,7 +929,7 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
       await ensureToken();
     } catch (err) {
       S.wantStart = null;
-      return notice("Couldn't start the chat: " + err.message);
+      return notice(err.busy ? err.message : t("start.failed", { error: err.message }));
     }
     resetConversation();
     el.prechat.hidden = true;
@@ -879,7 +943,8 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     const w = S.wantStart;
     // The full page address without its query and fragment, so an agent serving several sites tells them apart.
     const page = (location.origin + location.pathname).slice(0, 500);
-    const start = { type: "start", name: w.name, email: w.email, page_url: page };
+    // The customer's language (the tag the page asked for, even one the widget has no texts for) for the agent.
+    const start = { type: "start", name: w.name, email: w.email, page_url: page, lang: I18N.tag };
     if (QUEUE) start.queue = QUEUE;
     if (TOPIC) start.topic = TOPIC;
     send(start);
@@ -893,7 +958,7 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
   }
   function endChat() {
     showSheet(null);
-    if (!S.conv || !send({ type: "close", conversation_id: S.conv.id })) notice("You're offline: the chat will be ended when you're back online. Please try again in a moment.");
+    if (!S.conv || !send({ type: "close", conversation_id: S.conv.id })) notice(t("end.offline"));
   }
   async function onTranscript(e) {
     e.preventDefault();
@@ -901,19 +966,19 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     el.tResult.hidden = false;
     el.tResult.style.color = "";
     if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email)) {
-      el.tResult.textContent = "Please enter a valid email address.";
+      el.tResult.textContent = t("transcript.invalid");
       el.tResult.style.color = "#b42318";
       return;
     }
     if (!S.conv) return;
-    el.tResult.textContent = "Sending…";
+    el.tResult.textContent = t("transcript.sending");
     try {
       const r = await api("POST", "/api/chat/conversations/" + encodeURIComponent(S.conv.id) + "/transcript", { email });
       store.set("email", email);
-      el.tResult.textContent = `Transcript sent to ${email} (${r.messages} message${r.messages === 1 ? "" : "s"}).`;
+      el.tResult.textContent = t("transcript.sent", { email, count: r.messages });
       el.tResult.style.color = "#14532d";
     } catch (err) {
-      el.tResult.textContent = "Couldn't send the transcript: " + err.message;
+      el.tResult.textContent = t("transcript.failed", { error: err.message });
       el.tResult.style.color = "#b42318";
     }
   }
@@ -987,7 +1052,13 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
       S.freshToken = false;
       giveBackEarly();
       if (!S.conv) view("prechat");
-      return notice("The chat is not available right now. Please try again later.");
+      return notice(t("unavailable"));
+    }
+    if (code === 4401 && !S.renewedAfter401) {
+      // Maybe only expired: a renewal keeps the same customer (and its chat); else start over below.
+      S.renewedAfter401 = true;
+      renewToken().then((ok) => (ok ? connect() : drop(4401)));
+      return;
     }
     if (code === 4401) {
       // The visitor token is no longer valid (e.g. the server's key changed): start over as a new visitor.
@@ -1007,7 +1078,7 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
           el.waiting.hidden = el.composer.hidden = false;
           for (const item of early) showPending(item, "sending");
           connect();
-        }, () => (giveBackEarly(), notice("Couldn't start the chat: please try again.")));
+        }, () => (giveBackEarly(), notice(t("start.retry"))));
       }
       return;
     }
@@ -1062,6 +1133,7 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     else if (!S.conv && stored && !open.has(stored) && !S.wantStart) closedWhileAway({ id: stored });
     if (!f.conversations.length && S.wantStart) sendStart();
     S.freshToken = false;
+    S.renewedAfter401 = false;
     // Unconfirmed messages go again with the same client_id (the server stores each one once), paced.
     const resend = [];
     for (const item of S.outbox.slice()) {
@@ -1091,17 +1163,26 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     // Refused for now, not for good: kept and sent again later (the client id makes a resend safe).
     const retry = f.code === "rate_limited" || f.code === "internal";
     if (retry && f.ref && S.outbox.some((i) => i.cid === f.ref)) return pacer.limited(f.ref);
-    if (f.ref && fail(f.ref, f.detail)) return;
+    if (f.ref && fail(f.ref, errText(f.code, f.detail))) return;
+    if (f.ref === "start" && (f.code === "busy" || f.code === "too_many_chats")) return refusedStart(f);
     if (f.ref === "start") {
       if (f.code === "queue_not_found") console.error(`Contact Center widget: ${f.detail} (check data-queue)`);
       S.wantStart = null;
       giveBackEarly();
       view("prechat");
-      return notice("Couldn't start the chat: " + f.detail);
+      return notice(t("start.failed", { error: errText(f.code, f.detail) }));
     }
     if (["heartbeat_timeout", "not_authenticated", "bad_ack", "rate_limited"].includes(f.code)) return;
     if (f.code === "conversation_closed" && S.conv) return onConversation(Object.assign({}, S.conv, { status: "closed" }));
-    notice(f.detail || "Something went wrong.");
+    notice(sentence(errText(f.code, f.detail)));
+  }
+
+  function refusedStart(f) {
+    // A limit said no (docs/security.md): say so plainly; the visitor may try again after f.retry_after.
+    S.wantStart = null;
+    giveBackEarly();
+    view("prechat");
+    notice(f.code === "busy" ? t("busy.now") : t("busy.too_many_chats"));
   }
 
   /* ---------- boot ---------- */
@@ -1111,6 +1192,8 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     el.email.value = store.get("email", "") || "";
     el.input.value = draft() || "";
     view("prechat");
+    renewIfDue();
+    setInterval(renewIfDue, 10 * 60 * 1000);
     if (S.token && (store.get("conv", null) || S.outbox.length)) {
       // A chat is going on: show it while it is replayed from the server.
       el.prechat.hidden = true;

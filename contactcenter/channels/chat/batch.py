@@ -14,13 +14,13 @@ from typing import Literal, cast
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from contactcenter.bus import Bus
+from contactcenter.bus import Bus, Event
 from contactcenter.ccr import service as ccr
 from contactcenter.ccr.schemas import Channel, Direction, TouchIn, TouchKind
 from contactcenter.channels.chat.events import message_posted, read_up_to
 from contactcenter.channels.chat.models import ChatMessage, ChatThread
 from contactcenter.channels.chat.schemas import MessageOut, SenderKind
-from contactcenter.channels.chat.service import announce, message_out
+from contactcenter.channels.chat.service import announce_many, message_out
 from contactcenter.conversations import service as conversations
 from contactcenter.db import utcnow
 from contactcenter.http import ApiError
@@ -156,8 +156,7 @@ async def announce_stored(
         await ccr.publish_added(bus, ids=touch_ids, touches=touches, now=now)
     except Exception:  # receivers of touch events read the timeline again; the messages are safe
         pass
-    for out, customer, agent in stored.values():
-        await announce(bus, message_posted(out, customer_id=customer, agent_id=agent))
+    await announce_many(bus, [message_posted(out, customer_id=c, agent_id=a) for out, c, a in stored.values()])
 
 
 def results_for(
@@ -256,9 +255,11 @@ ReadRow = tuple[str, int, int | None, int, int]  # conversation, customer, agent
 
 async def announce_reads(bus: Bus, reads: Mapping[tuple[str, SenderKind], int], rows: Sequence[ReadRow]) -> None:
     """After the commit: each read position this batch stored, to the conversation's sockets."""
+    events: list[Event] = []
     for cid, customer, agent, customer_seq, agent_seq in rows:
         for reader, now_at in ((SenderKind.customer, customer_seq), (SenderKind.agent, agent_seq)):
             # Announce where this batch's position is the one stored (a receipt said twice is harmless).
             if reads.get((cid, reader)) == now_at:
                 side: Literal["customer", "agent"] = "customer" if reader is SenderKind.customer else "agent"
-                await announce(bus, read_up_to(cid, customer_id=customer, agent_id=agent, reader=side, seq=now_at))
+                events.append(read_up_to(cid, customer_id=customer, agent_id=agent, reader=side, seq=now_at))
+    await announce_many(bus, events)

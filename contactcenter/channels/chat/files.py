@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import re
 import uuid
+from dataclasses import dataclass
+from datetime import timedelta
 
+from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contactcenter.channels.chat.models import ChatAttachment
 from contactcenter.channels.chat.schemas import AttachmentRef
+from contactcenter.db import utcnow
 from contactcenter.http import ApiError
 
 _SIGNATURES: list[tuple[bytes, str]] = [
@@ -74,3 +78,48 @@ async def load(session: AsyncSession, *, attachment_id: str) -> ChatAttachment:
     if row is None:
         raise ApiError(404, "attachment_not_found", "no such attachment")
     return row
+
+
+@dataclass(frozen=True)
+class Quota:
+    files: int
+    bytes: int
+
+
+async def _used(session: AsyncSession, *where: ColumnElement[bool]) -> tuple[int, int]:
+    n, total = (
+        await session.execute(select(func.count(), func.coalesce(func.sum(ChatAttachment.size), 0)).where(*where))
+    ).one()
+    return int(n), int(total)
+
+
+async def check_quota(
+    session: AsyncSession,
+    *,
+    customer_id: int,
+    conversation_id: str | None,
+    size: int,
+    per_visitor: Quota,
+    per_conversation: Quota,
+) -> None:
+    """Refuse a visitor's upload of `size` bytes past their quota of the last 24 hours or, when known, the
+    conversation's (413 upload_quota). Sent or not, every stored upload counts."""
+    mine = ChatAttachment.uploader_kind == "customer", ChatAttachment.uploader_id == customer_id
+    since = ChatAttachment.created_at >= utcnow() - timedelta(hours=24)
+    checks = [(await _used(session, *mine, since), per_visitor, "you have uploaded too many files today")]
+    if conversation_id is not None:
+        used = await _used(session, *mine, ChatAttachment.conversation_id == conversation_id)
+        checks.append((used, per_conversation, "this chat has too many files already"))
+    for (n, total), quota, detail in checks:
+        if n + 1 > quota.files or total + size > quota.bytes:
+            raise ApiError(413, "upload_quota", detail)
+
+
+async def sweep_unsent(session: AsyncSession, *, older_than_s: float) -> int:
+    """Delete uploads that no sent message references, older than `older_than_s`; returns how many."""
+    cutoff = utcnow() - timedelta(seconds=older_than_s)
+    res = await session.execute(
+        delete(ChatAttachment).where(ChatAttachment.sent.is_(False), ChatAttachment.created_at < cutoff)
+    )
+    await session.commit()
+    return int(res.rowcount)  # type: ignore[attr-defined]

@@ -3,7 +3,7 @@ hub by the chat capability (plugin.py); each handler gets the hub's FrameContext
 
 from __future__ import annotations
 
-from contactcenter.channels.chat import messages
+from contactcenter.channels.chat import limits, messages
 from contactcenter.channels.chat import service as chat
 from contactcenter.channels.chat.batch import PostIn
 from contactcenter.channels.chat.events import message_posted, typing
@@ -13,7 +13,7 @@ from contactcenter.conversations.schemas import ConversationOut
 from contactcenter.http import ApiError
 from contactcenter.realtime.channels import FrameSpec
 from contactcenter.realtime.events import TOPIC_REALTIME
-from contactcenter.realtime.schemas import CLOSE_RATE
+from contactcenter.realtime.schemas import CLOSE_RATE, ErrorFrame
 from contactcenter.realtime.service import FrameContext
 
 
@@ -55,8 +55,12 @@ class ChatFrames:
         if conn.is_agent:
             conn.fail("forbidden", "only customers start chats", ref="start")
             return
-        if await ctx.hits(f"chat:start:{conn.who.id}", 60) > 10:
-            conn.fail("rate_limited", "too many new chats; wait a minute", ref="start")
+        admitted = await self._admit(ctx, frame)
+        if isinstance(admitted, limits.Refusal):
+            refusal = ErrorFrame(
+                code=admitted.code, detail=admitted.detail, ref="start", retry_after=admitted.retry_after
+            )
+            conn.push(refusal)
             return
         try:
             async with ctx.db.write_gate(), ctx.db.session() as s:
@@ -65,13 +69,33 @@ class ChatFrames:
                     ctx.bus,
                     customer_id=conn.who.id,
                     region=ctx.settings.default_phone_region,
-                    data=StartIn(name=frame.name, email=frame.email, topic=frame.topic, page_url=frame.page_url),
+                    data=StartIn(
+                        name=frame.name, email=frame.email, topic=frame.topic, page_url=frame.page_url, lang=frame.lang
+                    ),
                     queue=frame.queue,
                 )
         except ApiError as exc:
+            if admitted is not None:
+                await limits.started(ctx.bus, admitted, None)
             conn.fail(exc.code, str(exc.detail), ref="start")
             return
+        if admitted is not None:
+            await limits.started(ctx.bus, admitted, conv.id)
         await conn.track(conv, conn.delivered.get(conv.id, 0))
+
+    async def _admit(self, ctx: FrameContext, frame: Start) -> limits.Refusal | limits.Admitted | None:
+        """The flood limits (docs/security.md): a visitor whose chat is open only gets that chat back."""
+        if await limits.customer_has_open_chat(ctx.db, customer_id=ctx.conn.who.id, channel=chat.CHANNEL):
+            return None
+        client = ctx.conn.ws.client
+        return await limits.check_start(
+            ctx.bus,
+            ctx.db,
+            ctx.settings,
+            customer_id=ctx.conn.who.id,
+            address=client.host if client else "unknown",
+            queue=frame.queue,
+        )
 
     async def send(self, ctx: FrameContext, frame: Send) -> None:
         conn = ctx.conn
@@ -93,7 +117,7 @@ class ChatFrames:
         if frame.conversation_id not in conn.delivered and await ctx.conversation(frame.conversation_id) is None:
             return
         conv_id = frame.conversation_id
-        if conn.who.side == "customer" and await ctx.hits(f"chat:msg:{conn.who.id}", 10) > 60:
+        if conn.who.side == "customer" and ctx.local_hits(f"chat:msg:{conn.who.id}", 10) > 60:
             conn.fail("rate_limited", "too many messages from this visitor", ref=frame.client_id)
             return
         sender = SenderKind.agent if conn.is_agent else SenderKind.customer

@@ -60,6 +60,8 @@ async def post_message(
         if len(rows) != len(set(attachment_ids)):
             raise ApiError(422, "unknown_attachment", "an attachment is missing or not yours")
         by_id = {a.id: a for a in rows}
+        for a in rows:
+            a.sent = True  # committed with the message: from now on the sweep keeps it
         # In the order the sender chose, each once.
         refs = [
             {"id": a.id, "name": a.filename, "type": a.content_type, "size": a.size}

@@ -58,6 +58,8 @@ class ChatAttachment(Base):
     content_type: Mapped[str] = mapped_column(String(64))
     size: Mapped[int]
     data: Mapped[bytes] = mapped_column(LargeBinary)
+    # Set when a message references it; unsent uploads are swept after CC_UPLOAD_UNSENT_MAX_AGE_S.
+    sent: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -3,16 +3,23 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Sequence
 
+import structlog
 from fastapi import APIRouter
 
 from contactcenter.capabilities import AppContext
-from contactcenter.channels.chat import messages, service
+from contactcenter.channels.chat import files, messages, service
 from contactcenter.channels.chat.frames import ChatFrames
 from contactcenter.channels.chat.routes import router
 from contactcenter.channels.chat.writer import ChatWriter
+from contactcenter.db import Database
 from contactcenter.realtime.channels import ChannelHooks
+
+log = structlog.get_logger("chat")
+SWEEPER_TASK = "chat-unsent-upload-sweep"
 
 
 class ChatCapability:
@@ -20,6 +27,7 @@ class ChatCapability:
 
     def __init__(self) -> None:
         self.writer: ChatWriter | None = None
+        self.sweeper: asyncio.Task[None] | None = None
 
     def routers(self) -> Sequence[APIRouter]:
         return [router]
@@ -35,10 +43,37 @@ class ChatCapability:
                 positions=service.positions,
             )
         )
+        self.sweeper = asyncio.create_task(
+            sweep_forever(ctx.db, ctx.settings.upload_unsent_max_age_s), name=SWEEPER_TASK
+        )
 
     async def stop(self) -> None:
+        if self.sweeper is not None:
+            self.sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.sweeper
         if self.writer is not None:
             await self.writer.stop()
+
+
+async def sweep_once(db: Database, max_age_s: float) -> int:
+    """Delete the uploads no sent message references, older than `max_age_s` (every process may run it:
+    a delete of rows already gone deletes nothing)."""
+    async with db.write_gate(), db.session() as s:
+        n = await files.sweep_unsent(s, older_than_s=max_age_s)
+    if n:
+        log.info("unsent_uploads_removed", count=n)
+    return n
+
+
+async def sweep_forever(db: Database, max_age_s: float) -> None:
+    period = min(max_age_s / 4, 600.0)
+    while True:
+        await asyncio.sleep(period)
+        try:
+            await sweep_once(db, max_age_s)
+        except Exception as exc:  # the database is away: try again next period
+            log.warning("upload_sweep_failed", error=repr(exc))
 
 
 def capability() -> ChatCapability:

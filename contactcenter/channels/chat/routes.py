@@ -2,25 +2,28 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
-from fastapi.responses import FileResponse, HTMLResponse, Response
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import UploadFile as StarletteUpload
 
 from contactcenter.auth import deps
 from contactcenter.auth.service import StaffPrincipal, VisitorPrincipal
 from contactcenter.bus import Bus
+from contactcenter.ccr import service as ccr
 from contactcenter.ccr.identity import normalize_email
-from contactcenter.channels.chat import files, messages, service, transcript
+from contactcenter.channels.chat import files, messages, service, transcript, widget
 from contactcenter.channels.chat.models import CannedReply
 from contactcenter.channels.chat.schemas import AttachmentRef, CannedIn, CannedOut, MessageOut, TranscriptIn
 from contactcenter.conversations import service as conversations
 from contactcenter.conversations.schemas import ConversationOut
-from contactcenter.http import ApiError, get_bus, get_session, get_settings_dep, get_templates
+from contactcenter.http import ApiError, get_bus, get_session, get_settings_dep, get_templates, too_many
 from contactcenter.settings import Settings
 
 router = APIRouter()
@@ -86,32 +89,60 @@ async def email_transcript(
     bus: Annotated[Bus, Depends(get_bus)],
     who: Annotated[VisitorPrincipal, Depends(deps.visitor)],
 ) -> dict[str, int]:
-    await _visible(session, conversation_id, who)
-    to = normalize_email(body.email)  # a mistyped address does not use up the hourly allowance
-    if await bus.hit(f"chat:transcript:{who.customer_id}", 3600) > 5:
-        raise ApiError(429, "too_many_transcripts", "at most 5 transcripts an hour")
-    sent = await transcript.send_transcript(
-        session,
-        conversation_id=conversation_id,
-        to=to,
-        smtp_url=settings.smtp_url,
-        mail_from=settings.mail_from,
-    )
+    conv = await _visible(session, conversation_id, who)
+    if not settings.smtp_url:
+        raise ApiError(503, "email_unavailable", "transcripts by email are not configured here")
+    held = await ccr.contact_addresses(session, customer_id=conv.customer_id)
+    to = normalize_email(body.email) if body.email else (held[0] if held else None)
+    if to is None or to not in held:
+        # Never to an address typed here: that would make the company's mail a relay for anyone.
+        raise ApiError(422, "address_not_on_file", "transcripts go only to the email address given for this chat")
+    await _limit(bus, f"chat:transcript:{who.customer_id}", 3600, settings.transcripts_per_visitor_per_hour)
+    to_key = hashlib.sha256(to.encode()).hexdigest()[:32]
+    await _limit(bus, f"chat:transcript:to:{to_key}", 86400, settings.transcripts_per_address_per_day)
+    try:
+        sent = await transcript.send_transcript(
+            session, conversation_id=conversation_id, to=to, smtp_url=settings.smtp_url, mail_from=settings.mail_from
+        )
+    except transcript.SendFailed as exc:
+        raise ApiError(502, "email_failed", "we couldn't send the transcript; please try again later") from exc
     return {"messages": sent}
+
+
+async def _limit(bus: Bus, key: str, window_s: int, limit: int) -> None:
+    if await bus.hit(key, window_s) > limit:
+        left = await bus.window_left(key)
+        raise too_many("too_many_transcripts", "too many transcripts for now; try again later", left)
 
 
 @router.post("/api/chat/attachments", response_model=AttachmentRef, status_code=201)
 async def upload(
+    request: Request,
     session: Session,
     settings: SettingsDep,
+    bus: Annotated[Bus, Depends(get_bus)],
     who: Annotated[Anyone, Depends(deps.visitor_or_agents)],
-    conversation_id: Annotated[str, Form(max_length=36)],
-    file: Annotated[UploadFile, File()],
 ) -> AttachmentRef:
+    """multipart/form-data: `conversation_id`, `file`. A visitor's rate and daily quota are checked before the
+    body is read (its Content-Length against the bytes left), the conversation's right after the form."""
+    if isinstance(who, VisitorPrincipal):
+        key = f"chat:upload:{who.customer_id}"
+        if await bus.hit(key, 60) > settings.upload_per_visitor_per_minute:
+            raise too_many("too_many_uploads", "too many uploads; wait a minute", await bus.window_left(key))
+        # The body's length less the form's own few hundred bytes: the exact size is checked after the read.
+        length = request.headers.get("content-length", "")
+        declared = max(0, min(int(length), settings.max_upload_bytes) - 1024) if length.isdigit() else 0
+        await _quota(session, settings, who, None, declared)
+    form = await request.form(max_files=1, max_fields=2)
+    conversation_id, file = form.get("conversation_id"), form.get("file")
+    if not isinstance(conversation_id, str) or len(conversation_id) > 36 or not isinstance(file, StarletteUpload):
+        raise ApiError(422, "invalid_request", "send the fields conversation_id and file")
     conv = await _visible(session, conversation_id, who)
     if conv.status == "closed":
         raise ApiError(409, "conversation_closed", "this conversation is closed")
     data = await file.read(settings.max_upload_bytes + 1)
+    if isinstance(who, VisitorPrincipal):
+        await _quota(session, settings, who, conv.id, len(data))
     kind, uid = ("customer", who.customer_id) if isinstance(who, VisitorPrincipal) else ("agent", who.user_id)
     return await files.store(
         session,
@@ -121,6 +152,21 @@ async def upload(
         filename=file.filename or "file",
         data=data,
         max_bytes=settings.max_upload_bytes,
+    )
+
+
+async def _quota(
+    session: AsyncSession, settings: Settings, who: VisitorPrincipal, conversation_id: str | None, size: int
+) -> None:
+    await files.check_quota(
+        session,
+        customer_id=who.customer_id,
+        conversation_id=conversation_id,
+        size=size,
+        per_visitor=files.Quota(settings.upload_max_files_per_visitor, settings.upload_max_bytes_per_visitor),
+        per_conversation=files.Quota(
+            settings.upload_max_files_per_conversation, settings.upload_max_bytes_per_conversation
+        ),
     )
 
 
@@ -180,11 +226,11 @@ async def delete_canned(
 
 @router.get("/widget.js", include_in_schema=False)
 async def widget_js(settings: SettingsDep, _: Annotated[None, Depends(deps.public)]) -> Response:
-    path = settings.web_dir / "widget" / "widget.js"
-    if not path.exists():
+    body = widget.script(settings.web_dir / "widget")
+    if body is None:
         raise ApiError(404, "not_found", "widget not built")
-    return FileResponse(
-        path,
+    return Response(
+        body,
         media_type="text/javascript",
         headers={"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"},
     )

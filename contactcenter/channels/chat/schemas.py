@@ -25,6 +25,31 @@ def _page_url(value: str) -> str:
 
 PageUrl = Annotated[Text, Field(max_length=500), AfterValidator(_page_url)]
 
+LANG_MAX = 35  # RFC 5646 asks implementations to handle tags this long; real ones are far shorter
+
+
+def _lang(value: str) -> str:
+    """A BCP 47 tag in its usual case: "fr", "fr-CA", "zh-Hans-CN" (language lower, script title, region upper;
+    everything after a singleton such as -u- or -x- lower)."""
+    first, *rest = value.lower().split("-")
+    out = [first]
+    for p in rest:
+        if len(p) == 1 or any(len(q) == 1 for q in out):
+            out.append(p)
+        elif len(p) == 4 and p.isalpha() and len(out) == 1:
+            out.append(p.title())
+        elif (len(p) == 2 and p.isalpha()) or (len(p) == 3 and p.isdigit()):
+            out.append(p.upper())
+        else:
+            out.append(p)
+    return "-".join(out)
+
+
+# The customer's language as the widget chose it (data-lang, the page's lang, the browser's): shown to the agent.
+LangTag = Annotated[
+    str, Field(max_length=LANG_MAX, pattern=r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8}){0,7}$"), AfterValidator(_lang)
+]
+
 MAX_BODY = 4000
 
 
@@ -58,6 +83,7 @@ class StartIn(BaseModel):
     email: Text | None = Field(default=None, max_length=320)
     topic: Text | None = Field(default=None, max_length=200)
     page_url: Text | None = Field(default=None, max_length=500)
+    lang: LangTag | None = None
 
 
 class CannedIn(BaseModel):
@@ -76,7 +102,8 @@ class CannedOut(BaseModel):
 
 
 class TranscriptIn(BaseModel):
-    email: Text = Field(min_length=3, max_length=320)
+    # Only an address the customer already holds (the pre-chat form's); omitted: that address.
+    email: Text | None = Field(default=None, min_length=3, max_length=320)
 
 
 # Websocket frames of the chat channel (registered with the realtime hub; docs/protocol.md).
@@ -88,6 +115,7 @@ class Start(Frame):
     page_url: PageUrl | None = None
     # The queue the site's widget names (data-queue); the default queue when absent.
     queue: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")] | None = None
+    lang: LangTag | None = None
 
 
 class Send(Frame):

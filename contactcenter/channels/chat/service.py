@@ -34,6 +34,16 @@ async def announce(bus: Bus, event: Event) -> None:
         log.warning("publish_failed", what=event.type, error=repr(exc))
 
 
+async def announce_many(bus: Bus, events: Sequence[Event]) -> None:
+    """Like announce, for a batch (one pipeline on Redis)."""
+    if not events:
+        return
+    try:
+        await bus.publish_events(TOPIC_REALTIME, events)
+    except Exception as exc:
+        log.warning("publish_failed", what=events[0].type, count=len(events), error=repr(exc))
+
+
 async def announce_touches(bus: Bus, touches: Sequence[Touch]) -> None:
     try:
         await ccr.publish_touches(bus, touches)
@@ -90,6 +100,7 @@ async def start_conversation(
             queue=queue,
             topic=data.topic,
             page_url=data.page_url,
+            lang=data.lang,
         ),
     )
     session.add(ChatThread(conversation_id=conv.id, last_seq=0))
@@ -102,7 +113,7 @@ async def start_conversation(
             direction=Direction.inbound,
             conversation_id=conv.id,
             summary=f"Chat started{': ' + data.topic if data.topic else ''}",
-            payload={"name": name, "email": data.email, "page_url": data.page_url},
+            payload={"name": name, "email": data.email, "page_url": data.page_url, "lang": data.lang},
         ),
     )
     await session.commit()

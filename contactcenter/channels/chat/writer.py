@@ -17,6 +17,7 @@ import structlog
 from contactcenter.bus import Bus
 from contactcenter.channels.chat import batch, messages
 from contactcenter.channels.chat.batch import Posted, PostIn
+from contactcenter.channels.chat.pg_writer import PgBatchWriter
 from contactcenter.channels.chat.schemas import MessageOut, SenderKind
 from contactcenter.channels.chat.sqlite_writer import SqliteBatchWriter
 from contactcenter.db import Database
@@ -42,6 +43,8 @@ class ChatWriter:
         path = sqlite_file(db.url)
         # SQLite: each batch on a sqlite3 connection of its own, on the loop when the lock is free (sqlite_writer).
         self.sqlite = SqliteBatchWriter(path) if path else None
+        # PostgreSQL: each batch on an asyncpg connection of its own, arrays in, no ORM (pg_writer).
+        self.pg = PgBatchWriter(db.url) if db.url.startswith("postgresql+asyncpg") else None
 
     def start(self) -> None:
         self.tasks = [asyncio.create_task(self._run()), asyncio.create_task(self._tick())]
@@ -61,6 +64,8 @@ class ChatWriter:
         await self._write_reads()
         if self.sqlite is not None:
             await self.sqlite.close()
+        if self.pg is not None:
+            await self.pg.close()
 
     async def post(self, post: PostIn) -> tuple[MessageOut, bool]:
         """Store one message (with everyone else's queued at the same moment); raises what post_message would."""
@@ -108,6 +113,8 @@ class ChatWriter:
         try:
             if self.sqlite is not None:
                 results = await self.sqlite.post_messages(self.bus, [p for p, _ in posts])
+            elif self.pg is not None:
+                results = await self.pg.post_messages(self.bus, [p for p, _ in posts])
             else:
                 async with self.db.session() as s:
                     results = await batch.post_messages(s, self.bus, posts=[p for p, _ in posts])
@@ -151,6 +158,9 @@ class ChatWriter:
         try:
             if self.sqlite is not None:
                 await self.sqlite.mark_read_many(self.bus, reads)
+                return
+            if self.pg is not None:
+                await self.pg.mark_read_many(self.bus, reads)
                 return
             async with self.db.session() as s:
                 await batch.mark_read_many(s, self.bus, reads=reads)

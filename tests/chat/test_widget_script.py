@@ -1,0 +1,32 @@
+"""GET /widget.js: the texts table and the widget as one script inside one function; rebuilt when a part
+changes on disk; 404 when a part is missing."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import httpx
+
+from contactcenter.channels.chat import widget
+
+
+async def test_the_served_script_is_the_table_then_the_widget_in_one_function(client: httpx.AsyncClient) -> None:
+    r = await client.get("/widget.js")
+    assert r.status_code == 200
+    assert r.headers["content-type"] == "text/javascript; charset=utf-8"
+    body = r.text
+    assert body.startswith("(function () {\n/* The widget's texts") and body.rstrip().endswith("})();")
+    assert body.index("const WIDGET_TEXTS") < body.index("const I18N = makeI18n(")
+    assert "Démarrer la discussion" in body and "Chat starten" in body
+
+
+def test_a_part_changed_on_disk_is_served_and_a_missing_part_is_none(tmp_path: Path) -> None:
+    (tmp_path / "i18n.js").write_text("const A = 1;")
+    assert widget.script(tmp_path) is None  # widget.js missing
+    (tmp_path / "widget.js").write_text("use(A);")
+    assert widget.script(tmp_path) == b"(function () {\nconst A = 1;\nuse(A);\n})();\n"
+    (tmp_path / "i18n.js").write_text("const A = 2;")
+    later = (tmp_path / "widget.js").stat().st_mtime_ns + 1_000_000_000
+    os.utime(tmp_path / "i18n.js", ns=(later, later))  # a newer stamp even on a coarse clock
+    assert widget.script(tmp_path) == b"(function () {\nconst A = 2;\nuse(A);\n})();\n"
