@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
 import sys
 import time
 from typing import Any
 
+import orjson
 import structlog
 
 log = structlog.get_logger("suggestions.sandbox")
@@ -73,7 +73,7 @@ class _Worker:
         assert proc.stdin is not None and proc.stdout is not None
         reading: asyncio.Future[bytes] | None = None
         try:
-            proc.stdin.write(json.dumps(request, default=str).encode() + b"\n")
+            proc.stdin.write(orjson.dumps(request, default=str) + b"\n")
             await proc.stdin.drain()
             reading = asyncio.ensure_future(proc.stdout.readline())
             await self._wait(proc.pid, reading, timeout_s)
@@ -86,7 +86,7 @@ class _Worker:
         if not line:
             await self.kill()
             raise RuleError("the rule worker exited")
-        answer = json.loads(line)
+        answer = orjson.loads(line)
         if not answer["ok"]:
             raise RuleError(answer["error"])
         return answer.get("result")
@@ -152,9 +152,9 @@ def _serve() -> None:
     # Prepared contents through a loader: zen's fast path (a decision built from text per call is ~100x slower).
     contents: dict[str, zen.ZenDecisionContent] = {}
     engine = zen.ZenEngine({"loader": lambda key: contents[key]})
-    for line in sys.stdin:
+    for line in sys.stdin.buffer:
         try:
-            req = json.loads(line)
+            req = orjson.loads(line)
             if req["op"] == "load":
                 for old in req["drop"]:
                     contents.pop(old, None)
@@ -164,8 +164,12 @@ def _serve() -> None:
                 answer = {"ok": True, "result": engine.evaluate(req["key"], req["facts"])["result"]}
         except Exception as exc:
             answer = {"ok": False, "error": str(exc).split("Stack backtrace", 1)[0].strip()[:300]}
-        sys.stdout.write(json.dumps(answer, default=str) + "\n")
-        sys.stdout.flush()
+        try:
+            out = orjson.dumps(answer, default=str)
+        except TypeError as exc:  # orjson.JSONEncodeError: a number beyond 64 bits, say
+            out = orjson.dumps({"ok": False, "error": f"unencodable result: {exc}"})
+        sys.stdout.buffer.write(out + b"\n")
+        sys.stdout.buffer.flush()
 
 
 if __name__ == "__main__":
