@@ -145,10 +145,25 @@ class Sandbox:
             await w.kill()
 
 
+def _die_with_parent() -> None:
+    """Linux: the kernel kills this worker when the app process dies, even by SIGKILL, so a runaway run does
+    not go on burning a core for minutes as an orphan."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() == 1:  # the parent was already gone before prctl
+        sys.exit(0)
+
+
 def _serve() -> None:
     """The worker's loop: load and evaluate decisions, one request at a time, until stdin closes."""
     import zen
 
+    _die_with_parent()
     # Prepared contents through a loader: zen's fast path (a decision built from text per call is ~100x slower).
     contents: dict[str, zen.ZenDecisionContent] = {}
     engine = zen.ZenEngine({"loader": lambda key: contents[key]})
