@@ -29,6 +29,7 @@ from contactcenter.conversations.routes import router as conversations_router
 from contactcenter.db import Database
 from contactcenter.db.engine import WalCheckpointer, sqlite_file
 from contactcenter.demo.check import warn_demo_accounts
+from contactcenter.headers import SecurityHeadersMiddleware
 from contactcenter.http import BodyLimitMiddleware, install_error_handlers
 from contactcenter.integration.routes import router as integration_router
 from contactcenter.ops.routes import router as ops_router
@@ -134,7 +135,16 @@ def create_app(
                 checkpointer.stop()
             log.info("stopped")
 
-    app = ContactCenterApp(title="Contact Center", version=__version__, lifespan=lifespan)
+    # FastAPI's /docs pulls Swagger UI from a CDN with inline script: development only (CC_API_DOCS).
+    on = settings.api_docs
+    app = ContactCenterApp(
+        title="Contact Center",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url="/docs" if on else None,
+        redoc_url="/redoc" if on else None,
+        openapi_url="/openapi.json" if on else None,
+    )
     app.state.settings = settings
     app.state.widget_origins = parse_origins(settings.widget_origins)
     app.state.metrics = Metrics()
@@ -153,6 +163,8 @@ def create_app(
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     if settings.hsts_max_age_s:
         app.add_middleware(HstsMiddleware, max_age_s=settings.hsts_max_age_s)
+    exempt = ("/docs", "/redoc") if settings.api_docs else ()
+    app.add_middleware(SecurityHeadersMiddleware, exempt=exempt)  # outermost: error responses get them too
     for router in (
         ops_router,
         auth_router,

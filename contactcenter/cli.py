@@ -178,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("rules", help="business rules in the rules/ folder")
     rsub = p.add_subparsers(dest="rules_cmd", required=True)
     for name, text in (
-        ("check", "validate rules/ (schema, no function nodes, scripts, facts)"),
+        ("check", "validate rules/ (schema, no function nodes, bounded expressions, scripts, facts)"),
         ("import", "publish every rule file that differs from its current version"),
         ("export", "write the published versions to files"),
     ):

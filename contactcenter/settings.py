@@ -93,6 +93,14 @@ class Settings(BaseSettings):
     rules_dir: Path = Path(__file__).resolve().parent.parent / "rules"
     facts_ttl_s: float = Field(default=60.0, ge=0, le=3600)
     attribution_days: int = Field(default=30, ge=0, le=365)
+    # Rule runs happen in worker processes (sandbox.py): how many, and how long one run may take before the
+    # worker is killed and the rule version stopped (docs/security.md).
+    rules_time_limit_ms: int = Field(default=250, ge=10, le=60_000)
+    rules_workers: int = Field(default=2, ge=1, le=32)
+    # Bearer token /metrics demands when set; unset leaves it open (bind it to a private network then).
+    metrics_token: SecretStr | None = None
+    # FastAPI's /docs, /redoc and /openapi.json: off unless asked for (development).
+    api_docs: bool = False
 
     @property
     def is_sqlite(self) -> bool:

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contactcenter.auth import deps
 from contactcenter.auth.service import StaffPrincipal
 from contactcenter.bus import Bus
-from contactcenter.ccr import service
+from contactcenter.ccr import service, visibility
 from contactcenter.ccr.schemas import (
     Channel,
     CustomerCreate,
@@ -78,7 +78,7 @@ async def add_identity(
 async def get_timeline(
     customer_id: int,
     session: Session,
-    _: Annotated[StaffPrincipal, Depends(deps.any_staff)],
+    who: Annotated[StaffPrincipal, Depends(deps.any_staff)],
     limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     channel: Annotated[list[Channel] | None, Query()] = None,
@@ -86,9 +86,10 @@ async def get_timeline(
     until: datetime | None = None,
 ) -> TimelinePage:
     live = await service.live_customer_id(session, customer_id=customer_id)
-    return await service.timeline(
+    page = await service.timeline(
         session, customer_id=live, limit=limit, cursor=cursor, channels=channel or (), since=since, until=until
     )
+    return visibility.for_role(page, who.role)
 
 
 @router.post("/api/customers/{customer_id}/notes", response_model=TouchOut, status_code=201)

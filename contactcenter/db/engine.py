@@ -32,6 +32,9 @@ def sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    # A failed statement's error (logged, and in tracebacks) shows the SQL, never its values: message
+    # bodies, tokens and password hashes stay out of the logs.
+    kwargs.setdefault("hide_parameters", True)
     if make_url(url).get_backend_name() == "sqlite":
         if path := sqlite_file(url):
             Path(path).parent.mkdir(parents=True, exist_ok=True)

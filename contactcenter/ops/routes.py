@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -9,6 +10,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from contactcenter.auth import deps
+from contactcenter.http import error_response
 from contactcenter.ops.schemas import Health, Ready
 
 router = APIRouter()
@@ -34,4 +36,10 @@ async def readyz(request: Request, _: Annotated[None, Depends(deps.public)]) -> 
 
 @router.get("/metrics")
 async def metrics(request: Request, _: Annotated[None, Depends(deps.public)]) -> Response:
+    token = request.app.state.settings.metrics_token
+    if token is not None:  # CC_METRICS_TOKEN: the scraper sends "Authorization: Bearer <token>"
+        given = request.headers.get("authorization", "")
+        expected = f"Bearer {token.get_secret_value()}"
+        if not hmac.compare_digest(given.encode(), expected.encode()):
+            return error_response(401, "not_authenticated", "a valid metrics token is required")
     return Response(generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -10,6 +10,7 @@ from fastapi.templating import Jinja2Templates
 
 from contactcenter.auth import deps
 from contactcenter.auth.service import StaffPrincipal
+from contactcenter.headers import EDITOR_CSP
 from contactcenter.http import get_templates
 
 router = APIRouter()
@@ -28,4 +29,6 @@ async def editor_page(
 ) -> HTMLResponse:
     # The page loads the rule itself (and says so plainly when it does not exist).
     ctx = {"me": who, "nav": "planner", "rule_id": rule_id}
-    return templates.TemplateResponse(request, "planner_editor.html", ctx)
+    page = templates.TemplateResponse(request, "planner_editor.html", ctx)
+    page.headers["Content-Security-Policy"] = EDITOR_CSP
+    return page

@@ -22,6 +22,7 @@ from contactcenter.suggestions.jdm import (
     engine_table,
     parse,
 )
+from contactcenter.suggestions.sandbox import RuleTimeout, Sandbox
 from contactcenter.suggestions.schemas import Problem
 
 log = structlog.get_logger("suggestions.engine")
@@ -90,6 +91,8 @@ class RuleSet:
     def __init__(self) -> None:
         self.rules: dict[str, LoadedRule] = {}
         self._contents: dict[str, zen.ZenDecisionContent] = {}
+        self._graphs: dict[str, str] = {}  # the same decisions as JSON, for the sandbox's workers
+        self._retired: set[str] = set()  # keys dropped since the sandbox last heard
         self._tables: dict[str, dict[str, Any]] = {}
         self._combined: tuple[str, list[str]] | None = None  # key, rule ids in table order
         self._generation = 0
@@ -105,17 +108,25 @@ class RuleSet:
         if old is not None and old.version == version:
             self.rules[rule_id] = LoadedRule(rule_id, name, version, holdout_pct, old.parsed)
             return []
-        parsed, problems = validate(content, path=f"{rule_id} v{version}", scripts=None)
-        if parsed is None:
+        # A stored version was validated when published; the bounds of the day are not applied again (a
+        # version from before them is still loaded: the sandbox's time limit stops it if it runs away).
+        parsed, problems = parse(content, path=f"{rule_id} v{version}", bounded=False)
+        graph = engine_json(content, parsed) if parsed is not None else ""
+        try:
+            decision = zen.ZenDecisionContent(graph) if parsed is not None else None
+        except Exception as exc:
+            problems, decision = [Problem(path=rule_id, message=f"zen-engine refused: {_first_line(exc)}")], None
+        if parsed is None or decision is None:
             log.warning("rule_not_loaded", rule=rule_id, version=version, problems=len(problems))
             return problems
+        parsed.content = content
         rule = LoadedRule(rule_id, name, version, holdout_pct, parsed)
-        self._contents[rule.key] = zen.ZenDecisionContent(engine_json(content, parsed))
+        self._contents[rule.key], self._graphs[rule.key] = decision, graph
         self._tables[rule_id] = engine_table(content, parsed)
         self.loads += 1
         self.rules[rule_id] = rule
         if old is not None:
-            self._contents.pop(old.key, None)
+            self._drop(old.key)
         self._changed()
         return []
 
@@ -123,12 +134,17 @@ class RuleSet:
         old = self.rules.pop(rule_id, None)
         self._tables.pop(rule_id, None)
         if old is not None:
-            self._contents.pop(old.key, None)
+            self._drop(old.key)
             self._changed()
+
+    def _drop(self, key: str) -> None:
+        self._contents.pop(key, None)
+        self._graphs.pop(key, None)
+        self._retired.add(key)
 
     def _changed(self) -> None:
         if self._combined is not None:
-            self._contents.pop(self._combined[0], None)
+            self._drop(self._combined[0])
         self._combined = None
 
     def _combined_key(self) -> tuple[str, list[str]]:
@@ -136,7 +152,8 @@ class RuleSet:
             order = list(self.rules)
             self._generation += 1
             key = f"*all@{self._generation}"
-            self._contents[key] = zen.ZenDecisionContent(combined_json([self._tables[r] for r in order]))
+            graph = combined_json([self._tables[r] for r in order])
+            self._contents[key], self._graphs[key] = zen.ZenDecisionContent(graph), graph
             self._combined = (key, order)
         return self._combined
 
@@ -159,6 +176,37 @@ class RuleSet:
                     found += self.evaluate_rule(rule, facts)
         found.sort(key=lambda m: (-m.priority, m.rule.id, m.row.index))
         return found
+
+    async def run(self, sandbox: Sandbox, facts: dict[str, Any]) -> tuple[list[Match], list[LoadedRule]]:
+        """`evaluate` in the sandbox's workers, each run within its time limit: the matches, and the rules
+        that ran past it (each found by running the rules one by one once the combined run did)."""
+        if self._retired:
+            sandbox.forget(self._retired)
+            self._retired = set()
+        found: list[Match] = []
+        stopped: list[LoadedRule] = []
+        if not self.rules:
+            return found, stopped
+        key, order = self._combined_key()
+        try:
+            result = await sandbox.run(key, self._graphs[key], facts)
+        except Exception:  # a rule failed or ran away: find out whose, run the rest
+            rules = [self.rules[r] for r in order if r in self.rules]
+            for rule in rules:
+                if rule.key not in self._graphs:
+                    continue  # replaced while the combined run went on
+                try:
+                    found += matches(rule, await sandbox.run(rule.key, self._graphs[rule.key], facts))
+                except RuleTimeout:
+                    stopped.append(rule)
+                except Exception as exc:
+                    log.warning("rule_failed", rule=rule.id, version=rule.version, error=_first_line(exc))
+        else:
+            for i, rule_id in enumerate(order):
+                if rule_id in self.rules:
+                    found += matches(self.rules[rule_id], result.get(f"r{i}") if isinstance(result, dict) else None)
+        found.sort(key=lambda m: (-m.priority, m.rule.id, m.row.index))
+        return found, stopped
 
     def evaluate_rule(self, rule: LoadedRule, facts: dict[str, Any]) -> list[Match]:
         try:

@@ -108,7 +108,7 @@ async def suggest(
     conv = await _conversation(session, conversation_id, who)
     contact = contact_facts(channel=conv.channel, queue=conv.queue, topic=conv.topic, page=conv.page_url)
     facts = await runtime.facts.gather(session, customer_id=conv.customer_id, conversation_id=conv.id, contact=contact)
-    found = _best_per_offer(runtime.rules.evaluate(facts)) if facts is not None else []
+    found = _best_per_offer(await runtime.evaluate(facts)) if facts is not None else []
     existing = {
         (r.rule_id, r.row_id): r
         for r in await session.scalars(select(SuggestionRecord).where(SuggestionRecord.conversation_id == conv.id))

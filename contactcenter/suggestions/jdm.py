@@ -15,6 +15,7 @@ from typing import Any
 import zen
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from contactcenter.suggestions.bounds import unbounded
 from contactcenter.suggestions.catalogue import BY_NAME, NAMESPACES
 from contactcenter.suggestions.schemas import Problem
 
@@ -114,8 +115,9 @@ def load_text(text: str | bytes, *, path: str) -> tuple[ParsedRule | None, list[
     return parse(data, path=path)
 
 
-def parse(data: Any, *, path: str) -> tuple[ParsedRule | None, list[Problem]]:
-    """Check the graph's shape (supported nodes, one table, outputs, rows, expressions); never raises."""
+def parse(data: Any, *, path: str, bounded: bool = True) -> tuple[ParsedRule | None, list[Problem]]:
+    """Check the graph's shape (supported nodes, one table, outputs, rows, expressions); never raises.
+    `bounded`: also refuse expressions whose cost is unbounded (bounds.py); publishing demands it."""
     if not isinstance(data, dict):
         return None, [Problem(path=path, row=None, message="a rule is a JSON object with nodes and edges")]
     try:
@@ -161,11 +163,11 @@ def parse(data: Any, *, path: str) -> tuple[ParsedRule | None, list[Problem]]:
     links = {(e.sourceId, e.targetId) for e in graph.edges}
     if links != {(inp.id, table.id), (table.id, out.id)}:
         problems.append(Problem(path=path, row=None, message="edges must link input -> decision table -> output"))
-    parsed = _parse_table(table, path=path, problems=problems)
+    parsed = _parse_table(table, path=path, problems=problems, bounded=bounded)
     return (parsed if not problems else None), problems
 
 
-def _parse_table(node: Node, *, path: str, problems: list[Problem]) -> ParsedRule | None:
+def _parse_table(node: Node, *, path: str, problems: list[Problem], bounded: bool) -> ParsedRule | None:
     try:
         t = TableContent.model_validate(node.content)
     except (ValidationError, RecursionError):
@@ -201,7 +203,16 @@ def _parse_table(node: Node, *, path: str, problems: list[Problem]) -> ParsedRul
     parsed = ParsedRule(content={}, table_id=node.id, hit_policy=t.hitPolicy, rows=[])
     seen: set[str] = set()
     for i, raw in enumerate(t.rules, start=1):
-        row = _parse_row(raw, i, inputs, outputs, path=path, problems=problems, seen=seen)
+        row = _parse_row(
+            raw,
+            i,
+            inputs,
+            outputs,
+            path=path,
+            problems=problems,
+            seen=seen,
+            table=(node.name or node.id) if bounded else None,
+        )
         if row is not None:
             parsed.rows.append(row)
             m = SCRIPT_LITERAL.match(row.outputs.get("script", ""))
@@ -219,9 +230,14 @@ def _parse_row(
     path: str,
     problems: list[Problem],
     seen: set[str],
+    table: str | None,
 ) -> Row | None:
     def bad(msg: str) -> None:
         problems.append(Problem(path=path, row=i, message=f"row {i}: {msg}"))
+
+    def compile_(cell: str, unary: bool, what: str) -> None:
+        if _compile(cell, unary=unary, bad=bad, what=what) and table and (why := unbounded(cell.strip())):
+            bad(f"node {table!r}, {what}: {cell.strip()[:80]!r} {why}")
 
     row_id = raw.get("_id")
     if not isinstance(row_id, str) or not row_id or len(row_id) > 64:
@@ -242,7 +258,7 @@ def _parse_row(
         cell = cells[col]
         if not cell.strip():
             continue
-        _compile(cell, unary=True, bad=bad, what=f"condition on {fact}")
+        compile_(cell, True, f"condition on {fact}")
         conditions.append((fact, cell))
     outs = {f: cells[c] for f, c in outputs.items()}
     for f, cell in outs.items():
@@ -250,7 +266,7 @@ def _parse_row(
             if f in REQUIRED_OUTPUTS:
                 bad(f"output {f!r} is empty")
             continue
-        _compile(cell, unary=False, bad=bad, what=f"output {f}")
+        compile_(cell, False, f"output {f}")
     if outs.get("script", "").strip() and not SCRIPT_LITERAL.match(outs["script"]):
         bad('the script output must be a quoted script id, e.g. "fund_advisor"')
     for cell in [c for _, c in conditions] + list(outs.values()):
@@ -259,11 +275,13 @@ def _parse_row(
     return Row(id=row_id, index=i, conditions=tuple(conditions), outputs=outs)
 
 
-def _compile(expr: str, *, unary: bool, bad: Any, what: str) -> None:
+def _compile(expr: str, *, unary: bool, bad: Any, what: str) -> bool:
     try:
         (zen.compile_unary_expression if unary else zen.compile_expression)(expr)
     except Exception as exc:  # zen raises RuntimeError with a JSON description
         bad(f"{what}: {expr.strip()[:80]!r} is not a valid expression ({_first_line(exc)})")
+        return False
+    return True
 
 
 def engine_table(content: dict[str, Any], parsed: ParsedRule) -> dict[str, Any]:

@@ -34,6 +34,10 @@ class RuleVersion(Base):
     author: Mapped[str] = mapped_column(String(120))
     comment: Mapped[str] = mapped_column(String(500))
     published_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set when a run of this version went past the time limit: it is out of force from then on (the newest
+    # earlier version that was never stopped runs instead; decision 32).
+    stopped_at: Mapped[datetime | None]
+    stopped_reason: Mapped[str | None] = mapped_column(String(300))
 
 
 class SuggestionRecord(Base):

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import structlog
 from pydantic import Field, TypeAdapter, ValidationError
@@ -26,9 +26,10 @@ from contactcenter.integration.events import TOPIC_ORDERS, OrderRecorded
 from contactcenter.realtime.events import TOPIC_REALTIME
 from contactcenter.settings import Settings
 from contactcenter.suggestions import feedback, service
-from contactcenter.suggestions.engine import RuleSet
+from contactcenter.suggestions.engine import LoadedRule, Match, RuleSet
 from contactcenter.suggestions.events import TOPIC_RULES, RuleChanged, suggestions_changed
 from contactcenter.suggestions.facts import FactGatherer, Providers
+from contactcenter.suggestions.sandbox import Sandbox
 from contactcenter.suggestions.scripts import ScriptStore
 
 log = structlog.get_logger("suggestions.runtime")
@@ -48,6 +49,7 @@ class Runtime:
         self.settings, self.db, self.bus = settings, db, bus
         self.folder: Path = settings.rules_dir
         self.rules = RuleSet()
+        self.sandbox = Sandbox(workers=settings.rules_workers, time_limit_s=settings.rules_time_limit_ms / 1000)
         self.scripts = ScriptStore.from_dir(self.folder / "scripts")
         self.facts = FactGatherer(providers or Providers(), ttl_s=settings.facts_ttl_s)
         self.subscribed = asyncio.Event()
@@ -77,6 +79,25 @@ class Runtime:
         for t in self.tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await t
+        await self.sandbox.close()
+
+    async def evaluate(self, facts: dict[str, Any]) -> list[Match]:
+        """Every rule in force for these facts, in the sandbox; a rule past the time limit is stopped."""
+        found, stopped = await self.rules.run(self.sandbox, facts)
+        for rule in stopped:
+            await self._stop(rule)
+        return found
+
+    async def _stop(self, rule: LoadedRule) -> None:
+        # Out of force here at once; in the database (the planner page shows it) and on every process next.
+        if self.rules.rules.get(rule.id) is rule:
+            self.rules.remove(rule.id)
+        limit = self.settings.rules_time_limit_ms
+        reason = f"stopped: ran longer than {limit} ms at {utcnow().isoformat(timespec='seconds')}"
+        log.error("rule_stopped", rule=rule.id, version=rule.version, limit_ms=limit)
+        async with self.db.session() as s:
+            await service.stop_version(s, self.bus, rule_id=rule.id, version=rule.version, reason=reason)
+        await self.reload_all()
 
     async def reload_all(self) -> None:
         """Bring the cache in line with the database (only changed versions are rebuilt)."""

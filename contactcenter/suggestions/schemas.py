@@ -48,6 +48,10 @@ class RuleSummary(BaseModel):
     comment: str
     holdout_pct: float
     stats: Stats
+    # The version that runs: `version` unless that one was stopped (then an earlier one, or None).
+    in_force: int | None = None
+    # Why the published version is out of force, e.g. "stopped: ran longer than 250 ms at 2026-12-02T02:50Z".
+    stopped: str | None = None
 
 
 class RuleList(BaseModel):

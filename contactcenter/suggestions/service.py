@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -72,6 +72,7 @@ async def list_rules(session: AsyncSession) -> RuleList:
         .order_by(Rule.id)
     )
     figures = await stats.by_rule(session)
+    running = {rid: version for rid, (_, version, _, _) in (await current_versions(session, content=False)).items()}
     return RuleList(
         rules=[
             RuleSummary(
@@ -83,6 +84,8 @@ async def list_rules(session: AsyncSession) -> RuleList:
                 comment=v.comment,
                 holdout_pct=r.holdout_pct,
                 stats=figures.get(r.id, Stats()),
+                in_force=running.get(r.id),
+                stopped=v.stopped_reason if v.stopped_at is not None else None,
             )
             for r, v in rows.all()
         ]
@@ -174,14 +177,39 @@ async def set_holdout(session: AsyncSession, bus: Bus, *, rule_id: str, holdout_
     return holdout_pct
 
 
-async def current_versions(session: AsyncSession) -> dict[str, tuple[str, int, float, dict[str, Any]]]:
-    """rule id -> (name, version, holdout %, content) of every rule in force."""
-    rows = await session.execute(
-        select(Rule.id, Rule.name, Rule.version, Rule.holdout_pct, RuleVersion.content).join(
-            RuleVersion, (RuleVersion.rule_id == Rule.id) & (RuleVersion.version == Rule.version)
-        )
+async def current_versions(
+    session: AsyncSession, *, content: bool = True
+) -> dict[str, tuple[str, int, float, dict[str, Any]]]:
+    """rule id -> (name, version, holdout %, content) of every rule in force: its published version, or if
+    that one was stopped the newest earlier one never stopped (a rule with none is left out)."""
+    running = (
+        select(RuleVersion.rule_id, func.max(RuleVersion.version).label("version"))
+        .join(Rule, Rule.id == RuleVersion.rule_id)
+        .where(RuleVersion.stopped_at.is_(None), RuleVersion.version <= Rule.version)
+        .group_by(RuleVersion.rule_id)
+        .subquery()
     )
-    return {rid: (name, version, pct, content) for rid, name, version, pct, content in rows.all()}
+    cols = (RuleVersion.content,) if content else ()
+    rows = await session.execute(
+        select(Rule.id, Rule.name, running.c.version, Rule.holdout_pct, *cols)
+        .join(running, running.c.rule_id == Rule.id)
+        .join(RuleVersion, (RuleVersion.rule_id == Rule.id) & (RuleVersion.version == running.c.version))
+    )
+    return {r[0]: (r[1], r[2], r[3], r[4] if content else {}) for r in rows.all()}
+
+
+async def stop_version(session: AsyncSession, bus: Bus, *, rule_id: str, version: int, reason: str) -> bool:
+    """Put a version that ran past the time limit out of force, on every process; False if already done."""
+    done = await session.execute(
+        update(RuleVersion)
+        .where(RuleVersion.rule_id == rule_id, RuleVersion.version == version, RuleVersion.stopped_at.is_(None))
+        .values(stopped_at=utcnow(), stopped_reason=reason[:300])
+    )
+    await session.commit()
+    if not getattr(done, "rowcount", 0):
+        return False
+    await announce(bus, rule_id=rule_id, version=version)
+    return True
 
 
 async def import_rules(

@@ -23,6 +23,10 @@
         { class: "name-cell" },
         el("a", { href, class: "rule-link" }, rule.name || rule.id),
         rule.comment ? el("span", { class: "muted small rule-comment" }, rule.comment) : null,
+        // A version that ran past the time limit is out of force (docs/security.md): say so, and what runs.
+        rule.stopped ? el("span", { class: "small rule-stopped", role: "status" },
+          `Version ${rule.version} ${rule.stopped}. ` +
+          (rule.in_force ? `Version ${rule.in_force} runs instead.` : "No version of this rule runs.")) : null,
       ),
       el("td", { class: "num version" }, `v${rule.version}`),
       el("td", { class: "published" }, el("span", { class: "stack" },
