@@ -61,8 +61,11 @@ class Revocation:
         """Close this process's sockets of the ended session (or of every session of the user)."""
         return self._close(lambda c, h: c.who.id == event.user_id and event.session in (None, h))
 
-    def _close_stale(self, live: set[str]) -> int:
-        return self._close(lambda _c, h: h not in live)
+    def _close_stale(self, checked: set[str], live: set[str]) -> int:
+        # Only sessions that were looked up: a socket that said hello during the look-up is not in `checked`
+        # (its session was verified at hello), and closing it would drop every console that reconnects
+        # while a check is running (after a process died, a hundred at once).
+        return self._close(lambda _c, h: h in checked and h not in live)
 
     def on_message(self, msg: BusMessage) -> None:
         """A message on auth's staff topic (the hub's subscription carries it: one per process)."""
@@ -86,5 +89,5 @@ class Revocation:
             except Exception as exc:  # the database is away: try again next period, never end sockets blindly
                 log.warning("session_recheck_failed", error=repr(exc))
                 continue
-            if closed := self._close_stale(live):
+            if closed := self._close_stale(hashes, live):
                 log.info("staff_sockets_revoked", count=closed)

@@ -95,3 +95,19 @@ async def test_an_item_announced_between_the_read_and_the_follow_is_not_lost(db:
     await _drain(conn)
     assert counted.reads == 1 and conn.delivered[conv.id] == 4
     assert sum('"type":"message"' in f for f in ws.sent) == 1
+
+
+async def test_a_session_recheck_closes_only_sockets_it_looked_up(db: Database) -> None:
+    # A console that says hello while the periodic check reads the sessions was verified at hello: the
+    # check's answer (which does not mention its session) must not close it.
+    from contactcenter.realtime.revocation import Revocation
+
+    registry = Registry(CORE_FRAMES)
+    revocation = Revocation(db, period_s=60)
+    ended, _ = _connection(db, registry, 1)
+    joined, _ = _connection(db, registry, 2)
+    revocation.track(ended, "hash-of-an-ended-session")
+    checked = set(revocation.sessions.values())  # what the check reads...
+    revocation.track(joined, "hash-of-a-new-session")  # ...while this socket says hello
+    assert revocation._close_stale(checked, live=set()) == 1
+    assert ended.close_code == 4401 and joined.close_code is None
