@@ -132,3 +132,42 @@ async def test_a_merge_heard_on_the_touches_topic_refreshes_the_targets_facts(
         assert await owned() == ["FUND-1"]
     finally:
         await db.dispose()
+
+
+async def test_a_start_touch_before_its_assignment_reads_nothing_the_assignment_hints(
+    tmp_path: Path, sqlite_template: Path
+) -> None:
+    settings = Settings(database_url=_fresh_sqlite(sqlite_template, tmp_path), secret_key="t" * 40)
+    db, bus = Database(settings.database_url), MemoryBus()
+    try:
+        runtime = Runtime(settings=settings, db=db, bus=bus)
+        stored, customer = await conversation(db, agent_id=7)
+        reads = 0
+        hint_open = runtime._hint_open
+
+        async def counted(customer_id: int, only: str | None = None) -> None:
+            nonlocal reads
+            reads += 1
+            await hint_open(customer_id, only)
+
+        runtime._hint_open = counted  # type: ignore[method-assign]
+        start = touch_logged_json(
+            touch_id=1,
+            customer_id=customer,
+            channel="chat",
+            kind="conversation",
+            occurred_at=utcnow(),
+            summary="Chat started",
+            conversation_id=stored,
+        )
+        # The start touch of a chat the runtime has not heard assigned: no read, no hint (a burst of starts
+        # would be a read each) ...
+        assert await _hints(bus, runtime, start) == [] and reads == 0
+        # ... the assignment, when it comes, is what tells the agent.
+        assigned = _changed(stored, customer, "assigned", 7)
+        async with bus.subscribe(TOPIC_REALTIME) as sub:
+            await runtime.handle(assigned.model_dump_json())
+            msg = await sub.get(timeout=1)
+        assert msg is not None and Push.model_validate_json(msg.data).to.agent_id == 7
+    finally:
+        await db.dispose()
