@@ -45,10 +45,18 @@ def _published(key: str) -> bool:
 def _file_key(path: Path) -> str:
     """The key kept in `path`, made (mode 0600) on first use; every worker of one start reads the same file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with contextlib.suppress(FileExistsError):
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    if not path.exists():
+        # Written whole under another name, then linked into place: a process starting at the same moment
+        # sees no file or the whole key, never an empty one; the first link wins and the other is dropped.
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as f:
             f.write(secrets.token_urlsafe(48) + "\n")
+        try:
+            with contextlib.suppress(FileExistsError):
+                os.link(tmp, path)
+        finally:
+            tmp.unlink()
     key = path.read_text().strip()
     if len(key.encode()) < MIN_KEY_BYTES:
         raise SecretKeyError(f"{path} holds no usable key; delete it and start again to make a new one")
