@@ -51,6 +51,20 @@ Numbered = tuple[int, int, int | None]  # a conversation's last seq after the ba
 Stored = dict[tuple[str, str, str], tuple[MessageOut, int, int | None]]  # key -> (message, customer, agent)
 
 
+class Result:
+    """What a writer's own-connection batch (sqlite_writer, pg_writer) decided inside its transaction."""
+
+    __slots__ = ("failed", "found", "now", "stored", "touch_ids", "touches")
+
+    def __init__(self) -> None:
+        self.found: dict[tuple[str, str, str], MessageOut] = {}
+        self.failed: dict[str, ApiError] = {}
+        self.stored: Stored = {}
+        self.touches: list[TouchIn] = []
+        self.touch_ids: list[int] = []
+        self.now = utcnow()
+
+
 async def post_messages(session: AsyncSession, bus: Bus, *, posts: Sequence[PostIn]) -> list[Posted]:
     """Store messages in one transaction, numbered per conversation in the order given; then announce them.
 

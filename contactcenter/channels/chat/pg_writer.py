@@ -19,13 +19,10 @@ from sqlalchemy.engine import make_url
 
 from contactcenter.bus import Bus
 from contactcenter.ccr import service as ccr
-from contactcenter.ccr.schemas import TouchIn
 from contactcenter.channels.chat import batch
-from contactcenter.channels.chat.batch import Numbered, Posted, PostIn, ReadRow, Stored
+from contactcenter.channels.chat.batch import Numbered, Posted, PostIn, ReadRow
 from contactcenter.channels.chat.schemas import AttachmentRef, MessageOut, SenderKind
 from contactcenter.conversations import service as conversations
-from contactcenter.db import utcnow
-from contactcenter.http import ApiError
 
 _FOUND = (
     "SELECT conversation_id, sender_kind, client_id, seq, sender_name, body, private, attachments::text,"
@@ -56,18 +53,6 @@ _READ_ROWS = (
 def asyncpg_dsn(url: str) -> str:
     """The database URL as asyncpg takes it (no SQLAlchemy driver suffix)."""
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-class _Result:
-    __slots__ = ("failed", "found", "now", "stored", "touch_ids", "touches")
-
-    def __init__(self) -> None:
-        self.found: dict[tuple[str, str, str], MessageOut] = {}
-        self.failed: dict[str, ApiError] = {}
-        self.stored: Stored = {}
-        self.touches: list[TouchIn] = []
-        self.touch_ids: list[int] = []
-        self.now = utcnow()
 
 
 class PgBatchWriter:
@@ -121,8 +106,8 @@ class PgBatchWriter:
             self.conn.terminate()
             self.conn = None
 
-    async def _write(self, conn: Any, posts: Sequence[PostIn]) -> _Result:
-        res = _Result()
+    async def _write(self, conn: Any, posts: Sequence[PostIn]) -> batch.Result:
+        res = batch.Result()
         res.found = await _found(conn, posts)
         fresh, counts = batch.fresh_posts(posts, res.found)
         numbered: dict[str, Numbered] = {}

@@ -26,15 +26,12 @@ import orjson
 
 from contactcenter.bus import Bus
 from contactcenter.ccr import service as ccr
-from contactcenter.ccr.schemas import TouchIn
 from contactcenter.ccr.touches import sqlite_time
 from contactcenter.channels.chat import batch
-from contactcenter.channels.chat.batch import Numbered, Posted, PostIn, ReadRow, Stored
+from contactcenter.channels.chat.batch import Numbered, Posted, PostIn, ReadRow
 from contactcenter.channels.chat.schemas import AttachmentRef, MessageOut, SenderKind
 from contactcenter.conversations import service as conversations
-from contactcenter.db import utcnow
 from contactcenter.db.engine import sqlite_pragmas
-from contactcenter.http import ApiError
 
 _FOUND = (
     "SELECT json_group_array(json_array(conversation_id, sender_kind, client_id, seq, sender_name, body, private,"
@@ -75,18 +72,6 @@ def _marks(n: int) -> str:
 
 def _rows(row: str, n: int) -> str:
     return ", ".join([row] * n)
-
-
-class _Result:
-    __slots__ = ("failed", "found", "now", "stored", "touch_ids", "touches")
-
-    def __init__(self) -> None:
-        self.found: dict[tuple[str, str, str], MessageOut] = {}
-        self.failed: dict[str, ApiError] = {}
-        self.stored: Stored = {}
-        self.touches: list[TouchIn] = []
-        self.touch_ids: list[int] = []
-        self.now = utcnow()
 
 
 class SqliteBatchWriter:
@@ -158,8 +143,8 @@ class SqliteBatchWriter:
                 time.sleep(RETRY_S)
         return _finish(db, work)
 
-    def _write(self, db: sqlite3.Connection, posts: Sequence[PostIn]) -> _Result:
-        res = _Result()
+    def _write(self, db: sqlite3.Connection, posts: Sequence[PostIn]) -> batch.Result:
+        res = batch.Result()
         res.found = _found(db, posts)
         fresh, counts = batch.fresh_posts(posts, res.found)
         numbered: dict[str, Numbered] = {}
