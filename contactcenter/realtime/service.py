@@ -52,14 +52,6 @@ class FrameContext:
             return None
         return conv
 
-    async def hits(self, key: str, window_s: int) -> int:
-        """A shared counter on the bus. While the bus is down the per-socket buckets still hold, and a
-        customer's message matters more than the cross-socket count: fail open."""
-        try:
-            return await self.bus.hit(key, window_s)
-        except Exception:
-            return 0
-
     def local_hits(self, key: str, window_s: float) -> int:
         """A counter of this process only, for limits checked on every message: a visitor's sockets are
         normally on one process, and each socket's own token buckets hold wherever it is."""
