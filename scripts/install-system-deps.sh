@@ -9,6 +9,8 @@ compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql
 command -v psql >/dev/null || missing+=(postgresql-client)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v npm >/dev/null || missing+=(npm)
+# A CJK font: without one Chromium draws the widget's Chinese texts as boxes in the screenshots.
+fc-list 2>/dev/null | grep -qi "zen hei" || missing+=(fonts-wqy-zenhei)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

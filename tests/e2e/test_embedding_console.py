@@ -38,7 +38,10 @@ PAGES = [
     ("de.html", 'lang="de"', ""),
     ("de-fr.html", 'lang="de"', 'data-lang="fr"'),  # data-lang wins over the page's language
     ("none.html", "", ""),  # no lang anywhere: the browser's
-    ("es.html", 'lang="es"', 'data-lang="es"'),  # no Spanish texts (yet): English, but the agent sees Spanish
+    ("pt.html", 'lang="pt"', 'data-lang="pt"'),  # no Portuguese texts: English, but the agent sees Portuguese
+    ("es.html", 'lang="es-MX"', ""),  # the languages the seeds were written for: Spanish, Chinese, Vietnamese
+    ("zh.html", 'lang="zh-CN"', ""),
+    ("vi.html", 'lang="vi"', ""),
     ("typo.html", 'lang="de-AT"', 'data-lang="français"'),  # not a tag: an error for the site owner, then <html lang>
 ]
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
@@ -241,13 +244,13 @@ def test_the_french_demo_page_speaks_french_and_the_console_shows_the_customers_
     no_overflow(visitor, "desktop end of chat")
 
 
-@pytest.mark.parametrize("lang", ["fr", "de"])
-def test_long_french_and_german_texts_fit_the_phone_screen(
+@pytest.mark.parametrize("lang", ["fr", "de", "vi", "zh"])
+def test_long_french_german_and_vietnamese_texts_and_chinese_fit_the_phone_screen(
     customers: Customers, stack: tuple[WidgetServer, str, str], console: Callable[[], Page], lang: str, tmp_path: Path
 ) -> None:
     cc, demo, pages = stack
     SHOTS.mkdir(parents=True, exist_ok=True)
-    names = {"fr": "Noé Mobile", "de": "Jürgen Handy"}
+    names = {"fr": "Noé Mobile", "de": "Jürgen Handy", "vi": "Nguyễn Thị Lan", "zh": "王小明"}
     texts = {
         "fr": (
             "Démarrer la discussion",
@@ -267,11 +270,29 @@ def test_long_french_and_german_texts_fit_the_phone_screen(
             "Guten Tag, Herr Handy! Wie kann ich Ihnen bei Ihrer Baufinanzierung weiterhelfen?",
             "Chatverlauf per E-Mail senden",
         ),
+        "vi": (
+            "Bắt đầu trò chuyện",
+            "Kết thúc trò chuyện",
+            "Kết thúc",
+            "Cuộc trò chuyện đã kết thúc",
+            "Tên của bạn",
+            "Chào chị Lan, em có thể giúp gì cho chị về khoản vay mua nhà ạ?",
+            "Gửi nội dung trò chuyện qua email",
+        ),
+        "zh": (
+            "开始聊天",
+            "结束聊天",
+            "结束聊天",
+            "聊天已结束",
+            "您的称呼",
+            "王先生您好，关于房贷有什么可以帮您的吗？",
+            "将聊天记录发到我的邮箱",
+        ),
     }[lang]
     agent = console()
     visitor = customers.page(cc, **PHONE)
-    # French: the demo bank's French page; German: a page with <html lang="de"> and no data-lang.
-    visitor.goto(demo + "/fr.html" if lang == "fr" else pages + "/de.html")
+    # French: the demo bank's French page; the others: a page with <html lang="..."> and no data-lang.
+    visitor.goto(demo + "/fr.html" if lang == "fr" else f"{pages}/{lang}.html")
     w = Widget(visitor)
     w.launcher.tap()
     assert w.panel.bounding_box() == {"x": 0, "y": 0, "width": 390, "height": 844}
@@ -281,7 +302,8 @@ def test_long_french_and_german_texts_fit_the_phone_screen(
     visitor.get_by_label(texts[4]).fill(names[lang])
     visitor.get_by_role("button", name=texts[0]).tap()
     pick_chat(agent, names[lang])
-    expect(agent.locator("#thread-lang")).to_have_text({"fr": "French (fr)", "de": "German (de)"}[lang])
+    shown = {"fr": "French (fr)", "de": "German (de)", "vi": "Vietnamese (vi)", "zh": "Chinese (zh-CN)"}
+    expect(agent.locator("#thread-lang")).to_have_text(shown[lang])
     reply(agent, texts[5])
     expect(w.bubbles().last).to_have_text(texts[5])
     no_overflow(visitor, f"{lang} phone chat")
@@ -314,6 +336,8 @@ def test_which_language_wins_and_nothing_leaks_into_the_sites_page(
         ("none.html", "fr-CA", "fr", "Ouvrir la discussion"),
     ]
     cases += [("de.html", "en-GB", "de", "Chat öffnen"), ("typo.html", "en-GB", "de", "Chat öffnen")]
+    cases += [("es.html", "en-GB", "es", "Abrir el chat"), ("zh.html", "en-GB", "zh", "打开聊天")]
+    cases += [("vi.html", "en-GB", "vi", "Mở trò chuyện")]
     for path, locale, ui, label in cases:
         visitor = customers.page(cc, locale=locale)
         logged: list[str] = []
@@ -331,11 +355,11 @@ def test_which_language_wins_and_nothing_leaks_into_the_sites_page(
     # A language the widget has no texts for: English on screen, and the agent sees what the page asked for.
     agent = console()
     visitor = customers.page(cc)
-    visitor.goto(pages + "/es.html")
+    visitor.goto(pages + "/pt.html")
     w = Widget(visitor)
     w.open()
     expect(visitor.locator(".root")).to_have_attribute("lang", "en")
-    w.start("Sofía Sánchez")
-    pick_chat(agent, "Sofía Sánchez")
-    expect(agent.locator("#thread-lang")).to_have_text("Spanish (es)")
+    w.start("João Silva")
+    pick_chat(agent, "João Silva")
+    expect(agent.locator("#thread-lang")).to_have_text("Portuguese (pt)")
     expect(w.status).to_have_text(f"Chatting with {AGENT_NAME}")

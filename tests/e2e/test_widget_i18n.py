@@ -53,7 +53,7 @@ def test_texts_come_from_the_closest_table_then_english_key_by_key(js: Page) -> 
         js,
         """WIDGET_TEXTS.en["only.en"] = "English only"; // as if French and German had not caught up yet
         const r = {};
-        for (const tag of ["fr-CA", "de-CH", "es-MX", "en-GB"]) {
+        for (const tag of ["fr-CA", "de-CH", "es-MX", "zh-Hans-CN", "pt-BR", "en-GB"]) {
           const i = makeI18n(tag);
           r[tag] = [i.ui, i.dir, i.t("prechat.start"), i.t("only.en"), i.t("no.such.key")];
         }
@@ -63,7 +63,9 @@ def test_texts_come_from_the_closest_table_then_english_key_by_key(js: Page) -> 
     )
     assert got["fr-CA"] == ["fr", "ltr", "Démarrer la discussion", "English only", "no.such.key"]
     assert got["de-CH"] == ["de", "ltr", "Chat starten", "English only", "no.such.key"]
-    assert got["es-MX"] == ["en", "ltr", "Start chat", "English only", "no.such.key"]  # no Spanish yet: English
+    assert got["es-MX"] == ["es", "ltr", "Iniciar el chat", "English only", "no.such.key"]
+    assert got["zh-Hans-CN"] == ["zh", "ltr", "开始聊天", "English only", "no.such.key"]  # Simplified Chinese
+    assert got["pt-BR"] == ["en", "ltr", "Start chat", "English only", "no.such.key"]  # no Portuguese: English
     assert got["en-GB"][:3] == ["en", "ltr", "Start chat"]
     assert got["he"] == ["en", "ltr"]  # the direction follows the texts shown, English here
 
@@ -95,7 +97,7 @@ def test_counts_use_each_languages_plural_rules(js: Page) -> None:
     ]
 
 
-def test_every_text_the_widget_uses_exists_in_english_french_and_german_with_the_same_parameters(js: Page) -> None:
+def test_every_text_the_widget_uses_exists_in_every_language_with_the_same_parameters(js: Page) -> None:
     texts: dict[str, dict[str, Any]] = run(js, "return WIDGET_TEXTS;")
     used = set(re.findall(r"\bt\(\s*\"([\w.]*\w)\"", WIDGET)) | set(re.findall(r'"((?:launcher|msg)\.\w+)"', WIDGET))
     assert used and used <= set(texts["en"]), sorted(used - set(texts["en"]))
@@ -104,8 +106,8 @@ def test_every_text_the_widget_uses_exists_in_english_french_and_german_with_the
         forms = value.values() if isinstance(value, dict) else [value]
         return {p for form in forms for p in PARAM.findall(form)}
 
-    for lang in ("fr", "de"):
-        table = texts[lang]
+    assert {"fr", "de", "es", "zh", "vi"} <= set(texts)  # the languages shipped (docs/embedding.md)
+    for lang, table in texts.items():
         assert set(texts["en"]) <= set(table), (lang, sorted(set(texts["en"]) - set(table)))
         for key, value in table.items():
             if key.startswith("error."):
