@@ -68,8 +68,11 @@ typecheck: $(STAMP)
 
 check: lint typecheck
 
+# The suite runs on two workers (pytest-xdist): it is CPU-bound, and each worker starts its own PostgreSQL,
+# Redis and Chromium, so tests never share a server. TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS ?= 2
 unit: $(STAMP)
-	$(VENV)/bin/pytest -q -p no:cacheprovider
+	$(VENV)/bin/pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --durations=15
 
 test: system $(STAMP) planner check unit
 

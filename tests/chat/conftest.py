@@ -65,7 +65,14 @@ async def serve(settings: Settings, extra: Sequence[Capability] = ()) -> AsyncIt
         await asyncio.sleep(0.02)
     yield Live(app, f"http://127.0.0.1:{port}")
     server.should_exit = True
-    await asyncio.wait_for(task, 10)
+    done, _ = await asyncio.wait({task}, timeout=10)
+    if not done:  # a connection or a lifespan step that will not end: stop without waiting for it
+        server.force_exit = True
+        done, _ = await asyncio.wait({task}, timeout=10)
+    if not done:  # say what is stuck (a plain wait_for would cancel and could wait on it for ever)
+        stuck = sorted(t.get_name() for t in asyncio.all_tasks() if t is not asyncio.current_task())
+        raise RuntimeError(f"the server did not stop within 20 s; tasks still running: {stuck}")
+    task.result()
 
 
 class Client:
