@@ -56,7 +56,7 @@ run: $(STAMP) planner
 	$(PY) scripts/demo_site.py --host $(HOST) --port $(DEMO_PORT) --contact-center http://$(HOST):$(PORT) & \
 	trap "kill $$! 2>/dev/null" EXIT; \
 	CC_WIDGET_ORIGINS=$${CC_WIDGET_ORIGINS:-http://$(HOST):$(DEMO_PORT)} CC_LOG_JSON=$${CC_LOG_JSON:-false} \
-	CC_API_DOCS=$${CC_API_DOCS:-true} \
+	CC_API_DOCS=$${CC_API_DOCS:-true} CC_SMTP_ENABLED=$${CC_SMTP_ENABLED:-true} \
 	$(PY) -m contactcenter serve --host $(HOST) --port $(PORT)
 
 lint: $(STAMP)

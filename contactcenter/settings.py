@@ -85,6 +85,13 @@ class Settings(BaseSettings):
     # Outbound mail relay for transcripts ("smtp://host:port"); unset means transcripts are unavailable.
     smtp_url: str | None = None
     mail_from: str = "Contact Center <noreply@localhost>"
+    # Inbound email (channels/email): the SMTP server runs only when enabled (make run enables it); loopback
+    # unless configured; the recipient domains it accepts (others: 550); the largest message (552).
+    smtp_enabled: bool = False
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=2525, ge=0, le=65535)
+    email_domains: str = "localhost,contactcenter.local"
+    email_max_bytes: int = Field(default=25 * 1_048_576, ge=1024)
     stream_maxlen: int = Field(default=10_000, ge=100)
     log_level: str = "INFO"
     log_json: bool = True

@@ -1,0 +1,68 @@
+"""Inbound SMTP: an aiosmtpd handler on the app's event loop. Recipients outside the accepted domains get
+550, mail over the size limit 552 (aiosmtpd), and a message gets 250 only once its raw bytes are committed;
+a sender cut off mid-DATA never reaches handle_DATA, so nothing is stored."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from typing import Any
+
+import structlog
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from contactcenter.channels.email.models import EmailRaw
+from contactcenter.db import Database
+
+log = structlog.get_logger("email.smtp")
+
+
+def accepted_domains(setting: str) -> frozenset[str]:
+    return frozenset(d.strip().lower() for d in setting.split(",") if d.strip())
+
+
+class Handler:
+    def __init__(self, db: Database, domains: frozenset[str]) -> None:
+        self.db, self.domains = db, domains
+
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
+    ) -> str:
+        domain = address.rpartition("@")[2].lower()
+        if domain not in self.domains:
+            return "550 5.7.1 Relaying denied: not a domain of this contact center"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        data: Any = envelope.original_content or envelope.content or b""
+        raw = bytes(data)
+        peer = session.peer[0] if isinstance(session.peer, tuple) else str(session.peer or "")
+        try:
+            async with self.db.write_gate(), self.db.session() as s:
+                s.add(
+                    EmailRaw(
+                        mail_from=(envelope.mail_from or "")[:320],
+                        rcpt_to={"to": list(envelope.rcpt_tos)},
+                        peer=str(peer)[:100],
+                        size=len(raw),
+                        sha256=hashlib.sha256(raw).hexdigest(),
+                        data=raw,
+                    )
+                )
+                await s.commit()
+        except Exception as exc:  # not stored: the sender keeps it and retries (4xx)
+            log.warning("email_store_failed", error=repr(exc))
+            return "451 4.3.0 Temporarily unable to store the message"
+        return "250 OK stored"
+
+
+async def start_server(db: Database, *, host: str, port: int, domains: str, max_bytes: int) -> asyncio.Server:
+    """An aiosmtpd server on the running loop; `hostname=` given so no connection calls getfqdn()."""
+    handler = Handler(db, accepted_domains(domains))
+    loop = asyncio.get_running_loop()
+    return await loop.create_server(
+        lambda: SMTP(handler, hostname="contactcenter.local", data_size_limit=max_bytes, decode_data=False),
+        host=host,
+        port=port,
+    )
