@@ -116,9 +116,14 @@ async def tick(db: Database, bus: Bus) -> None:
 
 async def run_sweeper(db: Database, bus: Bus, *, every_s: float = 1.0) -> None:
     """Tick forever (a lifespan task); errors are logged and retried, never fatal."""
+    me = asyncio.current_task()
     while True:
         try:
             await tick(db, bus)
         except Exception as exc:
             log.warning("routing_tick_failed", error=repr(exc))
+        # A cancel that arrived inside tick() can be swallowed by a client library (the app's shutdown then
+        # waited for ever on this task): honour it here.
+        if me is not None and me.cancelling():
+            raise asyncio.CancelledError
         await asyncio.sleep(every_s)
