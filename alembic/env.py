@@ -6,7 +6,7 @@ import asyncio
 
 from sqlalchemy.engine import Connection
 
-import contactcenter.models  # noqa: F401  (registers every table on Base.metadata)
+import contactcenter.models  # registers every table on Base.metadata
 from alembic import context
 from contactcenter.db import Base
 from contactcenter.db.engine import make_engine
@@ -22,6 +22,7 @@ def _run(connection: Connection) -> None:
         target_metadata=Base.metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=contactcenter.models.modelled,
     )
     with context.begin_transaction():
         context.run_migrations()

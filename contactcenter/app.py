@@ -32,6 +32,7 @@ from contactcenter.demo.check import warn_demo_accounts
 from contactcenter.headers import SecurityHeadersMiddleware
 from contactcenter.http import BodyLimitMiddleware, install_error_handlers
 from contactcenter.integration.routes import router as integration_router
+from contactcenter.kb.routes import router as kb_router
 from contactcenter.ops.routes import router as ops_router
 from contactcenter.ops.service import Metrics, MetricsMiddleware, setup_logging
 from contactcenter.planner.routes import router as planner_router
@@ -170,6 +171,7 @@ def create_app(
         auth_router,
         ccr_router,
         integration_router,
+        kb_router,
         conversations_router,
         realtime_router,
         routing_router,

@@ -92,6 +92,9 @@ class Settings(BaseSettings):
     smtp_port: int = Field(default=2525, ge=0, le=65535)
     email_domains: str = "localhost,contactcenter.local"
     email_max_bytes: int = Field(default=25 * 1_048_576, ge=1024)
+    # Knowledge base (kb/): the language articles fall back to, and searches per client address a minute.
+    kb_default_lang: str = Field(default="en", pattern=r"^[a-z]{2,3}$")
+    kb_searches_per_minute: int = Field(default=60, ge=1)
     stream_maxlen: int = Field(default=10_000, ge=100)
     log_level: str = "INFO"
     log_json: bool = True

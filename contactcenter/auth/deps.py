@@ -28,6 +28,8 @@ AGENTS = frozenset({Role.agent, Role.supervisor, Role.admin})
 SUPERVISORS = frozenset({Role.supervisor, Role.admin})
 PLANNERS = frozenset({Role.planner, Role.admin})
 ADMINS = frozenset({Role.admin})
+# Who writes knowledge-base articles: the people who know the answers and the people who plan the offers.
+WRITERS = frozenset({Role.supervisor, Role.planner, Role.admin})
 
 
 class Guard:
@@ -128,16 +130,19 @@ public = Public()
 
 
 class NewVisitor(Public):
-    """Anyone, from the company's website too: the route that hands out visitor tokens."""
+    """Anyone, from the company's website too: the route that hands out visitor tokens, and the knowledge
+    base's public reads (the widget answers before there is a visitor)."""
 
     cross_origin = True
 
 
 new_visitor = NewVisitor()
+widget_public = NewVisitor()
 any_staff = Staff(ALL_STAFF)
 agents = Staff(AGENTS)
 supervisors = Staff(SUPERVISORS)
 planners = Staff(PLANNERS)
+writers = Staff(WRITERS)
 admins = Staff(ADMINS)
 visitor = Visitor()
 renewable_visitor = RenewableVisitor()

@@ -1,0 +1,124 @@
+"""The knowledge base: public reads and search for the widget (from the company's website too), votes from
+visitors, writing for supervisors and planners, suggestions beside an agent's conversation."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contactcenter.auth import deps
+from contactcenter.auth.service import StaffPrincipal, VisitorPrincipal
+from contactcenter.bus import Bus
+from contactcenter.conversations import service as conversations
+from contactcenter.http import ApiError, get_bus, get_session, get_settings_dep, too_many
+from contactcenter.kb import service
+from contactcenter.kb.schemas import (
+    LANG,
+    ArticleIn,
+    ArticleOut,
+    ArticleUpdate,
+    Hit,
+    PublicArticle,
+    TranslationIn,
+    VoteIn,
+    VoteOut,
+    primary_lang,
+)
+from contactcenter.settings import Settings
+
+router = APIRouter()
+Session = Annotated[AsyncSession, Depends(get_session)]
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+Writer = Annotated[StaffPrincipal, Depends(deps.writers)]
+MAX_QUERY = 200
+
+
+def _lang(settings: Settings, lang: str | None) -> str:
+    return primary_lang(lang, settings.kb_default_lang)
+
+
+@router.get("/api/kb/search", response_model=list[Hit])
+async def search(
+    request: Request,
+    session: Session,
+    settings: SettingsDep,
+    bus: Annotated[Bus, Depends(get_bus)],
+    _: Annotated[None, Depends(deps.widget_public)],
+    q: Annotated[str, Query(max_length=MAX_QUERY)] = "",
+    lang: Annotated[str | None, Query(max_length=35)] = None,
+    limit: Annotated[int, Query(ge=1, le=20)] = 5,
+) -> list[Hit]:
+    """Published articles for a question, in the visitor's language first. Any text is a valid query."""
+    key = f"kb:search:{request.client.host if request.client else 'unknown'}"
+    if await bus.hit(key, 60) > settings.kb_searches_per_minute:
+        raise too_many("too_many_searches", "too many searches from this address", await bus.window_left(key))
+    return await service.find(
+        session, query=q, lang=_lang(settings, lang), default_lang=settings.kb_default_lang, limit=limit
+    )
+
+
+@router.get("/api/kb/articles/{slug}", response_model=PublicArticle)
+async def article(
+    slug: str,
+    session: Session,
+    settings: SettingsDep,
+    _: Annotated[None, Depends(deps.widget_public)],
+    lang: Annotated[str | None, Query(max_length=35)] = None,
+) -> PublicArticle:
+    return await service.read(
+        session, slug=slug[:80], lang=_lang(settings, lang), default_lang=settings.kb_default_lang
+    )
+
+
+@router.post("/api/kb/articles/{slug}/votes", response_model=VoteOut)
+async def vote(
+    slug: str, body: VoteIn, session: Session, who: Annotated[VisitorPrincipal, Depends(deps.visitor)]
+) -> VoteOut:
+    """ "Did this help?": one vote per visitor and article."""
+    return await service.vote(session, slug=slug[:80], customer_id=who.customer_id, helped=body.helped)
+
+
+@router.get("/api/kb/suggestions", response_model=list[Hit])
+async def suggestions(
+    session: Session,
+    settings: SettingsDep,
+    _: Annotated[StaffPrincipal, Depends(deps.agents)],
+    conversation_id: Annotated[str, Query(max_length=36)],
+) -> list[Hit]:
+    """Articles for a conversation's topic, in the customer's language, to send in a click."""
+    conv = await conversations.get(session, conversation_id=conversation_id)
+    query = " ".join(x for x in (conv.topic,) if x)
+    if not query:
+        return []
+    return await service.find(
+        session, query=query, lang=_lang(settings, conv.lang), default_lang=settings.kb_default_lang
+    )
+
+
+@router.get("/api/kb/manage/articles", response_model=list[ArticleOut])
+async def listing(session: Session, _: Annotated[StaffPrincipal, Depends(deps.any_staff)]) -> list[ArticleOut]:
+    return await service.listing(session)
+
+
+@router.post("/api/kb/manage/articles", response_model=ArticleOut, status_code=201)
+async def create(body: ArticleIn, session: Session, who: Writer) -> ArticleOut:
+    return await service.create(session, data=body, author_id=who.user_id)
+
+
+@router.patch("/api/kb/manage/articles/{article_id}", response_model=ArticleOut)
+async def change(article_id: int, body: ArticleUpdate, session: Session, _: Writer) -> ArticleOut:
+    return await service.change(session, article_id=article_id, data=body)
+
+
+@router.put("/api/kb/manage/articles/{article_id}/translations/{lang}", response_model=ArticleOut)
+async def translate(article_id: int, lang: str, body: TranslationIn, session: Session, _: Writer) -> ArticleOut:
+    if not LANG.match(lang):
+        raise ApiError(422, "bad_language", "a language tag such as en, zh or es-MX")
+    return await service.put_translation(session, article_id=article_id, lang=primary_lang(lang, "en"), data=body)
+
+
+@router.delete("/api/kb/manage/articles/{article_id}", status_code=204)
+async def delete(article_id: int, session: Session, _: Writer) -> None:
+    await service.delete(session, article_id=article_id)
