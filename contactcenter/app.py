@@ -17,6 +17,7 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from contactcenter import __version__
+from contactcenter.analytics.routes import router as analytics_router
 from contactcenter.auth import deps
 from contactcenter.auth.https import HstsMiddleware
 from contactcenter.auth.origins import VisitorCors, parse_origins
@@ -175,6 +176,7 @@ def create_app(
         routing_router,
         planner_router,
         suggestions_router,
+        analytics_router,
     ):
         app.include_router(router)
     for cap in capabilities:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Iterable
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -112,3 +113,38 @@ async def owned_products(session: AsyncSession, *, customer_id: int) -> list[tup
         .order_by(Order.placed_at.desc())
     )
     return [(sku, cat, at) for sku, cat, at in rows.all()]
+
+
+# One order line as analytics reads it: (customer now holding it, product id, amount, placed_at).
+OrderLine = tuple[int, int, float, datetime]
+
+
+async def order_lines(
+    session: AsyncSession, *, customer_ids: Iterable[int] | None = None, chunk: int = 20_000
+) -> AsyncIterator[OrderLine]:
+    """Every order not cancelled (of `customer_ids` and the customers merged into them, when given), with
+    merged customers' orders under the customer holding them now; streamed in chunks."""
+    merged = await ccr.merged_map(session)
+    q = select(Order.customer_id, Order.product_id, Order.amount, Order.placed_at).where(
+        Order.status != OrderStatus.cancelled.value
+    )
+    if customer_ids is not None:
+        wanted = set(customer_ids)
+        wanted |= {src for src, into in merged.items() if into in wanted}
+        q = q.where(Order.customer_id.in_(sorted(wanted)))
+    result = await session.stream(q.execution_options(yield_per=chunk))
+    async for rows in result.partitions(chunk):
+        for cid, pid, amount, at in rows:
+            yield merged.get(cid, cid), pid, float(amount), at
+
+
+async def count_order_lines(session: AsyncSession) -> int:
+    """How many orders are not cancelled (the full analytics run's progress total)."""
+    n = await session.scalar(select(func.count()).select_from(Order).where(Order.status != OrderStatus.cancelled.value))
+    return int(n or 0)
+
+
+async def product_names(session: AsyncSession) -> dict[int, tuple[str, str]]:
+    """{product id: (sku, name)} for the whole catalogue."""
+    rows = await session.execute(select(Product.id, Product.sku, Product.name))
+    return {pid: (sku, name) for pid, sku, name in rows}
