@@ -7,10 +7,10 @@ last run's associations and tier cut (decision 36).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contactcenter.analytics import ptc, tiers
@@ -181,21 +181,32 @@ async def top_associations(session: AsyncSession, *, sku: str, limit: int = 5) -
     return out
 
 
-async def associated_skus(session: AsyncSession, *, skus: Iterable[str], limit: int = 5) -> list[str]:
-    """SKUs most associated (by lift, lift above 1) with any of these, these left out; one query."""
+async def associated_skus(session: AsyncSession, *, skus: Sequence[str], limit: int = 5) -> tuple[list[str], list[str]]:
+    """SKUs associated (lift above 1) with any of these, and with the first of them, each by best lift; these
+    left out. Two queries (the catalogue, the rules)."""
     wanted = list(dict.fromkeys(skus))
     if not wanted:
-        return []
+        return [], []
     names = await integration.product_names(session)
-    ids = [pid for pid, (s, _) in names.items() if s in wanted]
+    ids = {s: pid for pid, (s, _) in names.items() if s in wanted}
     rows = await session.execute(
-        select(ProductAssociation.consequent_id, func.max(ProductAssociation.lift).label("best"))
-        .where(ProductAssociation.antecedent_id.in_(ids), ProductAssociation.lift > 1.0)
-        .group_by(ProductAssociation.consequent_id)
-        .order_by(func.max(ProductAssociation.lift).desc(), ProductAssociation.consequent_id)
+        select(ProductAssociation.antecedent_id, ProductAssociation.consequent_id, ProductAssociation.lift).where(
+            ProductAssociation.antecedent_id.in_(ids.values()), ProductAssociation.lift > 1.0
+        )
     )
-    found = [names[cid][0] for cid, _ in rows if cid in names and names[cid][0] not in wanted]
-    return found[:limit]
+    first = ids.get(wanted[0])
+    best: dict[int, float] = {}
+    newest: dict[int, float] = {}
+    for a, c, lift in rows:
+        best[c] = max(best.get(c, 0.0), lift)
+        if a == first:
+            newest[c] = lift
+
+    def ranked(found: dict[int, float]) -> list[str]:
+        order = sorted(found, key=lambda c: (-found[c], c))
+        return [names[c][0] for c in order if c in names and names[c][0] not in wanted][:limit]
+
+    return ranked(best), ranked(newest)
 
 
 async def figures(session: AsyncSession, *, customer_id: int, history: int = 12) -> CustomerFigures | None:

@@ -58,7 +58,9 @@ async def test_full_run_known_in_advance(db: Database) -> None:
         assert [(a.consequent_sku, round(a.lift, 3)) for a in top] == [("TRAVEL", 2.75), ("EVERY", 1.375)]
         assert await service.top_associations(s, sku="NOPE") == []
         # Equal lift (1.375): the lower product id first; SAVE (lift 0.55) is left out.
-        assert await service.associated_skus(s, skus=["EVERY"]) == ["TRAVEL", "MORT"]
+        assert await service.associated_skus(s, skus=["EVERY"]) == (["TRAVEL", "MORT"], ["TRAVEL", "MORT"])
+        # With MORT: TRAVEL 2.75 from MORT itself, EVERY 1.375; newest (SAVE) leads nowhere above lift 1.
+        assert await service.associated_skus(s, skus=["SAVE", "MORT"]) == (["TRAVEL", "EVERY"], [])
 
         # PTC: never what they hold; lift at or below 1 is no reason.
         c9 = await service.figures(s, customer_id=ids[9])
