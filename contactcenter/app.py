@@ -18,6 +18,7 @@ from starlette.websockets import WebSocket
 
 from contactcenter import __version__
 from contactcenter.analytics.routes import router as analytics_router
+from contactcenter.analytics.runtime import Runtime as AnalyticsRuntime
 from contactcenter.auth import deps
 from contactcenter.auth.https import HstsMiddleware
 from contactcenter.auth.origins import VisitorCors, parse_origins
@@ -92,6 +93,8 @@ def create_app(
         revocation.start()
         app.state.suggestions = suggestions = SuggestionsRuntime(settings=settings, db=db, bus=bus)
         await suggestions.start()
+        app.state.analytics = analytics = AnalyticsRuntime(settings=settings, db=db, bus=bus)
+        await analytics.start()
         routing.attach(
             bus,
             routing.Routing(
@@ -121,6 +124,7 @@ def create_app(
         try:
             yield
         finally:
+            await analytics.stop()
             await suggestions.stop()
             for task in (sweeper, demo_check):
                 task.cancel()

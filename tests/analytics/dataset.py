@@ -37,8 +37,8 @@ PRODUCTS = {
 }
 
 
-async def build(session: AsyncSession) -> dict[int, int]:
-    """The bank above; returns {n: customer id} for c1..c22."""
+async def build(session: AsyncSession, now: datetime = NOW) -> dict[int, int]:
+    """The bank above (dates relative to `now`); returns {n: customer id} for c1..c22."""
     pid: dict[str, int] = {}
     for sku, name in PRODUCTS.items():
         p = Product(sku=sku, name=name, category=sku.lower(), price=Decimal("1.00"))
@@ -49,7 +49,7 @@ async def build(session: AsyncSession) -> dict[int, int]:
     for n in range(1, 23):
         out = await ccr.create_customer(session, data=CustomerCreate(display_name=f"C{n}"), region="GB")
         ids[n] = out.id
-    recent, last_period = NOW - timedelta(days=10), NOW - timedelta(days=250)
+    recent, last_period = now - timedelta(days=10), now - timedelta(days=250)
 
     def order(n: int, sku: str, amount: int, at: datetime) -> None:
         session.add(Order(customer_id=ids[n], product_id=pid[sku], amount=Decimal(amount), placed_at=at))
@@ -63,8 +63,8 @@ async def build(session: AsyncSession) -> dict[int, int]:
             order(n, "SAVE", 0, recent)
     for n, amount in ((5, 5000), (1, 3000), (2, 2000), (3, 1000)):
         order(n, "MORT", amount, last_period)
-    order(21, "SAVE", 50, NOW - timedelta(days=300))
-    order(22, "SAVE", 0, NOW - timedelta(days=200))
+    order(21, "SAVE", 50, now - timedelta(days=300))
+    order(22, "SAVE", 0, now - timedelta(days=200))
     # A cancelled order is no holding and no spend.
     session.add(Order(customer_id=ids[12], product_id=pid["MORT"], amount=Decimal(9999), status="cancelled"))
     await session.commit()
