@@ -36,7 +36,8 @@ class Config:
 
 @dataclass
 class Holdings:
-    """Per customer: products held (orders not cancelled, all time), spend this period and the one before."""
+    """Per customer: products held (orders not cancelled, all time), spend this period and the one before,
+    the newest order (filled by the caller)."""
 
     now: datetime
     period_days: int
@@ -46,20 +47,19 @@ class Holdings:
     last: dict[int, datetime] = field(default_factory=dict)
     lines: int = 0
 
-    def __post_init__(self) -> None:
-        self.current_start = self.now - timedelta(days=self.period_days)
-        self.previous_start = self.now - timedelta(days=2 * self.period_days)
+    @property
+    def period_starts(self) -> tuple[datetime, datetime]:
+        """When this period and the previous one start (integration's order_lines buckets by them)."""
+        return self.now - timedelta(days=self.period_days), self.now - timedelta(days=2 * self.period_days)
 
-    def add(self, customer_id: int, product_id: int, amount: float, at: datetime) -> None:
+    def add(self, customer_id: int, product_id: int, amount: float, period: int) -> None:
+        """One order line; period 0 = this one, 1 = the previous one, 2 = older."""
         self.lines += 1
         self.owned[customer_id].add(product_id)
-        if at > self.current_start:
+        if period == 0:
             self.current[customer_id] += amount
-        elif at > self.previous_start:
+        elif period == 1:
             self.previous[customer_id] += amount
-        seen = self.last.get(customer_id)
-        if seen is None or at > seen:
-            self.last[customer_id] = at
 
 
 def period_label(now: datetime) -> str:

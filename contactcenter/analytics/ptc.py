@@ -37,12 +37,18 @@ def next_products(owned: set[int], index: Mapping[int, Sequence[Rule]], *, limit
     """The best `limit` products not held, by the best rule from a product held."""
     best: dict[int, Rule] = {}
     for a in owned:
-        for r in index.get(a, ()):
-            if r.consequent in owned:
+        taken = 0
+        for r in index.get(a, ()):  # best confidence first
+            c = r.consequent
+            if c in owned:
                 continue
-            seen = best.get(r.consequent)
+            seen = best.get(c)
             if seen is None or (r.confidence, r.lift, -r.antecedent) > (seen.confidence, seen.lift, -seen.antecedent):
-                best[r.consequent] = r
+                best[c] = r
+            taken += 1
+            # `limit` products from this one already beat any later rule of it: the rest cannot make the list.
+            if taken == limit:
+                break
     ranked = sorted(best.values(), key=lambda r: (-r.confidence, -r.lift, r.consequent))[:limit]
     return [Pick(product_id=r.consequent, score=round(r.confidence, 4), rule=r) for r in ranked]
 

@@ -7,8 +7,9 @@ last run's associations and tier cut (decision 36).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,7 +19,7 @@ from contactcenter.analytics.figures import Config, Holdings, customer_rows, mon
 from contactcenter.analytics.models import AnalyticsRun, CustomerValue, ProductAssociation, TierHistory
 from contactcenter.analytics.ptp import Rule, associations
 from contactcenter.analytics.schemas import AssociationOut, CustomerFigures, NextProduct, RunOut, TierPeriod
-from contactcenter.db import utcnow
+from contactcenter.db import Base, utcnow
 from contactcenter.integration import service as integration
 
 # (stage, done, total): the CLI draws its progress bar from these.
@@ -30,22 +31,26 @@ def _noop(stage: str, done: int, total: int) -> None:
     return None
 
 
-def _rule(a: ProductAssociation) -> Rule:
-    return Rule(
-        antecedent=a.antecedent_id,
-        consequent=a.consequent_id,
-        baskets=a.baskets,
-        antecedent_baskets=a.antecedent_baskets,
-        support=a.support,
-        confidence=a.confidence,
-        lift=a.lift,
+async def _stored_rules(session: AsyncSession, *, antecedents: set[int]) -> list[Rule]:
+    """The stored rules from these products, as plain Rules (columns, not ORM rows: thousands of them)."""
+    a = ProductAssociation
+    rows = await session.execute(
+        select(
+            a.antecedent_id, a.consequent_id, a.baskets, a.antecedent_baskets, a.support, a.confidence, a.lift
+        ).where(a.antecedent_id.in_(sorted(antecedents)), a.lift > 1.0)
     )
+    return [Rule(*row) for row in rows]
 
 
-async def _insert(session: AsyncSession, model: type, rows: list[dict[str, object]], progress: Progress) -> None:
-    name = getattr(model, "__tablename__", "rows")
+async def _insert(
+    session: AsyncSession, model: type[Base], rows: Sequence[Mapping[str, Any]], progress: Progress
+) -> None:
+    # The table's Core insert (one executemany per chunk): the ORM's bulk insert went row by row here.
+    table = Base.metadata.tables[model.__tablename__]
+    name = model.__tablename__
+    progress(f"writing {name}", 0, len(rows))
     for start in range(0, len(rows), CHUNK):
-        await session.execute(insert(model), rows[start : start + CHUNK])
+        await session.execute(insert(table), rows[start : start + CHUNK])
         progress(f"writing {name}", min(start + CHUNK, len(rows)), len(rows))
 
 
@@ -56,11 +61,13 @@ async def run_all(
     started = utcnow()
     now = now or started
     total = await integration.count_order_lines(session)
+    progress("reading orders", 0, total)
     h = Holdings(now=now, period_days=config.period_days)
-    async for cid, pid, amount, at in integration.order_lines(session):
-        h.add(cid, pid, amount, at)
+    async for cid, pid, amount, period in integration.order_lines(session, period_starts=h.period_starts):
+        h.add(cid, pid, amount, period)
         if h.lines % 50_000 == 0:
             progress("reading orders", h.lines, total)
+    h.last = await integration.last_orders(session)
     progress("reading orders", h.lines, total)
     progress("counting pairs", 0, 1)
     rules = associations(h.owned.values(), min_baskets=config.min_baskets)
@@ -71,8 +78,11 @@ async def run_all(
         "previous": tiers.thresholds(h.previous.values(), population=population, shares=config.shares),
     }
     names = await integration.product_names(session)
+    progress("tiers and next products", 0, 1)
     rows = customer_rows(h, cut=cut, index=ptc.by_antecedent(rules), names=names, config=config)
+    progress("tiers and next products", 1, 1)
     label = period_label(now)
+    progress("clearing the last run", 0, 1)
     await session.execute(delete(ProductAssociation))
     await session.execute(delete(CustomerValue))
     await session.execute(delete(TierHistory).where(TierHistory.period == label))
@@ -89,6 +99,7 @@ async def run_all(
         }
         for r in rules
     ]
+    progress("clearing the last run", 1, 1)
     await _insert(session, ProductAssociation, assoc_rows, progress)
     await _insert(session, CustomerValue, rows, progress)
     history: list[dict[str, object]] = [
@@ -119,18 +130,20 @@ async def recompute_customers(
         return []
     now = now or utcnow()
     h = Holdings(now=now, period_days=config.period_days)
-    async for cid, pid, amount, at in integration.order_lines(session, customer_ids=ids):
-        h.add(cid, pid, amount, at)
+    async for cid, pid, amount, period in integration.order_lines(
+        session, period_starts=h.period_starts, customer_ids=ids
+    ):
+        h.add(cid, pid, amount, period)
+    h.last = await integration.last_orders(session, customer_ids=ids)
     held = set().union(*h.owned.values()) if h.owned else set()
-    stored = await session.scalars(select(ProductAssociation).where(ProductAssociation.antecedent_id.in_(held)))
-    index = ptc.by_antecedent([_rule(a) for a in stored])
+    index = ptc.by_antecedent(await _stored_rules(session, antecedents=held))
     names = await integration.product_names(session)
     rows = customer_rows(h, cut=run.thresholds, index=index, names=names, config=config)
     label = period_label(now)
     await session.execute(delete(CustomerValue).where(CustomerValue.customer_id.in_(ids)))
     await session.execute(delete(TierHistory).where(TierHistory.customer_id.in_(ids), TierHistory.period == label))
     if rows:
-        await session.execute(insert(CustomerValue), rows)
+        await session.execute(insert(Base.metadata.tables[CustomerValue.__tablename__]), rows)
         history = [
             {
                 "customer_id": r["customer_id"],
@@ -141,7 +154,7 @@ async def recompute_customers(
             }
             for r in rows
         ]
-        await session.execute(insert(TierHistory), history)
+        await session.execute(insert(Base.metadata.tables[TierHistory.__tablename__]), history)
     await session.commit()
     return ids
 
