@@ -17,6 +17,8 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from contactcenter import __version__
+from contactcenter.analytics.routes import router as analytics_router
+from contactcenter.analytics.runtime import Runtime as AnalyticsRuntime
 from contactcenter.auth import deps
 from contactcenter.auth.https import HstsMiddleware
 from contactcenter.auth.origins import VisitorCors, parse_origins
@@ -92,6 +94,8 @@ def create_app(
         revocation.start()
         app.state.suggestions = suggestions = SuggestionsRuntime(settings=settings, db=db, bus=bus)
         await suggestions.start()
+        app.state.analytics = analytics = AnalyticsRuntime(settings=settings, db=db, bus=bus)
+        await analytics.start()
         routing.attach(
             bus,
             routing.Routing(
@@ -121,6 +125,7 @@ def create_app(
         try:
             yield
         finally:
+            await analytics.stop()
             await suggestions.stop()
             for task in (sweeper, demo_check):
                 task.cancel()
@@ -177,6 +182,7 @@ def create_app(
         routing_router,
         planner_router,
         suggestions_router,
+        analytics_router,
     ):
         app.include_router(router)
     for cap in capabilities:

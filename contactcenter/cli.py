@@ -1,4 +1,4 @@
-"""Command line: serve, migrate, seed-demo, user add, rules check/import/export."""
+"""Command line: serve, migrate, seed-demo, user add, rules check/import/export, analytics run."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import asyncio
 import getpass
 import sys
 from pathlib import Path
+from typing import TextIO
 
 from contactcenter.settings import Settings, get_settings
 
@@ -155,6 +156,61 @@ async def _rules_sync(settings: Settings, args: argparse.Namespace) -> int:
         await db.dispose()
 
 
+class ProgressBar:
+    """One line per stage on a terminal, redrawn in place: `reading orders  [#####.....]  52 %  520000/1000000`."""
+
+    def __init__(self, stream: TextIO, width: int = 30) -> None:
+        self.stream, self.width = stream, width
+        self.stage: str | None = None
+        self.tty = stream.isatty()
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if stage != self.stage and self.stage is not None and self.tty:
+            self.stream.write("\n")
+        self.stage = stage
+        frac = done / total if total else 1.0
+        filled = round(frac * self.width)
+        line = f"{stage:<26} [{'#' * filled}{'.' * (self.width - filled)}] {frac:4.0%}  {done}/{total}"
+        if self.tty:
+            self.stream.write("\r" + line)
+        elif done >= total:  # a log file gets each stage once, when it is done
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.tty and self.stage is not None:
+            self.stream.write("\n")
+
+
+async def _analytics_run(settings: Settings, args: argparse.Namespace) -> int:
+    import time
+
+    from contactcenter.analytics import service
+    from contactcenter.analytics.events import TOPIC_ANALYTICS, FiguresChanged
+    from contactcenter.analytics.figures import Config
+    from contactcenter.bus import make_bus
+    from contactcenter.db import Database
+
+    db, bus = Database(settings.database_url), make_bus(settings)
+    await bus.start()
+    bar = ProgressBar(sys.stderr)
+    started = time.perf_counter()
+    try:
+        async with db.session() as s:
+            run = await service.run_all(s, config=Config.from_settings(settings), progress=bar)
+        bar.close()
+        # Every process drops its cached facts: tiers and next products changed for anyone.
+        await bus.publish_event(TOPIC_ANALYTICS, FiguresChanged(customer_ids=[]))
+    finally:
+        await bus.close()
+        await db.dispose()
+    print(
+        f"analytics: {run.customers} customers, {run.order_lines} order lines, {run.associations} associations "
+        f"in {time.perf_counter() - started:.1f} s"
+    )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="contactcenter")
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -186,6 +242,9 @@ def main(argv: list[str] | None = None) -> int:
         rp.add_argument("--dir", help="rules folder (default CC_RULES_DIR)")
         if name == "import":
             rp.add_argument("--author", default="rules import")
+    p = sub.add_parser("analytics", help="customer analytics")
+    asub = p.add_subparsers(dest="analytics_cmd", required=True)
+    asub.add_parser("run", help="recompute associations, tiers, attrition and next products from every order")
     args = parser.parse_args(argv)
     settings = get_settings()
     if args.cmd == "serve":
@@ -198,4 +257,6 @@ def main(argv: list[str] | None = None) -> int:
         return _rules_check(settings, args) if args.rules_cmd == "check" else asyncio.run(_rules_sync(settings, args))
     if args.cmd == "seed-demo":
         return asyncio.run(_seed(settings, args))
+    if args.cmd == "analytics":
+        return asyncio.run(_analytics_run(settings, args))
     return asyncio.run(_add_user(settings, args))

@@ -1,5 +1,6 @@
 """Imports every capability's models so Base.metadata knows all tables (used by Alembic and tests)."""
 
+from contactcenter.analytics import models as analytics_models
 from contactcenter.auth import models as auth_models
 from contactcenter.ccr import models as ccr_models
 from contactcenter.channels.chat import models as chat_models
@@ -25,6 +26,7 @@ def modelled(obj: object, name: str | None, type_: str, reflected: bool, compare
 
 
 __all__ = [
+    "analytics_models",
     "auth_models",
     "ccr_models",
     "chat_models",

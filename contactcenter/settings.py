@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -107,10 +107,28 @@ class Settings(BaseSettings):
     # worker is killed and the rule version stopped (docs/security.md).
     rules_time_limit_ms: int = Field(default=250, ge=10, le=60_000)
     rules_workers: int = Field(default=2, ge=1, le=32)
+    # Customer analytics (decision 36): spend over the last `analytics_period_days` ranks customers into tiers
+    # (these percentages of the customers holding any order, best first; the rest bronze), compared with the
+    # period before; no order for more than `analytics_recency_days` raises the attrition risk. Associations
+    # need at least `analytics_min_baskets` customers holding both products; each customer keeps its best
+    # `analytics_next_products` next products.
+    analytics_period_days: int = Field(default=182, ge=7, le=3660)
+    analytics_platinum_pct: float = Field(default=5.0, ge=0, le=100)
+    analytics_gold_pct: float = Field(default=15.0, ge=0, le=100)
+    analytics_silver_pct: float = Field(default=30.0, ge=0, le=100)
+    analytics_recency_days: int = Field(default=180, ge=1, le=3660)
+    analytics_min_baskets: int = Field(default=5, ge=1)
+    analytics_next_products: int = Field(default=3, ge=1, le=20)
     # Bearer token /metrics demands when set; unset leaves it open (bind it to a private network then).
     metrics_token: SecretStr | None = None
     # FastAPI's /docs, /redoc and /openapi.json: off unless asked for (development).
     api_docs: bool = False
+
+    @model_validator(mode="after")
+    def _tier_shares_fit(self) -> Settings:
+        if self.analytics_platinum_pct + self.analytics_gold_pct + self.analytics_silver_pct > 100:
+            raise ValueError("CC_ANALYTICS_PLATINUM_PCT + _GOLD_PCT + _SILVER_PCT must not exceed 100")
+        return self
 
     @property
     def is_sqlite(self) -> bool:

@@ -86,6 +86,14 @@ def holding_ids(customer_id: int) -> Select[int]:
     return select(Customer.id).where(or_(Customer.id == customer_id, Customer.merged_into_id == customer_id))
 
 
+async def merged_map(session: AsyncSession) -> dict[int, int]:
+    """{merged customer: the customer now holding it} for every merged customer (one level: see holding_ids)."""
+    rows = await session.execute(
+        select(Customer.id, Customer.merged_into_id).where(Customer.merged_into_id.is_not(None))
+    )
+    return {cid: into for cid, into in rows if into is not None}
+
+
 async def live_customer_id(session: AsyncSession, *, customer_id: int) -> int:
     """Follow merges to the customer that now holds this one's history; 404 when missing."""
     seen = 0

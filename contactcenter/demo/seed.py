@@ -18,6 +18,8 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contactcenter.analytics import service as analytics
+from contactcenter.analytics.figures import Config
 from contactcenter.auth.service import create_user, list_users
 from contactcenter.bus.memory import MemoryBus
 from contactcenter.ccr.models import Customer
@@ -26,7 +28,6 @@ from contactcenter.ccr.service import create_customer, log_touches
 from contactcenter.db import Database, utcnow
 from contactcenter.demo import data
 from contactcenter.demo.data import Person, ProductDef
-from contactcenter.demo.tiers import tier_profiles
 from contactcenter.integration.models import Order, Product
 from contactcenter.integration.schemas import OrderStatus
 from contactcenter.settings import Settings
@@ -278,26 +279,34 @@ async def seed_demo(settings: Settings, *, customers: int = 300, seed: int = 7) 
                 if len(pending) >= TOUCH_BATCH:
                     touches += len(await log_touches(s, bus, touches=pending))
                     pending = []
-            spend = {p.id: sum((o.amount for o, _ in orders if o.customer_id == p.id), Decimal(0)) for p in people}
-            tiers = tier_profiles(spend, {p.id: p.drifting for p in people})
-            await s.execute(update(Customer), [{"id": p.id, "profile": {**p.profile, **tiers[p.id]}} for p in people])
             # Orders and their touches go in together, as record_order does one at a time.
             s.add_all(o for o, _ in orders)
             await s.flush()
             pending += [_order_touch(o, pd) for o, pd in orders]
             touches += len(await log_touches(s, bus, touches=pending))
+            await s.commit()
+            # Tiers, attrition, associations and next products, as `contactcenter analytics run` computes them.
+            run = await analytics.run_all(s, config=Config.from_settings(settings))
     finally:
         await bus.close()
         await db.dispose()
     return _summary(
-        settings, customers=customers, orders=len(orders), touches=touches, seconds=time.perf_counter() - started
+        settings,
+        customers=customers,
+        orders=len(orders),
+        touches=touches,
+        associations=run.associations,
+        seconds=time.perf_counter() - started,
     )
 
 
-def _summary(settings: Settings, *, customers: int, orders: int, touches: int, seconds: float) -> str:
+def _summary(
+    settings: Settings, *, customers: int, orders: int, touches: int, associations: int, seconds: float
+) -> str:
     lines = [
         f"{data.BANK} demo data ready in {seconds:.1f} s:",
         f"  {customers} customers, {len(data.PRODUCTS)} products, {orders} orders, {touches} touches",
+        f"  value tiers, attrition risk and next products computed; {associations} product associations",
         f"Sign in at http://{settings.host}:{settings.port}/login with one of these demo logins:",
     ]
     lines += [f"  {role:<11} {u:<6} password {demo_password(u)}" for u, _, role in data.DEMO_STAFF]

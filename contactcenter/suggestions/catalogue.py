@@ -30,11 +30,17 @@ FACTS: tuple[Fact, ...] = (
     Fact("customer.years_with_bank", "integer | null", "Whole years since customer_since.", 14),
     Fact("customer.marketing_consent", "boolean | null", "May be offered products.", True),
     Fact("customer.business_name", "string | null", "Small-business customers only.", "Shah Bakery"),
-    # Customer value (analytics; null until an analytics provider is installed).
-    Fact("customer.value_tier", "string | null", "bronze, silver, gold or platinum.", "gold"),
+    # Customer value (analytics' stored figures; else the profile's fields; else null).
+    Fact("customer.value_tier", "string | null", "bronze, silver, gold or platinum, by spend this period.", "gold"),
     Fact("customer.previous_tier", "string | null", "The tier of the previous period.", "platinum"),
     Fact("customer.tier_dropped", "boolean", "True when the tier fell since the previous period.", True),
     Fact("customer.attrition_risk", "number | null", "0 to 1; chance the customer leaves.", 0.72),
+    Fact(
+        "customer.attrition_reason",
+        "string | null",
+        "Why the risk is raised: a tier drop, a long time without an order.",
+        "tier fell from platinum to gold; no order for 212 days",
+    ),
     # Products owned (integration orders, cancelled ones left out).
     Fact("products.owned", "list of strings", "SKUs the customer holds.", ["HB-CA-PREMIER", "HB-MG-FIX5"]),
     Fact("products.categories", "list of strings", "Categories of those products.", ["current_account", "mortgage"]),
@@ -56,9 +62,29 @@ FACTS: tuple[Fact, ...] = (
     Fact("contact.queue", "string", "The queue the contact came in on.", "general"),
     Fact("contact.topic", "string | null", "What the customer said it is about.", "Investing a lump sum"),
     Fact("contact.page", "string | null", "Path of the page the customer is on now.", "/funds/global-equity"),
-    # Campaigns and associations (providers; empty until analytics exist).
+    # Campaigns (empty until campaigns exist), associations (PTP) and next products (PTC) from analytics.
     Fact("campaigns.ids", "list of strings", "Campaigns that target this customer.", ["spring-isa"]),
-    Fact("associations.suggested", "list of strings", "SKUs often bought with products owned, not yet held.", []),
+    Fact(
+        "associations.suggested",
+        "list of strings",
+        "SKUs held with products owned more often than by chance (lift above 1), not yet held; best lift first.",
+        ["HB-IN-TRAVEL"],
+    ),
+    Fact(
+        "associations.with_newest",
+        "list of strings",
+        "The same for the product of the customer's newest order only.",
+        ["HB-IN-TRAVEL"],
+    ),
+    Fact("ptc.product", "string | null", "The SKU this customer is most likely to want next.", "HB-IN-TRAVEL"),
+    Fact("ptc.score", "number | null", "0 to 1: share of holders of a product owned who took it.", 0.41),
+    Fact(
+        "ptc.reason",
+        "string | null",
+        "Why, for the agent to read.",
+        "owns the Everyday account; 41 % of its 2,300 holders took the Annual Travel Insurance, lift 3.2",
+    ),
+    Fact("ptc.products", "list of strings", "The next products, best first.", ["HB-IN-TRAVEL", "HB-SV-EASY"]),
 )
 
 BY_NAME: dict[str, Fact] = {f.name: f for f in FACTS}

@@ -1,10 +1,11 @@
-"""Gathering the facts of the catalogue for one contact: two queries (CCR, orders) when cold, none when warm.
+"""Gathering the facts of the catalogue for one contact: a few queries when cold (CCR, orders, analytics' figures
+and associations), none when warm.
 
 The part that comes from the database (profile, value, products, earlier touches) is cached per customer and
 conversation, and dropped when the bus says that customer changed (a touch outside this conversation, an
 order) or after CC_FACTS_TTL_S. The current contact's facts are never cached. Analytics plug in through the
-provider interfaces below: until then tiers come from the profile when present (else null), campaigns and
-associations are empty.
+provider interfaces below: tiers, attrition and next products (PTC) and associations (PTP) from
+analytics' stored figures (analytics/rulefacts.py); campaigns are empty until campaigns exist.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contactcenter.analytics.rulefacts import stored_associations, stored_figures
 from contactcenter.ccr.summary import ContactHistory, contact_history
 from contactcenter.db import utcnow
 from contactcenter.integration import service as integration
@@ -29,7 +31,8 @@ MAX_ENTRIES = 20_000
 
 class TierProvider(Protocol):
     async def __call__(self, session: AsyncSession, *, customer_id: int, profile: Mapping[str, Any]) -> dict[str, Any]:
-        """value_tier, previous_tier, attrition_risk (each may be None)."""
+        """value_tier, previous_tier, attrition_risk, attrition_reason (each may be None) and next_products
+        ([{"sku", "score", "reason"}], best first)."""
         ...
 
 
@@ -37,32 +40,21 @@ class CampaignProvider(Protocol):
     async def __call__(self, session: AsyncSession, *, customer_id: int) -> list[str]: ...
 
 
-AssociationProvider = Callable[[Sequence[str]], list[str]]
-
-
-async def profile_tiers(session: AsyncSession, *, customer_id: int, profile: Mapping[str, Any]) -> dict[str, Any]:
-    """Until customer analytics exist: whatever the profile holds, else null."""
-    risk = profile.get("attrition_risk")
-    return {
-        "value_tier": profile.get("value_tier") if profile.get("value_tier") in TIERS else None,
-        "previous_tier": profile.get("previous_tier") if profile.get("previous_tier") in TIERS else None,
-        "attrition_risk": float(risk) if isinstance(risk, int | float) and not isinstance(risk, bool) else None,
-    }
+class AssociationProvider(Protocol):
+    async def __call__(self, session: AsyncSession, *, owned: Sequence[str]) -> dict[str, list[str]]:
+        """suggested, with_newest: SKUs (owned is newest first)."""
+        ...
 
 
 async def no_campaigns(session: AsyncSession, *, customer_id: int) -> list[str]:
     return []
 
 
-def no_associations(owned: Sequence[str]) -> list[str]:
-    return []
-
-
 @dataclass(frozen=True)
 class Providers:
-    tiers: TierProvider = profile_tiers
+    tiers: TierProvider = stored_figures
     campaigns: CampaignProvider = no_campaigns
-    associations: AssociationProvider = no_associations
+    associations: AssociationProvider = stored_associations
 
 
 def _days(then: datetime | None, now: datetime) -> int | None:
@@ -130,7 +122,18 @@ class FactGatherer:
             "contact": contact,
             "campaigns": base["campaigns"],
             "associations": base["associations"],
+            "ptc": base["ptc"],
         }
+
+    async def _associations(self, session: AsyncSession, skus: list[str]) -> dict[str, list[str]]:
+        found = await self.providers.associations(session, owned=skus)
+        self.queries += 1
+        return {k: [s for s in found.get(k, []) if s not in skus] for k in ("suggested", "with_newest")}
+
+    def invalidate_all(self) -> None:
+        """Everyone's figures changed (a full analytics run)."""
+        for customer_id in list(self.keys):
+            self.invalidate(customer_id)
 
     async def _load(self, session: AsyncSession, *, customer_id: int, conversation_id: str | None) -> _Stored | None:
         gen = self.generation[customer_id]
@@ -142,7 +145,10 @@ class FactGatherer:
         self.queries += 1
         skus = list(dict.fromkeys(sku for sku, _, _ in owned))
         p = history.profile
-        tiers = await self.providers.tiers(session, customer_id=customer_id, profile=p)
+        figures = await self.providers.tiers(session, customer_id=customer_id, profile=p)
+        picks = figures.pop("next_products", [])
+        tiers = figures
+        self.queries += 1
         since = p.get("customer_since")
         customer = {
             "id": customer_id,
@@ -166,7 +172,13 @@ class FactGatherer:
                 "count": len(skus),
             },
             "campaigns": {"ids": await self.providers.campaigns(session, customer_id=customer_id)},
-            "associations": {"suggested": [s for s in self.providers.associations(skus) if s not in skus]},
+            "associations": await self._associations(session, skus),
+            "ptc": {
+                "product": picks[0]["sku"] if picks else None,
+                "score": picks[0]["score"] if picks else None,
+                "reason": picks[0]["reason"] if picks else None,
+                "products": [p["sku"] for p in picks if p["sku"] not in skus],
+            },
         }
         stored = _Stored(self.clock() + self.ttl_s, history, base, owned[0][2] if owned else None)
         # Only keep it if nothing about the customer changed while we were reading.

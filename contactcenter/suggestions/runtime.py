@@ -16,6 +16,7 @@ from typing import Annotated, Any
 import structlog
 from pydantic import Field, TypeAdapter, ValidationError
 
+from contactcenter.analytics.events import TOPIC_ANALYTICS, FiguresChanged
 from contactcenter.bus import Bus, Event
 from contactcenter.ccr.events import TOPIC_TOUCHES, CustomersMerged, TouchLogged
 from contactcenter.conversations import service as conversations
@@ -40,7 +41,7 @@ RERUN_KINDS = frozenset({"conversation", "message", "page_view", "cobrowse"})
 # from its start), so message touches re-run a conversation's rules at most once per this many seconds; page
 # views and co-browse page changes always do (decision 21).
 MESSAGE_RERUN_S = 30.0
-_Heard = RuleChanged | TouchLogged | CustomersMerged | OrderRecorded | ConversationChanged
+_Heard = RuleChanged | TouchLogged | CustomersMerged | OrderRecorded | ConversationChanged | FiguresChanged
 _event: TypeAdapter[_Heard] = TypeAdapter(Annotated[_Heard, Field(discriminator="type")])
 
 
@@ -112,7 +113,8 @@ class Runtime:
         delay, lost = 0.1, False
         while True:
             try:
-                async with self.bus.subscribe(TOPIC_RULES, TOPIC_TOUCHES, TOPIC_ORDERS, TOPIC_CONVERSATIONS) as sub:
+                topics = (TOPIC_RULES, TOPIC_TOUCHES, TOPIC_ORDERS, TOPIC_CONVERSATIONS, TOPIC_ANALYTICS)
+                async with self.bus.subscribe(*topics) as sub:
                     self.subscribed.set()
                     if lost:
                         self.open_conversations.clear()
@@ -161,6 +163,12 @@ class Runtime:
                     await self._rerun(ev)
             elif isinstance(ev, CustomersMerged):
                 await self._merged(ev)
+            elif isinstance(ev, FiguresChanged):
+                # Analytics recomputed these customers (none listed: everyone, a full run).
+                if not ev.customer_ids:
+                    self.facts.invalidate_all()
+                for customer_id in ev.customer_ids:
+                    self.facts.invalidate(customer_id)
             else:
                 self.facts.invalidate(ev.customer_id)
                 self.facts_changed[ev.customer_id] = time.monotonic()

@@ -1,0 +1,91 @@
+"""Per-process listener: a customer's figures are recomputed when integration records one of their orders.
+
+Integration publishes `OrderRecorded` after its commit and knows nothing of analytics (no import cycle:
+analytics imports integration's events). Every process hears each order; the first to count it on the bus
+recomputes. Orders heard while a recompute runs are batched into the next one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import structlog
+from pydantic import ValidationError
+
+from contactcenter.analytics import service
+from contactcenter.analytics.events import TOPIC_ANALYTICS, FiguresChanged
+from contactcenter.analytics.figures import Config
+from contactcenter.bus import Bus, Event
+from contactcenter.db import Database
+from contactcenter.integration.events import TOPIC_ORDERS, OrderRecorded
+from contactcenter.settings import Settings
+
+log = structlog.get_logger("analytics.runtime")
+
+
+class Runtime:
+    def __init__(self, *, settings: Settings, db: Database, bus: Bus) -> None:
+        self.db, self.bus = db, bus
+        self.config = Config.from_settings(settings)
+        self.pending: set[int] = set()
+        self.wake = asyncio.Event()
+        self.subscribed = asyncio.Event()
+        self.recomputed = 0  # customers recomputed by this process, for tests
+        self.tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        self.tasks = [asyncio.create_task(self._listen()), asyncio.create_task(self._work())]
+
+    async def stop(self) -> None:
+        for t in self.tasks:
+            t.cancel()
+        for t in self.tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await t
+
+    async def handle(self, data: str, given: Event | None = None) -> None:
+        """One message of the orders topic (typed; `given`: the event itself, in-process)."""
+        if isinstance(given, OrderRecorded):
+            ev = given
+        else:
+            try:
+                ev = OrderRecorded.model_validate_json(data)
+            except ValidationError:
+                return
+        if await self.bus.hit(f"analytics:order:{ev.order_id}", 3600) == 1:
+            self.pending.add(ev.customer_id)
+            self.wake.set()
+
+    async def _listen(self) -> None:
+        delay = 0.1
+        while True:
+            try:
+                async with self.bus.subscribe(TOPIC_ORDERS) as sub:
+                    self.subscribed.set()
+                    delay = 0.1
+                    while True:
+                        msg = await sub.get(timeout=None)
+                        if msg is not None:
+                            await self.handle(msg.data, msg.event)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self.subscribed.clear()
+                log.warning("bus_subscription_lost", error=repr(exc))
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
+
+    async def _work(self) -> None:
+        while True:
+            await self.wake.wait()
+            self.wake.clear()
+            batch, self.pending = sorted(self.pending), set()
+            try:
+                async with self.db.session() as s:
+                    done = await service.recompute_customers(s, customer_ids=batch, config=self.config)
+                self.recomputed += len(done)
+                if done:
+                    await self.bus.publish_event(TOPIC_ANALYTICS, FiguresChanged(customer_ids=done))
+            except Exception as exc:  # the next order (or the nightly run) puts them right
+                log.warning("analytics_recompute_failed", customers=len(batch), error=repr(exc))
