@@ -2,6 +2,7 @@
 
 from contactcenter.auth import models as auth_models
 from contactcenter.ccr import models as ccr_models
+from contactcenter.channels.callback import models as callback_models
 from contactcenter.channels.chat import models as chat_models
 from contactcenter.channels.email import models as email_models
 from contactcenter.conversations import models as conversations_models
@@ -11,6 +12,7 @@ from contactcenter.suggestions import models as suggestions_models
 
 __all__ = [
     "auth_models",
+    "callback_models",
     "ccr_models",
     "chat_models",
     "conversations_models",
