@@ -4,7 +4,7 @@ passes decide by (the background scheduler ticks too rarely to run during a test
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,11 +13,13 @@ import pytest
 from fastapi import FastAPI
 
 from contactcenter.app import create_app
+from contactcenter.auth.https import SESSION_COOKIE
+from contactcenter.auth.service import create_user, start_session
 from contactcenter.channels.callback import routes, scheduler
 from contactcenter.routing import presence
 from contactcenter.settings import Settings
 from contactcenter.types import Role
-from tests.conftest import UserFactory, login
+from tests.conftest import PASSWORD
 
 _keys = itertools.count()
 # Open all day every day, so the tests find slots whenever they run; 23:30-24:00 is outside the hours.
@@ -79,16 +81,34 @@ class Staff:
         self.c, self.id = client, user_id
 
 
+ROLES = {"a1": Role.agent, "a2": Role.agent, "sup": Role.supervisor, "plan": Role.planner}
+People = Callable[..., Awaitable[dict[str, Staff]]]
+
+
 @pytest.fixture
-async def staff(app: FastAPI, make_user: UserFactory) -> AsyncIterator[dict[str, Staff]]:
-    found: dict[str, Staff] = {}
-    for name, role in (("a1", Role.agent), ("a2", Role.agent), ("sup", Role.supervisor), ("plan", Role.planner)):
-        c = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
-        await login(c, await make_user(role))
-        found[name] = Staff(c, (await c.get("/api/me")).json()["user"]["id"])
-    yield found
-    for s in found.values():
-        await s.c.aclose()
+async def people(app: FastAPI) -> AsyncIterator[People]:
+    """`await people("a1", "sup")`: those staff, signed in (a session started directly: one password hash
+    each instead of two, the suite's time budget is tight)."""
+    clients: list[httpx.AsyncClient] = []
+
+    async def make(*names: str) -> dict[str, Staff]:
+        found = {}
+        for name in names:
+            async with app.state.db.session() as s:
+                user = await create_user(
+                    s, username=f"{name}-{next(_keys)}", display_name=name, role=ROLES[name], password=PASSWORD
+                )
+                token, csrf = await start_session(s, app.state.bus, user=user, hours=1)
+            c = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+            c.cookies.set(SESSION_COOKIE, token)
+            c.headers["X-CSRF-Token"] = csrf
+            clients.append(c)
+            found[name] = Staff(c, user.id)
+        return found
+
+    yield make
+    for c in clients:
+        await c.aclose()
 
 
 async def online(app: FastAPI, *agents: Staff) -> None:

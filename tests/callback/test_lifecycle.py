@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from fastapi import FastAPI
 
-from tests.callback.conftest import FakeClock, Staff, key, online, run_due, visitor
+from tests.callback.conftest import FakeClock, People, Staff, key, online, run_due, visitor
 
 PHONE = "+44 20 7946 0018"
 
@@ -19,9 +19,10 @@ async def _conversations(staff: Staff) -> list[dict[str, object]]:
 
 
 async def test_asap_no_answer_is_retried_after_the_delay_then_reached(
-    app: FastAPI, clock: FakeClock, staff: dict[str, Staff]
+    app: FastAPI, clock: FakeClock, people: People
 ) -> None:
-    a1, a2, sup = staff["a1"], staff["a2"], staff["sup"]
+    p = await people("a1", "a2", "sup")
+    a1, a2, sup = p["a1"], p["a2"], p["sup"]
     await online(app, a1)
     v = await visitor(app)
     body = {"idempotency_key": key(), "name": "Olivia", "phone": PHONE, "topic": "Mortgage"}
@@ -73,9 +74,10 @@ async def test_asap_no_answer_is_retried_after_the_delay_then_reached(
 
 
 async def test_busy_until_attempts_run_out_closes_with_a_note_and_a_missed_window_counts(
-    app: FastAPI, clock: FakeClock, staff: dict[str, Staff]
+    app: FastAPI, clock: FakeClock, people: People
 ) -> None:
-    a1, sup = staff["a1"], staff["sup"]
+    p = await people("a1", "sup")
+    a1, sup = p["a1"], p["sup"]
     v = await visitor(app)
     r = await v.post("/api/callback/requests", json={"idempotency_key": key(), "name": "Ann", "phone": PHONE})
     cid = r.json()["id"]

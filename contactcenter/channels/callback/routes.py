@@ -52,12 +52,15 @@ async def request_callback(
     now: Now,
     who: Annotated[VisitorPrincipal, Depends(deps.visitor)],
 ) -> JSONResponse:
-    if not await service.known_key(session, customer_id=who.customer_id, key=body.idempotency_key):
-        # A retried request (a key already stored) never uses up the visitor's allowance.
+    async def admit() -> None:
+        # Valid new requests only: a retried one (its key stored) or a refused one never uses the allowance.
         key = f"callback:new:{who.customer_id}"
         if await bus.hit(key, 3600) > settings.callback_new_per_visitor_per_hour:
             raise too_many("too_many_callbacks", "too many callback requests; try later", await bus.window_left(key))
-    found, new = await service.request(session, bus, customer_id=who.customer_id, data=body, settings=settings, now=now)
+
+    found, new = await service.request(
+        session, bus, customer_id=who.customer_id, data=body, settings=settings, now=now, admit=admit
+    )
     if new:
         if found.slot_start is None:  # as soon as possible: into routing at once
             await scheduler.dispatch(session, bus, callback_id=found.id, now=now, settings=settings)

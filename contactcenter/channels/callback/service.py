@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
@@ -145,16 +145,19 @@ async def _by_key(session: AsyncSession, customer_id: int, key: str) -> Callback
     )
 
 
-async def known_key(session: AsyncSession, *, customer_id: int, key: str) -> bool:
-    """Whether this customer's client already sent a request with this idempotency key."""
-    return await _by_key(session, customer_id, key) is not None
-
-
 async def request(
-    session: AsyncSession, bus: Bus, *, customer_id: int, data: RequestIn, settings: Settings, now: datetime
+    session: AsyncSession,
+    bus: Bus,
+    *,
+    customer_id: int,
+    data: RequestIn,
+    settings: Settings,
+    now: datetime,
+    admit: Callable[[], Awaitable[None]] | None = None,
 ) -> tuple[CallbackOut, bool]:
     """Store a callback request (committed, with its touch) or find the one this key already made; returns
-    it and whether it is new. Past, out-of-hours or full slots, bad numbers and unknown queues: 4xx."""
+    it and whether it is new. Past, out-of-hours or full slots, bad numbers and unknown queues: 4xx.
+    `admit` runs once a new request is found valid, before it is stored (the caller's rate limit)."""
     found = await _by_key(session, customer_id, data.idempotency_key)
     if found is not None:
         return out(found), False
@@ -165,6 +168,8 @@ async def request(
     slot = None
     if data.slot_start is not None:
         slot = slots.check(hours(settings), data.slot_start, now=now, days_ahead=settings.callback_days_ahead)
+    if admit is not None:
+        await admit()
     for _ in range(3):  # a seat taken by a concurrent booking: look again
         seat = None
         if slot is not None:
