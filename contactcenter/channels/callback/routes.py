@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contactcenter.auth import deps
 from contactcenter.auth.service import StaffPrincipal, VisitorPrincipal
 from contactcenter.bus import Bus
-from contactcenter.channels.callback import links, outcomes, scheduler, service
+from contactcenter.channels.callback import links, manage, outcomes, scheduler, service
 from contactcenter.channels.callback.schemas import (
     CallbackOut,
     Confirmation,
@@ -96,7 +96,7 @@ async def link_view(
 async def link_cancel(
     token: str, session: Session, bus: BusDep, settings: SettingsDep, now: Now, _: Annotated[None, Depends(deps.public)]
 ) -> CustomerView:
-    done = await service.cancel(session, bus, callback_id=_linked(settings, token, now), by="customer", now=now)
+    done = await manage.cancel(session, bus, callback_id=_linked(settings, token, now), by="customer", now=now)
     return service.customer_view(await service.row_of(session, callback_id=done.id))
 
 
@@ -111,7 +111,7 @@ async def link_reschedule(
     _: Annotated[None, Depends(deps.public)],
 ) -> CustomerView:
     callback_id = _linked(settings, token, now)
-    await service.reschedule(session, bus, callback_id=callback_id, start=body.slot_start, settings=settings, now=now)
+    await manage.reschedule(session, bus, callback_id=callback_id, start=body.slot_start, settings=settings, now=now)
     return service.customer_view(await service.row_of(session, callback_id=callback_id))
 
 
@@ -149,7 +149,7 @@ async def record_outcome(
 
 @router.get("/api/callback/requests", response_model=list[CallbackOut])
 async def pending(session: Session, _: Annotated[StaffPrincipal, Depends(deps.supervisors)]) -> list[CallbackOut]:
-    return await service.pending(session)
+    return await manage.pending(session)
 
 
 @router.post("/api/callback/requests/{callback_id}/cancel", response_model=CallbackOut)
@@ -160,7 +160,7 @@ async def cancel(
     now: Now,
     _: Annotated[StaffPrincipal, Depends(deps.supervisors)],
 ) -> CallbackOut:
-    return await service.cancel(session, bus, callback_id=callback_id, by="supervisor", now=now)
+    return await manage.cancel(session, bus, callback_id=callback_id, by="supervisor", now=now)
 
 
 @router.get("/api/callback/promise", response_model=PromiseOut)
@@ -170,4 +170,4 @@ async def promise(
     _: Annotated[StaffPrincipal, Depends(deps.supervisors)],
     days: Annotated[int, Query(ge=1, le=90)] = 7,
 ) -> PromiseOut:
-    return await service.promise(session, since=now - timedelta(days=days), now=now)
+    return await manage.promise(session, since=now - timedelta(days=days), now=now)

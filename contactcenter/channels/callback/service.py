@@ -1,6 +1,7 @@
 """Web callback requests: stored (with their CCR touch) before the customer is told anything, idempotent
-by the client's key, booked into slots the centre can keep, cancelled or moved by a signed link.
-Routing entry (scheduler.py) and outcomes (outcomes.py) work on the same rows."""
+by the client's key, booked into slots the centre can keep.
+Routing entry (scheduler.py), outcomes (outcomes.py), cancel and reschedule (manage.py) work on the
+same rows."""
 
 from __future__ import annotations
 
@@ -23,12 +24,10 @@ from contactcenter.ccr.schemas import Channel, Direction, TouchIn, TouchKind
 from contactcenter.channels.callback import links, slots
 from contactcenter.channels.callback.models import CallbackRequest
 from contactcenter.channels.callback.schemas import (
-    PENDING,
     CallbackOut,
     Confirmation,
     CustomerView,
     Mode,
-    PromiseOut,
     RequestIn,
     SlotOut,
     Status,
@@ -121,7 +120,7 @@ async def publish(bus: Bus, touches: Sequence[Touch]) -> None:
         log.warning("publish_failed", what="ccr.touch_logged", error=repr(exc))
 
 
-async def _free_seat(session: AsyncSession, *, queue: str, start: datetime, capacity: int) -> int:
+async def free_seat(session: AsyncSession, *, queue: str, start: datetime, capacity: int) -> int:
     taken = set(
         await session.scalars(
             select(CallbackRequest.slot_seat).where(
@@ -173,7 +172,7 @@ async def request(
     for _ in range(3):  # a seat taken by a concurrent booking: look again
         seat = None
         if slot is not None:
-            seat = await _free_seat(session, queue=queue, start=slot[0], capacity=settings.callback_slot_capacity)
+            seat = await free_seat(session, queue=queue, start=slot[0], capacity=settings.callback_slot_capacity)
         row = CallbackRequest(
             id=str(uuid.uuid4()),
             reference="CB-" + secrets.token_hex(4).upper(),
@@ -263,90 +262,6 @@ async def free_slots(session: AsyncSession, *, queue: str, settings: Settings, n
     taken = {start.astimezone(UTC): int(n) for start, n in rows.all() if start is not None}
     cap = settings.callback_slot_capacity
     return [SlotOut(start=s, end=e, free=cap - taken.get(s, 0)) for s, e in found if taken.get(s, 0) < cap]
-
-
-async def cancel(session: AsyncSession, bus: Bus, *, callback_id: str, by: str, now: datetime) -> CallbackOut:
-    """Cancel a pending callback (its seat freed; an attempt waiting in routing leaves it); 409 if over."""
-    row = await row_of(session, callback_id=callback_id)
-    if row.status not in PENDING:
-        raise ApiError(409, "callback_not_pending", f"this callback is {row.status}")
-    was_open = row.status == Status.open.value
-    row.status, row.slot_seat, row.closed_at, row.note = Status.cancelled.value, None, now, f"cancelled by {by}"
-    t = await ccr.add_touch(
-        session,
-        touch=touch(
-            row,
-            kind=TouchKind.callback_request,
-            direction=Direction.internal,
-            summary=f"Callback cancelled by {by}",
-            now=now,
-        ),
-    )
-    if was_open and row.conversation_id:  # closes it in routing too; commits this transaction
-        await conversations.close(session, bus, conversation_id=row.conversation_id, by=by)
-    await session.commit()
-    await publish(bus, [t])
-    return out(row)
-
-
-async def reschedule(
-    session: AsyncSession, bus: Bus, *, callback_id: str, start: datetime, settings: Settings, now: datetime
-) -> CallbackOut:
-    """Move a callback that has not entered routing yet to another slot the centre can keep."""
-    row = await row_of(session, callback_id=callback_id)
-    if row.status != Status.booked.value:
-        raise ApiError(409, "callback_not_booked", f"this callback is {row.status}; it can no longer be moved")
-    slot = slots.check(hours(settings), start, now=now, days_ahead=settings.callback_days_ahead)
-    row.slot_seat = None  # give up the old seat first: the same slot again is allowed
-    await session.flush()
-    row.slot_seat = await _free_seat(session, queue=row.queue, start=slot[0], capacity=settings.callback_slot_capacity)
-    row.slot_start, row.slot_end = slot
-    row.due_at = slot[0] - timedelta(seconds=settings.callback_lead_s)
-    row.window_end = slot[1]
-    t = await ccr.add_touch(
-        session,
-        touch=touch(
-            row,
-            kind=TouchKind.callback_request,
-            direction=Direction.inbound,
-            now=now,
-            summary=f"Callback moved to {slot[0].astimezone(hours(settings).zone):%a %d %b %H:%M}",
-        ),
-    )
-    try:
-        await session.commit()
-    except IntegrityError as exc:
-        await session.rollback()
-        raise ApiError(409, "slot_full", "that slot is fully booked; pick another") from exc
-    await publish(bus, [t])
-    return out(row)
-
-
-async def pending(session: AsyncSession, *, limit: int = 500) -> list[CallbackOut]:
-    """Every callback not over yet, the soonest due first (the supervisors' list)."""
-    rows = await session.scalars(
-        select(CallbackRequest)
-        .where(CallbackRequest.status.in_(PENDING))
-        .order_by(CallbackRequest.due_at, CallbackRequest.id)
-        .limit(limit)
-    )
-    return [out(r) for r in rows]
-
-
-async def promise(session: AsyncSession, *, since: datetime, now: datetime) -> PromiseOut:
-    """Promise kept: of the callbacks asked for since `since` whose window has ended or that were started,
-    how many were started by the end of their window (cancelled ones do not count)."""
-    rows = await session.execute(
-        select(CallbackRequest.started_at, CallbackRequest.window_end).where(
-            CallbackRequest.created_at >= since,
-            CallbackRequest.status != Status.cancelled.value,
-            (CallbackRequest.window_end <= now) | CallbackRequest.started_at.is_not(None),
-        )
-    )
-    pairs = rows.all()
-    kept = sum(1 for started, end in pairs if started is not None and started <= end)
-    pct = round(100 * kept / len(pairs), 1) if pairs else None
-    return PromiseOut(since=since, due=len(pairs), kept=kept, kept_pct=pct)
 
 
 async def _on_close(session: AsyncSession, conversation_id: str) -> str | None:
