@@ -88,6 +88,8 @@ async def test_links_cancel_and_reschedule_and_refuse_forgeries_and_staff_routes
     seen = (await v.get(f"/api/callback/links/{token}")).json()
     assert (seen["status"], seen["phone_hint"], seen["reference"]) == ("booked", "+44…20", made[0]["reference"])
     assert "phone" not in seen
+    foreign = await v.get(f"/api/callback/links/{token}", headers={"Origin": "https://evil.example"})
+    assert foreign.status_code == 403 and foreign.json()["error"] == "origin_not_allowed"
 
     other_key = links.sign("y" * 40, callback_id=made[0]["id"], expires=int(clock.now.timestamp()) + 3600)
     tampered = [other_key, token.replace(made[0]["id"], made[1]["id"]), token[:-2] + "AA", "x", "a.b.c"]

@@ -86,7 +86,7 @@ def _linked(settings: Settings, token: str, now: datetime) -> str:
 
 @router.get("/api/callback/links/{token}", response_model=CustomerView)
 async def link_view(
-    token: str, session: Session, settings: SettingsDep, now: Now, _: Annotated[None, Depends(deps.public)]
+    token: str, session: Session, settings: SettingsDep, now: Now, _: Annotated[None, Depends(deps.new_visitor)]
 ) -> CustomerView:
     row = await service.row_of(session, callback_id=_linked(settings, token, now))
     return service.customer_view(row)
@@ -94,7 +94,12 @@ async def link_view(
 
 @router.post("/api/callback/links/{token}/cancel", response_model=CustomerView)
 async def link_cancel(
-    token: str, session: Session, bus: BusDep, settings: SettingsDep, now: Now, _: Annotated[None, Depends(deps.public)]
+    token: str,
+    session: Session,
+    bus: BusDep,
+    settings: SettingsDep,
+    now: Now,
+    _: Annotated[None, Depends(deps.new_visitor)],
 ) -> CustomerView:
     done = await manage.cancel(session, bus, callback_id=_linked(settings, token, now), by="customer", now=now)
     return service.customer_view(await service.row_of(session, callback_id=done.id))
@@ -108,7 +113,7 @@ async def link_reschedule(
     bus: BusDep,
     settings: SettingsDep,
     now: Now,
-    _: Annotated[None, Depends(deps.public)],
+    _: Annotated[None, Depends(deps.new_visitor)],
 ) -> CustomerView:
     callback_id = _linked(settings, token, now)
     await manage.reschedule(session, bus, callback_id=callback_id, start=body.slot_start, settings=settings, now=now)
