@@ -3,6 +3,7 @@
 from contactcenter.analytics import models as analytics_models
 from contactcenter.auth import models as auth_models
 from contactcenter.ccr import models as ccr_models
+from contactcenter.channels.callback import models as callback_models
 from contactcenter.channels.chat import models as chat_models
 from contactcenter.channels.email import models as email_models
 from contactcenter.conversations import models as conversations_models
@@ -28,6 +29,7 @@ def modelled(obj: object, name: str | None, type_: str, reflected: bool, compare
 __all__ = [
     "analytics_models",
     "auth_models",
+    "callback_models",
     "ccr_models",
     "chat_models",
     "conversations_models",

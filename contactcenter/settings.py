@@ -95,6 +95,25 @@ class Settings(BaseSettings):
     # Knowledge base (kb/): the language articles fall back to, and searches per client address a minute.
     kb_default_lang: str = Field(default="en", pattern=r"^[a-z]{2,3}$")
     kb_searches_per_minute: int = Field(default=60, ge=1)
+    # Web callback (channels/callback): opening hours ("mon-fri=09:00-17:00,sat=10:00-13:00") in a timezone,
+    # slot length and bookings per slot and queue, how far ahead slots are offered; a booked callback enters
+    # routing `lead_s` before its slot at `booked_priority` (0-9; ordinary contacts are 0); no answer / busy
+    # is retried `retry_delay_s` later up to `max_attempts`; an "as soon as possible" request counts as kept
+    # when started within `asap_window_s`; cancel / reschedule links live `link_hours`; the scheduler looks
+    # for due callbacks every `tick_s`; new requests per visitor an hour.
+    callback_hours: str = "mon-fri=09:00-17:00"
+    callback_timezone: str = "Europe/London"
+    callback_slot_minutes: int = Field(default=30, ge=5, le=240)
+    callback_slot_capacity: int = Field(default=4, ge=1, le=1000)
+    callback_days_ahead: int = Field(default=7, ge=1, le=60)
+    callback_lead_s: float = Field(default=120.0, ge=0, le=3600)
+    callback_booked_priority: int = Field(default=5, ge=0, le=9)
+    callback_retry_delay_s: float = Field(default=600.0, ge=1, le=86_400)
+    callback_max_attempts: int = Field(default=3, ge=1, le=20)
+    callback_asap_window_s: float = Field(default=900.0, ge=60, le=86_400)
+    callback_link_hours: float = Field(default=72.0, gt=0, le=24 * 60)
+    callback_tick_s: float = Field(default=5.0, gt=0.05, le=300)
+    callback_new_per_visitor_per_hour: int = Field(default=5, ge=1)
     stream_maxlen: int = Field(default=10_000, ge=100)
     log_level: str = "INFO"
     log_json: bool = True

@@ -312,6 +312,14 @@ input:focus,textarea:focus{outline:none;border-color:var(--a);box-shadow:0 0 0 3
 .primary:hover{filter:brightness(1.08)}
 .secondary{min-height:44px;padding:0 16px;border:1px solid #cfd6e0;border-radius:10px;background:#fff;font-weight:600}
 .fine{font-size:12px;color:var(--muted);margin:10px 0 0!important}
+.wide{width:100%;margin-top:8px}
+select,input[type=tel]{width:100%;height:44px;padding:0 12px;border:1px solid #cfd6e0;border-radius:10px;background:#fff;font-size:16px}
+select:focus{outline:none;border-color:var(--a);box-shadow:0 0 0 3px color-mix(in srgb,var(--a) 22%,transparent)}
+.choice{display:flex;gap:8px;margin-bottom:12px}
+.choice label{flex:1;display:flex;align-items:center;gap:6px;margin:0;padding:10px;border:1px solid #cfd6e0;border-radius:10px;font-weight:600;cursor:pointer}
+.choice label:has(input:checked){border-color:var(--a);background:color-mix(in srgb,var(--a) 8%,#fff)}
+.cbdone{text-align:center}.cbdone strong{display:block;font-size:17px;margin-bottom:6px}.cbdone p{margin:0 0 8px!important}
+.ref{font-family:ui-monospace,Menlo,Consolas,monospace;font-weight:700;color:var(--ink)!important}
 .waiting{display:flex;align-items:center;gap:10px;margin:4px 2px 12px;padding:12px 14px;border-radius:12px;background:#fff;border:1px dashed #cbd3de;color:var(--muted);font-size:14px}
 .log{display:flex;flex-direction:column;gap:2px}
 .msg{display:flex;flex-direction:column;max-width:82%;margin-top:6px}
@@ -421,7 +429,46 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     h("div", { class: "field" }, h("label", { for: "ccw-name", text: t("prechat.name") }), el.name),
     h("div", { class: "field" }, h("label", { for: "ccw-email", text: t("prechat.email") }), el.email),
     h("button", { class: "primary", type: "submit", text: t("prechat.start") }),
+    h("button", { class: "secondary wide", type: "button", text: t("prechat.callback"), onclick: openCallback }),
     h("p", { class: "fine", text: t("prechat.fine") })
+  );
+  // Web callback (docs/api.md, "Web callback"): the request is stored before the confirmation is shown.
+  el.cbName = h("input", { type: "text", id: "ccw-cbname", autocomplete: "name", maxlength: 120 });
+  el.cbPhone = h("input", { type: "tel", id: "ccw-cbphone", autocomplete: "tel", maxlength: 40 });
+  el.cbTopic = h("input", { type: "text", id: "ccw-cbtopic", maxlength: 200 });
+  el.cbWhen = h("select", { id: "ccw-cbwhen" }, h("option", { value: "", text: t("callback.asap") }));
+  const modeRadio = (value, key) =>
+    h("label", null, h("input", { type: "radio", name: "ccw-cbmode", value, checked: value === "phone", onchange: syncMode }), t(key));
+  el.cbPhoneField = h("div", { class: "field" }, h("label", { for: "ccw-cbphone", text: t("callback.phone") }), el.cbPhone);
+  el.cbSubmit = h("button", { class: "primary", type: "submit", text: t("callback.submit") });
+  el.callback = h(
+    "form",
+    { class: "prechat cbform", novalidate: true, hidden: true, onsubmit: onCallback },
+    h("h2", { text: t("callback.heading") }),
+    h("p", { text: t("callback.intro") }),
+    h("div", { class: "field" }, h("label", { for: "ccw-cbname", text: t("callback.name") }), el.cbName),
+    h("label", { text: t("callback.how") }),
+    h("div", { class: "choice", role: "radiogroup" }, modeRadio("phone", "callback.byPhone"), modeRadio("browser", "callback.inBrowser")),
+    el.cbPhoneField,
+    h("div", { class: "field" }, h("label", { for: "ccw-cbtopic", text: t("callback.topic") }), el.cbTopic),
+    h("div", { class: "field" }, h("label", { for: "ccw-cbwhen", text: t("callback.when") }), el.cbWhen),
+    el.cbSubmit,
+    h("button", { class: "secondary wide", type: "button", text: t("callback.back"), onclick: () => view("prechat") }),
+    h("p", { class: "fine", text: t("callback.fine") })
+  );
+  el.cbWhenText = h("p");
+  el.cbQueueText = h("p", { hidden: true });
+  el.cbRef = h("p", { class: "ref" });
+  el.cbCancel = h("button", { class: "secondary wide", type: "button", text: t("callback.cancel"), onclick: cancelCallback });
+  el.cbDone = h(
+    "div",
+    { class: "prechat cbdone", hidden: true, role: "status" },
+    h("strong", { text: t("callback.done.heading") }),
+    el.cbWhenText,
+    el.cbQueueText,
+    el.cbRef,
+    el.cbCancel,
+    h("button", { class: "secondary wide", type: "button", text: t("callback.back"), onclick: () => view("prechat") })
   );
   el.waiting = h("div", { class: "waiting", hidden: true }, h("span", { class: "spin", "aria-hidden": "true" }), h("span", { text: t("status.waiting") }));
   el.history = h("div", { class: "log", role: "log", "aria-live": "polite", "aria-label": t("log.label") });
@@ -440,7 +487,7 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
       h("button", { class: "secondary", type: "button", text: t("ended.transcript"), onclick: () => showSheet("transcript") })
     )
   );
-  el.main = h("div", { class: "main" }, el.prechat, el.waiting, el.history, el.pending, el.typing, el.ended);
+  el.main = h("div", { class: "main" }, el.prechat, el.callback, el.cbDone, el.waiting, el.history, el.pending, el.typing, el.ended);
 
   el.noticeText = h("span");
   el.notice = h(
@@ -495,16 +542,18 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
 
   /* ---------- views ---------- */
   function view(name) {
-    // name: "prechat" | "chat" | "ended"
+    // name: "prechat" | "callback" | "cbdone" | "chat" | "ended"
     const chat = name === "chat";
     el.prechat.hidden = name !== "prechat";
+    el.callback.hidden = name !== "callback";
+    el.cbDone.hidden = name !== "cbdone";
     el.ended.hidden = name !== "ended";
     el.composer.hidden = !chat;
     el.endBtn.hidden = !chat;
-    el.transcriptBtn.hidden = name === "prechat";
+    el.transcriptBtn.hidden = !(chat || name === "ended");
     el.waiting.hidden = !(chat && S.conv && S.conv.status === "queued");
     if (!chat) setTyping(false);
-    if (name === "prechat") showSheet(null);
+    if (!chat && name !== "ended") showSheet(null);
     updateStatus();
   }
   function updateStatus() {
@@ -948,6 +997,85 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     if (QUEUE) start.queue = QUEUE;
     if (TOPIC) start.topic = TOPIC;
     send(start);
+  }
+  /* ---------- web callback ---------- */
+  function fmtSlot(at) {
+    const opts = { weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" };
+    try {
+      return parseTime(at).toLocaleString(TIME_LOCALE, opts);
+    } catch (e) {
+      return parseTime(at).toLocaleString([], opts);
+    }
+  }
+  function cbMode() {
+    const on = el.callback.querySelector("input[name=ccw-cbmode]:checked");
+    return on ? on.value : "phone";
+  }
+  function syncMode() {
+    el.cbPhoneField.hidden = cbMode() !== "phone";
+  }
+  async function openCallback() {
+    el.notice.hidden = true;
+    el.cbName.value = el.cbName.value || el.name.value;
+    view("callback");
+    el.cbName.focus();
+    try {
+      await ensureToken();
+      const q = QUEUE ? "?queue=" + encodeURIComponent(QUEUE) : "";
+      const free = await api("GET", "/api/callback/slots" + q);
+      el.cbWhen.replaceChildren(h("option", { value: "", text: t("callback.asap") }), ...free.slice(0, 60).map((s) => h("option", { value: s.start, text: fmtSlot(s.start) })));
+    } catch (err) {
+      /* no slots shown: "as soon as possible" still works */
+    }
+  }
+  async function onCallback(e) {
+    e.preventDefault();
+    const name = el.cbName.value.trim();
+    const phone = el.cbPhone.value.trim();
+    const mode = cbMode();
+    if (!name) return notice(t("callback.needName"));
+    if (mode === "phone" && !phone) return notice(t("callback.needPhone"));
+    // One key per request, kept until it succeeds: a retry after a lost answer finds the same callback.
+    S.cbKey = S.cbKey || newClientId();
+    const body = { idempotency_key: S.cbKey, name, mode, page_url: (location.origin + location.pathname).slice(0, 500), lang: I18N.tag };
+    if (mode === "phone") body.phone = phone;
+    if (el.cbTopic.value.trim() || TOPIC) body.topic = el.cbTopic.value.trim() || TOPIC;
+    if (el.cbWhen.value) body.slot_start = el.cbWhen.value;
+    if (QUEUE) body.queue = QUEUE;
+    el.notice.hidden = true;
+    el.cbSubmit.disabled = true;
+    try {
+      await ensureToken();
+      const done = await api("POST", "/api/callback/requests", body);
+      S.cbKey = null;
+      showCallback(done);
+    } catch (err) {
+      notice(t("callback.failed", { error: err.message }));
+    } finally {
+      el.cbSubmit.disabled = false;
+    }
+  }
+  function showCallback(done) {
+    S.cbToken = done.link_token;
+    el.cbWhenText.textContent = done.slot_start ? t("callback.done.slot", { time: fmtSlot(done.slot_start) }) : t("callback.done.asap");
+    const est = done.estimate && done.estimate.expected_s != null ? " " + t("callback.done.wait", { minutes: Math.max(1, Math.round(done.estimate.expected_s / 60)) }) : "";
+    el.cbQueueText.hidden = done.position == null;
+    el.cbQueueText.textContent = done.position == null ? "" : t("callback.done.position", { position: done.position + 1 }) + est;
+    el.cbRef.textContent = t("callback.done.reference", { reference: done.reference });
+    el.cbCancel.hidden = false;
+    view("cbdone");
+  }
+  async function cancelCallback() {
+    if (!S.cbToken) return;
+    try {
+      await api("POST", "/api/callback/links/" + encodeURIComponent(S.cbToken) + "/cancel");
+      el.cbWhenText.textContent = t("callback.cancelled");
+      el.cbQueueText.hidden = true;
+      el.cbCancel.hidden = true;
+      S.cbToken = null;
+    } catch (err) {
+      notice(err.message);
+    }
   }
   function newChat() {
     S.early = [];
