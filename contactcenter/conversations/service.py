@@ -159,6 +159,27 @@ async def opened(
     return await get(session, conversation_id=conversation.id)
 
 
+async def stage_reopen(session: AsyncSession, *, conversation_id: str) -> ConversationOut | None:
+    """A closed conversation waits again (a customer wrote back), in the caller's transaction; None when
+    it was not closed. After the commit, `opened` announces it and gives it to routing."""
+    res = await session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation_id, Conversation.status == "closed")
+        .values(
+            status="queued",
+            agent_id=None,
+            agent_name=None,
+            assigned_at=None,
+            closed_at=None,
+            outcome=None,
+            outcome_note=None,
+        )
+    )
+    if res.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    return await find(session, conversation_id=conversation_id)
+
+
 async def assign(session: AsyncSession, bus: Bus, *, conversation_id: str, agent_id: int) -> bool:
     """Give a queued conversation to an agent; false if someone else got it first (atomic on any backend)."""
     name = await auth.display_name(session, user_id=agent_id)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+from collections.abc import Callable
 from typing import Any
 
 import structlog
@@ -22,8 +23,8 @@ def accepted_domains(setting: str) -> frozenset[str]:
 
 
 class Handler:
-    def __init__(self, db: Database, domains: frozenset[str]) -> None:
-        self.db, self.domains = db, domains
+    def __init__(self, db: Database, domains: frozenset[str], on_stored: Callable[[], None] | None = None) -> None:
+        self.db, self.domains, self.on_stored = db, domains, on_stored
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
@@ -54,12 +55,22 @@ class Handler:
         except Exception as exc:  # not stored: the sender keeps it and retries (4xx)
             log.warning("email_store_failed", error=repr(exc))
             return "451 4.3.0 Temporarily unable to store the message"
+        if self.on_stored is not None:  # wake the ingest worker: the row is committed
+            self.on_stored()
         return "250 OK stored"
 
 
-async def start_server(db: Database, *, host: str, port: int, domains: str, max_bytes: int) -> asyncio.Server:
+async def start_server(
+    db: Database,
+    *,
+    host: str,
+    port: int,
+    domains: str,
+    max_bytes: int,
+    on_stored: Callable[[], None] | None = None,
+) -> asyncio.Server:
     """An aiosmtpd server on the running loop; `hostname=` given so no connection calls getfqdn()."""
-    handler = Handler(db, accepted_domains(domains))
+    handler = Handler(db, accepted_domains(domains), on_stored)
     loop = asyncio.get_running_loop()
     return await loop.create_server(
         lambda: SMTP(handler, hostname="contactcenter.local", data_size_limit=max_bytes, decode_data=False),
