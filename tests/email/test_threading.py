@@ -48,9 +48,8 @@ def test_decide_needs_the_same_customer() -> None:
 
 async def _file(db: Database, raw: bytes) -> EmailMessage:
     async with db.session() as s:
-        row = EmailRaw(
-            mail_from="x@example.com", rcpt_to={"to": []}, size=len(raw), sha256=hashlib.sha256(raw).hexdigest(), data=raw
-        )
+        digest = hashlib.sha256(raw).hexdigest()
+        row = EmailRaw(mail_from="x@example.com", rcpt_to={"to": []}, size=len(raw), sha256=digest, data=raw)
         s.add(row)
         await s.commit()
         raw_id = row.id
