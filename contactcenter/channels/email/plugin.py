@@ -12,6 +12,7 @@ from fastapi import APIRouter
 from contactcenter.capabilities import AppContext
 from contactcenter.channels.email import service
 from contactcenter.channels.email.ingest import Ingestor
+from contactcenter.channels.email.routes import router
 from contactcenter.channels.email.smtp import start_server
 
 log = structlog.get_logger("email")
@@ -25,7 +26,7 @@ class EmailCapability:
         self.ingestor: Ingestor | None = None
 
     def routers(self) -> Sequence[APIRouter]:
-        return []
+        return [router]
 
     async def start(self, ctx: AppContext) -> None:
         s = ctx.settings
