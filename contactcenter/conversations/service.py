@@ -82,6 +82,15 @@ async def find(session: AsyncSession, *, conversation_id: str) -> ConversationOu
     return out(row) if row is not None else None
 
 
+async def find_many(session: AsyncSession, *, ids: Sequence[str]) -> dict[str, ConversationOut]:
+    """The conversations among `ids` that exist, by id (one query)."""
+    wanted = [i for i in ids if "\x00" not in i]
+    if not wanted:
+        return {}
+    rows = await session.scalars(select(Conversation).where(Conversation.id.in_(wanted)))
+    return {c.id: out(c) for c in rows}
+
+
 async def get(session: AsyncSession, *, conversation_id: str) -> ConversationOut:
     """The conversation, or 404."""
     found = await find(session, conversation_id=conversation_id)

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from contactcenter.app import create_app
 from contactcenter.bus.memory import MemoryBus
 from contactcenter.ccr.models import CustomerIdentity, Touch
-from contactcenter.channels.email import service
+from contactcenter.channels.email import filing, service
 from contactcenter.channels.email.ingest import Ingestor
 from contactcenter.channels.email.models import EmailMessage, EmailRaw
 from contactcenter.channels.email.parse import Parsed
@@ -111,11 +111,7 @@ async def test_file_raw_twice_files_once(db: Database) -> None:
     results = []
     for _ in range(2):
         async with db.session() as s:
-            results.append(
-                await service.file_raw(
-                    s, bus, raw_id=raw_id, received_at=at, parsed=parsed, customer_id=cid, customer_name=name
-                )
-            )
+            results.append(await filing.file_raw(s, bus, raw=filing.RawIn(raw_id, at, parsed, cid, name)))
     first, second = results
     assert first is not None and second is None
     # unreadable: flagged, and still a conversation an agent sees
