@@ -120,3 +120,28 @@ async def test_file_raw_twice_files_once(db: Database) -> None:
         conv = await s.get(Conversation, first.message.conversation_id)
         assert conv is not None and conv.status == "queued" and conv.channel == "email"
         assert await s.scalar(select(func.count()).select_from(EmailMessage)) == 1
+
+
+async def test_nul_characters_and_long_names_are_filed(db: Database) -> None:
+    # PostgreSQL refuses NUL in text: a mail whose bytes decode to one must still be filed, not jam the queue
+    r = b"nul"
+    async with db.session() as s:
+        row = EmailRaw(mail_from="", rcpt_to={"to": []}, size=len(r), sha256=_h(r), data=r)
+        s.add(row)
+        await s.commit()
+        raw_id, at = row.id, row.received_at
+    parsed = Parsed(
+        message_id="<a\x00b@x>",
+        references=["<r\x00@x>"],
+        subject="Hi\x00there",
+        from_addr="nul@example.com",
+        from_name="N" * 300,
+        text="body\x00",
+        html="<p>x\x00</p>",
+    )
+    async with db.session() as s:
+        cid, name = await service.sender_customer(s, parsed=parsed, mail_from="", region="GB")
+    async with db.session() as s:
+        filed = await filing.file_raw(s, MemoryBus(), raw=filing.RawIn(raw_id, at, parsed, cid, name))
+    assert filed is not None and "\x00" not in filed.message.text + filed.message.subject
+    assert filed.message.message_id == "<a\ufffdb@x>"

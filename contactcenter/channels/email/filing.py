@@ -23,7 +23,16 @@ from contactcenter.channels.email.events import TOPIC_EMAIL, EmailFiled
 from contactcenter.channels.email.models import EmailMessage, EmailRaw, EmailRef
 from contactcenter.channels.email.parse import Parsed
 from contactcenter.channels.email.schemas import FiledOut, Reason
-from contactcenter.channels.email.service import CHANNEL, by_subject, log, mail_of, message_out, row_of, touch_of
+from contactcenter.channels.email.service import (
+    CHANNEL,
+    by_subject,
+    clean,
+    log,
+    mail_of,
+    message_out,
+    row_of,
+    touch_of,
+)
 from contactcenter.conversations import service as conversations
 from contactcenter.conversations.schemas import ConversationOut, OpenIn
 from contactcenter.db import utcnow
@@ -105,11 +114,14 @@ class _Placer:
             if again is not None:
                 self.convs[again.id] = self.opened[again.id] = again
                 return again, Reason.reopened.value
-        subject = raw.parsed.subject or "(no subject)"
+        subject = clean(raw.parsed.subject) or "(no subject)"
         conv = await conversations.stage_open(
             self.session,
             data=OpenIn(
-                customer_id=new.customer_id, channel=CHANNEL, customer_name=raw.customer_name, topic=subject[:200]
+                customer_id=new.customer_id,
+                channel=CHANNEL,
+                customer_name=clean(raw.customer_name, 120),
+                topic=subject[:200],
             ),
         )
         self.convs[conv.id] = self.opened[conv.id] = conv
@@ -127,12 +139,12 @@ async def file_group(session: AsyncSession, bus: Bus, *, raws: Sequence[RawIn]) 
         await session.rollback()
         return None
     news = [
-        threading.Mail(
-            message_id=r.parsed.message_id,
-            in_reply_to=r.parsed.in_reply_to[:1],
-            references=r.parsed.references,
+        threading.Mail(  # NULs out of the ids: PostgreSQL would refuse the queries
+            message_id=clean(r.parsed.message_id) if r.parsed.message_id else None,
+            in_reply_to=[clean(x) for x in r.parsed.in_reply_to[:1]],
+            references=[clean(x) for x in r.parsed.references],
             customer_id=r.customer_id,
-            subject_key=threading.subject_key(r.parsed.subject),
+            subject_key=clean(threading.subject_key(r.parsed.subject)),
             received_at=r.received_at,
         )
         for r in raws
@@ -152,7 +164,7 @@ async def file_group(session: AsyncSession, bus: Bus, *, raws: Sequence[RawIn]) 
     for row, new_id in zip(rows, list(await session.scalars(stmt, values)), strict=True):
         row.id = new_id
     refs = [
-        {"email_message_id": row.id, "ref": ref[:500], "direct": ref in new.in_reply_to}
+        {"email_message_id": row.id, "ref": clean(ref, 500), "direct": ref in new.in_reply_to}
         for row, new in zip(rows, news, strict=True)
         for ref in dict.fromkeys(new.refs())
     ]

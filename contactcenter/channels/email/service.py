@@ -41,7 +41,7 @@ async def sender_customer(session: AsyncSession, *, parsed: Parsed, mail_from: s
         except ApiError:
             continue
         if norm:
-            name = parsed.from_name or norm
+            name = clean(parsed.from_name or norm, 120)
             cid, _ = await ccr.resolve_customer(
                 session, kind=IdentityKind.email, value=norm, display_name=name, region=region
             )
@@ -73,28 +73,35 @@ async def by_subject(session: AsyncSession, *, customer_id: int, key: str) -> li
     return [mail_of(m) for m in await session.scalars(q)]
 
 
+def clean(value: str, limit: int | None = None) -> str:
+    """Text a database stores: PostgreSQL refuses NUL characters, which a mail's bytes may decode to."""
+    out = value.replace("\x00", "\ufffd") if "\x00" in value else value
+    return out if limit is None else out[:limit]
+
+
 def row_of(raw_id: int, new: threading.Mail, parsed: Parsed, reason: str) -> EmailMessage:
     """The message row of a parsed mail placed in `new.conversation_id`."""
-    display, _quoted = strip_quote(parsed.text)
+    text = clean(parsed.text)
+    display, _quoted = strip_quote(text)
     attachments: list[dict[str, Any]] = [{"name": a.name, "type": a.type, "size": a.size} for a in parsed.attachments]
     return EmailMessage(
         raw_id=raw_id,
         conversation_id=new.conversation_id,
         customer_id=new.customer_id,
-        message_id=new.message_id[:500] if new.message_id else None,
-        in_reply_to=new.in_reply_to[0][:500] if new.in_reply_to else None,
-        ref_ids={"ids": [r[:500] for r in new.references[:100]]},
-        subject=parsed.subject[:500],
-        subject_key=new.subject_key,
-        from_addr=parsed.from_addr[:320],
-        from_name=parsed.from_name[:120],
-        text=parsed.text,
-        html=parsed.html,
+        message_id=clean(new.message_id, 500) if new.message_id else None,
+        in_reply_to=clean(new.in_reply_to[0], 500) if new.in_reply_to else None,
+        ref_ids={"ids": [clean(r, 500) for r in new.references[:100]]},
+        subject=clean(parsed.subject, 500),
+        subject_key=clean(new.subject_key),
+        from_addr=clean(parsed.from_addr, 320),
+        from_name=clean(parsed.from_name, 120),
+        text=text,
+        html=clean(parsed.html),
         display_text=display,
         attachments=attachments,
         automatic=parsed.automatic,
         unreadable=parsed.unreadable,
-        defects=[{"defect": d} for d in parsed.defects[:50]],
+        defects=[{"defect": clean(d)} for d in parsed.defects[:50]],
         reason=reason,
         received_at=new.received_at or utcnow(),
         created_at=utcnow(),
