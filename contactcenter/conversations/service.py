@@ -82,6 +82,15 @@ async def find(session: AsyncSession, *, conversation_id: str) -> ConversationOu
     return out(row) if row is not None else None
 
 
+async def find_many(session: AsyncSession, *, ids: Sequence[str]) -> dict[str, ConversationOut]:
+    """The conversations among `ids` that exist, by id (one query)."""
+    wanted = [i for i in ids if "\x00" not in i]
+    if not wanted:
+        return {}
+    rows = await session.scalars(select(Conversation).where(Conversation.id.in_(wanted)))
+    return {c.id: out(c) for c in rows}
+
+
 async def get(session: AsyncSession, *, conversation_id: str) -> ConversationOut:
     """The conversation, or 404."""
     found = await find(session, conversation_id=conversation_id)
@@ -157,6 +166,27 @@ async def opened(
     except Exception as exc:  # routing down: it stays queued and re-enters when an agent comes online
         log.warning("routing_unavailable", error=repr(exc))
     return await get(session, conversation_id=conversation.id)
+
+
+async def stage_reopen(session: AsyncSession, *, conversation_id: str) -> ConversationOut | None:
+    """A closed conversation waits again (a customer wrote back), in the caller's transaction; None when
+    it was not closed. After the commit, `opened` announces it and gives it to routing."""
+    res = await session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation_id, Conversation.status == "closed")
+        .values(
+            status="queued",
+            agent_id=None,
+            agent_name=None,
+            assigned_at=None,
+            closed_at=None,
+            outcome=None,
+            outcome_note=None,
+        )
+    )
+    if res.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    return await find(session, conversation_id=conversation_id)
 
 
 async def assign(session: AsyncSession, bus: Bus, *, conversation_id: str, agent_id: int) -> bool:

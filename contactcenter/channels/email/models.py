@@ -1,11 +1,12 @@
-"""Email's tables: the raw message store (every accepted mail's bytes, committed before the SMTP 250)."""
+"""Email's tables: the raw message store (every accepted mail's bytes, committed before the SMTP 250), the
+parsed messages filed into conversations, and the ids each message refers to (threading's phantoms)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import LargeBinary, String
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from contactcenter.ccr.models import BigId
@@ -26,3 +27,47 @@ class EmailRaw(Base):
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     data: Mapped[bytes] = mapped_column(LargeBinary)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # "new" until the ingest worker files it ("done"), in the same transaction as its email_messages row.
+    state: Mapped[str] = mapped_column(String(16), default="new", server_default="new", index=True)
+
+
+class EmailMessage(Base):
+    """One received mail as the console shows it, in its conversation; raw_id unique: filed once."""
+
+    __tablename__ = "email_messages"
+    __table_args__ = (Index("ix_email_messages_customer_subject", "customer_id", "subject_key"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    raw_id: Mapped[int] = mapped_column(ForeignKey("email_raw.id"), unique=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), index=True)
+    customer_id: Mapped[int]  # the sender's customer (a plain id: the CCR's row)
+    message_id: Mapped[str | None] = mapped_column(String(500), index=True)
+    in_reply_to: Mapped[str | None] = mapped_column(String(500))
+    ref_ids: Mapped[dict[str, Any]] = mapped_column(default=dict)  # {"ids": [...]}: References
+    subject: Mapped[str] = mapped_column(String(500), default="")
+    subject_key: Mapped[str] = mapped_column(String(200), default="")  # normalised, for the subject fallback
+    from_addr: Mapped[str] = mapped_column(String(320), default="")
+    from_name: Mapped[str] = mapped_column(String(120), default="")
+    text: Mapped[str] = mapped_column(Text, default="")
+    html: Mapped[str] = mapped_column(Text, default="")  # sanitised (nh3)
+    display_text: Mapped[str] = mapped_column(Text, default="")  # the new part, quote stripped
+    attachments: Mapped[list[dict[str, Any]]] = mapped_column(default=list)
+    automatic: Mapped[bool] = mapped_column(default=False)
+    unreadable: Mapped[bool] = mapped_column(default=False)
+    defects: Mapped[list[dict[str, Any]]] = mapped_column(default=list)
+    # Why it is in this conversation: in-reply-to, references, subject, new, reopened, split.
+    reason: Mapped[str] = mapped_column(String(16))
+    received_at: Mapped[datetime]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class EmailRef(Base):
+    """An id a message refers to (In-Reply-To or References): a parent that arrives later finds its
+    children here, JWZ's phantom container kept in the database."""
+
+    __tablename__ = "email_refs"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    email_message_id: Mapped[int] = mapped_column(ForeignKey("email_messages.id", ondelete="CASCADE"), index=True)
+    ref: Mapped[str] = mapped_column(String(500), index=True)
+    direct: Mapped[bool] = mapped_column(default=False)  # In-Reply-To rather than References
