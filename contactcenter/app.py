@@ -47,6 +47,7 @@ from contactcenter.routing.routes import router as routing_router
 from contactcenter.settings import Settings, get_settings
 from contactcenter.suggestions.routes import router as suggestions_router
 from contactcenter.suggestions.runtime import Runtime as SuggestionsRuntime
+from contactcenter.webhooks import plugin as webhooks
 
 
 class ContactCenterApp(FastAPI):
@@ -72,7 +73,7 @@ def create_app(
     """The app with every channel under channels/ (and `extra` capabilities, e.g. a test's channel)."""
     # Refuses (SecretKeyError) a deployment without a usable key before anything else starts.
     settings = resolve_secret(settings or get_settings())
-    capabilities = [*discover_channels(), *extra]
+    capabilities = [*discover_channels(), webhooks.capability(), *extra]
     setup_logging(settings)
     log = structlog.get_logger("app")
 

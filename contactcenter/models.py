@@ -8,6 +8,7 @@ from contactcenter.conversations import models as conversations_models
 from contactcenter.integration import models as integration_models
 from contactcenter.routing import models as routing_models
 from contactcenter.suggestions import models as suggestions_models
+from contactcenter.webhooks import models as webhooks_models
 
 __all__ = [
     "auth_models",
@@ -18,4 +19,5 @@ __all__ = [
     "integration_models",
     "routing_models",
     "suggestions_models",
+    "webhooks_models",
 ]
