@@ -147,6 +147,7 @@ def create_app(
         openapi_url="/openapi.json" if on else None,
     )
     app.state.settings = settings
+    app.state.capabilities = {cap.name: cap for cap in capabilities}
     app.state.widget_origins = parse_origins(settings.widget_origins)
     app.state.metrics = Metrics()
     app.state.socket_cap = SocketCap(settings.max_sockets_per_address)

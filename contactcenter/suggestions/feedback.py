@@ -170,7 +170,7 @@ def sale_event(rec: SuggestionRecord) -> SaleRecorded:
         rule_id=rec.rule_id,
         version=rec.version,
         product=rec.conversion_product or rec.offer,
-        amount=str(rec.conversion_amount if rec.conversion_amount is not None else "0.00"),
+        amount=format(rec.conversion_amount if rec.conversion_amount is not None else Decimal(0), ".2f"),
         source=rec.conversion_source or "wrap_up",
         customer_id=rec.customer_id,
         conversation_id=rec.conversation_id,

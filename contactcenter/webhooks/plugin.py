@@ -35,6 +35,9 @@ class WebhooksCapability:
         self._targets_at = 0.0
         self.db: Database | None = None
         self.poll_s = 2.0
+        # What this process did (tests read them to show both processes raced): events it enqueued for at
+        # least one subscriber, rows it added (another process may have added them first), attempts it made.
+        self.heard = self.added = self.attempted = 0
 
     def routers(self) -> Sequence[APIRouter]:
         return [router]
@@ -112,8 +115,10 @@ class WebhooksCapability:
             ids = [t.id for t in await self._targets_now() if str(out.type) in t.types]
             if not ids:
                 return
+            self.heard += 1
             async with self.db.write_gate(), self.db.session() as s:
                 added = await service.enqueue(s, event=out, subscriber_ids=ids, now=self.clock())
+            self.added += added
             if added:
                 self.wake.set()
         except Exception as exc:  # one bad event must not stop the listener
@@ -125,6 +130,7 @@ class WebhooksCapability:
             self.wake.clear()
             try:
                 n = await self.deliverer.run_once()
+                self.attempted += n
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the database may be briefly away: try again at the next poll

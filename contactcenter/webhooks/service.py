@@ -230,8 +230,8 @@ async def enqueue(session: AsyncSession, *, event: Outbound, subscriber_ids: lis
 
 async def claim(session: AsyncSession, *, now: datetime, lease_s: float, limit: int) -> list[Claimed]:
     """Take up to `limit` due deliveries of active subscribers for one attempt each: their due time moves to
-    the end of the lease in one conditional UPDATE, so no other worker (process) takes them meanwhile; a
-    worker that dies lets them fall due again when the lease ends."""
+    the end of the lease, so no other worker (process) takes them meanwhile; a worker that dies lets them
+    fall due again when the lease ends."""
     active = select(WebhookSubscriber.id).where(WebhookSubscriber.active.is_(True))
     due = (
         select(WebhookDelivery.id)
@@ -244,18 +244,19 @@ async def claim(session: AsyncSession, *, now: datetime, lease_s: float, limit: 
         .limit(limit)
         .with_for_update(skip_locked=True)  # PostgreSQL; SQLite has one writer (and the write gate)
     )
-    stmt = (
-        update(WebhookDelivery)
-        .where(
-            WebhookDelivery.id.in_(due.scalar_subquery()),
-            WebhookDelivery.status == "pending",
-            WebhookDelivery.next_at <= now,
+    # Two statements, not UPDATE ... WHERE id IN (SELECT ... LIMIT n FOR UPDATE SKIP LOCKED): PostgreSQL may
+    # run that subquery more than once and took every due row, not n (seen in tests/webhooks).
+    ids = list(await session.scalars(due))
+    if ids:
+        # Conditional: on SQLite another process may have claimed one between the two statements.
+        stmt = (
+            update(WebhookDelivery)
+            .where(WebhookDelivery.id.in_(ids), WebhookDelivery.status == "pending", WebhookDelivery.next_at <= now)
+            .values(next_at=now + timedelta(seconds=lease_s))
+            .returning(WebhookDelivery.id)
+            .execution_options(synchronize_session=False)
         )
-        .values(next_at=now + timedelta(seconds=lease_s))
-        .returning(WebhookDelivery.id)
-        .execution_options(synchronize_session=False)
-    )
-    ids = list((await session.execute(stmt)).scalars())
+        ids = list((await session.execute(stmt)).scalars())
     await session.commit()
     if not ids:
         return []

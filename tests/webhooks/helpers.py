@@ -49,7 +49,7 @@ async def enqueue(db: Database, event: Outbound, ids: list[int], clock: FakeCloc
         return await service.enqueue(s, event=event, subscriber_ids=ids, now=clock())
 
 
-def deliverer(db: Database, clock: FakeClock, *, attempts: int = 5, timeout_s: float = 0.5) -> Deliverer:
+def deliverer(db: Database, clock: FakeClock, *, attempts: int = 5, timeout_s: float = 1.5) -> Deliverer:
     backoff = policy.Backoff(base_s=2, max_s=60, max_attempts=attempts)
     return Deliverer(db, timeout_s=timeout_s, backoff=backoff, allowed=frozenset({"127.0.0.1"}), clock=clock)
 

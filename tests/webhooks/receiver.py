@@ -90,10 +90,14 @@ def _handler(rx: Receiver) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 128  # the default backlog of 5 refused some of a worker's parallel attempts
+
+
 @contextlib.contextmanager
 def running() -> Iterator[Receiver]:
     rx = Receiver()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(rx))
+    server = _Server(("127.0.0.1", 0), _handler(rx))
     server.daemon_threads = True
     rx.port = server.server_address[1]
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
