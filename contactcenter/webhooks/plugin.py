@@ -80,7 +80,7 @@ class WebhooksCapability:
                     while True:
                         msg = await sub.get(timeout=None)
                         if msg is not None:
-                            await self.handle(msg.data, msg.event)
+                            await self.handle(msg.data, msg.event, topic=msg.topic)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -97,8 +97,11 @@ class WebhooksCapability:
             self._targets_at = time.monotonic()
         return self._targets
 
-    async def handle(self, data: str, given: Event | None = None) -> None:
+    async def handle(self, data: str, given: Event | None = None, *, topic: str | None = None) -> None:
         """One heard bus message: enqueue it for every subscriber that wants its type."""
+        fresh = time.monotonic() - self._targets_at <= TARGETS_TTL_S
+        if topic != events.TOPIC_WEBHOOKS and self._targets == [] and fresh:
+            return  # nobody subscribed: a chat message's touch costs no parse here
         ev = events.parse(data, given)
         if ev is None or self.db is None:
             return
