@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contactcenter.auth import deps
 from contactcenter.auth.service import StaffPrincipal
 from contactcenter.bus import Bus
 from contactcenter.db import utcnow
-from contactcenter.http import get_bus, get_session, get_settings_dep
+from contactcenter.http import get_bus, get_session, get_settings_dep, get_templates
 from contactcenter.settings import Settings
 from contactcenter.webhooks import policy, service
 from contactcenter.webhooks.schemas import (
@@ -31,6 +33,13 @@ BusDep = Annotated[Bus, Depends(get_bus)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 Admin = Annotated[StaffPrincipal, Depends(deps.admins)]
 IdPath = Annotated[int, Path(ge=1, le=2**53)]
+Templates = Annotated[Jinja2Templates, Depends(get_templates)]
+
+
+@router.get("/staff/webhooks", response_class=HTMLResponse)
+async def page(request: Request, templates: Templates, who: Admin) -> HTMLResponse:
+    # A shell: its script reads and writes through the routes below.
+    return templates.TemplateResponse(request, "webhooks.html", {"me": who, "nav": "webhooks"})
 
 
 @router.get("/api/webhooks/subscribers", response_model=list[SubscriberOut])
