@@ -50,6 +50,7 @@ from contactcenter.routing.routes import router as routing_router
 from contactcenter.settings import Settings, get_settings
 from contactcenter.suggestions.routes import router as suggestions_router
 from contactcenter.suggestions.runtime import Runtime as SuggestionsRuntime
+from contactcenter.webhooks import plugin as webhooks
 
 
 class ContactCenterApp(FastAPI):
@@ -75,7 +76,7 @@ def create_app(
     """The app with every channel under channels/ (and `extra` capabilities, e.g. a test's channel)."""
     # Refuses (SecretKeyError) a deployment without a usable key before anything else starts.
     settings = resolve_secret(settings or get_settings())
-    capabilities = [*discover_channels(), *extra]
+    capabilities = [*discover_channels(), webhooks.capability(), *extra]
     setup_logging(settings)
     log = structlog.get_logger("app")
 
@@ -152,6 +153,7 @@ def create_app(
         openapi_url="/openapi.json" if on else None,
     )
     app.state.settings = settings
+    app.state.capabilities = {cap.name: cap for cap in capabilities}
     app.state.widget_origins = parse_origins(settings.widget_origins)
     app.state.metrics = Metrics()
     app.state.socket_cap = SocketCap(settings.max_sockets_per_address)

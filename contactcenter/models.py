@@ -11,6 +11,7 @@ from contactcenter.integration import models as integration_models
 from contactcenter.kb import models as kb_models
 from contactcenter.routing import models as routing_models
 from contactcenter.suggestions import models as suggestions_models
+from contactcenter.webhooks import models as webhooks_models
 
 
 def modelled(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
@@ -39,4 +40,5 @@ __all__ = [
     "modelled",
     "routing_models",
     "suggestions_models",
+    "webhooks_models",
 ]

@@ -138,6 +138,18 @@ class Settings(BaseSettings):
     analytics_recency_days: int = Field(default=180, ge=1, le=3660)
     analytics_min_baskets: int = Field(default=5, ge=1)
     analytics_next_products: int = Field(default=3, ge=1, le=20)
+    # Outbound webhooks (webhooks/): the listener and delivery worker run when enabled; an attempt's timeout;
+    # attempts before a delivery is dead; the first retry's delay and the longest one (exponential, jittered,
+    # never sooner than a Retry-After); how often a worker looks for due deliveries; hosts a subscriber may
+    # name although they are loopback or private (comma-separated: docs/security.md); subscribers at most.
+    webhooks_enabled: bool = True
+    webhook_timeout_s: float = Field(default=10.0, gt=0, le=120)
+    webhook_max_attempts: int = Field(default=10, ge=1, le=50)
+    webhook_backoff_s: float = Field(default=10.0, ge=0, le=3600)
+    webhook_backoff_max_s: float = Field(default=3600.0, ge=0, le=86_400)
+    webhook_poll_s: float = Field(default=2.0, gt=0, le=300)
+    webhook_allowed_hosts: str = ""
+    webhook_max_subscribers: int = Field(default=50, ge=1, le=1000)
     # Bearer token /metrics demands when set; unset leaves it open (bind it to a private network then).
     metrics_token: SecretStr | None = None
     # FastAPI's /docs, /redoc and /openapi.json: off unless asked for (development).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 from contactcenter.bus import Event
@@ -32,3 +33,35 @@ def suggestions_changed(conversation_id: str, *, customer_id: int, agent_id: int
         to=Audience(conversation_id=conversation_id, agent_id=agent_id, supervisors="following"),
         frame=SuggestionsFrame(conversation_id=conversation_id).model_dump_json(),
     )
+
+
+# Agents' and orders' outcomes of suggestions (webhooks and analytics listen), after the commit.
+TOPIC_FEEDBACK = "suggestions.feedback"
+
+
+class SuggestionAccepted(Event):
+    type: Literal["suggestions.accepted"] = "suggestions.accepted"
+    suggestion_id: int
+    rule_id: str
+    version: int
+    offer: str
+    customer_id: int
+    conversation_id: str
+    agent_id: int | None
+    accepted_at: datetime
+
+
+class SaleRecorded(Event):
+    """A suggestion converted: at wrap-up by the agent (`source` "wrap_up") or by a matching order ("order")."""
+
+    type: Literal["suggestions.sale"] = "suggestions.sale"
+    suggestion_id: int
+    rule_id: str
+    version: int
+    product: str
+    amount: str
+    source: str
+    customer_id: int
+    conversation_id: str
+    agent_id: int | None
+    converted_at: datetime

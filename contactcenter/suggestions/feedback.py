@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contactcenter.auth.service import StaffPrincipal
+from contactcenter.bus import Bus
 from contactcenter.ccr import service as ccr
 from contactcenter.conversations import service as conversations
 from contactcenter.conversations.schemas import ConversationOut
@@ -21,6 +22,7 @@ from contactcenter.db import utcnow
 from contactcenter.http import ApiError
 from contactcenter.suggestions import stats
 from contactcenter.suggestions.engine import Match
+from contactcenter.suggestions.events import TOPIC_FEEDBACK, SaleRecorded, SuggestionAccepted
 from contactcenter.suggestions.facts import contact_facts
 from contactcenter.suggestions.models import RuleVersion, SuggestionRecord
 
@@ -151,12 +153,53 @@ async def _mine(session: AsyncSession, suggestion_id: int, who: StaffPrincipal) 
     return rec
 
 
-async def accept(session: AsyncSession, *, suggestion_id: int, who: StaffPrincipal) -> FeedbackOut:
-    """The agent takes the suggestion up (undoes a dismissal)."""
+async def _announce(bus: Bus | None, event: SuggestionAccepted | SaleRecorded) -> None:
+    # After the commit; a bus that is down loses the announcement, never the recorded feedback.
+    if bus is None:
+        return
+    try:
+        await bus.publish_event(TOPIC_FEEDBACK, event)
+    except Exception as exc:
+        log.warning("publish_failed", what=event.type, error=repr(exc))
+
+
+def sale_event(rec: SuggestionRecord) -> SaleRecorded:
+    assert rec.converted_at is not None
+    return SaleRecorded(
+        suggestion_id=rec.id,
+        rule_id=rec.rule_id,
+        version=rec.version,
+        product=rec.conversion_product or rec.offer,
+        amount=format(rec.conversion_amount if rec.conversion_amount is not None else Decimal(0), ".2f"),
+        source=rec.conversion_source or "wrap_up",
+        customer_id=rec.customer_id,
+        conversation_id=rec.conversation_id,
+        agent_id=rec.acted_by,
+        converted_at=rec.converted_at,
+    )
+
+
+async def accept(
+    session: AsyncSession, *, suggestion_id: int, who: StaffPrincipal, bus: Bus | None = None
+) -> FeedbackOut:
+    """The agent takes the suggestion up (undoes a dismissal); announced once per acceptance."""
     rec = await _mine(session, suggestion_id, who)
-    if rec.accepted_at is None:
+    fresh = rec.accepted_at is None
+    if fresh:
         rec.accepted_at, rec.dismissed_at, rec.dismiss_reason, rec.acted_by = utcnow(), None, None, who.user_id
     await session.commit()
+    if fresh and rec.accepted_at is not None:
+        event = SuggestionAccepted(
+            suggestion_id=rec.id,
+            rule_id=rec.rule_id,
+            version=rec.version,
+            offer=rec.offer,
+            customer_id=rec.customer_id,
+            conversation_id=rec.conversation_id,
+            agent_id=who.user_id,
+            accepted_at=rec.accepted_at,
+        )
+        await _announce(bus, event)
     return FeedbackOut(id=rec.id, status=status(rec))
 
 
@@ -171,7 +214,13 @@ async def dismiss(session: AsyncSession, *, suggestion_id: int, reason: str, who
 
 
 async def convert(
-    session: AsyncSession, *, suggestion_id: int, product: str, amount: float, who: StaffPrincipal
+    session: AsyncSession,
+    *,
+    suggestion_id: int,
+    product: str,
+    amount: float,
+    who: StaffPrincipal,
+    bus: Bus | None = None,
 ) -> FeedbackOut:
     """A sale recorded at wrap-up."""
     rec = await _mine(session, suggestion_id, who)
@@ -183,11 +232,19 @@ async def convert(
     rec.accepted_at = rec.accepted_at or now
     rec.dismissed_at, rec.dismiss_reason, rec.acted_by = None, None, who.user_id
     await session.commit()
+    await _announce(bus, sale_event(rec))
     return FeedbackOut(id=rec.id, status=status(rec))
 
 
 async def attribute_order(
-    session: AsyncSession, *, customer_id: int, sku: str, amount: str, placed_at: datetime, window_days: int
+    session: AsyncSession,
+    *,
+    customer_id: int,
+    sku: str,
+    amount: str,
+    placed_at: datetime,
+    window_days: int,
+    bus: Bus | None = None,
 ) -> int | None:
     """An order recorded for a customer converts their latest unconverted suggestion (shown or held out) of
     that product within the window, including those shown to customers since merged into them; idempotent.
@@ -218,7 +275,12 @@ async def attribute_order(
         )
     )
     await session.commit()
-    return rec_id if done.rowcount == 1 else None  # type: ignore[attr-defined]
+    if done.rowcount != 1:  # type: ignore[attr-defined]
+        return None  # another process attributed it first (every process hears the order)
+    rec = await session.get(SuggestionRecord, rec_id, populate_existing=True)
+    if rec is not None and rec.converted_at is not None:
+        await _announce(bus, sale_event(rec))
+    return rec_id
 
 
 async def rule_stats(session: AsyncSession, *, rule_id: str) -> StatsOut:

@@ -172,8 +172,8 @@ async def suggestions(conversation_id: str, session: Session, rt: RuntimeDep, wh
 
 
 @router.post("/api/suggestions/{suggestion_id}/accept", response_model=FeedbackOut)
-async def accept(suggestion_id: IdPath, session: Session, who: Agent) -> FeedbackOut:
-    return await feedback.accept(session, suggestion_id=suggestion_id, who=who)
+async def accept(suggestion_id: IdPath, session: Session, bus: BusDep, who: Agent) -> FeedbackOut:
+    return await feedback.accept(session, suggestion_id=suggestion_id, who=who, bus=bus)
 
 
 @router.post("/api/suggestions/{suggestion_id}/dismiss", response_model=FeedbackOut)
@@ -182,7 +182,7 @@ async def dismiss(suggestion_id: IdPath, body: DismissIn, session: Session, who:
 
 
 @router.post("/api/suggestions/{suggestion_id}/convert", response_model=FeedbackOut)
-async def convert(suggestion_id: IdPath, body: ConvertIn, session: Session, who: Agent) -> FeedbackOut:
+async def convert(suggestion_id: IdPath, body: ConvertIn, session: Session, bus: BusDep, who: Agent) -> FeedbackOut:
     return await feedback.convert(
-        session, suggestion_id=suggestion_id, product=body.product, amount=body.amount, who=who
+        session, suggestion_id=suggestion_id, product=body.product, amount=body.amount, who=who, bus=bus
     )

@@ -252,6 +252,7 @@ class Runtime:
                 amount=ev.amount,
                 placed_at=utcnow(),
                 window_days=self.settings.attribution_days,
+                bus=self.bus,
             )
         if rec is not None:
             log.info("order_attributed", suggestion=rec, order=ev.order_id)
