@@ -1,7 +1,7 @@
 """analytics: product associations, customer values (tier, attrition, PTC), tier history, runs
 
 Revision ID: 0016
-Revises: 0014
+Revises: 0015
 Create Date: 2026-12-02
 """
 
@@ -13,7 +13,7 @@ import contactcenter.db.base
 from alembic import op
 
 revision = "0016"
-down_revision = "0014"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 

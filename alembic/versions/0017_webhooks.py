@@ -1,7 +1,7 @@
 """webhooks: subscribers, the delivery outbox (unique per event and subscriber), attempts
 
 Revision ID: 0017
-Revises: 0014
+Revises: 0016
 Create Date: 2026-12-02
 """
 
@@ -13,7 +13,7 @@ import contactcenter.db.base
 from alembic import op
 
 revision = "0017"
-down_revision = "0014"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 

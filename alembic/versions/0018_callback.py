@@ -1,7 +1,7 @@
 """callback_requests: web callback requests, stored before the customer is told
 
 Revision ID: 0018
-Revises: 0014
+Revises: 0017
 Create Date: 2026-12-02
 """
 
@@ -13,7 +13,7 @@ import contactcenter.db.base
 from alembic import op
 
 revision = "0018"
-down_revision = "0014"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 

@@ -36,7 +36,7 @@ def test_callback_requests_is_added_with_its_constraints_and_dropped_on_downgrad
             asyncio.run(execute(url, clash))
     rows = asyncio.run(execute(url, "SELECT idempotency_key, slot_seat FROM callback_requests ORDER BY id"))
     assert rows == [[("key-1", 0), ("key-2", 1)]]
-    command.downgrade(alembic_config(url), "0014")  # type: ignore[arg-type]
+    command.downgrade(alembic_config(url), "0017")  # type: ignore[arg-type]
     assert asyncio.run(execute(url, "SELECT id FROM customers")) == [[(1,)]]
     with pytest.raises(Exception, match="callback_requests"):
         asyncio.run(execute(url, "SELECT 1 FROM callback_requests"))
