@@ -79,7 +79,7 @@ def test_links_read_back_and_refuse_forgeries_and_expiry() -> None:
     for bad in forged:
         with pytest.raises(ApiError) as err:
             links.read(SECRET, bad, now=1_000)
-        assert (err.value.status, err.value.code) == (403, "link_invalid")
+        assert (err.value.status, err.value.code) == (404, "link_invalid")
     with pytest.raises(ApiError) as err:
         links.read(SECRET, token, now=2_000)
     assert (err.value.status, err.value.code) == (410, "link_expired")

@@ -47,7 +47,7 @@ def test_a_customer_books_a_callback_the_agent_dials_and_records_no_answer_the_c
     site.get_by_role("button", name="Call me back instead").click()
     form = site.locator(".cbform")
     expect(form).to_be_visible()
-    form.get_by_label("Your name").fill("Olivia Brown")
+    form.get_by_label("Who should we ask for?").fill("Olivia Brown")
     form.get_by_label("Phone number").fill("020 7946 0018")
     form.get_by_label("What is it about? (optional)").fill("Mortgage renewal")
     when = form.get_by_label("When")

@@ -25,10 +25,10 @@ def sign(secret: str, *, callback_id: str, expires: int) -> str:
 
 
 def read(secret: str, token: str, *, now: float) -> str:
-    """The callback id of a genuine token; 403 `link_invalid` if forged or altered, 410 `link_expired`."""
+    """The callback id of a genuine token; 404 `link_invalid` if forged or altered, 410 `link_expired`."""
     m = _TOKEN.match(token)
     if m is None or not hmac.compare_digest(m[3], _mac(secret, m[1], int(m[2]))):
-        raise ApiError(403, "link_invalid", "this link is not valid")
+        raise ApiError(404, "link_invalid", "this link is not valid")
     if int(m[2]) <= now:  # checked after the signature: a forged token learns nothing from the date
         raise ApiError(410, "link_expired", "this link has expired; ask for a new callback")
     return m[1]
