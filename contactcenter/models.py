@@ -4,6 +4,7 @@ from contactcenter.auth import models as auth_models
 from contactcenter.ccr import models as ccr_models
 from contactcenter.channels.chat import models as chat_models
 from contactcenter.channels.email import models as email_models
+from contactcenter.cobrowse import models as cobrowse_models
 from contactcenter.conversations import models as conversations_models
 from contactcenter.integration import models as integration_models
 from contactcenter.routing import models as routing_models
@@ -13,6 +14,7 @@ __all__ = [
     "auth_models",
     "ccr_models",
     "chat_models",
+    "cobrowse_models",
     "conversations_models",
     "email_models",
     "integration_models",
