@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contactcenter.auth import deps
@@ -19,6 +20,26 @@ from contactcenter.settings import Settings
 
 router = APIRouter()
 EVENTS_PATH = "/api/cobrowse/events"
+# rrweb from the npm registry (package.json), served by the app itself: no CDN.
+RRWEB = {"rrweb.js": ("rrweb.umd.min.cjs", "text/javascript"), "rrweb.css": ("style.min.css", "text/css")}
+
+
+@router.get("/cobrowse/{name}", include_in_schema=False)
+async def rrweb_file(
+    name: str,
+    settings: Annotated[Settings, Depends(get_settings_dep)],
+    _: Annotated[None, Depends(deps.public)],
+) -> Response:
+    if name not in RRWEB:
+        raise ApiError(404, "not_found", "no such file")
+    file, media = RRWEB[name]
+    path = settings.web_dir.parent / "node_modules" / "rrweb" / "dist" / file
+    try:
+        body = path.read_bytes()
+    except FileNotFoundError:
+        raise ApiError(404, "not_found", "rrweb is not installed (npm install)") from None
+    # No Cross-Origin-Resource-Policy: the widget loads it on the company's site (as /widget.js).
+    return Response(body, media_type=media, headers={"Cache-Control": "public, max-age=3600"})
 
 
 @router.post(EVENTS_PATH, response_model=Accepted)
