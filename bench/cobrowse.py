@@ -140,7 +140,9 @@ async def drive(port: int, real: bool, seconds: float) -> dict[str, Any]:
             r = await h.post("/api/session", json={"username": "bench-agent", "password": PASSWORD})
             r.raise_for_status()
             headers = {"Cookie": f"cc_session={r.cookies['cc_session']}"}
-        agent = await websockets.connect(uri, additional_headers=headers, origin=base, max_size=None)  # type: ignore[arg-type]
+        agent = await websockets.connect(
+            uri, additional_headers=headers, origin=base, max_size=None, ping_interval=None
+        )  # type: ignore[arg-type]
         await agent.send(json.dumps({"type": "hello", "v": 1, "resume": {}}))
         assigned: asyncio.Queue[str] = asyncio.Queue()
 
@@ -173,7 +175,7 @@ async def drive(port: int, real: bool, seconds: float) -> dict[str, Any]:
         pings = asyncio.create_task(pinger())
         for i in range(SESSIONS):
             token = (await h.post("/api/visitors")).json()["token"] if real else f"v{i}"
-            ws = await websockets.connect(uri, max_size=None)
+            ws = await websockets.connect(uri, max_size=None, ping_interval=None)
             await ws.send(json.dumps({"type": "hello", "v": 1, "token": token, "resume": {}}))
             json.loads(await ws.recv())
             if real:

@@ -3,6 +3,7 @@ customer's scanned events to the conversation's agent, and the session's CCR tou
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -38,6 +39,31 @@ log = structlog.get_logger("cobrowse")
 LIVE = ("requested", "on")
 MAX_PAGES = 200
 By = Literal["customer", "agent"]
+# Each batch of events needs its session's state: this process keeps what it read for CACHE_S (a read per
+# frame was the relay's main cost). Its own changes drop the entry at once; a change made in another process
+# (an agent's stop there) is seen here within CACHE_S, and the widget stops on the cobrowse_state it gets.
+CACHE_S = 1.0
+CACHE_MAX = 10_000
+_cache: dict[str, tuple[float, SessionOut | None]] = {}
+
+
+def _forget(conversation_id: str) -> None:
+    _cache.pop(conversation_id, None)
+
+
+async def _current(db: Database, conversation_id: str) -> SessionOut | None:
+    now = time.monotonic()
+    hit = _cache.get(conversation_id)
+    if hit is not None and now - hit[0] < CACHE_S:
+        return hit[1]
+    async with db.session() as s:
+        row = await _live(s, conversation_id)
+        found = SessionOut.model_validate(row) if row is not None else None
+    if found is not None and found.state == "on":  # a refusal is always read afresh
+        if len(_cache) >= CACHE_MAX:
+            _cache.clear()
+        _cache[conversation_id] = (now, found)
+    return found
 
 
 async def _live(session: AsyncSession, conversation_id: str) -> CobrowseSession | None:
@@ -79,6 +105,7 @@ async def request(session: AsyncSession, bus: Bus, *, conv: ConversationOut, age
         )  # fmt: skip
         session.add(row)
         await session.commit()
+        _forget(conv.id)
     out = SessionOut.model_validate(row)
     if row.state == "on":
         await _tell(bus, conv, "agent", _state(row))
@@ -98,6 +125,7 @@ async def accept(
     if row.state == "requested":
         row.state, row.started_at = "on", utcnow()
         await session.commit()
+        _forget(conv.id)
     await _tell(bus, conv, "both", _state(row))
     return SessionOut.model_validate(row)
 
@@ -121,6 +149,7 @@ async def stop(session: AsyncSession, bus: Bus, *, conv: ConversationOut, by: By
         await ccr.log_touch(session, bus, touch=touch)  # commits the session's end with it
     else:
         await session.commit()
+    _forget(conv.id)
     await _tell(bus, conv, "both", _state(row))
     return SessionOut.model_validate(row)
 
@@ -153,9 +182,7 @@ async def relay(
     """Check, scan and relay a batch of the customer's events to the conversation's agent."""
     if conv.customer_id != customer_id:
         raise ApiError(404, "conversation_not_found", "no such conversation for you")
-    async with db.session() as s:
-        row = await _live(s, conv.id)
-        current = SessionOut.model_validate(row) if row is not None else None
+    current = await _current(db, conv.id)
     if current is None or current.state != "on":
         raise ApiError(409, "cobrowse_off", "co-browsing is not on for this conversation")
     raw = [e.model_dump() for e in events]
@@ -186,6 +213,7 @@ async def relay(
                 stored.pages, stored.degraded = pages, False if has_snapshot else stored.degraded
                 stored.redactions += sum(result.found.values())
                 await s.commit()
+        _forget(conv.id)
     frames: list[Any] = [EventsFrame(conversation_id=conv.id, session_id=current.id, events=result.value)]
     if kinds:
         # The log says what and how many, never the text.
@@ -211,6 +239,7 @@ async def _degrade(
         if stored is not None:
             stored.degraded = True
             await s.commit()
+    _forget(conv.id)
     detail = f"the customer's page is too large to share ({total // 1024} KiB); the view is paused"
     await _tell(bus, conv, "agent", WarningFrame(conversation_id=conv.id, session_id=current.id, code="too_big",
                                                  detail=detail))  # fmt: skip

@@ -3,7 +3,10 @@ a late agent's snapshot, the CCR touch; and the attacks (forged frames, the wron
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -48,6 +51,25 @@ def mutation(text: str) -> dict[str, Any]:
                                 "attributes": []}, "timestamp": 3}  # fmt: skip
 
 
+@contextlib.asynccontextmanager
+async def pinging(*clients: Client) -> AsyncIterator[None]:
+    """Heartbeats while the test runs (its steps may be slow on a busy machine; the server closes a socket
+    silent for three heartbeats)."""
+
+    async def beat() -> None:
+        while True:
+            await asyncio.sleep(1.0)
+            for c in clients:
+                with contextlib.suppress(Exception):
+                    await c.send({"type": "ping"})
+
+    task = asyncio.create_task(beat())
+    try:
+        yield
+    finally:
+        task.cancel()
+
+
 def relayed(c: Client) -> str:
     return json.dumps([f for f in c.frames if f["type"] == "cobrowse_events"])
 
@@ -55,7 +77,12 @@ def relayed(c: Client) -> str:
 async def test_consent_relay_scan_limits_and_touch(small_snapshots: Settings, live: Live) -> None:
     await make_agent(live.app, "cora")
     await make_agent(live.app, "dave")
-    async with staff(live, "cora") as agent, customer(live) as (cust, token), customer(live) as (other, other_token):
+    async with (
+        staff(live, "cora") as agent,
+        customer(live) as (cust, token),
+        customer(live) as (other, other_token),
+        pinging(agent, cust, other),
+    ):
         await cust.send({"type": "start", "topic": "Loans"})
         cid = (await cust.next("conversation"))["conversation"]["id"]
         await agent.next("conversation", timeout=5)
