@@ -128,6 +128,7 @@ def relay_app() -> Any:
 async def drive(port: int, real: bool, seconds: float) -> dict[str, Any]:
     import httpx
     import websockets
+    from websockets.typing import Origin
 
     base, uri = f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/ws"
     latencies: list[float] = []
@@ -140,9 +141,10 @@ async def drive(port: int, real: bool, seconds: float) -> dict[str, Any]:
             r = await h.post("/api/session", json={"username": "bench-agent", "password": PASSWORD})
             r.raise_for_status()
             headers = {"Cookie": f"cc_session={r.cookies['cc_session']}"}
+        origin = Origin(base)
         agent = await websockets.connect(
-            uri, additional_headers=headers, origin=base, max_size=None, ping_interval=None
-        )  # type: ignore[arg-type]
+            uri, additional_headers=headers, origin=origin, max_size=None, ping_interval=None
+        )
         await agent.send(json.dumps({"type": "hello", "v": 1, "resume": {}}))
         assigned: asyncio.Queue[str] = asyncio.Queue()
 
