@@ -25,7 +25,7 @@ from contactcenter.auth.origins import VisitorCors, parse_origins
 from contactcenter.auth.routes import router as auth_router
 from contactcenter.auth.secret import resolve_secret
 from contactcenter.bus import make_bus
-from contactcenter.capabilities import AppContext, Capability, discover_channels
+from contactcenter.capabilities import AppContext, Capability, body_limits, discover
 from contactcenter.ccr.routes import router as ccr_router
 from contactcenter.conversations.routes import router as conversations_router
 from contactcenter.db import Database
@@ -50,7 +50,6 @@ from contactcenter.routing.routes import router as routing_router
 from contactcenter.settings import Settings, get_settings
 from contactcenter.suggestions.routes import router as suggestions_router
 from contactcenter.suggestions.runtime import Runtime as SuggestionsRuntime
-from contactcenter.webhooks import plugin as webhooks
 
 
 class ContactCenterApp(FastAPI):
@@ -76,7 +75,7 @@ def create_app(
     """The app with every channel under channels/ (and `extra` capabilities, e.g. a test's channel)."""
     # Refuses (SecretKeyError) a deployment without a usable key before anything else starts.
     settings = resolve_secret(settings or get_settings())
-    capabilities = [*discover_channels(), webhooks.capability(), *extra]
+    capabilities = [*discover(), *extra]
     setup_logging(settings)
     log = structlog.get_logger("app")
 
@@ -163,7 +162,10 @@ def create_app(
     app.add_middleware(
         BodyLimitMiddleware,
         max_bytes=settings.max_body_bytes,
-        uploads={"/api/chat/attachments": settings.max_upload_bytes + 65_536},
+        uploads={
+            "/api/chat/attachments": settings.max_upload_bytes + 65_536,
+            **body_limits(capabilities, settings),
+        },
     )
     # CORS for the visitor routes only: their patterns are known once every router is included (below).
     visitor_routes: list[re.Pattern[str]] = []

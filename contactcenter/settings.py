@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     heartbeat_s: float = Field(default=5.0, gt=0.1, le=60)
     customer_heartbeat_s: float = Field(default=15.0, gt=0.1, le=60)
     max_upload_bytes: int = Field(default=5 * 1_048_576, ge=1024)
+    # Co-browse: largest incremental event and largest batch holding a page's full snapshot (JSON bytes);
+    # over either the session degrades (docs/cobrowse.md).
+    cobrowse_max_event_bytes: int = Field(default=65_536, ge=1024)
+    cobrowse_max_snapshot_bytes: int = Field(default=1_048_576, ge=4096)
     # Anonymous visitors (docs/security.md, "Anonymous visitors"): visitor tokens per client address a minute
     # and their life (the widget renews a token still valid, or expired less than the grace ago, for the
     # same customer); chats open at once per address; new chats per visitor and per address an hour; new

@@ -1,7 +1,7 @@
 """kb: knowledge-base articles, translations, votes, and a full-text index per backend
 
 Revision ID: 0020
-Revises: 0018
+Revises: 0019
 Create Date: 2026-12-02
 """
 
@@ -13,7 +13,7 @@ import contactcenter.db.base
 from alembic import op
 
 revision = "0020"
-down_revision = "0018"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 

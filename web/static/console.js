@@ -178,6 +178,7 @@
     onState: setConn,
   });
   const raw = sock.send;
+  CC.frame = raw; // for the other console scripts' own frames (co-browse)
 
   document.addEventListener("visibilitychange", () => scheduleAck());
 

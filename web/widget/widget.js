@@ -371,6 +371,11 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
 .cbtn.send:hover{filter:brightness(1.08);background:var(--a);color:#fff}
 .cbtn:disabled{opacity:.45;cursor:default}
 .sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
+.cb-ask{position:fixed;right:20px;bottom:92px;z-index:2147483002;width:340px;max-width:calc(100vw - 40px);padding:16px;background:#fff;border-radius:14px;box-shadow:0 12px 48px rgba(15,30,60,.3);border-top:4px solid var(--a)}
+.cb-ask p{margin:0 0 12px;font-size:14.5px}
+.cb-bar{position:fixed;left:0;right:0;top:0;z-index:2147483003;display:flex;align-items:center;justify-content:center;gap:14px;padding:8px 12px;background:#b42318;color:#fff;font-size:14px;font-weight:600;box-shadow:0 2px 8px rgba(0,0,0,.25)}
+.cb-bar button{min-height:32px;padding:0 14px;border:2px solid #fff;border-radius:8px;background:transparent;color:#fff;font-weight:700}
+.cb-bar button:hover{background:rgba(255,255,255,.16)}
 .brand{padding:5px;text-align:center;font-size:11px;color:#8a94a3;background:#fff}
 @media (max-width:479px){
  .panel{inset:0;width:100%;height:100%;max-height:none;border-radius:0;animation:none}
@@ -539,6 +544,15 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
   );
   el.root = h("div", { class: "root", lang: I18N.ui, dir: I18N.dir }, el.panel, el.launcher);
   shadow.append(h("style", { text: CSS }), el.root);
+  // Co-browse (web/widget/cobrowse.js): its prompt and banner live in this shadow root, out of the recording.
+  const cobrowse = makeCobrowse({
+    origin: ORIGIN,
+    t,
+    send: (frame) => send(frame),
+    post: (path, body) => api("POST", path, body),
+    mount: (node) => el.root.append(node),
+    agentName: () => (S.conv && S.conv.agent_name) || S.agentName,
+  });
 
   /* ---------- views ---------- */
   function view(name) {
@@ -717,6 +731,7 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     for (const item of early) pacer.add(item.cid);
     if (c.status === "closed") {
       store.del("conv");
+      cobrowse.closed();
       failOutbox(c.id, t("msg.chatEnded"));
       view("ended");
       stopTyping();
@@ -1245,6 +1260,9 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
       case "read":
         if (S.conv && f.conversation_id === S.conv.id && f.reader === "agent") (S.readSeq = Math.max(S.readSeq, f.seq)), markRead();
         return;
+      case "cobrowse_state":
+      case "cobrowse_snapshot_needed":
+        return cobrowse.frame(f);
       case "error":
         return onError(f);
     }
@@ -1270,6 +1288,7 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     }
     pacer.restart(resend);
     scheduleAck();
+    cobrowse.ready([...open]);
   }
   async function closedWhileAway(c) {
     // The chat was closed while this page was away: show what was missed, then "Chat ended".
@@ -1289,6 +1308,7 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
   function onError(f) {
     // Too many sends at once: the message stays queued and goes again later, more slowly.
     // Refused for now, not for good: kept and sent again later (the client id makes a resend safe).
+    if (/^cobrowse_/.test(f.code || "")) return cobrowse.error(f);
     const retry = f.code === "rate_limited" || f.code === "internal";
     if (retry && f.ref && S.outbox.some((i) => i.cid === f.ref)) return pacer.limited(f.ref);
     if (f.ref && fail(f.ref, errText(f.code, f.detail))) return;
