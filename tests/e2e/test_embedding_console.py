@@ -49,7 +49,7 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "i
 OVERFLOWS = """() => {
   const root = document.querySelector("#cc-chat-widget").shadowRoot;
   const bad = [];
-  for (const e of root.querySelectorAll("button, label, h2, h3, .title, .prechat p, .ended p, .sheet p")) {
+  for (const e of root.querySelectorAll("button, label, h2, h3, .title, .prechat p, .cbform p, .ended p, .sheet p")) {
     const r = e.getBoundingClientRect();
     if (!r.width) continue;  // hidden
     if (e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).textOverflow !== "ellipsis")

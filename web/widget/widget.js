@@ -301,9 +301,9 @@ header{display:flex;align-items:center;gap:10px;padding:12px 8px 12px 14px;backg
 .spin{width:14px;height:14px;border:2px solid currentColor;border-right-color:transparent;border-radius:50%;animation:spin .8s linear infinite}
 @keyframes spin{to{transform:rotate(360deg)}}
 .main{flex:1;min-height:0;overflow-y:auto;background:var(--bg);padding:16px 14px 8px;scroll-behavior:smooth}
-.prechat{background:#fff;border:1px solid var(--line);border-radius:14px;padding:18px;margin:4px 2px}
-.prechat h2{margin:0 0 4px;font-size:18px}
-.prechat p{margin:0 0 14px;color:var(--muted);font-size:14px}
+.prechat,.cbform{background:#fff;border:1px solid var(--line);border-radius:14px;padding:18px;margin:4px 2px}
+.prechat h2,.cbform h2{margin:0 0 4px;font-size:18px}
+.prechat p,.cbform p{margin:0 0 14px;color:var(--muted);font-size:14px}
 label{display:block;font-size:13px;font-weight:600;margin:0 0 4px;color:#334155}
 .field{margin-bottom:12px}
 input[type=text],input[type=email]{width:100%;height:44px;padding:0 12px;border:1px solid #cfd6e0;border-radius:10px;background:#fff;font-size:16px}
@@ -448,7 +448,7 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
   el.cbSubmit = h("button", { class: "primary", type: "submit", text: t("callback.submit") });
   el.callback = h(
     "form",
-    { class: "prechat cbform", novalidate: true, hidden: true, onsubmit: onCallback },
+    { class: "cbform", novalidate: true, hidden: true, onsubmit: onCallback },
     h("h2", { text: t("callback.heading") }),
     h("p", { text: t("callback.intro") }),
     h("div", { class: "field" }, h("label", { for: "ccw-cbname", text: t("callback.name") }), el.cbName),
