@@ -73,6 +73,7 @@ class ChatFrames:
                         name=frame.name, email=frame.email, topic=frame.topic, page_url=frame.page_url, lang=frame.lang
                     ),
                     queue=frame.queue,
+                    stored=(lambda cid: limits.started(ctx.bus, admitted, cid)) if admitted is not None else None,
                 )
         except ApiError as exc:
             if admitted is not None:

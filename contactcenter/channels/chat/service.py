@@ -4,7 +4,7 @@ the bus event is only a wake-up, the database is the record."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 import structlog
 from sqlalchemy import select, update
@@ -82,10 +82,18 @@ async def with_positions(session: AsyncSession, conv: ConversationOut) -> Conver
 
 
 async def start_conversation(
-    session: AsyncSession, bus: Bus, *, customer_id: int, data: StartIn, region: str, queue: str | None = None
+    session: AsyncSession,
+    bus: Bus,
+    *,
+    customer_id: int,
+    data: StartIn,
+    region: str,
+    queue: str | None = None,
+    stored: Callable[[str], Awaitable[None]] | None = None,
 ) -> ConversationOut:
     """The customer's open chat, or a new one (a conversation with its chat thread, logged in the CCR and
-    routed)."""
+    routed). `stored(id)` runs after the commit and before the conversation is announced: the customer can
+    hear of it (and start again) from then on, so bookkeeping such as the start limits' must be done by then."""
     existing = await conversations.open_for_customer(session, customer_id=customer_id, channel=CHANNEL)
     if existing:
         return await with_positions(session, existing[-1])
@@ -117,6 +125,8 @@ async def start_conversation(
         ),
     )
     await session.commit()
+    if stored is not None:
+        await stored(conv.id)
     await announce_touches(bus, [touch])
     return await with_positions(session, await conversations.opened(session, bus, conversation=conv))
 
