@@ -128,10 +128,15 @@ async def publish(
     scripts: Collection[str],
     name: str | None = None,
     holdout_pct: float = 0.0,
+    create_only: bool = False,
 ) -> VersionOut:
-    """Validate, then store as the next version and put it in force; a new id creates the rule."""
+    """Validate, then store as the next version and put it in force; a new id creates the rule. With
+    create_only an existing rule is left alone (409 rule_exists), checked under the row lock."""
     check_draft(content, rule_id=rule_id, scripts=scripts)
     rule = await session.scalar(select(Rule).where(Rule.id == rule_id).with_for_update())
+    if rule is not None and create_only:
+        await session.rollback()
+        raise ApiError(409, "rule_exists", f"rule {rule_id!r} already exists")
     now = utcnow()
     if rule is None:
         rule = Rule(id=rule_id, name=name or rule_id, version=1, holdout_pct=holdout_pct, updated_at=now)
@@ -235,6 +240,8 @@ async def import_rules(
                 scripts=script_ids,
                 name=f.name,
                 holdout_pct=f.holdout_pct,
+                # Two processes starting together both read "new": the second must not publish version 2
+                create_only=have is None,
             )
             done.append(f.id)
         except ApiError as exc:  # another process imported it at the same moment

@@ -3,12 +3,17 @@ and row or template line."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from contactcenter.bus.memory import MemoryBus
+from contactcenter.db import Database
+from contactcenter.suggestions import service
 from contactcenter.suggestions.files import read_folder
 from tests.procs import cli
 from tests.suggestions.helpers import RULES, demo_rule, table
@@ -155,3 +160,40 @@ def test_import_publishes_changed_files_and_export_writes_them_back(folder: Path
     _write(folder, "retention", c)
     done = cli(env, "rules", "import", "--dir", str(folder))
     assert done.returncode == 1 and "function (JavaScript)" in done.stderr
+
+
+async def test_two_processes_importing_the_folder_at_once_publish_each_rule_once(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both app processes start together and both read an empty database; the first then imports the rules/
+    folder while the second is still about to: each rule must end at version 1, not 1 from one process and 2
+    from the other (seen once in CI as a wrong version)."""
+    bus = MemoryBus()
+    read_by_slow = asyncio.Event()
+    fast_done = asyncio.Event()
+    real = service.current_versions
+
+    async def slow_read(session: Any, **kw: Any) -> Any:
+        got = await real(session, **kw)
+        if not read_by_slow.is_set():  # the slow process read "nothing yet"; let the fast one import everything
+            read_by_slow.set()
+            await fast_done.wait()
+        return got
+
+    monkeypatch.setattr(service, "current_versions", slow_read)
+
+    async def importer(after: asyncio.Event | None) -> list[str]:
+        if after is not None:
+            await after.wait()
+        async with db.session() as s:
+            done, _problems = await service.import_rules(s, bus, folder=RULES, author="rules/ folder", only_new=True)
+        fast_done.set()
+        return done
+
+    slow = asyncio.create_task(importer(None))
+    fast = await importer(read_by_slow)
+    names = {p.stem for p in RULES.glob("*.json")} - {"manifest"}
+    assert sorted(fast) == sorted(names) and await slow == []
+    async with db.session() as s:
+        versions = await real(s, content=False)
+    assert {rid: v for rid, (_n, v, _p, _c) in versions.items()} == {rid: 1 for rid in names}
