@@ -14,15 +14,7 @@ email_messages, read from the database); the baseline is the same sender, same m
 to a sink that answers 250 without storing (`per_s` = messages / send time).
 """
 
-# ruff: noqa: E402  (the sys.path fix below must run before the imports)
 from __future__ import annotations
-
-import sys
-from pathlib import Path
-
-# This file is named email.py and its folder comes first on sys.path when it runs as a script: drop the
-# folder, or `import smtplib` finds this file instead of the standard library's email package.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 import argparse
 import asyncio
@@ -34,11 +26,13 @@ import smtplib
 import socket
 import sqlite3
 import subprocess
+import sys
 import tempfile
 import threading
 import time
 import traceback
 from collections import defaultdict
+from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
