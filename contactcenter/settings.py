@@ -78,6 +78,11 @@ class Settings(BaseSettings):
     routing_presence_s: float = Field(default=10.0, ge=2, le=120)
     routing_wrap_up_s: float = Field(default=30.0, ge=1, le=3600)
     routing_auto_accept: bool = True
+    # Routing priority a customer's value tier adds to every contact of theirs ("tier=points", 0-9 in all,
+    # with what the channel asks, e.g. a booked callback): served before others of the same queue.
+    routing_tier_priority: str = Field(
+        default="platinum=3,gold=2,silver=1", pattern=r"^\s*([a-z_]+\s*=\s*\d\s*(,\s*[a-z_]+\s*=\s*\d\s*)*)?$"
+    )
     # Wrap-up outcomes an agent closes a conversation with: "code=Label" pairs, comma-separated.
     wrap_up_codes: str = (
         "sale=Sale,resolved=Resolved,follow_up=Follow-up needed,no_answer=No answer,"

@@ -1,4 +1,5 @@
-"""What analytics gives the rules' facts (suggestions/facts.py providers): tiers, attrition, PTC, PTP.
+"""What analytics gives others: the rules' facts (suggestions/facts.py providers: tiers, attrition, PTC,
+PTP) and routing priority by value tier (a conversations priority source).
 
 A customer analytics has not computed yet (no order, or before the first run) keeps the profile's tier
 fields when present, as before analytics existed (imported customers, the rules' tests), else nulls.
@@ -7,6 +8,7 @@ fields when present, as before analytics existed (imported customers, the rules'
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import partial
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contactcenter.analytics import service
 from contactcenter.analytics.models import CustomerValue
 from contactcenter.analytics.tiers import TIERS
+from contactcenter.ccr.models import Customer
+from contactcenter.conversations.priority import PriorityOf, parse_points
 
 
 def _from_profile(profile: Mapping[str, Any]) -> dict[str, Any]:
@@ -45,3 +49,17 @@ async def stored_associations(session: AsyncSession, *, owned: Sequence[str]) ->
     """suggested: SKUs associated (lift above 1) with any product owned; with_newest: with the newest one."""
     suggested, with_newest = await service.associated_skus(session, skus=owned)
     return {"suggested": suggested, "with_newest": with_newest}
+
+
+async def _tier_points(points: Mapping[str, int], session: AsyncSession, customer_id: int) -> int:
+    v = await session.get(CustomerValue, customer_id)
+    if v is not None:
+        return points.get(v.tier, 0)
+    c = await session.get(Customer, customer_id)  # not computed yet: the profile's tier, as the facts do
+    tier = _from_profile(c.profile or {})["value_tier"] if c is not None else None
+    return points.get(tier, 0) if tier else 0
+
+
+def tier_priority(spec: str) -> PriorityOf:
+    """Routing points for a customer's value tier, from CC_ROUTING_TIER_PRIORITY ("platinum=3,gold=2")."""
+    return partial(_tier_points, parse_points(spec))

@@ -16,7 +16,9 @@ from pydantic import ValidationError
 from contactcenter.analytics import service
 from contactcenter.analytics.events import TOPIC_ANALYTICS, FiguresChanged
 from contactcenter.analytics.figures import Config
+from contactcenter.analytics.rulefacts import tier_priority
 from contactcenter.bus import Bus, Event
+from contactcenter.conversations import priority
 from contactcenter.db import Database
 from contactcenter.integration.events import TOPIC_ORDERS, OrderRecorded
 from contactcenter.settings import Settings
@@ -26,7 +28,7 @@ log = structlog.get_logger("analytics.runtime")
 
 class Runtime:
     def __init__(self, *, settings: Settings, db: Database, bus: Bus) -> None:
-        self.db, self.bus = db, bus
+        self.db, self.bus, self.settings = db, bus, settings
         self.config = Config.from_settings(settings)
         self.pending: set[int] = set()
         self.wake = asyncio.Event()
@@ -35,6 +37,8 @@ class Runtime:
         self.tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
+        # Contacts of valuable customers are served first in their queue (decision 46).
+        priority.register_source("value_tier", tier_priority(self.settings.routing_tier_priority))
         self.tasks = [asyncio.create_task(self._listen()), asyncio.create_task(self._work())]
 
     async def stop(self) -> None:

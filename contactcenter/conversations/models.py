@@ -35,3 +35,5 @@ class Conversation(Base):
     # Wrap-up: one of the configured outcome codes, and the agent's note.
     outcome: Mapped[str | None] = mapped_column(String(40))
     outcome_note: Mapped[str | None] = mapped_column(String(500))
+    # Routing priority 0-9, stored so a routing restart re-enters the contact where it was in the queue order.
+    priority: Mapped[int] = mapped_column(default=0, server_default="0")

@@ -38,6 +38,7 @@ class ConversationOut(BaseModel):
     closed_at: datetime | None
     outcome: str | None = None
     outcome_note: str | None = None
+    priority: int = 0  # routing priority 0-9 (the channel's ask plus the customer's value tier)
     last_seq: int = 0
     customer_read_seq: int = 0
     agent_read_seq: int = 0

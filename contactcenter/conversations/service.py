@@ -24,6 +24,7 @@ from contactcenter.ccr.schemas import Direction, TouchIn, TouchKind
 from contactcenter.conversations import audience as audience_mod
 from contactcenter.conversations.events import TOPIC_CONVERSATIONS, ConversationChanged
 from contactcenter.conversations.models import Conversation
+from contactcenter.conversations.priority import contact_priority
 from contactcenter.conversations.schemas import ConversationOut, OpenIn, OutcomeCount, OutcomeOut
 from contactcenter.db import utcnow
 from contactcenter.http import ApiError
@@ -156,12 +157,17 @@ async def stage_open(session: AsyncSession, *, data: OpenIn) -> ConversationOut:
 async def opened(
     session: AsyncSession, bus: Bus, *, conversation: ConversationOut, priority: int = 0
 ) -> ConversationOut:
-    """After the commit of stage_open: announce the conversation and give it to routing."""
+    """After the commit of stage_open: announce the conversation and give it to routing, at `priority` (the
+    channel's ask) plus the customer's points (priority.py), stored so a routing restart keeps its place."""
     await announce(bus, ConversationChanged(conversation=conversation))
     spec = _channels[conversation.channel]
+    total = await contact_priority(session, customer_id=conversation.customer_id, asked=priority)
+    if total != conversation.priority:
+        await session.execute(update(Conversation).where(Conversation.id == conversation.id).values(priority=total))
+        await session.commit()
     try:
         await routing.enter(
-            session, bus, contact_id=conversation.id, channel=spec.medium, queue=conversation.queue, priority=priority
+            session, bus, contact_id=conversation.id, channel=spec.medium, queue=conversation.queue, priority=total
         )
     except Exception as exc:  # routing down: it stays queued and re-enters when an agent comes online
         log.warning("routing_unavailable", error=repr(exc))
@@ -321,19 +327,19 @@ async def _customer_of(session: AsyncSession, conversation_id: str) -> int | Non
 
 
 async def _rows_for_routing(session: AsyncSession, status: str, agent_id: int | None = None) -> list[routing.Held]:
-    q = select(Conversation.id, Conversation.queue, Conversation.channel, Conversation.agent_id).where(
-        Conversation.status == status
-    )
+    q = select(
+        Conversation.id, Conversation.queue, Conversation.channel, Conversation.agent_id, Conversation.priority
+    ).where(Conversation.status == status)
     if agent_id is not None:
         q = q.where(Conversation.agent_id == agent_id)
     rows = await session.execute(q.order_by(Conversation.created_at, Conversation.id))
     found = []
-    for cid, queue, name, agent in rows.all():
+    for cid, queue, name, agent, priority in rows.all():
         spec = _channels.get(str(name))
         if spec is None:  # a channel no longer installed: nobody could answer it
             log.warning("conversation_of_unknown_channel", conversation=cid, channel=name)
             continue
-        found.append(routing.Held(str(cid), str(queue), spec.medium, agent))
+        found.append(routing.Held(str(cid), str(queue), spec.medium, agent, int(priority or 0)))
     return found
 
 

@@ -32,7 +32,7 @@ async def reenter(session: AsyncSession, bus: Bus) -> int:
     for held in await hooks.pending(session) if hooks is not None else []:
         if await r.backend.contact(held.contact_id) is None:
             with contextlib.suppress(RoutingError):
-                spec = ContactSpec(held.contact_id, held.queue, held.channel)
+                spec = ContactSpec(held.contact_id, held.queue, held.channel, held.priority)
                 await apply_offers(session, bus, await r.backend.enqueue(spec, now=time.time()))
                 n += 1
     return n
@@ -47,7 +47,7 @@ async def agent_online(db: Database, bus: Bus, *, agent_id: int) -> None:
         # forgot them (the in-process backend, a Redis flush).
         hooks = contact_hooks()
         held = [
-            ContactSpec(h.contact_id, h.queue, h.channel)
+            ContactSpec(h.contact_id, h.queue, h.channel, h.priority)
             for h in (await hooks.assigned(s, agent_id) if hooks is not None else [])
         ]
         spec = await agent_spec(s, bus, agent_id=agent_id)

@@ -43,12 +43,13 @@ CustomerOf = Callable[[AsyncSession, str], Awaitable[int | None]]
 
 @dataclass(frozen=True)
 class Held:
-    """A contact as its owner's records hold it: id, queue, medium and (when assigned) agent."""
+    """A contact as its owner's records hold it: id, queue, medium, (when assigned) agent, and priority."""
 
     contact_id: str
     queue: str
     channel: Channel
     agent_id: int | None = None
+    priority: int = 0
 
 
 Listing = Callable[[AsyncSession], Awaitable[list[Held]]]
