@@ -211,6 +211,33 @@ async def _analytics_run(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _orders_import(settings: Settings, args: argparse.Namespace) -> int:
+    from contactcenter.bus import make_bus
+    from contactcenter.db import Database
+    from contactcenter.integration.csvimport import import_orders
+
+    db, bus = Database(settings.database_url), make_bus(settings)
+    await bus.start()
+    try:
+        with Path(args.file).open(newline="", encoding="utf-8-sig") as f:  # noqa: ASYNC230  (a CLI: nothing else runs; Excel writes a BOM)
+            async with db.session() as s:
+                report = await import_orders(
+                    s, bus, lines=f, region=args.region, progress=lambda n: print(f"{n} lines read", file=sys.stderr)
+                )
+    finally:
+        await bus.close()
+        await db.dispose()
+    for p in report.problems:
+        print(f"{args.file}:{p.line}: {p.message}", file=sys.stderr)
+    if report.problems_total > len(report.problems):
+        print(f"... and {report.problems_total - len(report.problems)} more problems", file=sys.stderr)
+    print(
+        f"orders: {report.lines} lines, {report.imported} imported, {report.already_imported} already imported, "
+        f"{report.problems_total} problems"
+    )
+    return 1 if report.problems_total else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="contactcenter")
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -245,6 +272,11 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("analytics", help="customer analytics")
     asub = p.add_subparsers(dest="analytics_cmd", required=True)
     asub.add_parser("run", help="recompute associations, tiers, attrition and next products from every order")
+    p = sub.add_parser("orders", help="orders from the back office")
+    osub = p.add_subparsers(dest="orders_cmd", required=True)
+    po = osub.add_parser("import", help="import orders from a CSV file (docs/integration.md); safe to run again")
+    po.add_argument("file")
+    po.add_argument("--region", default="GB", help="for phone numbers written without a country code")
     args = parser.parse_args(argv)
     settings = get_settings()
     if args.cmd == "serve":
@@ -259,4 +291,6 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(_seed(settings, args))
     if args.cmd == "analytics":
         return asyncio.run(_analytics_run(settings, args))
+    if args.cmd == "orders":
+        return asyncio.run(_orders_import(settings, args))
     return asyncio.run(_add_user(settings, args))

@@ -153,6 +153,11 @@ class Settings(BaseSettings):
     # name although they are loopback or private (comma-separated: docs/security.md); subscribers at most.
     webhooks_enabled: bool = True
     webhook_timeout_s: float = Field(default=10.0, gt=0, le=120)
+    # The back office's REST API (integration/connectors.py, docs/integration.md): orders and stock read live
+    # for the console. Unset: the console shows only the orders recorded here.
+    backoffice_url: str | None = Field(default=None, pattern=r"^https?://")
+    backoffice_token: SecretStr = SecretStr("")
+    backoffice_timeout_s: float = Field(default=2.0, gt=0, le=30)
     webhook_max_attempts: int = Field(default=10, ge=1, le=50)
     webhook_backoff_s: float = Field(default=10.0, ge=0, le=3600)
     webhook_backoff_max_s: float = Field(default=3600.0, ge=0, le=86_400)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class OrderStatus(enum.StrEnum):
@@ -35,6 +35,12 @@ class OrderIn(BaseModel):
     status: OrderStatus = OrderStatus.placed
     external_ref: str | None = Field(default=None, max_length=64)
     placed_at: datetime | None = None
+
+    @field_validator("placed_at")
+    @classmethod
+    def _utc(cls, v: datetime | None) -> datetime | None:
+        """A time without a zone (a CSV export, a plain date) is taken as UTC; stored times are always aware."""
+        return v.replace(tzinfo=UTC) if v is not None and v.tzinfo is None else v
 
 
 class OrderOut(BaseModel):
