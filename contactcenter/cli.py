@@ -185,8 +185,7 @@ class ProgressBar:
 async def _analytics_run(settings: Settings, args: argparse.Namespace) -> int:
     import time
 
-    from contactcenter.analytics import service
-    from contactcenter.analytics.events import TOPIC_ANALYTICS, FiguresChanged
+    from contactcenter.analytics import jobs
     from contactcenter.analytics.figures import Config
     from contactcenter.bus import make_bus
     from contactcenter.db import Database
@@ -196,11 +195,14 @@ async def _analytics_run(settings: Settings, args: argparse.Namespace) -> int:
     bar = ProgressBar(sys.stderr)
     started = time.perf_counter()
     try:
-        async with db.session() as s:
-            run = await service.run_all(s, config=Config.from_settings(settings), progress=bar)
+        run = await jobs.run_once(db, bus, config=Config.from_settings(settings), progress=bar)
         bar.close()
-        # Every process drops its cached facts: tiers and next products changed for anyone.
-        await bus.publish_event(TOPIC_ANALYTICS, FiguresChanged(customer_ids=[]))
+        if run is None:
+            async with db.session() as s:
+                lease = await jobs.holder(s)
+            who = f" ({lease.holder}, since {lease.started_at:%Y-%m-%d %H:%M} UTC)" if lease else ""
+            print(f"analytics: another run is going on{who}; nothing done", file=sys.stderr)
+            return 1
     finally:
         await bus.close()
         await db.dispose()

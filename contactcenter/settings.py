@@ -147,6 +147,9 @@ class Settings(BaseSettings):
     analytics_recency_days: int = Field(default=180, ge=1, le=3660)
     analytics_min_baskets: int = Field(default=5, ge=1)
     analytics_next_products: int = Field(default=3, ge=1, le=20)
+    # Run the full recompute inside the server when the last one is older than this many hours (0: only
+    # `contactcenter analytics run`); one process runs it, whatever their number (analytics/jobs.py).
+    analytics_every_h: float = Field(default=0.0, ge=0, le=24 * 31)
     # Outbound webhooks (webhooks/): the listener and delivery worker run when enabled; an attempt's timeout;
     # attempts before a delivery is dead; the first retry's delay and the longest one (exponential, jittered,
     # never sooner than a Retry-After); how often a worker looks for due deliveries; hosts a subscriber may

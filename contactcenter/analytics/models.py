@@ -72,3 +72,15 @@ class AnalyticsRun(Base):
     associations: Mapped[int]
     # {"current": {"platinum": 1200.0, ...}, "previous": {...}}: least value to reach each tier.
     thresholds: Mapped[dict[str, Any]]
+
+
+class JobLease(Base):
+    """Who runs a job now, until when: the full analytics run is taken by one process (or CLI) at a time; a
+    holder that dies lets the lease lapse at `until`."""
+
+    __tablename__ = "job_leases"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(80))
+    until: Mapped[datetime]
+    started_at: Mapped[datetime]

@@ -13,7 +13,7 @@ import contextlib
 import structlog
 from pydantic import ValidationError
 
-from contactcenter.analytics import service
+from contactcenter.analytics import jobs, service
 from contactcenter.analytics.events import TOPIC_ANALYTICS, FiguresChanged
 from contactcenter.analytics.figures import Config
 from contactcenter.analytics.rulefacts import tier_priority
@@ -40,6 +40,9 @@ class Runtime:
         # Contacts of valuable customers are served first in their queue (decision 46).
         priority.register_source("value_tier", tier_priority(self.settings.routing_tier_priority))
         self.tasks = [asyncio.create_task(self._listen()), asyncio.create_task(self._work())]
+        if self.settings.analytics_every_h > 0:
+            every = self.settings.analytics_every_h
+            self.tasks.append(asyncio.create_task(jobs.schedule(self.db, self.bus, config=self.config, every_h=every)))
 
     async def stop(self) -> None:
         for t in self.tasks:
