@@ -76,7 +76,7 @@ def _prepare(url: str) -> None:
 
 
 @contextlib.contextmanager
-def console_server(tmp: Path) -> Iterator[ConsoleServer]:
+def console_server(tmp: Path, extra_env: dict[str, str] | None = None) -> Iterator[ConsoleServer]:
     url = f"sqlite+aiosqlite:///{tmp / 'console.db'}"
     # A thread of its own: Playwright's sync API keeps an event loop running in the main thread.
     with ThreadPoolExecutor(1) as pool:
@@ -89,6 +89,7 @@ def console_server(tmp: Path) -> Iterator[ConsoleServer]:
         "CC_CUSTOMER_HEARTBEAT_S": "1",
         "CC_LOG_JSON": "false",
         **ROOMY_VISITOR_LIMITS,
+        **(extra_env or {}),
     }
     cli = [sys.executable, "-m", "contactcenter"]
     for username, role, name in [
