@@ -115,6 +115,8 @@ class Connection:
         # conversation id -> its state as last sent on this socket (ConversationFrame): a typing frame is
         # checked and addressed with it instead of a database read. Dropped when the conversation closes.
         self.known: dict[str, ConversationOut] = {}
+        # Conversations a supervisor's socket follows read-only -> their agent (told when it stops)
+        self.monitoring: dict[str, int | None] = {}
         self.frames = TokenBucket(rate=20, burst=40)
         self.sends = TokenBucket(rate=5, burst=15)
         self.presence_at = 0.0

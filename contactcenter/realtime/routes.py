@@ -19,6 +19,7 @@ from contactcenter.bus import Bus
 from contactcenter.conversations import service as conversations
 from contactcenter.db import Database
 from contactcenter.http import ApiError, same_origin
+from contactcenter.realtime import monitor
 from contactcenter.realtime.admission import SocketCap
 from contactcenter.realtime.connection import Connection, Who, with_positions
 from contactcenter.realtime.hub import Hub
@@ -146,6 +147,9 @@ async def _serve(ws: WebSocket) -> None:
     finally:
         revocation.untrack(conn)
         hub.unregister(conn)
+        if conn.monitoring:
+            with contextlib.suppress(Exception):
+                await monitor.socket_closed(bus, conn)
         if who.side == "agent" and hub.local_connections(who.id) == 0:
             with contextlib.suppress(Exception):
                 await routing.agent_gone(db, bus, agent_id=who.id)

@@ -59,8 +59,16 @@ class OfferAnswer(Frame):
     contact_id: ClientId
 
 
+class Monitor(Frame):
+    """A supervisor follows a conversation's log live, read-only (`on`), or stops; its agent is told."""
+
+    type: Literal["monitor"]
+    conversation_id: ConvId
+    on: bool = True
+
+
 # The core's client frames; channels register theirs with the hub's Registry.
-CORE_FRAMES = (Hello, Ping, CloseConversation, AgentStateIn, OfferAnswer)
+CORE_FRAMES = (Hello, Ping, CloseConversation, AgentStateIn, OfferAnswer, Monitor)
 
 
 # Server -> client
@@ -107,3 +115,13 @@ CLOSE_HEARTBEAT = 4408
 CLOSE_TOO_SLOW = 4409
 CLOSE_RATE = 4429
 CLOSE_TOO_BIG = 1009
+
+
+class Monitored(Frame):
+    """To a conversation's agent: a supervisor started (or stopped) following it."""
+
+    type: Literal["monitored"] = "monitored"
+    conversation_id: str
+    supervisor_id: int
+    supervisor_name: str
+    on: bool

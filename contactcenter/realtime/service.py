@@ -13,7 +13,7 @@ from contactcenter.conversations import service as conversations
 from contactcenter.conversations.schemas import ConversationOut
 from contactcenter.db import Database
 from contactcenter.http import ApiError
-from contactcenter.realtime import routing_frames
+from contactcenter.realtime import monitor, routing_frames
 from contactcenter.realtime.channels import Registry, frame_types
 from contactcenter.realtime.connection import Connection, WindowCounts
 from contactcenter.realtime.schemas import (
@@ -22,6 +22,7 @@ from contactcenter.realtime.schemas import (
     AgentStateIn,
     CloseConversation,
     Hello,
+    Monitor,
     OfferAnswer,
     Ping,
     Pong,
@@ -85,6 +86,8 @@ class FrameHandler:
             await routing_frames.handle(conn, self.ctx.db, self.ctx.bus, frame)
         elif isinstance(frame, CloseConversation):
             await self._close(frame)
+        elif isinstance(frame, Monitor):
+            await monitor.handle(self.ctx, frame)
         else:
             spec = self.registry.handlers[str(getattr(frame, "type", ""))]
             await spec.handle(self.ctx, frame)
