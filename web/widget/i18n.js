@@ -5,6 +5,23 @@
  * counts, one string per plural category of Intl.PluralRules ("one", "few", "many", "other", ...). */
 const WIDGET_TEXTS = {
   en: {
+    // The knowledge base (web/widget/kb.js): search, an article, its vote, then chat or callback.
+    "kb.label": "Find an answer",
+    "kb.placeholder": "Search our help articles",
+    "kb.results": "Help articles",
+    "kb.none": "No article matches yet. Try other words, or ask us below.",
+    "kb.busy": "Too many searches at once; please wait a moment.",
+    "kb.failed": "The help articles could not be loaded.",
+    "kb.back": "‹ Back",
+    "kb.vote.question": "Did this answer your question?",
+    "kb.vote.yes": "Yes, thanks",
+    "kb.vote.no": "Not really",
+    "kb.vote.thanks": "Thank you! Glad it helped.",
+    "kb.vote.sorry": "Thank you. An adviser can help you further.",
+    "kb.vote.failed": "Your answer could not be saved: {error}",
+    "kb.more.heading": "Still need help?",
+    "kb.more.chat": "Chat with an adviser",
+    "kb.more.callback": "Ask for a callback",
     // Web callback (channels/callback): the "call me back" form and its confirmation.
     "prechat.callback": "Call me back instead",
     "callback.heading": "We'll call you back",
@@ -119,6 +136,23 @@ const WIDGET_TEXTS = {
     // No "error.<code>" keys in English: the server's own detail is the English text.
   },
   fr: {
+    // The knowledge base (web/widget/kb.js): search, an article, its vote, then chat or callback.
+    "kb.label": "Trouver une réponse",
+    "kb.placeholder": "Chercher dans nos articles d'aide",
+    "kb.results": "Articles d'aide",
+    "kb.none": "Aucun article ne correspond. Essayez d'autres mots, ou posez-nous la question ci-dessous.",
+    "kb.busy": "Trop de recherches à la fois ; patientez un instant.",
+    "kb.failed": "Impossible de charger les articles d'aide.",
+    "kb.back": "‹ Retour",
+    "kb.vote.question": "Cet article a-t-il répondu à votre question ?",
+    "kb.vote.yes": "Oui, merci",
+    "kb.vote.no": "Pas vraiment",
+    "kb.vote.thanks": "Merci ! Ravis d'avoir pu aider.",
+    "kb.vote.sorry": "Merci. Un conseiller peut vous aider davantage.",
+    "kb.vote.failed": "Votre réponse n'a pas pu être enregistrée : {error}",
+    "kb.more.heading": "Besoin d'aide supplémentaire ?",
+    "kb.more.chat": "Discuter avec un conseiller",
+    "kb.more.callback": "Demander à être rappelé",
     // Web callback (channels/callback): the "call me back" form and its confirmation.
     "prechat.callback": "Être rappelé plutôt",
     "callback.heading": "Nous vous rappelons",
@@ -256,6 +290,23 @@ const WIDGET_TEXTS = {
     "error.forbidden": "cette action n’est pas autorisée.",
   },
   de: {
+    // The knowledge base (web/widget/kb.js): search, an article, its vote, then chat or callback.
+    "kb.label": "Antwort finden",
+    "kb.placeholder": "In unseren Hilfeartikeln suchen",
+    "kb.results": "Hilfeartikel",
+    "kb.none": "Noch kein passender Artikel. Versuchen Sie andere Wörter oder fragen Sie uns unten.",
+    "kb.busy": "Zu viele Suchen auf einmal; bitte warten Sie einen Moment.",
+    "kb.failed": "Die Hilfeartikel konnten nicht geladen werden.",
+    "kb.back": "‹ Zurück",
+    "kb.vote.question": "Hat das Ihre Frage beantwortet?",
+    "kb.vote.yes": "Ja, danke",
+    "kb.vote.no": "Nicht wirklich",
+    "kb.vote.thanks": "Danke! Schön, dass es geholfen hat.",
+    "kb.vote.sorry": "Danke. Eine Beraterin oder ein Berater hilft Ihnen gern weiter.",
+    "kb.vote.failed": "Ihre Antwort konnte nicht gespeichert werden: {error}",
+    "kb.more.heading": "Brauchen Sie weitere Hilfe?",
+    "kb.more.chat": "Mit einer Beratung chatten",
+    "kb.more.callback": "Rückruf anfordern",
     // Web callback (channels/callback): the "call me back" form and its confirmation.
     "prechat.callback": "Lieber zurückrufen lassen",
     "callback.heading": "Wir rufen Sie zurück",
@@ -393,6 +444,23 @@ const WIDGET_TEXTS = {
     "error.forbidden": "Das ist nicht erlaubt.",
   },
   es: {
+    // The knowledge base (web/widget/kb.js): search, an article, its vote, then chat or callback.
+    "kb.label": "Encontrar una respuesta",
+    "kb.placeholder": "Buscar en nuestros artículos de ayuda",
+    "kb.results": "Artículos de ayuda",
+    "kb.none": "Ningún artículo coincide. Pruebe con otras palabras o pregúntenos abajo.",
+    "kb.busy": "Demasiadas búsquedas a la vez; espere un momento.",
+    "kb.failed": "No se pudieron cargar los artículos de ayuda.",
+    "kb.back": "‹ Volver",
+    "kb.vote.question": "¿Respondió esto a su pregunta?",
+    "kb.vote.yes": "Sí, gracias",
+    "kb.vote.no": "No del todo",
+    "kb.vote.thanks": "¡Gracias! Nos alegra haberle ayudado.",
+    "kb.vote.sorry": "Gracias. Un asesor puede ayudarle más.",
+    "kb.vote.failed": "No se pudo guardar su respuesta: {error}",
+    "kb.more.heading": "¿Aún necesita ayuda?",
+    "kb.more.chat": "Chatear con un asesor",
+    "kb.more.callback": "Pedir que me llamen",
     // Web callback (channels/callback): the "call me back" form and its confirmation.
     "prechat.callback": "Prefiero que me llamen",
     "callback.heading": "Le devolvemos la llamada",
@@ -531,6 +599,23 @@ const WIDGET_TEXTS = {
   },
   // Simplified Chinese: also what zh-CN, zh-SG and zh-Hans fall back to (a tag is matched down to "zh").
   zh: {
+    // The knowledge base (web/widget/kb.js): search, an article, its vote, then chat or callback.
+    "kb.label": "查找答案",
+    "kb.placeholder": "搜索帮助文章",
+    "kb.results": "帮助文章",
+    "kb.none": "暂无匹配的文章。请换个说法，或在下方向我们提问。",
+    "kb.busy": "搜索过于频繁，请稍候。",
+    "kb.failed": "无法加载帮助文章。",
+    "kb.back": "‹ 返回",
+    "kb.vote.question": "这篇文章解答了您的问题吗？",
+    "kb.vote.yes": "是的，谢谢",
+    "kb.vote.no": "没有",
+    "kb.vote.thanks": "谢谢！很高兴能帮到您。",
+    "kb.vote.sorry": "谢谢。顾问可以进一步帮助您。",
+    "kb.vote.failed": "无法保存您的回答：{error}",
+    "kb.more.heading": "仍需帮助？",
+    "kb.more.chat": "与顾问聊天",
+    "kb.more.callback": "请求回电",
     // Web callback (channels/callback): the "call me back" form and its confirmation.
     "prechat.callback": "改为请你们回电",
     "callback.heading": "我们给您回电",
@@ -665,6 +750,23 @@ const WIDGET_TEXTS = {
     "error.forbidden": "不允许此操作。",
   },
   vi: {
+    // The knowledge base (web/widget/kb.js): search, an article, its vote, then chat or callback.
+    "kb.label": "Tìm câu trả lời",
+    "kb.placeholder": "Tìm trong các bài hướng dẫn",
+    "kb.results": "Bài hướng dẫn",
+    "kb.none": "Chưa có bài nào phù hợp. Hãy thử từ khác, hoặc hỏi chúng tôi bên dưới.",
+    "kb.busy": "Tìm kiếm quá nhiều cùng lúc; vui lòng chờ một chút.",
+    "kb.failed": "Không tải được các bài hướng dẫn.",
+    "kb.back": "‹ Quay lại",
+    "kb.vote.question": "Bài này có trả lời câu hỏi của bạn không?",
+    "kb.vote.yes": "Có, cảm ơn",
+    "kb.vote.no": "Không hẳn",
+    "kb.vote.thanks": "Cảm ơn bạn! Rất vui vì đã giúp được.",
+    "kb.vote.sorry": "Cảm ơn bạn. Tư vấn viên có thể giúp thêm.",
+    "kb.vote.failed": "Không lưu được câu trả lời của bạn: {error}",
+    "kb.more.heading": "Vẫn cần trợ giúp?",
+    "kb.more.chat": "Trò chuyện với tư vấn viên",
+    "kb.more.callback": "Yêu cầu gọi lại",
     // Web callback (channels/callback): the "call me back" form and its confirmation.
     "prechat.callback": "Gọi lại cho tôi",
     "callback.heading": "Chúng tôi sẽ gọi lại",

@@ -376,6 +376,24 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
 .cb-bar{position:fixed;left:0;right:0;top:0;z-index:2147483003;display:flex;align-items:center;justify-content:center;gap:14px;padding:8px 12px;background:#b42318;color:#fff;font-size:14px;font-weight:600;box-shadow:0 2px 8px rgba(0,0,0,.25)}
 .cb-bar button{min-height:32px;padding:0 14px;border:2px solid #fff;border-radius:8px;background:transparent;color:#fff;font-weight:700}
 .cb-bar button:hover{background:rgba(255,255,255,.16)}
+.kb{margin:4px 2px 12px;padding:14px;background:#fff;border:1px solid var(--line);border-radius:14px}
+.kb input[type=search]{width:100%;height:44px;padding:0 12px;border:1px solid #cfd6e0;border-radius:10px;background:#fff;font-size:16px}
+.kb-status{margin:8px 0 0;color:var(--muted);font-size:13.5px}
+.kb-hits{list-style:none;margin:8px 0 0;padding:0;display:flex;flex-direction:column;gap:6px}
+.kb-hits:empty{display:none}
+.kb-hit{width:100%;text-align:left;padding:10px 12px;border:1px solid var(--line);border-radius:10px;background:var(--bg);display:flex;flex-direction:column;gap:2px}
+.kb-hit:hover{border-color:var(--a)}
+.kb-hit strong{font-size:14.5px;color:var(--a)}
+.kb-hit span{font-size:13px;color:var(--muted);overflow-wrap:anywhere}
+.kb-article{background:#fff;border:1px solid var(--line);border-radius:14px;padding:12px 18px 18px;margin:4px 2px}
+.kb-article h2{margin:4px 0 8px;font-size:18px;outline:none}
+.kb-body{overflow-wrap:anywhere;font-size:14.5px}
+.kb-body a{color:var(--a)}
+.kb-body pre{white-space:pre-wrap}
+.kb-body table{border-collapse:collapse;display:block;overflow-x:auto}.kb-body td,.kb-body th{border:1px solid var(--line);padding:4px 6px}
+.kb-vote{margin:14px 0;padding:12px 0;border-top:1px solid var(--line);border-bottom:1px solid var(--line)}
+.kb-vote p{margin:0 0 8px;font-weight:600}
+.kb-more strong{display:block;margin-bottom:8px}
 .brand{padding:5px;text-align:center;font-size:11px;color:#8a94a3;background:#fff}
 @media (max-width:479px){
  .panel{inset:0;width:100%;height:100%;max-height:none;border-radius:0;animation:none}
@@ -492,7 +510,18 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
       h("button", { class: "secondary", type: "button", text: t("ended.transcript"), onclick: () => showSheet("transcript") })
     )
   );
-  el.main = h("div", { class: "main" }, el.prechat, el.callback, el.cbDone, el.waiting, el.history, el.pending, el.typing, el.ended);
+  // The knowledge base (web/widget/kb.js): its search sits above the chat form, an article replaces both.
+  const kb = makeKb({
+    origin: ORIGIN,
+    lang: I18N.tag,
+    t,
+    h,
+    vote: async (slug, helped) => (await ensureToken(), api("POST", `/api/kb/articles/${encodeURIComponent(slug)}/votes`, { helped })),
+    chat: () => (view("prechat"), el.name.focus()),
+    callback: openCallback,
+    shown: (name) => view(name),
+  });
+  el.main = h("div", { class: "main" }, kb.search, kb.article, el.prechat, el.callback, el.cbDone, el.waiting, el.history, el.pending, el.typing, el.ended);
 
   el.noticeText = h("span");
   el.notice = h(
@@ -556,9 +585,10 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
 
   /* ---------- views ---------- */
   function view(name) {
-    // name: "prechat" | "callback" | "cbdone" | "chat" | "ended"
+    // name: "prechat" | "article" | "callback" | "cbdone" | "chat" | "ended"
     const chat = name === "chat";
-    el.prechat.hidden = name !== "prechat";
+    el.prechat.hidden = kb.search.hidden = name !== "prechat";
+    kb.article.hidden = name !== "article";
     el.callback.hidden = name !== "callback";
     el.cbDone.hidden = name !== "cbdone";
     el.ended.hidden = name !== "ended";
@@ -599,7 +629,7 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     if (S.open) {
       S.unread = 0;
       renderBadge();
-      scrollDown(true);
+      if (el.prechat.hidden && kb.article.hidden) scrollDown(true); // the search and form read from the top
       scheduleAck();
       if (S.token && !S.ws) connect();
       if (!restoring) (el.prechat.hidden ? el.input : el.name).focus({ preventScroll: true });
@@ -996,7 +1026,7 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
       return notice(err.busy ? err.message : t("start.failed", { error: err.message }));
     }
     resetConversation();
-    el.prechat.hidden = true;
+    el.prechat.hidden = kb.search.hidden = true;
     el.waiting.hidden = false;
     el.composer.hidden = false;
     if (S.ready) sendStart();
@@ -1217,7 +1247,7 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
           S.wantStart = again;
           S.freshToken = true;
           S.early = early;
-          el.prechat.hidden = true;
+          el.prechat.hidden = kb.search.hidden = true;
           el.waiting.hidden = el.composer.hidden = false;
           for (const item of early) showPending(item, "sending");
           connect();
@@ -1344,7 +1374,7 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     setInterval(renewIfDue, 10 * 60 * 1000);
     if (S.token && (store.get("conv", null) || S.outbox.length)) {
       // A chat is going on: show it while it is replayed from the server.
-      el.prechat.hidden = true;
+      el.prechat.hidden = kb.search.hidden = true;
       connect();
     }
     if (S.open) toggle(true, true);

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-PARTS = ("i18n.js", "cobrowse.js", "widget.js")
+PARTS = ("i18n.js", "cobrowse.js", "kb.js", "widget.js")
 _cache: dict[Path, tuple[tuple[int, ...], bytes]] = {}
 
 
