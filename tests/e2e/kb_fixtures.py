@@ -17,6 +17,7 @@ from tests.e2e.conftest import ROOT
 from tests.e2e.widget_fixtures import WidgetServer, run_server
 
 PLANNER, PLANNER_PASSWORD = "paula", "paula-long-pass"
+CLI = [sys.executable, "-m", "contactcenter"]
 ARTICLES: list[dict[str, Any]] = [
     {
         "slug": "block-lost-card",
@@ -55,7 +56,8 @@ def write_articles(client: httpx.Client) -> dict[str, int]:
         ids[a["slug"]] = r.json()["id"]
         if "zh" in a:
             title, md = a["zh"]
-            r = client.put(f"/api/kb/manage/articles/{ids[a['slug']]}/translations/zh", json={"title": title, "body_md": md})
+            url = f"/api/kb/manage/articles/{ids[a['slug']]}/translations/zh"
+            r = client.put(url, json={"title": title, "body_md": md})
             assert r.status_code == 200, r.text
     return ids
 
@@ -64,8 +66,7 @@ def write_articles(client: httpx.Client) -> dict[str, int]:
 def kb_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WidgetServer]:
     with run_server(tmp_path_factory.mktemp("kb")) as server:
         subprocess.run(
-            [sys.executable, "-m", "contactcenter", "user", "add", PLANNER, "--role", "planner", "--name", "Paula"]
-            + ["--password", PLANNER_PASSWORD],
+            [*CLI, "user", "add", PLANNER, "--role", "planner", "--name", "Paula", "--password", PLANNER_PASSWORD],
             cwd=ROOT,
             env=server_env(server),
             check=True,

@@ -25,11 +25,13 @@ def _open(page: Page) -> None:
 
 def _fits(page: Page) -> bool:
     """Nothing in the panel is wider than the panel (no sideways scrolling on a phone)."""
-    return bool(page.evaluate("""() => {
+    return bool(
+        page.evaluate("""() => {
       const root = document.querySelector('#cc-chat-widget').shadowRoot;
       const main = root.querySelector('.main');
       return main.scrollWidth <= main.clientWidth;
-    }"""))
+    }""")
+    )
 
 
 def test_a_customer_finds_an_article_reads_it_says_it_helped_then_asks_for_a_chat(
