@@ -6,13 +6,15 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contactcenter.auth import deps
 from contactcenter.auth.service import StaffPrincipal, VisitorPrincipal
 from contactcenter.bus import Bus
 from contactcenter.conversations import service as conversations
-from contactcenter.http import ApiError, get_bus, get_session, get_settings_dep, too_many
+from contactcenter.http import ApiError, get_bus, get_session, get_settings_dep, get_templates, too_many
 from contactcenter.kb import service
 from contactcenter.kb.schemas import (
     LANG,
@@ -67,6 +69,29 @@ async def article(
     _: Annotated[None, Depends(deps.widget_public)],
     lang: Annotated[str | None, Query(max_length=35)] = None,
 ) -> PublicArticle:
+    return await read_article(session, settings, slug, lang)
+
+
+@router.get("/help/{slug}", response_class=HTMLResponse, include_in_schema=False)
+async def page(
+    request: Request,
+    slug: str,
+    session: Session,
+    settings: SettingsDep,
+    templates: Annotated[Jinja2Templates, Depends(get_templates)],
+    _: Annotated[None, Depends(deps.public)],
+    lang: Annotated[str | None, Query(max_length=35)] = None,
+) -> HTMLResponse:
+    """An article as a page of its own: the link an agent sends in a chat or an email."""
+    try:
+        a = await read_article(session, settings, slug, lang)
+    except ApiError as exc:
+        ctx = {"article": None, "detail": exc.detail}
+        return templates.TemplateResponse(request, "help_article.html", ctx, status_code=exc.status)
+    return templates.TemplateResponse(request, "help_article.html", {"article": a})
+
+
+async def read_article(session: AsyncSession, settings: Settings, slug: str, lang: str | None) -> PublicArticle:
     return await service.read(
         session, slug=slug[:80], lang=_lang(settings, lang), default_lang=settings.kb_default_lang
     )
