@@ -1,5 +1,5 @@
-"""The widget's script as websites load it: web/widget/i18n.js (its texts), cobrowse.js (co-browse's part)
-and widget.js (the widget) in one function, so one script tag brings them all and none declares anything
+"""The widget's script as websites load it: web/widget/i18n.js (its texts), cobrowse.js (co-browse's part),
+kb.js (help articles) and widget.js (the widget) in one function, so one script tag brings them all and none declares anything
 global on the site's page."""
 
 from __future__ import annotations
