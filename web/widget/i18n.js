@@ -5,6 +5,14 @@
  * counts, one string per plural category of Intl.PluralRules ("one", "few", "many", "other", ...). */
 const WIDGET_TEXTS = {
   en: {
+    // Consent first (decision 45): asked at the top of the panel until answered for the policy version.
+    "consent.heading": "May we remember you?",
+    "consent.text": "With your permission, this chat remembers you on this device, so a conversation follows you from page to page, and our advisers see which of our pages you visited. Until you allow it or start a chat, nothing is stored on your device.",
+    "consent.policy": "Privacy policy (version {version})",
+    "consent.version": "Privacy text version {version}",
+    "consent.allow": "Allow",
+    "consent.decline": "No thanks",
+    "consent.failed": "Your choice could not be sent: {error}",
     // The knowledge base (web/widget/kb.js): search, an article, its vote, then chat or callback.
     "kb.label": "Find an answer",
     "kb.placeholder": "Search our help articles",
@@ -136,6 +144,14 @@ const WIDGET_TEXTS = {
     // No "error.<code>" keys in English: the server's own detail is the English text.
   },
   fr: {
+    // Consent first (decision 45): asked at the top of the panel until answered for the policy version.
+    "consent.heading": "Pouvons-nous nous souvenir de vous ?",
+    "consent.text": "Avec votre accord, cette discussion se souvient de vous sur cet appareil : une conversation vous suit de page en page, et nos conseillers voient les pages de notre site que vous avez consultées. Tant que vous ne l'autorisez pas ou ne démarrez pas de discussion, rien n'est enregistré sur votre appareil.",
+    "consent.policy": "Politique de confidentialité (version {version})",
+    "consent.version": "Texte de confidentialité, version {version}",
+    "consent.allow": "Autoriser",
+    "consent.decline": "Non merci",
+    "consent.failed": "Votre choix n'a pas pu être envoyé : {error}",
     // The knowledge base (web/widget/kb.js): search, an article, its vote, then chat or callback.
     "kb.label": "Trouver une réponse",
     "kb.placeholder": "Chercher dans nos articles d'aide",
@@ -290,6 +306,14 @@ const WIDGET_TEXTS = {
     "error.forbidden": "cette action n’est pas autorisée.",
   },
   de: {
+    // Consent first (decision 45): asked at the top of the panel until answered for the policy version.
+    "consent.heading": "Dürfen wir uns an Sie erinnern?",
+    "consent.text": "Mit Ihrer Erlaubnis merkt sich dieser Chat Sie auf diesem Gerät: Ein Gespräch begleitet Sie von Seite zu Seite, und unsere Beratung sieht, welche unserer Seiten Sie besucht haben. Solange Sie es nicht erlauben oder keinen Chat starten, wird nichts auf Ihrem Gerät gespeichert.",
+    "consent.policy": "Datenschutzerklärung (Version {version})",
+    "consent.version": "Datenschutztext, Version {version}",
+    "consent.allow": "Erlauben",
+    "consent.decline": "Nein, danke",
+    "consent.failed": "Ihre Wahl konnte nicht gesendet werden: {error}",
     // The knowledge base (web/widget/kb.js): search, an article, its vote, then chat or callback.
     "kb.label": "Antwort finden",
     "kb.placeholder": "In unseren Hilfeartikeln suchen",
@@ -444,6 +468,14 @@ const WIDGET_TEXTS = {
     "error.forbidden": "Das ist nicht erlaubt.",
   },
   es: {
+    // Consent first (decision 45): asked at the top of the panel until answered for the policy version.
+    "consent.heading": "¿Podemos recordarle?",
+    "consent.text": "Con su permiso, este chat le recuerda en este dispositivo: una conversación le acompaña de página en página y nuestros asesores ven qué páginas de nuestro sitio ha visitado. Mientras no lo permita ni inicie un chat, no se guarda nada en su dispositivo.",
+    "consent.policy": "Política de privacidad (versión {version})",
+    "consent.version": "Texto de privacidad, versión {version}",
+    "consent.allow": "Permitir",
+    "consent.decline": "No, gracias",
+    "consent.failed": "No se pudo enviar su elección: {error}",
     // The knowledge base (web/widget/kb.js): search, an article, its vote, then chat or callback.
     "kb.label": "Encontrar una respuesta",
     "kb.placeholder": "Buscar en nuestros artículos de ayuda",
@@ -599,6 +631,14 @@ const WIDGET_TEXTS = {
   },
   // Simplified Chinese: also what zh-CN, zh-SG and zh-Hans fall back to (a tag is matched down to "zh").
   zh: {
+    // Consent first (decision 45): asked at the top of the panel until answered for the policy version.
+    "consent.heading": "可以记住您吗？",
+    "consent.text": "经您允许，本聊天会在此设备上记住您：对话会随您在各页面间延续，我们的顾问也能看到您浏览过本站的哪些页面。在您允许或开始聊天之前，您的设备上不会存储任何内容。",
+    "consent.policy": "隐私政策（版本 {version}）",
+    "consent.version": "隐私说明版本 {version}",
+    "consent.allow": "允许",
+    "consent.decline": "不用了，谢谢",
+    "consent.failed": "无法发送您的选择：{error}",
     // The knowledge base (web/widget/kb.js): search, an article, its vote, then chat or callback.
     "kb.label": "查找答案",
     "kb.placeholder": "搜索帮助文章",
@@ -750,6 +790,14 @@ const WIDGET_TEXTS = {
     "error.forbidden": "不允许此操作。",
   },
   vi: {
+    // Consent first (decision 45): asked at the top of the panel until answered for the policy version.
+    "consent.heading": "Chúng tôi có thể ghi nhớ bạn không?",
+    "consent.text": "Nếu bạn cho phép, khung trò chuyện này sẽ ghi nhớ bạn trên thiết bị này: cuộc trò chuyện theo bạn từ trang này sang trang khác, và tư vấn viên thấy bạn đã xem những trang nào của chúng tôi. Cho đến khi bạn cho phép hoặc bắt đầu trò chuyện, không có gì được lưu trên thiết bị của bạn.",
+    "consent.policy": "Chính sách quyền riêng tư (phiên bản {version})",
+    "consent.version": "Văn bản quyền riêng tư, phiên bản {version}",
+    "consent.allow": "Cho phép",
+    "consent.decline": "Không, cảm ơn",
+    "consent.failed": "Không gửi được lựa chọn của bạn: {error}",
     // The knowledge base (web/widget/kb.js): search, an article, its vote, then chat or callback.
     "kb.label": "Tìm câu trả lời",
     "kb.placeholder": "Tìm trong các bài hướng dẫn",

@@ -96,10 +96,26 @@
   }
   /* rt-rules:end */
 
-  /* ---------- storage ---------- */
+  /* ---------- storage ----------
+     Consent first (decision 45): nothing is written to the browser until the visitor asks for something that
+     needs a visitor id (a chat, a callback, a vote) or answers "Allow"; until then, and for good after
+     "No thanks", what would be stored is kept in this page's memory only. Something already stored means
+     an earlier page was allowed to. */
   const PREFIX = "ccw.";
+  const mem = new Map();
+  function storedKeys() {
+    const keys = [];
+    try {
+      for (let i = 0; i < localStorage.length; i++) if (localStorage.key(i).startsWith(PREFIX)) keys.push(localStorage.key(i));
+    } catch (e) {
+      /* storage disabled */
+    }
+    return keys;
+  }
+  const gate = { allowed: storedKeys().length > 0, refused: false };
   const store = {
     get(k, d) {
+      if (mem.has(k)) return mem.get(k);
       try {
         const v = localStorage.getItem(PREFIX + k);
         return v == null ? d : JSON.parse(v);
@@ -108,6 +124,7 @@
       }
     },
     set(k, v) {
+      if (!gate.allowed) return void mem.set(k, v);
       try {
         localStorage.setItem(PREFIX + k, JSON.stringify(v));
       } catch (e) {
@@ -115,6 +132,7 @@
       }
     },
     del(k) {
+      mem.delete(k);
       try {
         localStorage.removeItem(PREFIX + k);
       } catch (e) {
@@ -122,6 +140,35 @@
       }
     },
   };
+  // The visitor asked for something that needs remembering, or said "Allow": what waited in memory is written.
+  function allowStorage() {
+    if (gate.allowed || gate.refused) return;
+    gate.allowed = true;
+    const waiting = [...mem];
+    mem.clear();
+    for (const [k, v] of waiting) k === "draft" ? draft(v) : store.set(k, v);
+  }
+  // "No thanks": everything this widget stored goes back into memory and off the device.
+  function forbidStorage() {
+    gate.refused = true;
+    try {
+      for (const key of storedKeys()) {
+        mem.set(key.slice(PREFIX.length), JSON.parse(localStorage.getItem(key)));
+        localStorage.removeItem(key);
+      }
+      const d = sessionStorage.getItem(PREFIX + "draft");
+      if (d) mem.set("draft", d);
+      sessionStorage.removeItem(PREFIX + "draft");
+    } catch (e) {
+      /* storage disabled */
+    }
+    gate.allowed = false;
+  }
+  // The stored answer counts only for the policy version this server asks about now (CONSENT_POLICY).
+  function consentAnswer() {
+    const c = store.get("consent", null);
+    return c && c.v === CONSENT_POLICY.version ? c : null;
+  }
 
   /* ---------- state ---------- */
   const S = {
@@ -157,6 +204,8 @@
     stopped: false, // a close code said reconnecting cannot help: no retries until the customer starts again
     unread: 0,
     open: !!store.get("open", false),
+    answered: !!consentAnswer(), // the visitor answered the current policy version (stored, or on this page)
+    browsing: !!(consentAnswer() || {}).browsing, // pages visited may be sent (none are yet: decision 45)
   };
 
   /* ---------- small helpers ---------- */
@@ -235,7 +284,13 @@
     else store.del("outbox");
   }
   function draft(value) {
-    // The unsent text survives a page change (sessionStorage: this tab only).
+    // The unsent text survives a page change (sessionStorage: this tab only), once storing is allowed.
+    if (!gate.allowed) {
+      if (value === undefined) return mem.get("draft") || null;
+      if (value) mem.set("draft", value);
+      else mem.delete("draft");
+      return null;
+    }
     try {
       if (value === undefined) return sessionStorage.getItem(PREFIX + "draft");
       if (value) sessionStorage.setItem(PREFIX + "draft", value);
@@ -394,6 +449,11 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
 .kb-vote{margin:14px 0;padding:12px 0;border-top:1px solid var(--line);border-bottom:1px solid var(--line)}
 .kb-vote p{margin:0 0 8px;font-weight:600}
 .kb-more strong{display:block;margin-bottom:8px}
+.consent{margin:4px 2px 12px;padding:14px;background:#fff;border:1px solid var(--line);border-left:4px solid var(--a);border-radius:14px}
+.consent strong{display:block;font-size:15px;margin-bottom:4px}
+.consent p{margin:0 0 8px;font-size:13.5px;color:var(--muted)}
+.consent a.fine{display:block;margin:0 0 10px!important;color:var(--a)}
+.consent .fine{margin:0 0 10px!important}
 .brand{padding:5px;text-align:center;font-size:11px;color:#8a94a3;background:#fff}
 @media (max-width:479px){
  .panel{inset:0;width:100%;height:100%;max-height:none;border-radius:0;animation:none}
@@ -510,6 +570,22 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
       h("button", { class: "secondary", type: "button", text: t("ended.transcript"), onclick: () => showSheet("transcript") })
     )
   );
+  // Consent (decision 45): asked at the top of the panel until answered for the current policy version.
+  el.consent = h(
+    "section",
+    { class: "consent", hidden: true, "aria-labelledby": "ccw-consent-h" },
+    h("strong", { id: "ccw-consent-h", text: t("consent.heading") }),
+    h("p", { text: t("consent.text") }),
+    CONSENT_POLICY.url
+      ? h("a", { class: "fine", href: CONSENT_POLICY.url, target: "_blank", rel: "noopener", text: t("consent.policy", { version: CONSENT_POLICY.version }) })
+      : h("p", { class: "fine", text: t("consent.version", { version: CONSENT_POLICY.version }) }),
+    h(
+      "div",
+      { class: "row" },
+      h("button", { class: "primary", type: "button", text: t("consent.allow"), onclick: () => answerConsent(true) }),
+      h("button", { class: "secondary", type: "button", text: t("consent.decline"), onclick: () => answerConsent(false) })
+    )
+  );
   // The knowledge base (web/widget/kb.js): its search sits above the chat form, an article replaces both.
   const kb = makeKb({
     origin: ORIGIN,
@@ -521,7 +597,7 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     callback: openCallback,
     shown: (name) => view(name),
   });
-  el.main = h("div", { class: "main" }, kb.search, kb.article, el.prechat, el.callback, el.cbDone, el.waiting, el.history, el.pending, el.typing, el.ended);
+  el.main = h("div", { class: "main" }, el.consent, kb.search, kb.article, el.prechat, el.callback, el.cbDone, el.waiting, el.history, el.pending, el.typing, el.ended);
 
   el.noticeText = h("span");
   el.notice = h(
@@ -588,6 +664,7 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     // name: "prechat" | "article" | "callback" | "cbdone" | "chat" | "ended"
     const chat = name === "chat";
     el.prechat.hidden = kb.search.hidden = name !== "prechat";
+    el.consent.hidden = S.answered || name !== "prechat";
     kb.article.hidden = name !== "article";
     el.callback.hidden = name !== "callback";
     el.cbDone.hidden = name !== "cbdone";
@@ -981,6 +1058,7 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     const data = await r.json().catch(() => ({}));
     if (r.status === 429) throw busyError(t("busy.now"));
     if (!r.ok) throw new Error(errText(data.error, data.detail || t("error.status", { status: r.status })));
+    allowStorage(); // a visitor id is needed for what the visitor asked (unless they said "No thanks")
     keepToken(data);
     return S.token;
   }
@@ -1042,6 +1120,21 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     if (QUEUE) start.queue = QUEUE;
     if (TOPIC) start.topic = TOPIC;
     send(start);
+  }
+  /* ---------- consent ---------- */
+  async function answerConsent(yes) {
+    S.answered = true;
+    S.browsing = yes;
+    el.consent.hidden = true;
+    if (yes) allowStorage();
+    else forbidStorage();
+    if (yes) store.set("consent", { v: CONSENT_POLICY.version, storage: true, browsing: true, at: new Date().toISOString() });
+    try {
+      await ensureToken(); // after "No thanks", a visitor id in memory only: the refusal is recorded too
+      await api("POST", "/api/consent", { version: CONSENT_POLICY.version, storage: yes, browsing: yes });
+    } catch (err) {
+      notice(t("consent.failed", { error: err.message }));
+    }
   }
   /* ---------- web callback ---------- */
   function fmtSlot(at) {
