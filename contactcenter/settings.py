@@ -103,6 +103,8 @@ class Settings(BaseSettings):
     # again (their earlier answers no longer count). The policy page's address, linked from the question.
     consent_policy_version: str = Field(default="1", min_length=1, max_length=40)
     consent_policy_url: str | None = Field(default=None, max_length=500, pattern=r"^https?://")
+    # Page views (with "browsing" consent) a visitor may send a minute; beyond, 429 too_many_page_views.
+    pageviews_per_minute: int = Field(default=60, ge=1)
     # Web callback (channels/callback): opening hours ("mon-fri=09:00-17:00,sat=10:00-13:00") in a timezone,
     # slot length and bookings per slot and queue, how far ahead slots are offered; a booked callback enters
     # routing `lead_s` before its slot at `booked_priority` (0-9; ordinary contacts are 0); no answer / busy

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contactcenter.auth import deps
 from contactcenter.auth.service import VisitorPrincipal
-from contactcenter.consent import service
-from contactcenter.consent.schemas import ConsentIn, ConsentOut, Policy, Purpose
-from contactcenter.http import get_session, get_settings_dep
+from contactcenter.bus import Bus
+from contactcenter.consent import pageviews, service
+from contactcenter.consent.schemas import ConsentIn, ConsentOut, PageViewsOut, Policy, Purpose
+from contactcenter.http import get_bus, get_session, get_settings_dep
 from contactcenter.settings import Settings
 
 router = APIRouter()
@@ -44,3 +45,17 @@ async def answer(body: ConsentIn, session: Session, settings: SettingsDep, who: 
         data=body,
         version=settings.consent_policy_version,
     )
+
+
+@router.post("/api/consent/pageviews", response_model=PageViewsOut, status_code=202)
+async def page_views(
+    request: Request,
+    session: Session,
+    settings: SettingsDep,
+    bus: Annotated[Bus, Depends(get_bus)],
+    _: Annotated[None, Depends(deps.widget_public)],
+) -> PageViewsOut:
+    """A beacon of page views (text/plain JSON: sendBeacon sets no headers and a cross-site beacon may not
+    send application/json); the visitor token is in the body and checked here."""
+    body = pageviews.parse(await request.body())
+    return await pageviews.record(session, bus, settings, body=body)
