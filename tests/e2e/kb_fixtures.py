@@ -12,9 +12,10 @@ from typing import Any
 
 import httpx
 import pytest
+from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.conftest import ROOT
-from tests.e2e.widget_fixtures import WidgetServer, run_server
+from tests.e2e.widget_fixtures import AGENT, AGENT_PASSWORD, WidgetServer, run_server
 
 PLANNER, PLANNER_PASSWORD = "paula", "paula-long-pass"
 CLI = [sys.executable, "-m", "contactcenter"]
@@ -89,3 +90,19 @@ def server_env(server: WidgetServer) -> dict[str, str]:
 def article(client: httpx.Client, slug: str) -> dict[str, Any]:
     listed: list[dict[str, Any]] = client.get("/api/kb/manage/articles").json()
     return next(a for a in listed if a["slug"] == slug)
+
+
+def console_page(browser: Browser, server: WidgetServer) -> Page:
+    """The agent signed in on the console, online; page errors collected in page.errors."""
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, base_url=server.base_url, locale="en-GB")
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.errors = errors  # type: ignore[attr-defined]
+    page.goto("/login?next=/staff/console")
+    page.fill("#username", AGENT)
+    page.fill("#password", AGENT_PASSWORD)
+    page.click("button[type=submit]")
+    expect(page.locator("#presence")).to_have_attribute("data-state", "online")
+    return page

@@ -6,33 +6,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 
-from tests.e2e.kb_fixtures import kb_server
-from tests.e2e.widget_fixtures import AGENT, AGENT_PASSWORD, Customers, WidgetServer, customers
+from tests.e2e.kb_fixtures import console_page, kb_server
+from tests.e2e.widget_fixtures import Customers, WidgetServer, customers
 
 __all__ = ["customers", "kb_server"]  # fixtures used below
-
-
-def _console(browser: Browser, server: WidgetServer) -> Page:
-    context = browser.new_context(viewport={"width": 1440, "height": 900}, base_url=server.base_url, locale="en-GB")
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.errors = errors  # type: ignore[attr-defined]
-    page.goto("/login?next=/staff/console")
-    page.fill("#username", AGENT)
-    page.fill("#password", AGENT_PASSWORD)
-    page.click("button[type=submit]")
-    expect(page.locator("#presence")).to_have_attribute("data-state", "online")
-    return page
 
 
 def test_the_agent_sees_articles_for_the_topic_searches_inserts_one_and_the_customer_opens_its_link(
     browser: Browser, customers: Customers, kb_server: WidgetServer, artifacts: Path
 ) -> None:
-    agent = _console(browser, kb_server)
+    agent = console_page(browser, kb_server)
     site = customers.page(kb_server)
     site.goto("/demo/card.html")  # its chats have the topic "Cards" (data-topic)
     site.locator("#cc-chat-widget .launcher").click()

@@ -70,7 +70,7 @@ def test_nothing_is_stored_or_sent_before_the_visitor_allows_it_then_the_answer_
 
     card.get_by_role("button", name="Allow").click()
     expect(card).to_be_hidden()
-    page.wait_for_function("localStorage.getItem('ccw.token') !== null")
+    page.wait_for_function("() => localStorage.getItem('ccw.token') !== null")
     after = stored(page)
     assert {"ccw.consent", "ccw.token", "ccw.open"} <= set(after["local"])
     consent = json.loads(page.evaluate("localStorage.getItem('ccw.consent')"))
@@ -109,7 +109,7 @@ def test_an_answer_to_an_older_policy_is_asked_again_and_no_thanks_leaves_the_de
         ("browsing", False),
     }
     expect(card).to_be_hidden()
-    page.wait_for_function("localStorage.getItem('ccw.consent') === null")  # the old answer went too
+    page.wait_for_function("() => localStorage.getItem('ccw.consent') === null")  # the old answer went too
     page.get_by_label("Your name").fill("Nora Nobody")
     page.get_by_role("button", name="Start chat").click()
     box = page.get_by_role("textbox", name="Message")

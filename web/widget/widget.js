@@ -1136,6 +1136,26 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
       notice(t("consent.failed", { error: err.message }));
     }
   }
+  /* ---------- page views: with "browsing" consent only, one beacon as the visitor leaves a page ----------
+     The page's address without its query and fragment, its title and the seconds it was visible; a beacon
+     that could not be queued waits in storage and goes with the next one (POST /api/consent/pageviews). */
+  const PV = { at: new Date().toISOString(), since: document.hidden ? 0 : Date.now(), seconds: 0, sent: false };
+  function pvClock() {
+    if (document.hidden && PV.since) (PV.seconds += (Date.now() - PV.since) / 1000), (PV.since = 0);
+    else if (!document.hidden && !PV.since) PV.since = Date.now();
+  }
+  function sendViews() {
+    pvClock();
+    if (!S.browsing || !S.token || PV.sent || !navigator.sendBeacon) return;
+    if (PV.since) (PV.seconds += (Date.now() - PV.since) / 1000), (PV.since = Date.now());
+    const view = { url: (location.origin + location.pathname).slice(0, 2000), title: document.title.slice(0, 200), at: PV.at, seconds: Math.min(86400, Math.round(PV.seconds)) };
+    const views = [...store.get("views", []), view].slice(-20);
+    // A string goes as text/plain: a cross-site beacon may not send application/json.
+    if (navigator.sendBeacon(ORIGIN + "/api/consent/pageviews", JSON.stringify({ token: S.token, views }))) {
+      PV.sent = true;
+      store.del("views");
+    } else store.set("views", views);
+  }
   /* ---------- web callback ---------- */
   function fmtSlot(at) {
     const opts = { weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" };
@@ -1473,8 +1493,10 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     if (S.open) toggle(true, true);
     addEventListener("online", reconnectNow);
     addEventListener("offline", () => S.ws && drop(0));
+    addEventListener("pagehide", sendViews);
     document.addEventListener("visibilitychange", () => {
-      if (document.hidden) return;
+      if (document.hidden) return sendViews(); // phones may never fire pagehide
+      pvClock();
       scheduleAck();
       if (S.ws && S.ready) send({ type: "ping", t: Date.now() / 1000 });
       else if (S.token && S.retryTimer) reconnectNow();
