@@ -5,6 +5,8 @@
  * counts, one string per plural category of Intl.PluralRules ("one", "few", "many", "other", ...). */
 const WIDGET_TEXTS = {
   en: {
+    // Consent: the server's refusal of an answer to an old policy version.
+    "error.policy_changed": "our privacy text has just changed; please reload the page and answer again.",
     // Consent first (decision 45): asked at the top of the panel until answered for the policy version.
     "consent.heading": "May we remember you?",
     "consent.text": "With your permission, this chat remembers you on this device, so a conversation follows you from page to page, and our advisers see which of our pages you visited. Until you allow it or start a chat, nothing is stored on your device.",
@@ -144,6 +146,8 @@ const WIDGET_TEXTS = {
     // No "error.<code>" keys in English: the server's own detail is the English text.
   },
   fr: {
+    // Consent: the server's refusal of an answer to an old policy version.
+    "error.policy_changed": "notre texte de confidentialité vient de changer ; rechargez la page et répondez à nouveau.",
     // Consent first (decision 45): asked at the top of the panel until answered for the policy version.
     "consent.heading": "Pouvons-nous nous souvenir de vous ?",
     "consent.text": "Avec votre accord, cette discussion se souvient de vous sur cet appareil : une conversation vous suit de page en page, et nos conseillers voient les pages de notre site que vous avez consultées. Tant que vous ne l'autorisez pas ou ne démarrez pas de discussion, rien n'est enregistré sur votre appareil.",
@@ -306,6 +310,8 @@ const WIDGET_TEXTS = {
     "error.forbidden": "cette action n’est pas autorisée.",
   },
   de: {
+    // Consent: the server's refusal of an answer to an old policy version.
+    "error.policy_changed": "unser Datenschutztext hat sich gerade geändert; bitte laden Sie die Seite neu und antworten Sie erneut.",
     // Consent first (decision 45): asked at the top of the panel until answered for the policy version.
     "consent.heading": "Dürfen wir uns an Sie erinnern?",
     "consent.text": "Mit Ihrer Erlaubnis merkt sich dieser Chat Sie auf diesem Gerät: Ein Gespräch begleitet Sie von Seite zu Seite, und unsere Beratung sieht, welche unserer Seiten Sie besucht haben. Solange Sie es nicht erlauben oder keinen Chat starten, wird nichts auf Ihrem Gerät gespeichert.",
@@ -468,6 +474,8 @@ const WIDGET_TEXTS = {
     "error.forbidden": "Das ist nicht erlaubt.",
   },
   es: {
+    // Consent: the server's refusal of an answer to an old policy version.
+    "error.policy_changed": "nuestro texto de privacidad acaba de cambiar; recargue la página y responda de nuevo.",
     // Consent first (decision 45): asked at the top of the panel until answered for the policy version.
     "consent.heading": "¿Podemos recordarle?",
     "consent.text": "Con su permiso, este chat le recuerda en este dispositivo: una conversación le acompaña de página en página y nuestros asesores ven qué páginas de nuestro sitio ha visitado. Mientras no lo permita ni inicie un chat, no se guarda nada en su dispositivo.",
@@ -631,6 +639,8 @@ const WIDGET_TEXTS = {
   },
   // Simplified Chinese: also what zh-CN, zh-SG and zh-Hans fall back to (a tag is matched down to "zh").
   zh: {
+    // Consent: the server's refusal of an answer to an old policy version.
+    "error.policy_changed": "我们的隐私说明刚刚更新，请刷新页面后重新选择。",
     // Consent first (decision 45): asked at the top of the panel until answered for the policy version.
     "consent.heading": "可以记住您吗？",
     "consent.text": "经您允许，本聊天会在此设备上记住您：对话会随您在各页面间延续，我们的顾问也能看到您浏览过本站的哪些页面。在您允许或开始聊天之前，您的设备上不会存储任何内容。",
@@ -790,6 +800,8 @@ const WIDGET_TEXTS = {
     "error.forbidden": "不允许此操作。",
   },
   vi: {
+    // Consent: the server's refusal of an answer to an old policy version.
+    "error.policy_changed": "văn bản quyền riêng tư vừa thay đổi; vui lòng tải lại trang và trả lời lại.",
     // Consent first (decision 45): asked at the top of the panel until answered for the policy version.
     "consent.heading": "Chúng tôi có thể ghi nhớ bạn không?",
     "consent.text": "Nếu bạn cho phép, khung trò chuyện này sẽ ghi nhớ bạn trên thiết bị này: cuộc trò chuyện theo bạn từ trang này sang trang khác, và tư vấn viên thấy bạn đã xem những trang nào của chúng tôi. Cho đến khi bạn cho phép hoặc bắt đầu trò chuyện, không có gì được lưu trên thiết bị của bạn.",
