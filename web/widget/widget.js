@@ -657,6 +657,7 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     post: (path, body) => api("POST", path, body),
     mount: (node) => el.root.append(node),
     agentName: () => (S.conv && S.conv.agent_name) || S.agentName,
+    mayStore: () => !gate.refused,
   });
 
   /* ---------- views ---------- */
