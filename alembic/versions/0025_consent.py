@@ -1,4 +1,4 @@
-"""consent: visitors' answers per purpose and policy version (issue 17 item 1)
+"""consent: visitors' answers per purpose and policy version (issue 17 item 1); kb: failed self-service
 
 Revision ID: 0025
 Revises: 0020
@@ -34,8 +34,20 @@ def upgrade() -> None:
         sa.UniqueConstraint("customer_id", "purpose", "after_id", name="uq_visitor_consents_chain"),
     )
     op.create_index("ix_visitor_consents_customer_purpose", "visitor_consents", ["customer_id", "purpose", "id"])
+    op.create_table(
+        "kb_failed_searches",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("customer_id", sa.Integer(), sa.ForeignKey("customers.id"), nullable=False),
+        sa.Column("query", sa.String(200), nullable=False),
+        sa.Column("lang", sa.String(12), nullable=False),
+        sa.Column("asked", sa.String(16), nullable=False),
+        sa.Column("at", UTC, nullable=False),
+    )
+    op.create_index("ix_kb_failed_searches_at", "kb_failed_searches", ["at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_kb_failed_searches_at", table_name="kb_failed_searches")
+    op.drop_table("kb_failed_searches")
     op.drop_index("ix_visitor_consents_customer_purpose", table_name="visitor_consents")
     op.drop_table("visitor_consents")

@@ -21,6 +21,8 @@ from contactcenter.kb.schemas import (
     ArticleIn,
     ArticleOut,
     ArticleUpdate,
+    FailedSearches,
+    FailedSearchIn,
     Hit,
     PublicArticle,
     TranslationIn,
@@ -35,6 +37,7 @@ Session = Annotated[AsyncSession, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 Writer = Annotated[StaffPrincipal, Depends(deps.writers)]
 MAX_QUERY = 200
+FAILED_PER_MINUTE = 5  # reports per visitor: one per chat or callback started
 
 
 def _lang(settings: Settings, lang: str | None) -> str:
@@ -103,6 +106,29 @@ async def vote(
 ) -> VoteOut:
     """ "Did this help?": one vote per visitor and article."""
     return await service.vote(session, slug=slug[:80], customer_id=who.customer_id, helped=body.helped)
+
+
+@router.post("/api/kb/failed-searches", status_code=204)
+async def failed_search(
+    body: FailedSearchIn,
+    session: Session,
+    settings: SettingsDep,
+    bus: Annotated[Bus, Depends(get_bus)],
+    who: Annotated[VisitorPrincipal, Depends(deps.visitor)],
+) -> None:
+    """ "Searched, opened nothing, then asked for help" (a failed self-service), sent by the widget."""
+    key = f"kb:failed:{who.customer_id}"
+    if await bus.hit(key, 60) > FAILED_PER_MINUTE:
+        raise too_many("too_many_reports", "too many reports from this visitor", await bus.window_left(key))
+    await service.failed_search(
+        session, customer_id=who.customer_id, query=body.query, lang=_lang(settings, body.lang), asked=body.asked
+    )
+
+
+@router.get("/api/kb/manage/failed-searches", response_model=FailedSearches)
+async def failed_searches(session: Session, _: Annotated[StaffPrincipal, Depends(deps.any_staff)]) -> FailedSearches:
+    """How many visitors searched, opened nothing and asked for help, and what they searched last."""
+    return await service.failed_searches(session)
 
 
 @router.get("/api/kb/suggestions", response_model=list[Hit])

@@ -114,3 +114,24 @@ def test_on_a_chinese_page_on_a_phone_the_widget_searches_and_shows_articles_in_
     expect(page.locator(".cbform")).to_be_visible()
     with staff_client(kb_server, PLANNER, PLANNER_PASSWORD) as staff:
         assert article(staff, "block-lost-card")["not_helped"] == 1
+
+
+def test_searching_opening_nothing_then_asking_for_a_chat_is_counted_as_a_failed_self_service(
+    customers: Customers, kb_server: WidgetServer
+) -> None:
+    page = customers.page(kb_server)
+    page.goto("/demo/contact.html")
+    _open(page)
+    page.get_by_role("searchbox", name="Find an answer").fill("change my address abroad")
+    expect(page.locator(".kb-status, .kb-hit").first).to_be_visible()  # answered: hits or "no article"
+    page.get_by_label("Your name").fill("Fay Failed")
+    page.get_by_role("button", name="Start chat").click()
+    expect(page.get_by_role("textbox", name="Message")).to_be_visible()
+    with staff_client(kb_server, PLANNER, PLANNER_PASSWORD) as staff:
+
+        def reported() -> list[dict[str, str]]:
+            recent: list[dict[str, str]] = staff.get("/api/kb/manage/failed-searches").json()["recent"]
+            return [r for r in recent if r["query"] == "change my address abroad"]
+
+        found = eventually(reported, what="the failed self-service")
+        assert [(r["lang"], r["asked"]) for r in found] == [("en", "chat")]

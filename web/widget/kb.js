@@ -17,6 +17,8 @@ function makeKb(o) {
   let asked = 0; // the number of the latest search: an older answer arriving late is dropped
   let current = null; // the slug shown
   let controller = null;
+  let searched = ""; // the last text that was answered (with hits or none)
+  let opened = false; // an article was opened on this page
 
   const ui = {};
   ui.input = h("input", { type: "search", id: "ccw-kbq", maxlength: 200, autocomplete: "off", placeholder: t("kb.placeholder"), oninput: onInput, onkeydown: (e) => e.key === "Enter" && (e.preventDefault(), run()) });
@@ -83,6 +85,7 @@ function makeKb(o) {
     const hits = r.ok ? await r.json().catch(() => null) : null;
     if (mine !== asked) return;
     if (!Array.isArray(hits)) return say(t("kb.failed"));
+    searched = q;
     ui.hits.replaceChildren(...hits.map(hit));
     say(hits.length ? "" : t("kb.none"));
   }
@@ -120,6 +123,7 @@ function makeKb(o) {
     const a = r.ok ? await r.json().catch(() => null) : null;
     if (!a) return say(t("kb.failed"));
     current = a.slug;
+    opened = true;
     ui.title.textContent = a.title;
     ui.article.lang = a.lang;
     const parsed = new DOMParser().parseFromString(a.body_html, "text/html");
@@ -148,5 +152,9 @@ function makeKb(o) {
     o.shown("prechat");
     ui.input.focus({ preventScroll: true });
   }
-  return { search: ui.search, article: ui.article, open };
+  // "Searched, opened nothing": the text searched, for a failed self-service report when help is asked.
+  function unanswered() {
+    return searched && !opened ? searched : null;
+  }
+  return { search: ui.search, article: ui.article, open, unanswered };
 }

@@ -1104,6 +1104,7 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
       S.wantStart = null;
       return notice(err.busy ? err.message : t("start.failed", { error: err.message }));
     }
+    reportUnanswered("chat");
     resetConversation();
     el.prechat.hidden = kb.search.hidden = true;
     el.waiting.hidden = false;
@@ -1121,6 +1122,15 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     if (QUEUE) start.queue = QUEUE;
     if (TOPIC) start.topic = TOPIC;
     send(start);
+  }
+  // The visitor searched the help articles, opened none, and asked for help: a failed self-service (once).
+  function reportUnanswered(asked) {
+    const query = kb.unanswered();
+    if (!query || S.reported === query) return;
+    S.reported = query;
+    api("POST", "/api/kb/failed-searches", { query, lang: I18N.tag, asked }).catch(() => {
+      /* a figure for the writers, never in the customer's way */
+    });
   }
   /* ---------- consent ---------- */
   async function answerConsent(yes) {
@@ -1207,6 +1217,7 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
       await ensureToken();
       const done = await api("POST", "/api/callback/requests", body);
       S.cbKey = null;
+      reportUnanswered("callback");
       showCallback(done);
     } catch (err) {
       notice(t("callback.failed", { error: err.message }));
