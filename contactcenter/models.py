@@ -7,6 +7,7 @@ from contactcenter.channels.callback import models as callback_models
 from contactcenter.channels.chat import models as chat_models
 from contactcenter.channels.email import models as email_models
 from contactcenter.cobrowse import models as cobrowse_models
+from contactcenter.consent import models as consent_models
 from contactcenter.conversations import models as conversations_models
 from contactcenter.integration import models as integration_models
 from contactcenter.kb import models as kb_models
@@ -35,6 +36,7 @@ __all__ = [
     "ccr_models",
     "chat_models",
     "cobrowse_models",
+    "consent_models",
     "conversations_models",
     "email_models",
     "integration_models",

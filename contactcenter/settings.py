@@ -104,6 +104,12 @@ class Settings(BaseSettings):
     # Knowledge base (kb/): the language articles fall back to, and searches per client address a minute.
     kb_default_lang: str = Field(default="en", pattern=r"^[a-z]{2,3}$")
     kb_searches_per_minute: int = Field(default=60, ge=1)
+    # Consent (consent/): the version of the privacy text the widget shows; changing it asks every visitor
+    # again (their earlier answers no longer count). The policy page's address, linked from the question.
+    consent_policy_version: str = Field(default="1", min_length=1, max_length=40)
+    consent_policy_url: str | None = Field(default=None, max_length=500, pattern=r"^https?://")
+    # Page views (with "browsing" consent) a visitor may send a minute; beyond, 429 too_many_page_views.
+    pageviews_per_minute: int = Field(default=60, ge=1)
     # Web callback (channels/callback): opening hours ("mon-fri=09:00-17:00,sat=10:00-13:00") in a timezone,
     # slot length and bookings per slot and queue, how far ahead slots are offered; a booked callback enters
     # routing `lead_s` before its slot at `booked_priority` (0-9; ordinary contacts are 0); no answer / busy

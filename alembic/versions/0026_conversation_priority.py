@@ -1,7 +1,7 @@
 """conversations.priority: the routing priority a contact entered with, so a routing restart keeps it
 
 Revision ID: 0026
-Revises: 0020
+Revises: 0025
 Create Date: 2026-12-02
 
 A plain ADD COLUMN with a server default (existing rows: 0, as routing saw them). Safe to run again.
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0026"
-down_revision = "0020"
+down_revision = "0025"
 branch_labels = None
 depends_on = None
 

@@ -27,6 +27,7 @@ from contactcenter.ccr.schemas import Channel, CustomerCreate, Direction, Identi
 from contactcenter.ccr.service import create_customer, log_touches
 from contactcenter.db import Database, utcnow
 from contactcenter.demo import data
+from contactcenter.demo.articles import seed_articles
 from contactcenter.demo.data import Person, ProductDef
 from contactcenter.integration.models import Order, Product
 from contactcenter.integration.schemas import OrderStatus
@@ -242,6 +243,7 @@ async def seed_demo(settings: Settings, *, customers: int = 300, seed: int = 7) 
                     s, username=username, display_name=display, role=Role(role), password=demo_password(username)
                 )
                 staff[username] = user.id
+            articles = await seed_articles(s, author_id=staff["pat"])
             product_ids = await _add_products(s)
             now = utcnow()
             people = data.people(rng, customers)
@@ -296,17 +298,26 @@ async def seed_demo(settings: Settings, *, customers: int = 300, seed: int = 7) 
         orders=len(orders),
         touches=touches,
         associations=run.associations,
+        articles=articles,
         seconds=time.perf_counter() - started,
     )
 
 
 def _summary(
-    settings: Settings, *, customers: int, orders: int, touches: int, associations: int, seconds: float
+    settings: Settings,
+    *,
+    customers: int,
+    orders: int,
+    touches: int,
+    associations: int,
+    articles: int,
+    seconds: float,
 ) -> str:
     lines = [
         f"{data.BANK} demo data ready in {seconds:.1f} s:",
         f"  {customers} customers, {len(data.PRODUCTS)} products, {orders} orders, {touches} touches",
         f"  value tiers, attrition risk and next products computed; {associations} product associations",
+        f"  {articles} help articles in English with Spanish, French and Chinese translations",
         f"Sign in at http://{settings.host}:{settings.port}/login with one of these demo logins:",
     ]
     lines += [f"  {role:<11} {u:<6} password {demo_password(u)}" for u, _, role in data.DEMO_STAFF]

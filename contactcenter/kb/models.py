@@ -63,3 +63,18 @@ class KbVote(Base):
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
     helped: Mapped[bool]
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class KbFailedSearch(Base):
+    """ "Searched, opened nothing, then asked for help": a failed self-service, as the widget reports it when
+    the visitor starts a chat or a callback (the last text searched, for the writers)."""
+
+    __tablename__ = "kb_failed_searches"
+    __table_args__ = (Index("ix_kb_failed_searches_at", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    query: Mapped[str] = mapped_column(String(200))
+    lang: Mapped[str] = mapped_column(String(12))
+    asked: Mapped[str] = mapped_column(String(16))  # "chat" | "callback": what the visitor asked for instead
+    at: Mapped[datetime] = mapped_column(default=utcnow)

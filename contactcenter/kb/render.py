@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from html import unescape
 
 import nh3
 from markdown_it import MarkdownIt
@@ -33,7 +34,8 @@ def to_html(markdown: str) -> str:
 
 
 def to_text(html: str) -> str:
-    return _SPACE.sub(" ", _TAG.sub(" ", html)).strip()
+    # Entities back to characters: a summary is shown as text ("&lt;" would be shown as is).
+    return _SPACE.sub(" ", unescape(_TAG.sub(" ", html))).strip()
 
 
 def fold(text: str) -> str:

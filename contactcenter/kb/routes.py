@@ -6,19 +6,23 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contactcenter.auth import deps
 from contactcenter.auth.service import StaffPrincipal, VisitorPrincipal
 from contactcenter.bus import Bus
 from contactcenter.conversations import service as conversations
-from contactcenter.http import ApiError, get_bus, get_session, get_settings_dep, too_many
+from contactcenter.http import ApiError, get_bus, get_session, get_settings_dep, get_templates, too_many
 from contactcenter.kb import service
 from contactcenter.kb.schemas import (
     LANG,
     ArticleIn,
     ArticleOut,
     ArticleUpdate,
+    FailedSearches,
+    FailedSearchIn,
     Hit,
     PublicArticle,
     TranslationIn,
@@ -33,6 +37,7 @@ Session = Annotated[AsyncSession, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 Writer = Annotated[StaffPrincipal, Depends(deps.writers)]
 MAX_QUERY = 200
+FAILED_PER_MINUTE = 5  # reports per visitor: one per chat or callback started
 
 
 def _lang(settings: Settings, lang: str | None) -> str:
@@ -67,6 +72,29 @@ async def article(
     _: Annotated[None, Depends(deps.widget_public)],
     lang: Annotated[str | None, Query(max_length=35)] = None,
 ) -> PublicArticle:
+    return await read_article(session, settings, slug, lang)
+
+
+@router.get("/help/{slug}", response_class=HTMLResponse, include_in_schema=False)
+async def page(
+    request: Request,
+    slug: str,
+    session: Session,
+    settings: SettingsDep,
+    templates: Annotated[Jinja2Templates, Depends(get_templates)],
+    _: Annotated[None, Depends(deps.public)],
+    lang: Annotated[str | None, Query(max_length=35)] = None,
+) -> HTMLResponse:
+    """An article as a page of its own: the link an agent sends in a chat or an email."""
+    try:
+        a = await read_article(session, settings, slug, lang)
+    except ApiError as exc:
+        ctx = {"article": None, "detail": exc.detail}
+        return templates.TemplateResponse(request, "help_article.html", ctx, status_code=exc.status)
+    return templates.TemplateResponse(request, "help_article.html", {"article": a})
+
+
+async def read_article(session: AsyncSession, settings: Settings, slug: str, lang: str | None) -> PublicArticle:
     return await service.read(
         session, slug=slug[:80], lang=_lang(settings, lang), default_lang=settings.kb_default_lang
     )
@@ -78,6 +106,29 @@ async def vote(
 ) -> VoteOut:
     """ "Did this help?": one vote per visitor and article."""
     return await service.vote(session, slug=slug[:80], customer_id=who.customer_id, helped=body.helped)
+
+
+@router.post("/api/kb/failed-searches", status_code=204)
+async def failed_search(
+    body: FailedSearchIn,
+    session: Session,
+    settings: SettingsDep,
+    bus: Annotated[Bus, Depends(get_bus)],
+    who: Annotated[VisitorPrincipal, Depends(deps.visitor)],
+) -> None:
+    """ "Searched, opened nothing, then asked for help" (a failed self-service), sent by the widget."""
+    key = f"kb:failed:{who.customer_id}"
+    if await bus.hit(key, 60) > FAILED_PER_MINUTE:
+        raise too_many("too_many_reports", "too many reports from this visitor", await bus.window_left(key))
+    await service.failed_search(
+        session, customer_id=who.customer_id, query=body.query, lang=_lang(settings, body.lang), asked=body.asked
+    )
+
+
+@router.get("/api/kb/manage/failed-searches", response_model=FailedSearches)
+async def failed_searches(session: Session, _: Annotated[StaffPrincipal, Depends(deps.any_staff)]) -> FailedSearches:
+    """How many visitors searched, opened nothing and asked for help, and what they searched last."""
+    return await service.failed_searches(session)
 
 
 @router.get("/api/kb/suggestions", response_model=list[Hit])

@@ -101,3 +101,30 @@ class VoteIn(BaseModel):
 class VoteOut(BaseModel):
     helped: int
     not_helped: int
+
+
+class Asked(enum.StrEnum):
+    chat = "chat"
+    callback = "callback"
+
+
+class FailedSearchIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    query: str = Field(min_length=1, max_length=200)
+    lang: str | None = Field(default=None, max_length=35)
+    asked: Asked
+
+
+class FailedSearchOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    query: str
+    lang: str
+    asked: Asked
+    at: datetime
+
+
+class FailedSearches(BaseModel):
+    total: int
+    recent: list[FailedSearchOut]

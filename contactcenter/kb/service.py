@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contactcenter.db import utcnow
 from contactcenter.http import ApiError
 from contactcenter.kb import render, search
-from contactcenter.kb.models import KbArticle, KbTranslation, KbVote
+from contactcenter.kb.models import KbArticle, KbFailedSearch, KbTranslation, KbVote
 from contactcenter.kb.schemas import (
     ArticleIn,
     ArticleOut,
     ArticleUpdate,
+    FailedSearches,
+    FailedSearchOut,
     Hit,
     PublicArticle,
     Status,
@@ -185,3 +187,16 @@ async def vote(session: AsyncSession, *, slug: str, customer_id: int, helped: bo
         await session.execute(select(KbArticle.helped, KbArticle.not_helped).where(KbArticle.id == article_id))
     ).one()
     return VoteOut(helped=int(row[0]), not_helped=int(row[1]))
+
+
+async def failed_search(session: AsyncSession, *, customer_id: int, query: str, lang: str, asked: str) -> None:
+    session.add(
+        KbFailedSearch(customer_id=customer_id, query=query.replace("\x00", "").strip()[:200], lang=lang, asked=asked)
+    )
+    await session.commit()
+
+
+async def failed_searches(session: AsyncSession, *, limit: int = 50) -> FailedSearches:
+    total = int(await session.scalar(select(func.count()).select_from(KbFailedSearch)) or 0)
+    rows = await session.scalars(select(KbFailedSearch).order_by(KbFailedSearch.id.desc()).limit(limit))
+    return FailedSearches(total=total, recent=[FailedSearchOut.model_validate(r) for r in rows])

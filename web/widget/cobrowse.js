@@ -3,7 +3,7 @@
  * over the widget's socket (batches too big for a frame over HTTP). Served between i18n.js and widget.js
  * inside the same function (contactcenter/channels/chat/widget.py), so nothing here is global. */
 function makeCobrowse(o) {
-  // o: { origin, t, send(frame) -> bool, post(path, body) -> Promise, mount(node), agentName() }
+  // o: { origin, t, send(frame) -> bool, post(path, body) -> Promise, mount(node), agentName(), mayStore() }
   const KEY = "cc_chat_cobrowse"; // sessionStorage: the session this tab shares, across the site's pages
   const FRAME_MAX = 15000; // bytes of a cobrowse_events frame (the server's limit is 16 KiB)
   const FLUSH_MS = 150;
@@ -46,6 +46,8 @@ function makeCobrowse(o) {
     }
   }
   function save(v) {
+    // After "No thanks" to storage (decision 45) the session lasts as long as the page.
+    if (v && o.mayStore && !o.mayStore()) return;
     try {
       if (v) sessionStorage.setItem(KEY, JSON.stringify(v));
       else sessionStorage.removeItem(KEY);

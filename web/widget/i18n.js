@@ -5,6 +5,33 @@
  * counts, one string per plural category of Intl.PluralRules ("one", "few", "many", "other", ...). */
 const WIDGET_TEXTS = {
   en: {
+    // Consent: the server's refusal of an answer to an old policy version.
+    "error.policy_changed": "our privacy text has just changed; please reload the page and answer again.",
+    // Consent first (decision 45): asked at the top of the panel until answered for the policy version.
+    "consent.heading": "May we remember you?",
+    "consent.text": "With your permission, this chat remembers you on this device, so a conversation follows you from page to page, and our advisers see which of our pages you visited. Until you allow it or start a chat, nothing is stored on your device.",
+    "consent.policy": "Privacy policy (version {version})",
+    "consent.version": "Privacy text version {version}",
+    "consent.allow": "Allow",
+    "consent.decline": "No thanks",
+    "consent.failed": "Your choice could not be sent: {error}",
+    // The knowledge base (web/widget/kb.js): search, an article, its vote, then chat or callback.
+    "kb.label": "Find an answer",
+    "kb.placeholder": "Search our help articles",
+    "kb.results": "Help articles",
+    "kb.none": "No article matches yet. Try other words, or ask us below.",
+    "kb.busy": "Too many searches at once; please wait a moment.",
+    "kb.failed": "The help articles could not be loaded.",
+    "kb.back": "‹ Back",
+    "kb.vote.question": "Did this answer your question?",
+    "kb.vote.yes": "Yes, thanks",
+    "kb.vote.no": "Not really",
+    "kb.vote.thanks": "Thank you! Glad it helped.",
+    "kb.vote.sorry": "Thank you. An adviser can help you further.",
+    "kb.vote.failed": "Your answer could not be saved: {error}",
+    "kb.more.heading": "Still need help?",
+    "kb.more.chat": "Chat with an adviser",
+    "kb.more.callback": "Ask for a callback",
     // Web callback (channels/callback): the "call me back" form and its confirmation.
     "prechat.callback": "Call me back instead",
     "callback.heading": "We'll call you back",
@@ -119,6 +146,33 @@ const WIDGET_TEXTS = {
     // No "error.<code>" keys in English: the server's own detail is the English text.
   },
   fr: {
+    // Consent: the server's refusal of an answer to an old policy version.
+    "error.policy_changed": "notre texte de confidentialité vient de changer ; rechargez la page et répondez à nouveau.",
+    // Consent first (decision 45): asked at the top of the panel until answered for the policy version.
+    "consent.heading": "Pouvons-nous nous souvenir de vous ?",
+    "consent.text": "Avec votre accord, cette discussion se souvient de vous sur cet appareil : une conversation vous suit de page en page, et nos conseillers voient les pages de notre site que vous avez consultées. Tant que vous ne l'autorisez pas ou ne démarrez pas de discussion, rien n'est enregistré sur votre appareil.",
+    "consent.policy": "Politique de confidentialité (version {version})",
+    "consent.version": "Texte de confidentialité, version {version}",
+    "consent.allow": "Autoriser",
+    "consent.decline": "Non merci",
+    "consent.failed": "Votre choix n'a pas pu être envoyé : {error}",
+    // The knowledge base (web/widget/kb.js): search, an article, its vote, then chat or callback.
+    "kb.label": "Trouver une réponse",
+    "kb.placeholder": "Chercher dans nos articles d'aide",
+    "kb.results": "Articles d'aide",
+    "kb.none": "Aucun article ne correspond. Essayez d'autres mots, ou posez-nous la question ci-dessous.",
+    "kb.busy": "Trop de recherches à la fois ; patientez un instant.",
+    "kb.failed": "Impossible de charger les articles d'aide.",
+    "kb.back": "‹ Retour",
+    "kb.vote.question": "Cet article a-t-il répondu à votre question ?",
+    "kb.vote.yes": "Oui, merci",
+    "kb.vote.no": "Pas vraiment",
+    "kb.vote.thanks": "Merci ! Ravis d'avoir pu aider.",
+    "kb.vote.sorry": "Merci. Un conseiller peut vous aider davantage.",
+    "kb.vote.failed": "Votre réponse n'a pas pu être enregistrée : {error}",
+    "kb.more.heading": "Besoin d'aide supplémentaire ?",
+    "kb.more.chat": "Discuter avec un conseiller",
+    "kb.more.callback": "Demander à être rappelé",
     // Web callback (channels/callback): the "call me back" form and its confirmation.
     "prechat.callback": "Être rappelé plutôt",
     "callback.heading": "Nous vous rappelons",
@@ -256,6 +310,33 @@ const WIDGET_TEXTS = {
     "error.forbidden": "cette action n’est pas autorisée.",
   },
   de: {
+    // Consent: the server's refusal of an answer to an old policy version.
+    "error.policy_changed": "unser Datenschutztext hat sich gerade geändert; bitte laden Sie die Seite neu und antworten Sie erneut.",
+    // Consent first (decision 45): asked at the top of the panel until answered for the policy version.
+    "consent.heading": "Dürfen wir uns an Sie erinnern?",
+    "consent.text": "Mit Ihrer Erlaubnis merkt sich dieser Chat Sie auf diesem Gerät: Ein Gespräch begleitet Sie von Seite zu Seite, und unsere Beratung sieht, welche unserer Seiten Sie besucht haben. Solange Sie es nicht erlauben oder keinen Chat starten, wird nichts auf Ihrem Gerät gespeichert.",
+    "consent.policy": "Datenschutzerklärung (Version {version})",
+    "consent.version": "Datenschutztext, Version {version}",
+    "consent.allow": "Erlauben",
+    "consent.decline": "Nein, danke",
+    "consent.failed": "Ihre Wahl konnte nicht gesendet werden: {error}",
+    // The knowledge base (web/widget/kb.js): search, an article, its vote, then chat or callback.
+    "kb.label": "Antwort finden",
+    "kb.placeholder": "In unseren Hilfeartikeln suchen",
+    "kb.results": "Hilfeartikel",
+    "kb.none": "Noch kein passender Artikel. Versuchen Sie andere Wörter oder fragen Sie uns unten.",
+    "kb.busy": "Zu viele Suchen auf einmal; bitte warten Sie einen Moment.",
+    "kb.failed": "Die Hilfeartikel konnten nicht geladen werden.",
+    "kb.back": "‹ Zurück",
+    "kb.vote.question": "Hat das Ihre Frage beantwortet?",
+    "kb.vote.yes": "Ja, danke",
+    "kb.vote.no": "Nicht wirklich",
+    "kb.vote.thanks": "Danke! Schön, dass es geholfen hat.",
+    "kb.vote.sorry": "Danke. Eine Beraterin oder ein Berater hilft Ihnen gern weiter.",
+    "kb.vote.failed": "Ihre Antwort konnte nicht gespeichert werden: {error}",
+    "kb.more.heading": "Brauchen Sie weitere Hilfe?",
+    "kb.more.chat": "Mit einer Beratung chatten",
+    "kb.more.callback": "Rückruf anfordern",
     // Web callback (channels/callback): the "call me back" form and its confirmation.
     "prechat.callback": "Lieber zurückrufen lassen",
     "callback.heading": "Wir rufen Sie zurück",
@@ -393,6 +474,33 @@ const WIDGET_TEXTS = {
     "error.forbidden": "Das ist nicht erlaubt.",
   },
   es: {
+    // Consent: the server's refusal of an answer to an old policy version.
+    "error.policy_changed": "nuestro texto de privacidad acaba de cambiar; recargue la página y responda de nuevo.",
+    // Consent first (decision 45): asked at the top of the panel until answered for the policy version.
+    "consent.heading": "¿Podemos recordarle?",
+    "consent.text": "Con su permiso, este chat le recuerda en este dispositivo: una conversación le acompaña de página en página y nuestros asesores ven qué páginas de nuestro sitio ha visitado. Mientras no lo permita ni inicie un chat, no se guarda nada en su dispositivo.",
+    "consent.policy": "Política de privacidad (versión {version})",
+    "consent.version": "Texto de privacidad, versión {version}",
+    "consent.allow": "Permitir",
+    "consent.decline": "No, gracias",
+    "consent.failed": "No se pudo enviar su elección: {error}",
+    // The knowledge base (web/widget/kb.js): search, an article, its vote, then chat or callback.
+    "kb.label": "Encontrar una respuesta",
+    "kb.placeholder": "Buscar en nuestros artículos de ayuda",
+    "kb.results": "Artículos de ayuda",
+    "kb.none": "Ningún artículo coincide. Pruebe con otras palabras o pregúntenos abajo.",
+    "kb.busy": "Demasiadas búsquedas a la vez; espere un momento.",
+    "kb.failed": "No se pudieron cargar los artículos de ayuda.",
+    "kb.back": "‹ Volver",
+    "kb.vote.question": "¿Respondió esto a su pregunta?",
+    "kb.vote.yes": "Sí, gracias",
+    "kb.vote.no": "No del todo",
+    "kb.vote.thanks": "¡Gracias! Nos alegra haberle ayudado.",
+    "kb.vote.sorry": "Gracias. Un asesor puede ayudarle más.",
+    "kb.vote.failed": "No se pudo guardar su respuesta: {error}",
+    "kb.more.heading": "¿Aún necesita ayuda?",
+    "kb.more.chat": "Chatear con un asesor",
+    "kb.more.callback": "Pedir que me llamen",
     // Web callback (channels/callback): the "call me back" form and its confirmation.
     "prechat.callback": "Prefiero que me llamen",
     "callback.heading": "Le devolvemos la llamada",
@@ -531,6 +639,33 @@ const WIDGET_TEXTS = {
   },
   // Simplified Chinese: also what zh-CN, zh-SG and zh-Hans fall back to (a tag is matched down to "zh").
   zh: {
+    // Consent: the server's refusal of an answer to an old policy version.
+    "error.policy_changed": "我们的隐私说明刚刚更新，请刷新页面后重新选择。",
+    // Consent first (decision 45): asked at the top of the panel until answered for the policy version.
+    "consent.heading": "可以记住您吗？",
+    "consent.text": "经您允许，本聊天会在此设备上记住您：对话会随您在各页面间延续，我们的顾问也能看到您浏览过本站的哪些页面。在您允许或开始聊天之前，您的设备上不会存储任何内容。",
+    "consent.policy": "隐私政策（版本 {version}）",
+    "consent.version": "隐私说明版本 {version}",
+    "consent.allow": "允许",
+    "consent.decline": "不用了，谢谢",
+    "consent.failed": "无法发送您的选择：{error}",
+    // The knowledge base (web/widget/kb.js): search, an article, its vote, then chat or callback.
+    "kb.label": "查找答案",
+    "kb.placeholder": "搜索帮助文章",
+    "kb.results": "帮助文章",
+    "kb.none": "暂无匹配的文章。请换个说法，或在下方向我们提问。",
+    "kb.busy": "搜索过于频繁，请稍候。",
+    "kb.failed": "无法加载帮助文章。",
+    "kb.back": "‹ 返回",
+    "kb.vote.question": "这篇文章解答了您的问题吗？",
+    "kb.vote.yes": "是的，谢谢",
+    "kb.vote.no": "没有",
+    "kb.vote.thanks": "谢谢！很高兴能帮到您。",
+    "kb.vote.sorry": "谢谢。顾问可以进一步帮助您。",
+    "kb.vote.failed": "无法保存您的回答：{error}",
+    "kb.more.heading": "仍需帮助？",
+    "kb.more.chat": "与顾问聊天",
+    "kb.more.callback": "请求回电",
     // Web callback (channels/callback): the "call me back" form and its confirmation.
     "prechat.callback": "改为请你们回电",
     "callback.heading": "我们给您回电",
@@ -665,6 +800,33 @@ const WIDGET_TEXTS = {
     "error.forbidden": "不允许此操作。",
   },
   vi: {
+    // Consent: the server's refusal of an answer to an old policy version.
+    "error.policy_changed": "văn bản quyền riêng tư vừa thay đổi; vui lòng tải lại trang và trả lời lại.",
+    // Consent first (decision 45): asked at the top of the panel until answered for the policy version.
+    "consent.heading": "Chúng tôi có thể ghi nhớ bạn không?",
+    "consent.text": "Nếu bạn cho phép, khung trò chuyện này sẽ ghi nhớ bạn trên thiết bị này: cuộc trò chuyện theo bạn từ trang này sang trang khác, và tư vấn viên thấy bạn đã xem những trang nào của chúng tôi. Cho đến khi bạn cho phép hoặc bắt đầu trò chuyện, không có gì được lưu trên thiết bị của bạn.",
+    "consent.policy": "Chính sách quyền riêng tư (phiên bản {version})",
+    "consent.version": "Văn bản quyền riêng tư, phiên bản {version}",
+    "consent.allow": "Cho phép",
+    "consent.decline": "Không, cảm ơn",
+    "consent.failed": "Không gửi được lựa chọn của bạn: {error}",
+    // The knowledge base (web/widget/kb.js): search, an article, its vote, then chat or callback.
+    "kb.label": "Tìm câu trả lời",
+    "kb.placeholder": "Tìm trong các bài hướng dẫn",
+    "kb.results": "Bài hướng dẫn",
+    "kb.none": "Chưa có bài nào phù hợp. Hãy thử từ khác, hoặc hỏi chúng tôi bên dưới.",
+    "kb.busy": "Tìm kiếm quá nhiều cùng lúc; vui lòng chờ một chút.",
+    "kb.failed": "Không tải được các bài hướng dẫn.",
+    "kb.back": "‹ Quay lại",
+    "kb.vote.question": "Bài này có trả lời câu hỏi của bạn không?",
+    "kb.vote.yes": "Có, cảm ơn",
+    "kb.vote.no": "Không hẳn",
+    "kb.vote.thanks": "Cảm ơn bạn! Rất vui vì đã giúp được.",
+    "kb.vote.sorry": "Cảm ơn bạn. Tư vấn viên có thể giúp thêm.",
+    "kb.vote.failed": "Không lưu được câu trả lời của bạn: {error}",
+    "kb.more.heading": "Vẫn cần trợ giúp?",
+    "kb.more.chat": "Trò chuyện với tư vấn viên",
+    "kb.more.callback": "Yêu cầu gọi lại",
     // Web callback (channels/callback): the "call me back" form and its confirmation.
     "prechat.callback": "Gọi lại cho tôi",
     "callback.heading": "Chúng tôi sẽ gọi lại",

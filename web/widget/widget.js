@@ -96,10 +96,26 @@
   }
   /* rt-rules:end */
 
-  /* ---------- storage ---------- */
+  /* ---------- storage ----------
+     Consent first (decision 45): nothing is written to the browser until the visitor asks for something that
+     needs a visitor id (a chat, a callback, a vote) or answers "Allow"; until then, and for good after
+     "No thanks", what would be stored is kept in this page's memory only. Something already stored means
+     an earlier page was allowed to. */
   const PREFIX = "ccw.";
+  const mem = new Map();
+  function storedKeys() {
+    const keys = [];
+    try {
+      for (let i = 0; i < localStorage.length; i++) if (localStorage.key(i).startsWith(PREFIX)) keys.push(localStorage.key(i));
+    } catch (e) {
+      /* storage disabled */
+    }
+    return keys;
+  }
+  const gate = { allowed: storedKeys().length > 0, refused: false };
   const store = {
     get(k, d) {
+      if (mem.has(k)) return mem.get(k);
       try {
         const v = localStorage.getItem(PREFIX + k);
         return v == null ? d : JSON.parse(v);
@@ -108,6 +124,7 @@
       }
     },
     set(k, v) {
+      if (!gate.allowed) return void mem.set(k, v);
       try {
         localStorage.setItem(PREFIX + k, JSON.stringify(v));
       } catch (e) {
@@ -115,6 +132,7 @@
       }
     },
     del(k) {
+      mem.delete(k);
       try {
         localStorage.removeItem(PREFIX + k);
       } catch (e) {
@@ -122,6 +140,35 @@
       }
     },
   };
+  // The visitor asked for something that needs remembering, or said "Allow": what waited in memory is written.
+  function allowStorage() {
+    if (gate.allowed || gate.refused) return;
+    gate.allowed = true;
+    const waiting = [...mem];
+    mem.clear();
+    for (const [k, v] of waiting) k === "draft" ? draft(v) : store.set(k, v);
+  }
+  // "No thanks": everything this widget stored goes back into memory and off the device.
+  function forbidStorage() {
+    gate.refused = true;
+    try {
+      for (const key of storedKeys()) {
+        mem.set(key.slice(PREFIX.length), JSON.parse(localStorage.getItem(key)));
+        localStorage.removeItem(key);
+      }
+      const d = sessionStorage.getItem(PREFIX + "draft");
+      if (d) mem.set("draft", d);
+      sessionStorage.removeItem(PREFIX + "draft");
+    } catch (e) {
+      /* storage disabled */
+    }
+    gate.allowed = false;
+  }
+  // The stored answer counts only for the policy version this server asks about now (CONSENT_POLICY).
+  function consentAnswer() {
+    const c = store.get("consent", null);
+    return c && c.v === CONSENT_POLICY.version ? c : null;
+  }
 
   /* ---------- state ---------- */
   const S = {
@@ -157,6 +204,8 @@
     stopped: false, // a close code said reconnecting cannot help: no retries until the customer starts again
     unread: 0,
     open: !!store.get("open", false),
+    answered: !!consentAnswer(), // the visitor answered the current policy version (stored, or on this page)
+    browsing: !!(consentAnswer() || {}).browsing, // pages visited may be sent (none are yet: decision 45)
   };
 
   /* ---------- small helpers ---------- */
@@ -235,7 +284,13 @@
     else store.del("outbox");
   }
   function draft(value) {
-    // The unsent text survives a page change (sessionStorage: this tab only).
+    // The unsent text survives a page change (sessionStorage: this tab only), once storing is allowed.
+    if (!gate.allowed) {
+      if (value === undefined) return mem.get("draft") || null;
+      if (value) mem.set("draft", value);
+      else mem.delete("draft");
+      return null;
+    }
     try {
       if (value === undefined) return sessionStorage.getItem(PREFIX + "draft");
       if (value) sessionStorage.setItem(PREFIX + "draft", value);
@@ -376,6 +431,29 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
 .cb-bar{position:fixed;left:0;right:0;top:0;z-index:2147483003;display:flex;align-items:center;justify-content:center;gap:14px;padding:8px 12px;background:#b42318;color:#fff;font-size:14px;font-weight:600;box-shadow:0 2px 8px rgba(0,0,0,.25)}
 .cb-bar button{min-height:32px;padding:0 14px;border:2px solid #fff;border-radius:8px;background:transparent;color:#fff;font-weight:700}
 .cb-bar button:hover{background:rgba(255,255,255,.16)}
+.kb{margin:4px 2px 12px;padding:14px;background:#fff;border:1px solid var(--line);border-radius:14px}
+.kb input[type=search]{width:100%;height:44px;padding:0 12px;border:1px solid #cfd6e0;border-radius:10px;background:#fff;font-size:16px}
+.kb-status{margin:8px 0 0;color:var(--muted);font-size:13.5px}
+.kb-hits{list-style:none;margin:8px 0 0;padding:0;display:flex;flex-direction:column;gap:6px}
+.kb-hits:empty{display:none}
+.kb-hit{width:100%;text-align:left;padding:10px 12px;border:1px solid var(--line);border-radius:10px;background:var(--bg);display:flex;flex-direction:column;gap:2px}
+.kb-hit:hover{border-color:var(--a)}
+.kb-hit strong{font-size:14.5px;color:var(--a)}
+.kb-hit span{font-size:13px;color:var(--muted);overflow-wrap:anywhere}
+.kb-article{background:#fff;border:1px solid var(--line);border-radius:14px;padding:12px 18px 18px;margin:4px 2px}
+.kb-article h2{margin:4px 0 8px;font-size:18px;outline:none}
+.kb-body{overflow-wrap:anywhere;font-size:14.5px}
+.kb-body a{color:var(--a)}
+.kb-body pre{white-space:pre-wrap}
+.kb-body table{border-collapse:collapse;display:block;overflow-x:auto}.kb-body td,.kb-body th{border:1px solid var(--line);padding:4px 6px}
+.kb-vote{margin:14px 0;padding:12px 0;border-top:1px solid var(--line);border-bottom:1px solid var(--line)}
+.kb-vote p{margin:0 0 8px;font-weight:600}
+.kb-more strong{display:block;margin-bottom:8px}
+.consent{margin:4px 2px 12px;padding:14px;background:#fff;border:1px solid var(--line);border-left:4px solid var(--a);border-radius:14px}
+.consent strong{display:block;font-size:15px;margin-bottom:4px}
+.consent p{margin:0 0 8px;font-size:13.5px;color:var(--muted)}
+.consent a.fine{display:block;margin:0 0 10px!important;color:var(--a)}
+.consent .fine{margin:0 0 10px!important}
 .brand{padding:5px;text-align:center;font-size:11px;color:#8a94a3;background:#fff}
 @media (max-width:479px){
  .panel{inset:0;width:100%;height:100%;max-height:none;border-radius:0;animation:none}
@@ -492,7 +570,34 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
       h("button", { class: "secondary", type: "button", text: t("ended.transcript"), onclick: () => showSheet("transcript") })
     )
   );
-  el.main = h("div", { class: "main" }, el.prechat, el.callback, el.cbDone, el.waiting, el.history, el.pending, el.typing, el.ended);
+  // Consent (decision 45): asked at the top of the panel until answered for the current policy version.
+  el.consent = h(
+    "section",
+    { class: "consent", hidden: true, "aria-labelledby": "ccw-consent-h" },
+    h("strong", { id: "ccw-consent-h", text: t("consent.heading") }),
+    h("p", { text: t("consent.text") }),
+    CONSENT_POLICY.url
+      ? h("a", { class: "fine", href: CONSENT_POLICY.url, target: "_blank", rel: "noopener", text: t("consent.policy", { version: CONSENT_POLICY.version }) })
+      : h("p", { class: "fine", text: t("consent.version", { version: CONSENT_POLICY.version }) }),
+    h(
+      "div",
+      { class: "row" },
+      h("button", { class: "primary", type: "button", text: t("consent.allow"), onclick: () => answerConsent(true) }),
+      h("button", { class: "secondary", type: "button", text: t("consent.decline"), onclick: () => answerConsent(false) })
+    )
+  );
+  // The knowledge base (web/widget/kb.js): its search sits above the chat form, an article replaces both.
+  const kb = makeKb({
+    origin: ORIGIN,
+    lang: I18N.tag,
+    t,
+    h,
+    vote: async (slug, helped) => (await ensureToken(), api("POST", `/api/kb/articles/${encodeURIComponent(slug)}/votes`, { helped })),
+    chat: () => (view("prechat"), el.name.focus()),
+    callback: openCallback,
+    shown: (name) => view(name),
+  });
+  el.main = h("div", { class: "main" }, el.consent, kb.search, kb.article, el.prechat, el.callback, el.cbDone, el.waiting, el.history, el.pending, el.typing, el.ended);
 
   el.noticeText = h("span");
   el.notice = h(
@@ -552,13 +657,16 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     post: (path, body) => api("POST", path, body),
     mount: (node) => el.root.append(node),
     agentName: () => (S.conv && S.conv.agent_name) || S.agentName,
+    mayStore: () => !gate.refused,
   });
 
   /* ---------- views ---------- */
   function view(name) {
-    // name: "prechat" | "callback" | "cbdone" | "chat" | "ended"
+    // name: "prechat" | "article" | "callback" | "cbdone" | "chat" | "ended"
     const chat = name === "chat";
-    el.prechat.hidden = name !== "prechat";
+    el.prechat.hidden = kb.search.hidden = name !== "prechat";
+    el.consent.hidden = S.answered || name !== "prechat";
+    kb.article.hidden = name !== "article";
     el.callback.hidden = name !== "callback";
     el.cbDone.hidden = name !== "cbdone";
     el.ended.hidden = name !== "ended";
@@ -599,7 +707,7 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     if (S.open) {
       S.unread = 0;
       renderBadge();
-      scrollDown(true);
+      if (el.prechat.hidden && kb.article.hidden) scrollDown(true); // the search and form read from the top
       scheduleAck();
       if (S.token && !S.ws) connect();
       if (!restoring) (el.prechat.hidden ? el.input : el.name).focus({ preventScroll: true });
@@ -951,6 +1059,7 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     const data = await r.json().catch(() => ({}));
     if (r.status === 429) throw busyError(t("busy.now"));
     if (!r.ok) throw new Error(errText(data.error, data.detail || t("error.status", { status: r.status })));
+    allowStorage(); // a visitor id is needed for what the visitor asked (unless they said "No thanks")
     keepToken(data);
     return S.token;
   }
@@ -995,8 +1104,9 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
       S.wantStart = null;
       return notice(err.busy ? err.message : t("start.failed", { error: err.message }));
     }
+    reportUnanswered("chat");
     resetConversation();
-    el.prechat.hidden = true;
+    el.prechat.hidden = kb.search.hidden = true;
     el.waiting.hidden = false;
     el.composer.hidden = false;
     if (S.ready) sendStart();
@@ -1012,6 +1122,50 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     if (QUEUE) start.queue = QUEUE;
     if (TOPIC) start.topic = TOPIC;
     send(start);
+  }
+  // The visitor searched the help articles, opened none, and asked for help: a failed self-service (once).
+  function reportUnanswered(asked) {
+    const query = kb.unanswered();
+    if (!query || S.reported === query) return;
+    S.reported = query;
+    api("POST", "/api/kb/failed-searches", { query, lang: I18N.tag, asked }).catch(() => {
+      /* a figure for the writers, never in the customer's way */
+    });
+  }
+  /* ---------- consent ---------- */
+  async function answerConsent(yes) {
+    S.answered = true;
+    S.browsing = yes;
+    el.consent.hidden = true;
+    if (yes) allowStorage();
+    else forbidStorage();
+    if (yes) store.set("consent", { v: CONSENT_POLICY.version, storage: true, browsing: true, at: new Date().toISOString() });
+    try {
+      await ensureToken(); // after "No thanks", a visitor id in memory only: the refusal is recorded too
+      await api("POST", "/api/consent", { version: CONSENT_POLICY.version, storage: yes, browsing: yes });
+    } catch (err) {
+      notice(t("consent.failed", { error: err.message }));
+    }
+  }
+  /* ---------- page views: with "browsing" consent only, one beacon as the visitor leaves a page ----------
+     The page's address without its query and fragment, its title and the seconds it was visible; a beacon
+     that could not be queued waits in storage and goes with the next one (POST /api/consent/pageviews). */
+  const PV = { at: new Date().toISOString(), since: document.hidden ? 0 : Date.now(), seconds: 0, sent: false };
+  function pvClock() {
+    if (document.hidden && PV.since) (PV.seconds += (Date.now() - PV.since) / 1000), (PV.since = 0);
+    else if (!document.hidden && !PV.since) PV.since = Date.now();
+  }
+  function sendViews() {
+    pvClock();
+    if (!S.browsing || !S.token || PV.sent || !navigator.sendBeacon) return;
+    if (PV.since) (PV.seconds += (Date.now() - PV.since) / 1000), (PV.since = Date.now());
+    const view = { url: (location.origin + location.pathname).slice(0, 2000), title: document.title.slice(0, 200), at: PV.at, seconds: Math.min(86400, Math.round(PV.seconds)) };
+    const views = [...store.get("views", []), view].slice(-20);
+    // A string goes as text/plain: a cross-site beacon may not send application/json.
+    if (navigator.sendBeacon(ORIGIN + "/api/consent/pageviews", JSON.stringify({ token: S.token, views }))) {
+      PV.sent = true;
+      store.del("views");
+    } else store.set("views", views);
   }
   /* ---------- web callback ---------- */
   function fmtSlot(at) {
@@ -1063,6 +1217,7 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
       await ensureToken();
       const done = await api("POST", "/api/callback/requests", body);
       S.cbKey = null;
+      reportUnanswered("callback");
       showCallback(done);
     } catch (err) {
       notice(t("callback.failed", { error: err.message }));
@@ -1217,7 +1372,7 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
           S.wantStart = again;
           S.freshToken = true;
           S.early = early;
-          el.prechat.hidden = true;
+          el.prechat.hidden = kb.search.hidden = true;
           el.waiting.hidden = el.composer.hidden = false;
           for (const item of early) showPending(item, "sending");
           connect();
@@ -1344,14 +1499,16 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     setInterval(renewIfDue, 10 * 60 * 1000);
     if (S.token && (store.get("conv", null) || S.outbox.length)) {
       // A chat is going on: show it while it is replayed from the server.
-      el.prechat.hidden = true;
+      el.prechat.hidden = kb.search.hidden = true;
       connect();
     }
     if (S.open) toggle(true, true);
     addEventListener("online", reconnectNow);
     addEventListener("offline", () => S.ws && drop(0));
+    addEventListener("pagehide", sendViews);
     document.addEventListener("visibilitychange", () => {
-      if (document.hidden) return;
+      if (document.hidden) return sendViews(); // phones may never fire pagehide
+      pvClock();
       scheduleAck();
       if (S.ws && S.ready) send({ type: "ping", t: Date.now() / 1000 });
       else if (S.token && S.retryTimer) reconnectNow();

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from typing import Annotated
 from urllib.parse import quote
 
@@ -226,7 +227,9 @@ async def delete_canned(
 
 @router.get("/widget.js", include_in_schema=False)
 async def widget_js(settings: SettingsDep, _: Annotated[None, Depends(deps.public)]) -> Response:
-    body = widget.script(settings.web_dir / "widget")
+    # The consent policy's version: the widget asks again when it differs from the stored answer's.
+    policy = {"version": settings.consent_policy_version, "url": settings.consent_policy_url}
+    body = widget.script(settings.web_dir / "widget", f"const CONSENT_POLICY = {json.dumps(policy)};")
     if body is None:
         raise ApiError(404, "not_found", "widget not built")
     return Response(
