@@ -20,7 +20,7 @@ from contactcenter.bus import Bus
 from contactcenter.ccr import service as ccr
 from contactcenter.channels.email import threading
 from contactcenter.channels.email.events import TOPIC_EMAIL, EmailFiled
-from contactcenter.channels.email.models import EmailMessage, EmailRaw, EmailRef
+from contactcenter.channels.email.models import EmailMessage, EmailOut, EmailRaw, EmailRef
 from contactcenter.channels.email.parse import Parsed
 from contactcenter.channels.email.schemas import FiledOut, Reason
 from contactcenter.channels.email.service import (
@@ -30,6 +30,7 @@ from contactcenter.channels.email.service import (
     log,
     mail_of,
     message_out,
+    out_mail_of,
     row_of,
     touch_of,
 )
@@ -76,7 +77,11 @@ async def _stored_related(session: AsyncSession, news: Sequence[threading.Mail])
     if refs:
         conds.append(EmailMessage.message_id.in_(refs))
     rows = await session.scalars(select(EmailMessage).where(or_(*conds)).limit(RELATED_LIMIT))
-    return [mail_of(m) for m in rows]
+    found = [mail_of(m) for m in rows]
+    if refs:  # what we sent (replies, acknowledgements): a customer's answer to it threads back
+        ours = await session.scalars(select(EmailOut).where(EmailOut.message_id.in_(refs)).limit(RELATED_LIMIT))
+        found += [out_mail_of(o) for o in ours]
+    return found
 
 
 class _Placer:

@@ -1,0 +1,138 @@
+"""An agent's reply (composed and put in the outbox, committed before anything is sent) and notes, and the
+console's view of a thread: received mail, what we wrote, the first-response clock."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from email.utils import parseaddr
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contactcenter.auth.service import StaffPrincipal
+from contactcenter.channels.email import clock, outbox, service
+from contactcenter.channels.email.models import EmailMessage, EmailOut
+from contactcenter.channels.email.schemas import NoteIn, OutgoingOut, ReplyIn, ThreadOut
+from contactcenter.conversations.schemas import ConversationOut
+from contactcenter.http import ApiError
+
+
+def may_write(conv: ConversationOut, who: StaffPrincipal) -> None:
+    """The assigned agent writes in an open conversation; supervisors and admins in any open one (403)."""
+    if conv.status.value == "closed":
+        raise ApiError(409, "conversation_closed", "this conversation is closed")
+    if conv.agent_id != who.user_id and who.role.value not in ("supervisor", "admin"):
+        raise ApiError(403, "not_your_conversation", "this email conversation is not assigned to you")
+
+
+def _address(value: str) -> str:
+    outbox.check_header("To", value)
+    addr = parseaddr(value)[1]
+    local, at, domain = addr.rpartition("@")
+    if not at or not local or "." not in domain or any(c.isspace() for c in addr):
+        raise ApiError(422, "invalid_address", "`to` must be one email address")
+    return addr
+
+
+async def _parent(session: AsyncSession, conv: ConversationOut, message_id: int | None) -> EmailMessage:
+    q = select(EmailMessage).where(EmailMessage.conversation_id == conv.id)
+    if message_id is not None:
+        q = q.where(EmailMessage.id == message_id)
+    parent = await session.scalar(q.order_by(EmailMessage.received_at.desc(), EmailMessage.id.desc()).limit(1))
+    if parent is None:
+        raise ApiError(404, "email_not_found", "no received message to reply to in this conversation")
+    return parent
+
+
+async def reply(
+    session: AsyncSession, *, conv: ConversationOut, who: StaffPrincipal, data: ReplyIn, from_addr: str, now: datetime
+) -> OutgoingOut:
+    """Compose the reply to a received message (In-Reply-To its Message-ID, References its chain) and
+    commit it to the outbox; the caller wakes the sender."""
+    may_write(conv, who)
+    if data.subject is not None:
+        outbox.check_header("Subject", data.subject)
+    to = _address(data.to) if data.to is not None else None
+    parent = await _parent(session, conv, data.in_reply_to)
+    to = to or _address(parent.from_addr)
+    subject = data.subject.strip() if data.subject and data.subject.strip() else outbox.reply_subject(parent.subject)
+    refs = outbox.thread_refs(parent.message_id, list(parent.ref_ids.get("ids", [])) or _irt(parent))
+    mail = outbox.compose(
+        from_addr=from_addr,
+        to=to,
+        subject=subject,
+        text=data.text,
+        in_reply_to=parent.message_id,
+        refs=refs,
+        automatic=False,
+        now=now,
+    )
+    row = EmailOut(
+        conversation_id=conv.id,
+        customer_id=conv.customer_id,
+        kind="reply",
+        agent_id=who.user_id,
+        agent_name=who.display_name[:120],
+        message_id=mail.message_id,
+        in_reply_to=parent.message_id,
+        ref_ids={"ids": refs},
+        to_addr=to,
+        subject=subject,
+        text=data.text,
+        data=mail.data,
+        status="queued",
+        attempts=0,
+        next_at=now,
+        created_at=now,
+    )
+    session.add(row)
+    await session.commit()
+    service.log.info("email_reply_queued", out_id=row.id, conversation_id=conv.id)
+    return OutgoingOut.model_validate(row)
+
+
+def _irt(m: EmailMessage) -> list[str]:
+    return [m.in_reply_to] if m.in_reply_to else []
+
+
+async def note(
+    session: AsyncSession, *, conv: ConversationOut, who: StaffPrincipal, data: NoteIn, now: datetime
+) -> OutgoingOut:
+    may_write(conv, who)
+    row = EmailOut(
+        conversation_id=conv.id,
+        customer_id=conv.customer_id,
+        kind="note",
+        agent_id=who.user_id,
+        agent_name=who.display_name[:120],
+        message_id=None,
+        ref_ids={},
+        text=data.text,
+        status="note",
+        attempts=0,
+        next_at=now,
+        created_at=now,
+    )
+    session.add(row)
+    await session.commit()
+    return OutgoingOut.model_validate(row)
+
+
+async def outgoing(session: AsyncSession, *, conversation_id: str) -> list[OutgoingOut]:
+    rows = await session.scalars(
+        select(EmailOut).where(EmailOut.conversation_id == conversation_id).order_by(EmailOut.created_at, EmailOut.id)
+    )
+    return [OutgoingOut.model_validate(r) for r in rows]
+
+
+async def thread(session: AsyncSession, *, conv: ConversationOut, now: datetime) -> ThreadOut:
+    return ThreadOut(
+        reference=outbox.reference(conv.id),
+        messages=await service.messages(session, conversation_id=conv.id),
+        outgoing=await outgoing(session, conversation_id=conv.id),
+        clock=await clock.of_conversation(session, conversation_id=conv.id, now=now),
+    )
+
+
+async def find_outgoing(session: AsyncSession, *, out_id: int) -> EmailOut | None:
+    return await session.get(EmailOut, out_id)
