@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,7 +21,7 @@ import structlog
 from sqlalchemy import select
 
 from contactcenter.bus import Bus
-from contactcenter.channels.email import filing, service
+from contactcenter.channels.email import filing, followup, service
 from contactcenter.channels.email.models import EmailRaw
 from contactcenter.channels.email.parse import Parsed, parse
 from contactcenter.db import Database
@@ -48,8 +49,18 @@ def _parse_all(picked: list[_Picked]) -> list[Parsed]:
 
 
 class Ingestor:
-    def __init__(self, db: Database, bus: Bus, *, region: str, group: int = GROUP) -> None:
+    def __init__(
+        self,
+        db: Database,
+        bus: Bus,
+        *,
+        region: str,
+        group: int = GROUP,
+        policy: followup.Policy | None = None,
+        on_queued: Callable[[], None] | None = None,
+    ) -> None:
         self.db, self.bus, self.region, self.group = db, bus, region, group
+        self.policy, self.on_queued = policy, on_queued  # clocks and acknowledgements; wakes the sender
         self.wake = asyncio.Event()
         self.task: asyncio.Task[None] | None = None
         self.filed = 0
@@ -108,6 +119,16 @@ class Ingestor:
                 out.append(found)
         return out
 
+    async def _links(self, parsed: list[Parsed]) -> dict[str, list[followup.Link]]:
+        """Knowledge-base articles for the subjects that may be acknowledged (not automatic mail)."""
+        if self.policy is None or not self.policy.ack:
+            return {}
+        subjects = [m.subject for m in parsed if not m.automatic and not m.unreadable and m.subject]
+        if not subjects:
+            return {}
+        async with self.db.session() as other:
+            return await followup.kb_links(other, self.policy, subjects)
+
     async def one_group(self) -> bool:
         """Pick and file a group of raw messages; false when there is none left to pick."""
         pg = self.db.dialect == "postgresql"
@@ -126,13 +147,20 @@ class Ingestor:
             parsed = await asyncio.to_thread(_parse_all, picked)  # off the loop, one hop for the group
             customers = await self._customers(picked, parsed)
             raws = [
-                filing.RawIn(p.id, p.received_at, mail, cid, name)
+                filing.RawIn(p.id, p.received_at, mail, cid, name, p.mail_from)
                 for p, mail, (cid, name) in zip(picked, parsed, customers, strict=True)
             ]
+            links = await self._links(parsed)
+            pol, woke = self.policy, self.on_queued
             async with self.db.write_gate():
-                filed = await filing.file_group(s, self.bus, raws=raws)
+                filed = await filing.file_group(s, self.bus, raws=raws, policy=pol, links=links, on_queued=woke)
                 if filed is None and len(raws) > 1:  # some were filed by another worker: the rest one by one
-                    filed = [f for r in raws if (f := await filing.file_raw(s, self.bus, raw=r)) is not None]
+                    filed = [
+                        f
+                        for r in raws
+                        if (f := await filing.file_raw(s, self.bus, raw=r, policy=pol, links=links, on_queued=woke))
+                        is not None
+                    ]
         self.filed += len(filed or [])
         log.debug("email_filed", count=len(filed or []))
         return True

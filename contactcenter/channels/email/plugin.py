@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from datetime import timedelta
 from email.utils import parseaddr
 
 import structlog
 from fastapi import APIRouter
 
 from contactcenter.capabilities import AppContext
-from contactcenter.channels.email import outbox, reply_routes, service
+from contactcenter.channels.email import followup, outbox, reply_routes, service, smtp
 from contactcenter.channels.email.ingest import Ingestor
 from contactcenter.channels.email.routes import router
 from contactcenter.channels.email.sender import Relay, Sender
@@ -38,7 +39,20 @@ class EmailCapability:
 
     async def start(self, ctx: AppContext) -> None:
         s = ctx.settings
-        self.ingestor = Ingestor(ctx.db, ctx.bus, region=s.default_phone_region)
+        mine = smtp.accepted_domains(s.email_domains) | {outbox.domain_of(s.email_from)}
+        policy = followup.Policy(
+            from_addr=s.email_from,
+            our_domains=frozenset(mine),
+            first_response=timedelta(hours=s.email_first_response_h),
+            ack=s.email_ack_enabled,
+            per_sender=s.email_ack_per_sender,
+            window=timedelta(hours=s.email_ack_window_h),
+            kb_link=s.email_kb_link,
+            kb_lang=s.kb_default_lang,
+        )
+        self.ingestor = Ingestor(
+            ctx.db, ctx.bus, region=s.default_phone_region, policy=policy, on_queued=self.wake_sender
+        )
         self.ingestor.start()
         if s.email_relay_host:
             relay = Relay(

@@ -133,10 +133,8 @@ class Sender:
         r = self.relay
         sender = "" if c.kind == "ack" else self.envelope_from
         try:
-            await aiosmtplib.send(
-                c.data,
-                sender=sender,
-                recipients=[c.to_addr],
+            # The client itself, not aiosmtplib.send: that refuses the null sender an acknowledgement needs.
+            client = aiosmtplib.SMTP(
                 hostname=r.host,
                 port=r.port,
                 start_tls=r.starttls,
@@ -145,6 +143,8 @@ class Sender:
                 timeout=r.timeout_s,
                 local_hostname=self.helo,  # else it asks for the host's name, blocking
             )
+            async with client:
+                await client.sendmail(sender, [c.to_addr], c.data)
         except (aiosmtplib.SMTPException, OSError) as exc:
             code = _code(exc)
             return Outcome(f"{type(exc).__name__}: {exc}"[:300], permanent=code is not None and 500 <= code < 600)
