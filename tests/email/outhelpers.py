@@ -12,10 +12,11 @@ from fastapi import FastAPI
 from sqlalchemy import select
 
 from contactcenter.auth.models import StaffUser
+from contactcenter.auth.service import create_user
 from contactcenter.conversations import service as conversations
 from contactcenter.settings import Settings
 from contactcenter.types import Role
-from tests.conftest import UserFactory, login
+from tests.conftest import PASSWORD, UserFactory, _counter, login
 from tests.email.helpers import by_message_id, free_port, mail, running_mail_app, send_async, until, until_filed
 from tests.email.relay import Sink
 
@@ -79,13 +80,13 @@ async def received_and_assigned(
 
 
 async def until_outgoing(client: httpx.AsyncClient, conv_id: str, **want: Any) -> dict[str, Any]:
-    """Poll the thread until its first outgoing item has the wanted fields; return it."""
+    """Poll the thread until its first reply has the wanted fields; return it."""
     got: dict[str, Any] = {}
 
     async def check() -> bool:
         nonlocal got
         r = await client.get(f"/api/email/conversations/{conv_id}/thread")
-        outs = [o for o in r.json()["outgoing"] if o["kind"] != "ack"]
+        outs = [o for o in r.json()["outgoing"] if o["kind"] == "reply"]
         if not outs:
             return False
         got = outs[0]
@@ -93,3 +94,15 @@ async def until_outgoing(client: httpx.AsyncClient, conv_id: str, **want: Any) -
 
     await until(check)
     return got
+
+
+def user_maker(app: FastAPI) -> UserFactory:
+    """conftest's make_user for an app a test started itself."""
+
+    async def make(role: Role) -> str:
+        name = f"{role.value}m{next(_counter)}"
+        async with app.state.db.session() as s:
+            await create_user(s, username=name, display_name=name.title(), role=role, password=PASSWORD)
+        return name
+
+    return make
