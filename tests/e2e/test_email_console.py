@@ -25,7 +25,7 @@ from aiosmtpd.controller import Controller
 from playwright.sync_api import Browser, Page, expect
 
 from contactcenter.cli import migrate
-from tests.e2e.console_fixtures import AGENT, PASSWORD, ROOT
+from tests.e2e.console_fixtures import AGENT, PASSWORD, ROOT, SUPERVISOR
 from tests.email.helpers import free_port
 from tests.procs import app_process
 
@@ -91,11 +91,12 @@ def mailcc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MailServer]:
         "CC_EMAIL_RELAY_PORT": str(relay_port),
         "CC_EMAIL_POLL_S": "0.2",
     }
-    subprocess.run(
-        [sys.executable, "-m", "contactcenter", "user", "add", AGENT, "--role", "agent", "--name", "Alice Agent",
-         "--password", PASSWORD],
-        cwd=ROOT, env=env, check=True, capture_output=True,
-    )  # fmt: skip
+    for user, role, name in ((AGENT, "agent", "Alice Agent"), (SUPERVISOR, "supervisor", "Sam Supervisor")):
+        subprocess.run(
+            [sys.executable, "-m", "contactcenter", "user", "add", user, "--role", role, "--name", name,
+             "--password", PASSWORD],
+            cwd=ROOT, env=env, check=True, capture_output=True,
+        )  # fmt: skip
     try:
         with app_process(env, tmp / "server.log") as base:
             yield MailServer(base, smtp_port, relay)
@@ -161,6 +162,20 @@ def test_email_thread_in_the_console_and_a_threaded_reply(
     expect(page.locator("#em-clock")).to_contain_text("First answer due in 24 h")
     expect(page.locator("#em-ref")).to_have_text(re.compile(r"^EM-[0-9A-F]{8}$"))
     page.screenshot(path=artifacts / "console-email-thread.png", full_page=True)
+
+    # The supervisor's wallboard shows the conversation waiting for its first answer.
+    sup = browser.new_context(viewport={"width": 1440, "height": 1000}, base_url=mailcc.base_url, locale="en-GB")
+    board = sup.new_page()
+    board.goto("/login?next=/staff/wallboard")
+    board.fill("#username", SUPERVISOR)
+    board.fill("#password", PASSWORD)
+    board.click("button[type=submit]")
+    expect(board.locator("#email-summary")).to_have_text("0 overdue · 1 waiting for a first answer")
+    expect(board.locator("#email-clocks li")).to_have_count(1)
+    expect(board.locator("#email-clocks li")).to_contain_text("Ann Carter · My card was swallowed")
+    expect(board.locator("#email-clocks li")).to_contain_text("Alice Agent")
+    board.screenshot(path=artifacts / "wallboard-email.png", full_page=True)
+    sup.close()
 
     page.locator("#em-text").fill("Hello Ann, we have asked the branch to keep your card for you.")
     page.locator("#em-send").click()
