@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contactcenter.channels.email.models import EmailClock, EmailMessage
@@ -32,21 +32,22 @@ async def stage_starts(session: AsyncSession, *, rows: Sequence[EmailMessage], t
             )
         )
     )
-    added = 0
+    rows_in: list[dict[str, object]] = []
     for r in starting:
         if r.conversation_id in running:  # e.g. a reopened conversation whose first answer is still owed
             continue
         running.add(r.conversation_id)
-        session.add(
-            EmailClock(
-                conversation_id=r.conversation_id,
-                email_message_id=r.id,
-                started_at=r.received_at,
-                due_at=r.received_at + target,
-            )
+        rows_in.append(
+            {
+                "conversation_id": r.conversation_id,
+                "email_message_id": r.id,
+                "started_at": r.received_at,
+                "due_at": r.received_at + target,
+            }
         )
-        added += 1
-    return added
+    if rows_in:  # one executemany, no ORM unit of work (decision 35)
+        await session.execute(insert(EmailClock), rows_in)
+    return len(rows_in)
 
 
 async def stop(session: AsyncSession, *, conversation_id: str, out_id: int, at: datetime) -> bool:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parseaddr
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contactcenter.channels.email import clock, outbox
@@ -43,13 +43,13 @@ class Link:
     url: str
 
 
-async def kb_links(session: AsyncSession, policy: Policy, subjects: Sequence[str]) -> dict[str, list[Link]]:
-    """Articles matching each subject (before the filing transaction, which a failed search must not
-    spoil); none when the search fails."""
+async def kb_links(session: AsyncSession, policy: Policy, keys: Sequence[str]) -> dict[str, list[Link]]:
+    """Articles matching each subject key (threading.subject_key: a thread's replies search once), looked
+    up before the filing transaction, which a failed search must not spoil; none when the search fails."""
     out: dict[str, list[Link]] = {}
     if not policy.ack:
         return out
-    for subject in dict.fromkeys(subjects):
+    for subject in dict.fromkeys(keys):
         try:
             hits = await kb.find(
                 session, query=subject, lang=policy.kb_lang, default_lang=policy.kb_lang, limit=KB_LINKS
@@ -119,7 +119,7 @@ async def stage(
         .group_by(EmailOut.to_addr)
     )
     sent: dict[str, int] = {addr: int(n) for addr, n in counted.all()}
-    queued = 0
+    values: list[dict[str, object]] = []
     for row, addr in wanted:
         if sent.get(addr, 0) >= policy.per_sender:
             continue
@@ -127,7 +127,7 @@ async def stage(
         ref = outbox.reference(row.conversation_id)
         subject = f"[{ref}] {outbox.reply_subject(row.subject)}"[:500]
         refs = outbox.thread_refs(row.message_id, list(row.ref_ids.get("ids", [])))
-        text = ack_text(row.from_name, ref, policy.first_response, links.get(row.subject, []))
+        text = ack_text(row.from_name, ref, policy.first_response, links.get(row.subject_key, []))
         try:
             mail = outbox.compose(
                 from_addr=policy.from_addr,
@@ -141,25 +141,28 @@ async def stage(
             )
         except Exception:  # a header the email package will not write: no acknowledgement, the mail is filed
             continue
-        session.add(
-            EmailOut(
-                conversation_id=row.conversation_id,
-                customer_id=row.customer_id,
-                kind="ack",
-                agent_id=None,
-                agent_name="",
-                message_id=mail.message_id,
-                in_reply_to=row.message_id,
-                ref_ids={"ids": refs},
-                to_addr=addr,
-                subject=" ".join(subject.split()),
-                text=text,
-                data=mail.data,
-                status="queued",
-                attempts=0,
-                next_at=now,
-                created_at=now,
-            )
+        values.append(
+            {
+                "conversation_id": row.conversation_id,
+                "customer_id": row.customer_id,
+                "kind": "ack",
+                "agent_id": None,
+                "agent_name": "",
+                "message_id": mail.message_id,
+                "in_reply_to": row.message_id,
+                "ref_ids": {"ids": refs},
+                "to_addr": addr,
+                "subject": " ".join(subject.split()),
+                "text": text,
+                "data": mail.data,
+                "status": "queued",
+                "attempts": 0,
+                "next_at": now,
+                "last_error": None,
+                "created_at": now,
+                "sent_at": None,
+            }
         )
-        queued += 1
-    return queued
+    if values:
+        await session.execute(insert(EmailOut), values)
+    return len(values)

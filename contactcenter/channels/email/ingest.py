@@ -21,7 +21,7 @@ import structlog
 from sqlalchemy import select
 
 from contactcenter.bus import Bus
-from contactcenter.channels.email import filing, followup, service
+from contactcenter.channels.email import filing, followup, service, threading
 from contactcenter.channels.email.models import EmailRaw
 from contactcenter.channels.email.parse import Parsed, parse
 from contactcenter.db import Database
@@ -34,6 +34,7 @@ GROUP = 100
 # timeline: the CCR follows merges when it reads).
 CUSTOMER_TTL_S = 30.0
 CUSTOMER_CACHE = 10_000
+LINKS_TTL_S = 60.0  # a subject's knowledge-base articles, remembered for the acknowledgements
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,7 @@ class Ingestor:
         self.task: asyncio.Task[None] | None = None
         self.filed = 0
         self._known: dict[str, tuple[float, tuple[int, str]]] = {}
+        self._links_known: dict[str, tuple[float, list[followup.Link]]] = {}
 
     def start(self) -> None:
         self.wake.set()  # the backlog first
@@ -120,14 +122,24 @@ class Ingestor:
         return out
 
     async def _links(self, parsed: list[Parsed]) -> dict[str, list[followup.Link]]:
-        """Knowledge-base articles for the subjects that may be acknowledged (not automatic mail)."""
+        """Knowledge-base articles for the subjects that may be acknowledged (not automatic mail), by subject
+        key; a key's articles are remembered LINKS_TTL_S, so a thread's replies cost no search."""
         if self.policy is None or not self.policy.ack:
             return {}
-        subjects = [m.subject for m in parsed if not m.automatic and not m.unreadable and m.subject]
-        if not subjects:
-            return {}
-        async with self.db.session() as other:
-            return await followup.kb_links(other, self.policy, subjects)
+        now = time.monotonic()
+        if len(self._links_known) > CUSTOMER_CACHE:
+            self._links_known.clear()
+        keys = {threading.subject_key(m.subject) for m in parsed if not m.automatic and not m.unreadable}
+        keys.discard("")
+        out = {k: hit[1] for k in keys if (hit := self._links_known.get(k)) and now - hit[0] < LINKS_TTL_S}
+        missing = sorted(keys - out.keys())
+        if missing:
+            async with self.db.session() as other:
+                found = await followup.kb_links(other, self.policy, missing)
+            for k, links in found.items():
+                self._links_known[k] = (now, links)
+            out |= found
+        return out
 
     async def one_group(self) -> bool:
         """Pick and file a group of raw messages; false when there is none left to pick."""
