@@ -135,6 +135,8 @@ async def test_roles_and_header_injection(
         r = await client.post(url, json=bad)
         assert (r.status_code, r.json()["error"]) == (422, "header_injection"), r.text
     assert (await client.post(url, json={"text": "x", "to": "not an address"})).json()["error"] == "invalid_address"
+    r = await client.post(url, json={"text": "x", "to": "eve@example.com"})  # not Ann's: never a relay for anyone
+    assert (r.status_code, r.json()["error"]) == (422, "address_not_on_file")
     csrf = client.headers.pop("X-CSRF-Token")
     assert (await client.post(url, json={"text": "x"})).json()["error"] == "csrf_failed"
     client.headers["X-CSRF-Token"] = csrf
@@ -152,4 +154,5 @@ async def test_roles_and_header_injection(
         assert await s.scalar(select(func.count()).select_from(EmailOut)) == 0  # nothing was queued
 
     await login(client, await make_user(Role.supervisor))  # a supervisor may answer any open one
-    assert (await client.post(url, json={"text": "Supervisor here."})).status_code == 201
+    r = await client.post(url, json={"text": "Supervisor here.", "to": "ANN@example.com"})  # on file
+    assert r.status_code == 201, r.text

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contactcenter.auth.service import StaffPrincipal
+from contactcenter.ccr import service as ccr
 from contactcenter.channels.email import clock, outbox, service
 from contactcenter.channels.email.models import EmailMessage, EmailOut
 from contactcenter.channels.email.schemas import NoteIn, OutgoingOut, ReplyIn, ThreadOut
@@ -54,6 +55,9 @@ async def reply(
         outbox.check_header("Subject", data.subject)
     to = _address(data.to) if data.to is not None else None
     parent = await _parent(session, conv, data.in_reply_to)
+    if to is not None and to.lower() not in await _on_file(session, conv):
+        # Never to an address typed here: the company's mail would become a relay for anyone.
+        raise ApiError(422, "address_not_on_file", "a reply goes to an address of this customer or thread")
     to = to or _address(parent.from_addr)
     subject = data.subject.strip() if data.subject and data.subject.strip() else outbox.reply_subject(parent.subject)
     refs = outbox.thread_refs(parent.message_id, list(parent.ref_ids.get("ids", [])) or _irt(parent))
@@ -89,6 +93,15 @@ async def reply(
     await session.commit()
     service.log.info("email_reply_queued", out_id=row.id, conversation_id=conv.id)
     return OutgoingOut.model_validate(row)
+
+
+async def _on_file(session: AsyncSession, conv: ConversationOut) -> set[str]:
+    """The customer's email addresses and every sender of the thread (lower case)."""
+    held = await ccr.contact_addresses(session, customer_id=conv.customer_id)
+    senders = await session.scalars(
+        select(EmailMessage.from_addr).where(EmailMessage.conversation_id == conv.id).distinct()
+    )
+    return {a.lower() for a in [*held, *senders] if a}
 
 
 def _irt(m: EmailMessage) -> list[str]:
