@@ -116,8 +116,10 @@ class Settings(BaseSettings):
     email_ack_per_sender: int = Field(default=3, ge=1, le=1000)
     email_ack_window_h: float = Field(default=24.0, gt=0, le=24 * 30)
     email_kb_link: str = "http://127.0.0.1:8000/api/kb/articles/{slug}"
-    # First-response target: a person's reply is due this long after the customer's first message.
+    # First-response target: a person's reply is due this long after the customer's first message; a clock
+    # this close to its due time shows a warning (console, wallboard) before it is overdue.
     email_first_response_h: float = Field(default=24.0, gt=0, le=24 * 30)
+    email_first_response_warn_h: float = Field(default=2.0, ge=0, le=24 * 30)
     # Knowledge base (kb/): the language articles fall back to, and searches per client address a minute.
     kb_default_lang: str = Field(default="en", pattern=r"^[a-z]{2,3}$")
     kb_searches_per_minute: int = Field(default=60, ge=1)

@@ -170,7 +170,7 @@ def test_email_thread_in_the_console_and_a_threaded_reply(
     board.fill("#username", SUPERVISOR)
     board.fill("#password", PASSWORD)
     board.click("button[type=submit]")
-    expect(board.locator("#email-summary")).to_have_text("0 overdue · 1 waiting for a first answer")
+    expect(board.locator("#email-summary")).to_have_text("0 overdue · 0 due soon · 1 waiting for a first answer")
     expect(board.locator("#email-clocks li")).to_have_count(1)
     expect(board.locator("#email-clocks li")).to_contain_text("Ann Carter · My card was swallowed")
     expect(board.locator("#email-clocks li")).to_contain_text("Alice Agent")

@@ -106,12 +106,20 @@ async def test_overdue_clocks_for_supervisors_and_agents(settings: Settings) -> 
             agents_view = (await client.get("/api/email/first-response")).json()
             assert [c["conversation_id"] for c in agents_view] == [mine]  # theirs only
             assert agents_view[0]["overdue"] is False and 0 < agents_view[0]["seconds_left"] <= 24 * 3600
+            assert agents_view[0]["warning"] is False  # 24 h to go; the warning starts 2 h before
+            async with app.state.db.session() as s:  # an hour left: a warning, not yet overdue
+                soon = utcnow() + timedelta(hours=1)
+                await s.execute(update(EmailClock).where(EmailClock.conversation_id == mine).values(due_at=soon))
+                await s.commit()
+            [warned] = (await client.get("/api/email/first-response")).json()
+            assert (warned["warning"], warned["overdue"]) == (True, False)
             assert (await client.get("/api/email/first-response?overdue=true")).json() == []
 
             await login(client, await make_user(Role.supervisor))
             every = (await client.get("/api/email/first-response")).json()
             assert [c["conversation_id"] for c in every] == [other, mine]  # soonest breach first
             assert every[0]["overdue"] is True and every[0]["seconds_left"] < 0 and every[0]["customer_name"] == "Bo"
+            assert every[0]["warning"] is False and every[1]["warning"] is True
             overdue = (await client.get("/api/email/first-response?overdue=true")).json()
             assert [c["conversation_id"] for c in overdue] == [other]
 

@@ -46,7 +46,8 @@
     if (!c) return null;
     const text = c.stopped_at ? `Answered ${when(c.stopped_at)}` : c.overdue ? `First answer overdue by ${hours(c.seconds_left)}`
       : `First answer due in ${hours(c.seconds_left)}`;
-    return el("span", { class: "em-clock", "data-state": c.stopped_at ? "answered" : c.overdue ? "overdue" : "running", id: "em-clock",
+    const state = c.stopped_at ? "answered" : c.overdue ? "overdue" : c.warning ? "warning" : "running";
+    return el("span", { class: "em-clock", "data-state": state, id: "em-clock",
       title: `Due ${when(c.due_at)}; it started when the customer's message arrived (${when(c.started_at)})` }, text);
   }
 

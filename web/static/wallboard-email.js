@@ -16,6 +16,7 @@
   function row(c) {
     const li = document.createElement("li");
     li.dataset.overdue = String(c.overdue);
+    li.dataset.warning = String(c.warning);
     const who = document.createElement("span");
     who.textContent = `${c.customer_name}${c.topic ? ` · ${c.topic}` : ""}`;
     const agent = document.createElement("span");
@@ -35,7 +36,8 @@
       if (!res.ok) return;
       const clocks = await res.json();
       const overdue = clocks.filter((c) => c.overdue).length;
-      summary.textContent = `${overdue} overdue · ${clocks.length} waiting for a first answer`;
+      const soon = clocks.filter((c) => c.warning).length;
+      summary.textContent = `${overdue} overdue · ${soon} due soon · ${clocks.length} waiting for a first answer`;
       summary.dataset.overdue = String(overdue > 0);
       list.replaceChildren(...clocks.slice(0, 5).map(row));
       empty.hidden = clocks.length > 0;

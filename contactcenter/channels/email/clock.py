@@ -61,7 +61,7 @@ async def stop(session: AsyncSession, *, conversation_id: str, out_id: int, at: 
     return bool(done.rowcount)  # type: ignore[attr-defined]
 
 
-def _out(c: EmailClock, now: datetime, conv: ConversationOut | None) -> ClockOut:
+def _out(c: EmailClock, now: datetime, conv: ConversationOut | None, warn: timedelta) -> ClockOut:
     left = (c.due_at - (c.stopped_at or now)).total_seconds()
     return ClockOut(
         conversation_id=c.conversation_id,
@@ -69,6 +69,7 @@ def _out(c: EmailClock, now: datetime, conv: ConversationOut | None) -> ClockOut
         due_at=c.due_at,
         stopped_at=c.stopped_at,
         seconds_left=round(left),
+        warning=c.stopped_at is None and 0 <= left <= warn.total_seconds(),
         overdue=left < 0,
         agent_id=conv.agent_id if conv else None,
         agent_name=conv.agent_name if conv else None,
@@ -78,18 +79,26 @@ def _out(c: EmailClock, now: datetime, conv: ConversationOut | None) -> ClockOut
     )
 
 
-async def of_conversation(session: AsyncSession, *, conversation_id: str, now: datetime) -> ClockOut | None:
+async def of_conversation(
+    session: AsyncSession, *, conversation_id: str, now: datetime, warn: timedelta = timedelta(0)
+) -> ClockOut | None:
     """The conversation's latest clock (running, or how its last one ended)."""
     c = await session.scalar(
         select(EmailClock).where(EmailClock.conversation_id == conversation_id).order_by(EmailClock.id.desc()).limit(1)
     )
     if c is None:
         return None
-    return _out(c, now, await conversations.find(session, conversation_id=conversation_id))
+    return _out(c, now, await conversations.find(session, conversation_id=conversation_id), warn)
 
 
 async def running(
-    session: AsyncSession, *, now: datetime, agent_id: int | None, overdue_only: bool, limit: int = 500
+    session: AsyncSession,
+    *,
+    now: datetime,
+    agent_id: int | None,
+    overdue_only: bool,
+    warn: timedelta = timedelta(0),
+    limit: int = 500,
 ) -> list[ClockOut]:
     """Running clocks, soonest breach first (overdue ones lead); only `agent_id`'s conversations when given."""
     q = select(EmailClock).where(EmailClock.stopped_at.is_(None))
@@ -97,6 +106,6 @@ async def running(
         q = q.where(EmailClock.due_at < now)
     rows = list(await session.scalars(q.order_by(EmailClock.due_at).limit(limit)))
     convs = await conversations.find_many(session, ids=[c.conversation_id for c in rows])
-    out = [_out(c, now, convs.get(c.conversation_id)) for c in rows]
+    out = [_out(c, now, convs.get(c.conversation_id), warn) for c in rows]
     out = [o for o in out if o.status != "closed"]  # closed without an answer: nobody is waiting on it
     return [o for o in out if agent_id is None or o.agent_id == agent_id]

@@ -3,7 +3,7 @@ console's view of a thread: received mail, what we wrote, the first-response clo
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.utils import parseaddr
 
 from sqlalchemy import select
@@ -138,12 +138,14 @@ async def outgoing(session: AsyncSession, *, conversation_id: str) -> list[Outgo
     return [OutgoingOut.model_validate(r) for r in rows]
 
 
-async def thread(session: AsyncSession, *, conv: ConversationOut, now: datetime) -> ThreadOut:
+async def thread(
+    session: AsyncSession, *, conv: ConversationOut, now: datetime, warn: timedelta = timedelta(0)
+) -> ThreadOut:
     return ThreadOut(
         reference=outbox.reference(conv.id),
         messages=await service.messages(session, conversation_id=conv.id),
         outgoing=await outgoing(session, conversation_id=conv.id),
-        clock=await clock.of_conversation(session, conversation_id=conv.id, now=now),
+        clock=await clock.of_conversation(session, conversation_id=conv.id, now=now, warn=warn),
     )
 
 

@@ -3,6 +3,7 @@ notes, sending a refused reply again, and the first-response clocks (agents: the
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
@@ -39,11 +40,11 @@ def _wake(request: Request) -> None:
 
 
 @router.get("/api/email/conversations/{conversation_id}/thread", response_model=ThreadOut)
-async def get_thread(conversation_id: str, session: Session, who: Agent) -> ThreadOut:
+async def get_thread(conversation_id: str, session: Session, who: Agent, settings: Config) -> ThreadOut:
     conv = await _email_conversation(session, conversation_id)
     if conv.agent_id != who.user_id and who.role.value not in SUPERVISING:
         raise ApiError(404, "conversation_not_found", "no such email conversation for you")
-    return await replies.thread(session, conv=conv, now=utcnow())
+    return await replies.thread(session, conv=conv, now=utcnow(), warn=_warn(settings))
 
 
 @router.post("/api/email/conversations/{conversation_id}/replies", response_model=OutgoingOut, status_code=201)
@@ -74,7 +75,11 @@ async def resend(out_id: int, request: Request, session: Session, who: Agent) ->
 
 
 @router.get("/api/email/first-response", response_model=list[ClockOut])
-async def first_response(session: Session, who: Agent, overdue: bool = False) -> list[ClockOut]:
+async def first_response(session: Session, who: Agent, settings: Config, overdue: bool = False) -> list[ClockOut]:
     """Running clocks, soonest breach first; an agent sees those of conversations assigned to them."""
     mine = None if who.role.value in SUPERVISING else who.user_id
-    return await clock.running(session, now=utcnow(), agent_id=mine, overdue_only=overdue)
+    return await clock.running(session, now=utcnow(), agent_id=mine, overdue_only=overdue, warn=_warn(settings))
+
+
+def _warn(settings: Settings) -> timedelta:
+    return timedelta(hours=settings.email_first_response_warn_h)

@@ -105,6 +105,7 @@ class ClockOut(BaseModel):
     due_at: datetime
     stopped_at: datetime | None
     seconds_left: int
+    warning: bool  # running, due within CC_EMAIL_FIRST_RESPONSE_WARN_H, not yet overdue
     overdue: bool
     agent_id: int | None
     agent_name: str | None
