@@ -4,6 +4,10 @@ relay down or refusing: retried and sent exactly once; roles and header injectio
 
 from __future__ import annotations
 
+import base64
+import uuid
+from email import policy
+from email.parser import BytesParser
 from email.utils import parseaddr
 
 import httpx
@@ -12,10 +16,11 @@ from sqlalchemy import func, select
 
 from contactcenter.ccr.models import Touch
 from contactcenter.channels.email.models import EmailOut
+from contactcenter.conversations import service as conversations
 from contactcenter.types import Role
 from tests.conftest import UserFactory, login
 from tests.email.helpers import by_message_id, mail, send_async, until, until_filed
-from tests.email.outhelpers import app, received_and_assigned, sink, until_outgoing
+from tests.email.outhelpers import app, received_and_assigned, sink, until_outgoing, user_id
 from tests.email.relay import Sink
 
 __all__ = ["app", "sink"]  # the fixtures
@@ -44,6 +49,9 @@ async def test_reply_is_threaded_and_the_answer_threads_back(
     assert str(msg["References"]) == "<q1@example.com>"
     assert msg["Auto-Submitted"] is None  # a person wrote it
     assert msg.get_content().strip() == "It is on its way."
+    index = base64.b64decode(str(msg["Thread-Index"]))  # Outlook: a header block of this conversation + a child
+    assert len(index) == 27 and index[6:22] == uuid.UUID(conv_id).bytes
+    assert str(msg["Thread-Topic"]) == "Question about my card"
     async with app.state.db.session() as s:
         touches = list(await s.scalars(select(Touch).where(Touch.conversation_id == conv_id)))
     out = [t for t in touches if t.direction == "out"]
@@ -72,6 +80,29 @@ async def test_reply_is_threaded_and_the_answer_threads_back(
     async with app.state.db.session() as s:
         row = await s.get(EmailOut, r.json()["id"])
         assert row is not None and row.ref_ids["ids"] == [ours, "<a2@example.com>"]
+    later = BytesParser(policy=policy.default).parsebytes(bytes(row.data or b""))
+    assert base64.b64decode(str(later["Thread-Index"]))[:22] == index[:22]  # the same Outlook conversation
+
+
+async def test_reply_continues_outlooks_thread_index(
+    app: FastAPI, client: httpx.AsyncClient, make_user: UserFactory, sink: Sink
+) -> None:
+    theirs = base64.b64encode(b"\x01\xda" + bytes(range(20))).decode()  # 22 bytes: a header block
+    outlook = mail("Ann <ann@example.com>", "<o1@example.com>", "Card", body="Hello").replace(
+        b"Message-ID:", f"Thread-Index: {theirs}\r\nMessage-ID:".encode()
+    )
+    await sink.start()
+    await send_async(app, outlook)
+    await until_filed(app, 1)
+    conv_id = (await by_message_id(app))["<o1@example.com>"].conversation_id
+    agent = await make_user(Role.agent)
+    async with app.state.db.session() as s:
+        assert await conversations.assign(s, app.state.bus, conversation_id=conv_id, agent_id=await user_id(app, agent))
+    await login(client, agent)
+    assert (await client.post(f"/api/email/conversations/{conv_id}/replies", json={"text": "Hi"})).status_code == 201
+    await until_outgoing(client, conv_id, status="sent")
+    index = base64.b64decode(str(sink.received[-1].message()["Thread-Index"]))
+    assert len(index) == 27 and index[:22] == base64.b64decode(theirs)
 
 
 async def test_relay_down_then_up_sends_exactly_once(

@@ -5,6 +5,8 @@ due again after a backoff (relay away, 4xx: for ever, never dropped), or failed 
 
 from __future__ import annotations
 
+import base64
+import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -57,6 +59,28 @@ def thread_refs(parent_id: str | None, parent_refs: list[str]) -> list[str]:
     return refs if len(refs) <= MAX_REFS else [refs[0], *refs[-(MAX_REFS - 1) :]]
 
 
+FILETIME_EPOCH_S = 11_644_473_600  # 1601-01-01 to 1970-01-01
+
+
+def _filetime(at: datetime) -> int:
+    return int((at.timestamp() + FILETIME_EPOCH_S) * 10_000_000)
+
+
+def thread_index(parent: str | None, *, conversation_id: str, started: datetime, now: datetime) -> str:
+    """Outlook's Thread-Index (MS-OXOMSG, PidTagConversationIndex) of a reply: the parent's, when it had a
+    well-formed one, plus a 5-byte child block (time since the thread began); otherwise a header block of
+    the thread's start and the conversation's id, so every reply of a conversation shares it."""
+    try:
+        raw = base64.b64decode(parent or "", validate=True)
+    except ValueError:
+        raw = b""
+    if len(raw) < 22 or (len(raw) - 22) % 5:
+        raw = (_filetime(started) >> 16).to_bytes(6, "big") + uuid.UUID(conversation_id).bytes
+    delta = max(0, _filetime(now) - (int.from_bytes(raw[:6], "big") << 16))
+    block = (delta >> 18) & 0x7FFFFFFF if delta < 1 << 49 else (1 << 31) | ((delta >> 23) & 0x7FFFFFFF)
+    return base64.b64encode(raw + block.to_bytes(4, "big") + secrets.token_bytes(1)).decode()
+
+
 @dataclass(frozen=True)
 class Composed:
     message_id: str
@@ -73,6 +97,7 @@ def compose(
     refs: list[str],
     automatic: bool,
     now: datetime,
+    thread: tuple[str, str] | None = None,
 ) -> Composed:
     """The message's bytes (CRLF, as the relay gets them). The email package refuses a header with a line
     break too; the routes refuse it first, with a clear error."""
@@ -87,6 +112,8 @@ def compose(
         msg["In-Reply-To"] = in_reply_to
     if refs:
         msg["References"] = " ".join(refs)
+    if thread is not None:  # Outlook's conversation view: (Thread-Index, Thread-Topic)
+        msg["Thread-Index"], msg["Thread-Topic"] = thread[0], " ".join(thread[1].split())[:200]
     if automatic:  # RFC 3834: other systems must not answer it; Outlook's own auto-replies are suppressed too
         msg["Auto-Submitted"] = "auto-generated"
         msg["X-Auto-Response-Suppress"] = "All"

@@ -4,15 +4,17 @@ console's view of a thread: received mail, what we wrote, the first-response clo
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from email import policy
+from email.parser import BytesHeaderParser
 from email.utils import parseaddr
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contactcenter.auth.service import StaffPrincipal
 from contactcenter.ccr import service as ccr
-from contactcenter.channels.email import clock, outbox, service
-from contactcenter.channels.email.models import EmailMessage, EmailOut
+from contactcenter.channels.email import clock, outbox, service, threading
+from contactcenter.channels.email.models import EmailMessage, EmailOut, EmailRaw
 from contactcenter.channels.email.schemas import NoteIn, OutgoingOut, ReplyIn, ThreadOut
 from contactcenter.conversations.schemas import ConversationOut
 from contactcenter.http import ApiError
@@ -61,6 +63,9 @@ async def reply(
     to = to or _address(parent.from_addr)
     subject = data.subject.strip() if data.subject and data.subject.strip() else outbox.reply_subject(parent.subject)
     refs = outbox.thread_refs(parent.message_id, list(parent.ref_ids.get("ids", [])) or _irt(parent))
+    index = outbox.thread_index(
+        await _header(session, parent, "Thread-Index"), conversation_id=conv.id, started=conv.created_at, now=now
+    )
     mail = outbox.compose(
         from_addr=from_addr,
         to=to,
@@ -70,6 +75,7 @@ async def reply(
         refs=refs,
         automatic=False,
         now=now,
+        thread=(index, threading.strip_prefixes(parent.subject).strip() or subject),
     )
     row = EmailOut(
         conversation_id=conv.id,
@@ -102,6 +108,15 @@ async def _on_file(session: AsyncSession, conv: ConversationOut) -> set[str]:
         select(EmailMessage.from_addr).where(EmailMessage.conversation_id == conv.id).distinct()
     )
     return {a.lower() for a in [*held, *senders] if a}
+
+
+async def _header(session: AsyncSession, m: EmailMessage, name: str) -> str | None:
+    """A header of the received message, read from its first 64 KiB (where headers are)."""
+    head = await session.scalar(select(func.substr(EmailRaw.data, 1, 65536)).where(EmailRaw.id == m.raw_id))
+    if not head:
+        return None
+    value = BytesHeaderParser(policy=policy.default).parsebytes(bytes(head)).get(name)
+    return str(value).strip() if value is not None else None
 
 
 def _irt(m: EmailMessage) -> list[str]:
