@@ -43,6 +43,7 @@ def upgrade() -> None:
         sa.Column("to_addr", sa.String(320), nullable=False),
         sa.Column("subject", sa.String(500), nullable=False),
         sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("attachments", JSON, nullable=False),
         sa.Column("data", sa.LargeBinary(), nullable=True),
         sa.Column("status", sa.String(8), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, FilePayload, Page, expect
 
 from contactcenter.cli import migrate
 from tests.e2e.console_fixtures import AGENT, PASSWORD, ROOT, SUPERVISOR
@@ -178,10 +178,14 @@ def test_email_thread_in_the_console_and_a_threaded_reply(
     sup.close()
 
     page.locator("#em-text").fill("Hello Ann, we have asked the branch to keep your card for you.")
+    page.locator("#em-file").set_input_files(files=[FilePayload(name="form.png", mimeType="image/png", buffer=PNG)])
+    expect(page.locator("#em-staged li")).to_contain_text("form.png")
     page.locator("#em-send").click()
     mine = view.locator(".em-reply")
     expect(mine).to_have_count(1)
     expect(mine.locator(".em-state")).to_have_text("Sent")
+    expect(mine.locator(".em-attachments")).to_contain_text("form.png · image/png")
+    expect(page.locator("#em-staged li")).to_have_count(0)
     expect(page.locator("#em-clock")).to_have_attribute("data-state", "answered")
     page.locator("#em-mode-note").click()
     page.locator("#em-text").fill("Branch phoned: card is in the safe.")
@@ -194,6 +198,11 @@ def test_email_thread_in_the_console_and_a_threaded_reply(
     assert str(ack["Auto-Submitted"]) == "auto-generated"
     assert str(reply["In-Reply-To"]) == "<card2@example.com>"
     assert str(reply["References"]) == "<card1@example.com> <card2@example.com>"
-    assert reply.get_content().strip() == "Hello Ann, we have asked the branch to keep your card for you."
+    body = reply.get_body(("plain",))
+    assert (
+        body is not None
+        and body.get_content().strip() == "Hello Ann, we have asked the branch to keep your card for you."
+    )
+    assert [(a.get_filename(), a.get_content()) for a in reply.iter_attachments()] == [("form.png", PNG)]
     assert page.evaluate("window.__xss") is None and not errors, errors
     context.close()

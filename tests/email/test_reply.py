@@ -187,3 +187,39 @@ async def test_roles_and_header_injection(
     await login(client, await make_user(Role.supervisor))  # a supervisor may answer any open one
     r = await client.post(url, json={"text": "Supervisor here.", "to": "ANN@example.com"})  # on file
     assert r.status_code == 201, r.text
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 40
+
+
+async def test_reply_with_an_attachment(
+    app: FastAPI, client: httpx.AsyncClient, make_user: UserFactory, sink: Sink
+) -> None:
+    await sink.start()
+    conv_id, _ = await received_and_assigned(app, client, make_user)
+    up = await client.post(
+        "/api/chat/attachments", data={"conversation_id": conv_id}, files={"file": ("statement.png", PNG, "image/png")}
+    )
+    assert up.status_code == 201, up.text
+    url = f"/api/email/conversations/{conv_id}/replies"
+    r = await client.post(url, json={"text": "Your statement.", "attachments": [up.json()["id"]]})
+    assert r.status_code == 201, r.text
+    assert r.json()["attachments"] == [{"name": "statement.png", "type": "image/png", "size": len(PNG)}]
+    await until_outgoing(client, conv_id, status="sent")
+    msg = sink.received[-1].message()
+    [part] = list(msg.iter_attachments())
+    assert (part.get_filename(), part.get_content_type(), part.get_content()) == ("statement.png", "image/png", PNG)
+    body = msg.get_body(("plain",))
+    assert body is not None and body.get_content().strip() == "Your statement."
+
+    # A file of another conversation is never attached, whoever asks.
+    await send_async(app, mail("bo@example.com", "<bo1@example.com>", "Other"))
+    await until_filed(app, 2)
+    other = (await by_message_id(app))["<bo1@example.com>"].conversation_id
+    await login(client, await make_user(Role.supervisor))
+    theirs = await client.post(
+        "/api/chat/attachments", data={"conversation_id": other}, files={"file": ("x.png", PNG, "image/png")}
+    )
+    assert theirs.status_code == 201
+    bad = await client.post(url, json={"text": "x", "attachments": [theirs.json()["id"]]})
+    assert (bad.status_code, bad.json()["error"]) == (404, "attachment_not_found")

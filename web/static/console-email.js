@@ -26,14 +26,41 @@
   const sendBtn = el("button", { type: "submit", class: "btn btn-primary", id: "em-send" }, "Send reply");
   const status = el("span", { class: "em-status", id: "em-form-status", role: "status" });
   const to = el("span", { class: "muted small", id: "em-to" });
+  const fileInput = el("input", { type: "file", id: "em-file", class: "sr-only", multiple: true,
+    accept: "image/png,image/jpeg,image/gif,image/webp,application/pdf" });
+  const attach = el("label", { class: "tool", id: "em-attach", title: "Attach an image or a PDF" }, CC.icon(CC.ICONS.clip), "Attach", fileInput);
+  const staged = el("ul", { class: "em-staged", id: "em-staged", "aria-label": "Attached to the reply" });
   const form = el("form", { class: "em-form", id: "em-form", autocomplete: "off" },
-    el("div", { class: "em-tools" }, el("div", { class: "seg", role: "group", "aria-label": "Message type" }, modeReply, modeNote), canned, to),
-    box, el("div", { class: "em-actions" }, sendBtn, status));
+    el("div", { class: "em-tools" }, el("div", { class: "seg", role: "group", "aria-label": "Message type" }, modeReply, modeNote), canned, attach, to),
+    box, staged, el("div", { class: "em-actions" }, sendBtn, status));
   view.append(head, list, form);
   $("msg-log").before(view);
   let shown = null;
   let note = false;
   let replies = [];
+  let files = []; // AttachmentRef of files uploaded for the reply being written
+
+  function renderStaged() {
+    staged.replaceChildren(...files.map((f) => el("li", {}, `${f.name} · ${CC.size(f.size)}`,
+      el("button", { type: "button", class: "linkish small", "aria-label": `Remove ${f.name}`,
+        onclick: () => { files = files.filter((x) => x !== f); renderStaged(); } }, "Remove"))));
+    staged.hidden = !files.length || note;
+  }
+
+  fileInput.addEventListener("change", async () => {
+    for (const file of fileInput.files) {
+      const form = new FormData();
+      form.append("conversation_id", shown.id);
+      form.append("file", file);
+      try {
+        files.push(await CC.api("/api/chat/attachments", { method: "POST", form }));
+      } catch (err) {
+        status.textContent = `${file.name} was not attached: ${err.message}`;
+      }
+    }
+    fileInput.value = "";
+    renderStaged();
+  });
 
   const when = (iso) => `${CC.dayLabel(CC.parse(iso))} ${CC.hm(CC.parse(iso))}`;
 
@@ -91,6 +118,8 @@
       o.kind !== "note" ? el("div", { class: "em-subject" }, o.subject) : null,
       o.kind === "ack" ? el("details", { class: "em-quoted" }, el("summary", {}, "What it said"), el("div", { class: "em-body" }, o.text))
         : el("div", { class: "em-body" }, o.text),
+      o.attachments && o.attachments.length ? el("ul", { class: "em-attachments", "aria-label": "Attachments" },
+        ...o.attachments.map((a) => el("li", {}, CC.icon(CC.ICONS.clip), `${a.name} · ${a.type} · ${CC.size(a.size)}`))) : null,
       o.last_error && o.status !== "sent" ? el("p", { class: "em-flag small" }, `The relay said: ${o.last_error}`) : null,
       o.status === "failed" ? el("button", { type: "button", class: "btn btn-small", onclick: () => resend(o) }, "Send again") : null,
     ];
@@ -143,6 +172,8 @@
     modeReply.setAttribute("aria-pressed", String(!note));
     modeNote.setAttribute("aria-pressed", String(note));
     sendBtn.textContent = note ? "Add note" : "Send reply";
+    attach.hidden = note;
+    renderStaged();
     form.classList.toggle("em-noting", note);
     load();
   }
@@ -161,8 +192,11 @@
     if (!shown || !text) return;
     sendBtn.disabled = true;
     try {
-      await CC.api(`/api/email/conversations/${shown.id}/${note ? "notes" : "replies"}`, { method: "POST", json: { text } });
+      const json = note ? { text } : { text, attachments: files.map((f) => f.id) };
+      await CC.api(`/api/email/conversations/${shown.id}/${note ? "notes" : "replies"}`, { method: "POST", json });
       box.value = "";
+      if (!note) files = [];
+      renderStaged();
       status.textContent = note ? "Note added." : "Reply queued: it is sent as soon as the mail relay takes it.";
       await load();
     } catch (err) {
@@ -196,6 +230,8 @@
     if (shown !== rec) {
       shown = rec;
       status.textContent = "";
+      files = [];
+      renderStaged();
       list.replaceChildren();
       if (!replies.length) loadCanned();
       load();

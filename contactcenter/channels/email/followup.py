@@ -154,6 +154,7 @@ async def stage(
                 "to_addr": addr,
                 "subject": " ".join(subject.split()),
                 "text": text,
+                "attachments": [],
                 "data": mail.data,
                 "status": "queued",
                 "attempts": 0,

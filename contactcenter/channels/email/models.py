@@ -93,6 +93,7 @@ class EmailOut(Base):
     to_addr: Mapped[str] = mapped_column(String(320), default="")
     subject: Mapped[str] = mapped_column(String(500), default="")
     text: Mapped[str] = mapped_column(Text, default="")
+    attachments: Mapped[list[dict[str, Any]]] = mapped_column(default=list)  # [{"name", "type", "size"}]
     data: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)  # the message exactly as sent
     # queued -> sent, or failed (refused for good; the agent may send it again); note: never sent.
     status: Mapped[str] = mapped_column(String(8))

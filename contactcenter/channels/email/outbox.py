@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import secrets
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email import policy
@@ -82,6 +83,15 @@ def thread_index(parent: str | None, *, conversation_id: str, started: datetime,
 
 
 @dataclass(frozen=True)
+class File:
+    """An attachment of an outgoing message (its type sniffed from its bytes when it was uploaded)."""
+
+    name: str
+    type: str
+    data: bytes
+
+
+@dataclass(frozen=True)
 class Composed:
     message_id: str
     data: bytes
@@ -98,6 +108,7 @@ def compose(
     automatic: bool,
     now: datetime,
     thread: tuple[str, str] | None = None,
+    files: Sequence[File] = (),
 ) -> Composed:
     """The message's bytes (CRLF, as the relay gets them). The email package refuses a header with a line
     break too; the routes refuse it first, with a clear error."""
@@ -118,6 +129,9 @@ def compose(
         msg["Auto-Submitted"] = "auto-generated"
         msg["X-Auto-Response-Suppress"] = "All"
     msg.set_content(text)
+    for f in files:
+        main, _, sub = f.type.partition("/")
+        msg.add_attachment(f.data, maintype=main, subtype=sub or "octet-stream", filename=f.name)
     return Composed(mid, msg.as_bytes(policy=policy.SMTP))
 
 

@@ -13,11 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contactcenter.auth.service import StaffPrincipal
 from contactcenter.ccr import service as ccr
+from contactcenter.channels.chat import files as chat_files
 from contactcenter.channels.email import clock, outbox, service, threading
 from contactcenter.channels.email.models import EmailMessage, EmailOut, EmailRaw
 from contactcenter.channels.email.schemas import NoteIn, OutgoingOut, ReplyIn, ThreadOut
 from contactcenter.conversations.schemas import ConversationOut
 from contactcenter.http import ApiError
+
+MAX_ATTACHED = 20 * 1_048_576  # what a reply carries at most (most relays refuse mail past 25 MB)
 
 
 def may_write(conv: ConversationOut, who: StaffPrincipal) -> None:
@@ -63,6 +66,7 @@ async def reply(
     to = to or _address(parent.from_addr)
     subject = data.subject.strip() if data.subject and data.subject.strip() else outbox.reply_subject(parent.subject)
     refs = outbox.thread_refs(parent.message_id, list(parent.ref_ids.get("ids", [])) or _irt(parent))
+    files = await _files(session, conv, data.attachments)
     index = outbox.thread_index(
         await _header(session, parent, "Thread-Index"), conversation_id=conv.id, started=conv.created_at, now=now
     )
@@ -76,6 +80,7 @@ async def reply(
         automatic=False,
         now=now,
         thread=(index, threading.strip_prefixes(parent.subject).strip() or subject),
+        files=files,
     )
     row = EmailOut(
         conversation_id=conv.id,
@@ -89,6 +94,7 @@ async def reply(
         to_addr=to,
         subject=subject,
         text=data.text,
+        attachments=[{"name": f.name, "type": f.type, "size": len(f.data)} for f in files],
         data=mail.data,
         status="queued",
         attempts=0,
@@ -99,6 +105,20 @@ async def reply(
     await session.commit()
     service.log.info("email_reply_queued", out_id=row.id, conversation_id=conv.id)
     return OutgoingOut.model_validate(row)
+
+
+async def _files(session: AsyncSession, conv: ConversationOut, ids: list[str]) -> list[outbox.File]:
+    """The files uploaded for this conversation (chat's upload route serves every channel); another
+    conversation's file is not found, whoever asks."""
+    out: list[outbox.File] = []
+    for file_id in dict.fromkeys(ids):
+        row = await chat_files.load(session, attachment_id=file_id)
+        if row.conversation_id != conv.id:
+            raise ApiError(404, "attachment_not_found", "no such attachment in this conversation")
+        out.append(outbox.File(row.filename, row.content_type, bytes(row.data)))
+    if sum(len(f.data) for f in out) > MAX_ATTACHED:
+        raise ApiError(413, "attachments_too_large", f"a reply carries at most {MAX_ATTACHED // 1_048_576} MB")
+    return out
 
 
 async def _on_file(session: AsyncSession, conv: ConversationOut) -> set[str]:

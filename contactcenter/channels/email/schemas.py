@@ -65,6 +65,8 @@ class ReplyIn(BaseModel):
     subject: str | None = Field(default=None, max_length=500)
     to: str | None = Field(default=None, max_length=320)
     in_reply_to: int | None = None
+    # Files uploaded for this conversation (POST /api/chat/attachments): ids of AttachmentRef.
+    attachments: list[str] = Field(default_factory=list, max_length=10)
 
 
 class NoteIn(BaseModel):
@@ -89,6 +91,7 @@ class OutgoingOut(BaseModel):
     to_addr: str
     subject: str
     text: str
+    attachments: list[AttachmentOut] = []
     status: Literal["queued", "sent", "failed", "note"]
     attempts: int
     last_error: str | None
