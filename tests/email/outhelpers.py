@@ -65,11 +65,16 @@ async def user_id(app: FastAPI, name: str) -> int:
 
 
 async def received_and_assigned(
-    app: FastAPI, client: httpx.AsyncClient, make_user: UserFactory, mid: str = "<q1@example.com>", n: int = 1
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    make_user: UserFactory,
+    mid: str = "<q1@example.com>",
+    n: int = 1,
+    subject: str = "Question about my card",
 ) -> tuple[str, str]:
     """Ann's mail filed (the n-th message filed), its conversation assigned to a new agent who is signed in;
     returns (conversation id, the agent's username)."""
-    await send_async(app, mail("Ann <ann@example.com>", mid, "Question about my card", body="Where is my card?"))
+    await send_async(app, mail("Ann <ann@example.com>", mid, subject, body="Where is my card?"))
     await until_filed(app, n)
     conv_id = (await by_message_id(app))[mid].conversation_id
     agent = await make_user(Role.agent)

@@ -10,7 +10,7 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from typing import Any
 
-from aiosmtpd.smtp import SMTP, Envelope, Session
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 
 @dataclass
@@ -33,6 +33,14 @@ class Sink:
     refused: int = 0
     port: int = 0
     server: asyncio.Server | None = None
+    login: tuple[str, str] | None = None  # AUTH offered, checked against these (plain text: loopback, tests)
+    logged_in: list[str] = field(default_factory=list)
+
+    def _auth(self, server: SMTP, session: Session, envelope: Envelope, mechanism: str, data: Any) -> AuthResult:
+        ok = isinstance(data, LoginPassword) and self.login == (data.login.decode(), data.password.decode())
+        if ok:
+            self.logged_in.append(data.login.decode())
+        return AuthResult(success=ok, handled=False)  # handled=False: aiosmtpd answers the 535 itself
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         if self.refused < self.refuse:
@@ -45,8 +53,11 @@ class Sink:
     async def start(self, port: int | None = None) -> None:
         self.port = port or self.port
         loop = asyncio.get_running_loop()
+        auth: dict[str, Any] = {}
+        if self.login is not None:
+            auth = {"authenticator": self._auth, "auth_require_tls": False}  # offered; a sign-in is checked
         self.server = await loop.create_server(
-            lambda: SMTP(self, hostname="relay.test", decode_data=False), host="127.0.0.1", port=self.port
+            lambda: SMTP(self, hostname="relay.test", decode_data=False, **auth), host="127.0.0.1", port=self.port
         )
 
     async def close(self) -> None:

@@ -12,15 +12,17 @@ from email.utils import parseaddr
 
 import httpx
 from fastapi import FastAPI
+from pydantic import SecretStr
 from sqlalchemy import func, select
 
 from contactcenter.ccr.models import Touch
 from contactcenter.channels.email.models import EmailOut
 from contactcenter.conversations import service as conversations
+from contactcenter.settings import Settings
 from contactcenter.types import Role
 from tests.conftest import UserFactory, login
-from tests.email.helpers import by_message_id, mail, send_async, until, until_filed
-from tests.email.outhelpers import app, received_and_assigned, sink, until_outgoing, user_id
+from tests.email.helpers import by_message_id, free_port, mail, send_async, until, until_filed
+from tests.email.outhelpers import app, received_and_assigned, relayed_app, sink, until_outgoing, user_id, user_maker
 from tests.email.relay import Sink
 
 __all__ = ["app", "sink"]  # the fixtures
@@ -223,3 +225,29 @@ async def test_reply_with_an_attachment(
     assert theirs.status_code == 201
     bad = await client.post(url, json={"text": "x", "attachments": [theirs.json()["id"]]})
     assert (bad.status_code, bad.json()["error"]) == (404, "attachment_not_found")
+
+
+async def test_relay_credentials(settings: Settings) -> None:
+    """CC_EMAIL_RELAY_USERNAME / _PASSWORD reach a relay that demands AUTH; a wrong password is the relay's
+    setting, not the message's fault: the reply stays queued and is retried (never dropped)."""
+    for n, (password, sent) in enumerate((("right-pass", True), ("wrong-pass", False)), start=1):
+        sink = Sink(port=free_port(), login=("cc", "right-pass"))
+        await sink.start()
+        extra = {"email_relay_username": "cc", "email_relay_password": SecretStr(password)}
+        try:
+            async with relayed_app(settings, sink.port, **extra) as app:
+                transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
+                async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+                    mid, mk = f"<{password}@example.com>", user_maker(app)  # one database, a thread each run
+                    conv_id, _ = await received_and_assigned(app, client, mk, mid=mid, n=n, subject=password)
+                    r = await client.post(f"/api/email/conversations/{conv_id}/replies", json={"text": "Hello"})
+                    assert r.status_code == 201
+                    if sent:
+                        await until_outgoing(client, conv_id, status="sent")
+                        assert sink.logged_in == ["cc"] and len(sink.received) == 1
+                    else:
+                        got = await until_outgoing(client, conv_id, attempts=lambda n: n >= 2)
+                        assert got["status"] == "queued" and "535" in str(got["last_error"])
+                        assert sink.received == []
+        finally:
+            await sink.close()

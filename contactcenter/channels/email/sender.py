@@ -47,6 +47,16 @@ class Outcome:
     permanent: bool = False  # a 5xx: sending it again would be refused again
 
 
+def _permanent(exc: Exception) -> bool:
+    """A 5xx about this message (its recipient or its content): sending it again would be refused again.
+    A refusal of us (sign-in, sender, greeting) is the relay's setting: retried until it is fixed."""
+    code = _code(exc)
+    mine = isinstance(
+        exc, (aiosmtplib.SMTPRecipientsRefused, aiosmtplib.SMTPRecipientRefused, aiosmtplib.SMTPDataError)
+    )
+    return mine and code is not None and 500 <= code < 600
+
+
 def _code(exc: Exception) -> int | None:
     if isinstance(exc, aiosmtplib.SMTPRecipientsRefused) and exc.recipients:
         return int(exc.recipients[0].code)
@@ -146,8 +156,7 @@ class Sender:
             async with client:
                 await client.sendmail(sender, [c.to_addr], c.data)
         except (aiosmtplib.SMTPException, OSError) as exc:
-            code = _code(exc)
-            return Outcome(f"{type(exc).__name__}: {exc}"[:300], permanent=code is not None and 500 <= code < 600)
+            return Outcome(f"{type(exc).__name__}: {exc}"[:300], permanent=_permanent(exc))
         return Outcome()
 
     async def _sent(self, s: AsyncSession, c: outbox.Claimed) -> None:
