@@ -101,6 +101,30 @@ class Settings(BaseSettings):
     smtp_port: int = Field(default=2525, ge=0, le=65535)
     email_domains: str = "localhost,contactcenter.local"
     email_max_bytes: int = Field(default=25 * 1_048_576, ge=1024)
+    # Outbound email (replies and acknowledgements, channels/email/outbox.py): the relay (no host: replies wait
+    # in the outbox), STARTTLS and credentials when it wants them, our From address (its domain names our
+    # Message-IDs); a failed send is due again after `email_retry_s`, doubling up to `email_retry_max_s`, for
+    # ever (a 5xx refusal stops it: the agent sees it and may send again); the worker looks every `poll_s`.
+    email_relay_host: str = ""
+    email_relay_port: int = Field(default=25, ge=1, le=65535)
+    email_relay_starttls: bool = False
+    email_relay_username: str = ""
+    email_relay_password: SecretStr = SecretStr("")
+    email_relay_timeout_s: float = Field(default=30.0, gt=0, le=300)
+    email_from: str = "Contact Center <help@contactcenter.local>"
+    email_retry_s: float = Field(default=10.0, gt=0, le=3600)
+    email_retry_max_s: float = Field(default=900.0, gt=0, le=86_400)
+    email_poll_s: float = Field(default=2.0, gt=0, le=300)
+    # Auto-acknowledgement of a new thread (never to automatic mail), at most `ack_per_sender` a sender in
+    # `ack_window_h` hours (two help desks cannot loop); up to 3 knowledge-base links (`kb_link`: {slug}).
+    email_ack_enabled: bool = True
+    email_ack_per_sender: int = Field(default=3, ge=1, le=1000)
+    email_ack_window_h: float = Field(default=24.0, gt=0, le=24 * 30)
+    email_kb_link: str = "http://127.0.0.1:8000/api/kb/articles/{slug}"
+    # First-response target: a person's reply is due this long after the customer's first message; a clock
+    # this close to its due time shows a warning (console, wallboard) before it is overdue.
+    email_first_response_h: float = Field(default=24.0, gt=0, le=24 * 30)
+    email_first_response_warn_h: float = Field(default=2.0, ge=0, le=24 * 30)
     # Knowledge base (kb/): the language articles fall back to, and searches per client address a minute.
     kb_default_lang: str = Field(default="en", pattern=r"^[a-z]{2,3}$")
     kb_searches_per_minute: int = Field(default=60, ge=1)

@@ -22,8 +22,8 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def running_mail_app(settings: Settings) -> AsyncIterator[FastAPI]:
-    s = settings.model_copy(update={"smtp_enabled": True, "smtp_port": free_port()})
+async def running_mail_app(settings: Settings, **extra: object) -> AsyncIterator[FastAPI]:
+    s = settings.model_copy(update={"smtp_enabled": True, "smtp_port": free_port(), **extra})
     app = create_app(s)
     async with app.router.lifespan_context(app):
         app.state.smtp_port = s.smtp_port

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from contactcenter.bus import Event
-from contactcenter.channels.email.schemas import EmailMessageOut
+from contactcenter.channels.email.schemas import EmailMessageOut, OutgoingOut
 
 TOPIC_EMAIL = "email.events"
 
@@ -15,3 +15,10 @@ class EmailFiled(Event):
 
     type: Literal["email.filed"] = "email.filed"
     message: EmailMessageOut
+
+
+class EmailSent(Event):
+    """A reply or acknowledgement reached the relay (committed as sent)."""
+
+    type: Literal["email.sent"] = "email.sent"
+    outgoing: OutgoingOut

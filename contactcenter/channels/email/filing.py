@@ -7,7 +7,7 @@ decision 35); a group either commits whole or not at all, and the worker then re
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
@@ -18,9 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contactcenter.bus import Bus
 from contactcenter.ccr import service as ccr
-from contactcenter.channels.email import threading
+from contactcenter.channels.email import followup, threading
 from contactcenter.channels.email.events import TOPIC_EMAIL, EmailFiled
-from contactcenter.channels.email.models import EmailMessage, EmailRaw, EmailRef
+from contactcenter.channels.email.models import EmailMessage, EmailOut, EmailRaw, EmailRef
 from contactcenter.channels.email.parse import Parsed
 from contactcenter.channels.email.schemas import FiledOut, Reason
 from contactcenter.channels.email.service import (
@@ -30,6 +30,7 @@ from contactcenter.channels.email.service import (
     log,
     mail_of,
     message_out,
+    out_mail_of,
     row_of,
     touch_of,
 )
@@ -49,6 +50,7 @@ class RawIn:
     parsed: Parsed
     customer_id: int
     customer_name: str
+    envelope_from: str | None = None  # MAIL FROM; "<>" (or "") is the null sender of a bounce
 
 
 def _keys(m: threading.Mail) -> set[str]:
@@ -76,7 +78,11 @@ async def _stored_related(session: AsyncSession, news: Sequence[threading.Mail])
     if refs:
         conds.append(EmailMessage.message_id.in_(refs))
     rows = await session.scalars(select(EmailMessage).where(or_(*conds)).limit(RELATED_LIMIT))
-    return [mail_of(m) for m in rows]
+    found = [mail_of(m) for m in rows]
+    if refs:  # what we sent (replies, acknowledgements): a customer's answer to it threads back
+        ours = await session.scalars(select(EmailOut).where(EmailOut.message_id.in_(refs)).limit(RELATED_LIMIT))
+        found += [out_mail_of(o) for o in ours]
+    return found
 
 
 class _Placer:
@@ -128,7 +134,15 @@ class _Placer:
         return conv, Reason.new.value
 
 
-async def file_group(session: AsyncSession, bus: Bus, *, raws: Sequence[RawIn]) -> list[FiledOut] | None:
+async def file_group(
+    session: AsyncSession,
+    bus: Bus,
+    *,
+    raws: Sequence[RawIn],
+    policy: followup.Policy | None = None,
+    links: dict[str, list[followup.Link]] | None = None,
+    on_queued: Callable[[], None] | None = None,
+) -> list[FiledOut] | None:
     """File raw messages in one transaction, in order; None (nothing done) when one of them was filed
     already by another worker, or the transaction failed: file them one by one then."""
     ids = [r.raw_id for r in raws]
@@ -173,11 +187,17 @@ async def file_group(session: AsyncSession, bus: Bus, *, raws: Sequence[RawIn]) 
     now = utcnow()
     touches = [touch_of(row) for row in rows]
     touch_ids = await ccr.add_touches(session, touches=touches, now=now)
+    acks = 0
+    if policy is not None:  # clocks and acknowledgements, committed with the mail or not at all
+        envelopes = [r.envelope_from for r in raws]
+        acks = await followup.stage(session, rows=rows, envelopes=envelopes, links=links or {}, policy=policy, now=now)
     try:
         await session.commit()
     except IntegrityError:  # another process filed one of them between our update and commit
         await session.rollback()
         return None
+    if acks and on_queued is not None:
+        on_queued()
     filed = [
         FiledOut(
             raw_id=r.raw_id,
@@ -197,7 +217,15 @@ async def file_group(session: AsyncSession, bus: Bus, *, raws: Sequence[RawIn]) 
     return filed
 
 
-async def file_raw(session: AsyncSession, bus: Bus, *, raw: RawIn) -> FiledOut | None:
+async def file_raw(
+    session: AsyncSession,
+    bus: Bus,
+    *,
+    raw: RawIn,
+    policy: followup.Policy | None = None,
+    links: dict[str, list[followup.Link]] | None = None,
+    on_queued: Callable[[], None] | None = None,
+) -> FiledOut | None:
     """File one raw message; None when it was filed already (by another worker)."""
-    got = await file_group(session, bus, raws=[raw])
+    got = await file_group(session, bus, raws=[raw], policy=policy, links=links, on_queued=on_queued)
     return got[0] if got else None

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,7 +21,7 @@ import structlog
 from sqlalchemy import select
 
 from contactcenter.bus import Bus
-from contactcenter.channels.email import filing, service
+from contactcenter.channels.email import filing, followup, service, threading
 from contactcenter.channels.email.models import EmailRaw
 from contactcenter.channels.email.parse import Parsed, parse
 from contactcenter.db import Database
@@ -33,6 +34,7 @@ GROUP = 100
 # timeline: the CCR follows merges when it reads).
 CUSTOMER_TTL_S = 30.0
 CUSTOMER_CACHE = 10_000
+LINKS_TTL_S = 60.0  # a subject's knowledge-base articles, remembered for the acknowledgements
 
 
 @dataclass(frozen=True)
@@ -48,12 +50,23 @@ def _parse_all(picked: list[_Picked]) -> list[Parsed]:
 
 
 class Ingestor:
-    def __init__(self, db: Database, bus: Bus, *, region: str, group: int = GROUP) -> None:
+    def __init__(
+        self,
+        db: Database,
+        bus: Bus,
+        *,
+        region: str,
+        group: int = GROUP,
+        policy: followup.Policy | None = None,
+        on_queued: Callable[[], None] | None = None,
+    ) -> None:
         self.db, self.bus, self.region, self.group = db, bus, region, group
+        self.policy, self.on_queued = policy, on_queued  # clocks and acknowledgements; wakes the sender
         self.wake = asyncio.Event()
         self.task: asyncio.Task[None] | None = None
         self.filed = 0
         self._known: dict[str, tuple[float, tuple[int, str]]] = {}
+        self._links_known: dict[str, tuple[float, list[followup.Link]]] = {}
 
     def start(self) -> None:
         self.wake.set()  # the backlog first
@@ -108,6 +121,26 @@ class Ingestor:
                 out.append(found)
         return out
 
+    async def _links(self, parsed: list[Parsed]) -> dict[str, list[followup.Link]]:
+        """Knowledge-base articles for the subjects that may be acknowledged (not automatic mail), by subject
+        key; a key's articles are remembered LINKS_TTL_S, so a thread's replies cost no search."""
+        if self.policy is None or not self.policy.ack:
+            return {}
+        now = time.monotonic()
+        if len(self._links_known) > CUSTOMER_CACHE:
+            self._links_known.clear()
+        keys = {threading.subject_key(m.subject) for m in parsed if not m.automatic and not m.unreadable}
+        keys.discard("")
+        out = {k: hit[1] for k in keys if (hit := self._links_known.get(k)) and now - hit[0] < LINKS_TTL_S}
+        missing = sorted(keys - out.keys())
+        if missing:
+            async with self.db.session() as other:
+                found = await followup.kb_links(other, self.policy, missing)
+            for k, links in found.items():
+                self._links_known[k] = (now, links)
+            out |= found
+        return out
+
     async def one_group(self) -> bool:
         """Pick and file a group of raw messages; false when there is none left to pick."""
         pg = self.db.dialect == "postgresql"
@@ -126,13 +159,20 @@ class Ingestor:
             parsed = await asyncio.to_thread(_parse_all, picked)  # off the loop, one hop for the group
             customers = await self._customers(picked, parsed)
             raws = [
-                filing.RawIn(p.id, p.received_at, mail, cid, name)
+                filing.RawIn(p.id, p.received_at, mail, cid, name, p.mail_from)
                 for p, mail, (cid, name) in zip(picked, parsed, customers, strict=True)
             ]
+            links = await self._links(parsed)
+            pol, woke = self.policy, self.on_queued
             async with self.db.write_gate():
-                filed = await filing.file_group(s, self.bus, raws=raws)
+                filed = await filing.file_group(s, self.bus, raws=raws, policy=pol, links=links, on_queued=woke)
                 if filed is None and len(raws) > 1:  # some were filed by another worker: the rest one by one
-                    filed = [f for r in raws if (f := await filing.file_raw(s, self.bus, raw=r)) is not None]
+                    filed = [
+                        f
+                        for r in raws
+                        if (f := await filing.file_raw(s, self.bus, raw=r, policy=pol, links=links, on_queued=woke))
+                        is not None
+                    ]
         self.filed += len(filed or [])
         log.debug("email_filed", count=len(filed or []))
         return True

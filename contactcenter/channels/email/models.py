@@ -71,3 +71,51 @@ class EmailRef(Base):
     email_message_id: Mapped[int] = mapped_column(ForeignKey("email_messages.id", ondelete="CASCADE"), index=True)
     ref: Mapped[str] = mapped_column(String(500), index=True)
     direct: Mapped[bool] = mapped_column(default=False)  # In-Reply-To rather than References
+
+
+class EmailOut(Base):
+    """What we wrote in an email conversation: an agent's reply or an auto-acknowledgement (the outbox: stored
+    with its exact bytes before any send, claimed by one worker at a time), or an agent's note (never sent).
+    Its Message-ID is here so a customer's answer to it threads back (filing looks it up like a received one)."""
+
+    __tablename__ = "email_out"
+    __table_args__ = (Index("ix_email_out_due", "status", "next_at"), Index("ix_email_out_ack", "to_addr", "kind"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), index=True)
+    customer_id: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(8))  # reply | ack | note
+    agent_id: Mapped[int | None] = mapped_column(default=None)
+    agent_name: Mapped[str] = mapped_column(String(120), default="")
+    message_id: Mapped[str | None] = mapped_column(String(500), unique=True)  # None for a note
+    in_reply_to: Mapped[str | None] = mapped_column(String(500), default=None)
+    ref_ids: Mapped[dict[str, Any]] = mapped_column(default=dict)  # {"ids": [...]}: References
+    to_addr: Mapped[str] = mapped_column(String(320), default="")
+    subject: Mapped[str] = mapped_column(String(500), default="")
+    text: Mapped[str] = mapped_column(Text, default="")
+    attachments: Mapped[list[dict[str, Any]]] = mapped_column(default=list)  # [{"name", "type", "size"}]
+    data: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)  # the message exactly as sent
+    # queued -> sent, or failed (refused for good; the agent may send it again); note: never sent.
+    status: Mapped[str] = mapped_column(String(8))
+    attempts: Mapped[int] = mapped_column(default=0)
+    # When it is due; while a worker holds it, the end of that worker's lease.
+    next_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(String(300), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class EmailClock(Base):
+    """A first-response clock: started by the customer's first message of a thread (or the one reopening
+    it), stopped only by a person's reply reaching the relay; one running clock per conversation."""
+
+    __tablename__ = "email_clocks"
+    __table_args__ = (Index("ix_email_clocks_running", "stopped_at", "due_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), index=True)
+    email_message_id: Mapped[int] = mapped_column(ForeignKey("email_messages.id"))  # the message that started it
+    started_at: Mapped[datetime]
+    due_at: Mapped[datetime]
+    stopped_at: Mapped[datetime | None] = mapped_column(default=None)
+    stopped_by: Mapped[int | None] = mapped_column(default=None)  # the email_out reply that stopped it

@@ -1,18 +1,22 @@
 """The email channel as a capability: its routes, the ingest worker (always: it files any backlog left in
-email_raw), and the SMTP server, started only when CC_SMTP_ENABLED is set."""
+email_raw), the SMTP server, started only when CC_SMTP_ENABLED is set, and the outbox's sender, started
+when a relay is configured (CC_EMAIL_RELAY_HOST; without one, replies wait in the outbox)."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from datetime import timedelta
+from email.utils import parseaddr
 
 import structlog
 from fastapi import APIRouter
 
 from contactcenter.capabilities import AppContext
-from contactcenter.channels.email import service
+from contactcenter.channels.email import followup, outbox, reply_routes, service, smtp
 from contactcenter.channels.email.ingest import Ingestor
 from contactcenter.channels.email.routes import router
+from contactcenter.channels.email.sender import Relay, Sender
 from contactcenter.channels.email.smtp import start_server
 
 log = structlog.get_logger("email")
@@ -24,14 +28,52 @@ class EmailCapability:
     def __init__(self) -> None:
         self.server: asyncio.Server | None = None
         self.ingestor: Ingestor | None = None
+        self.sender: Sender | None = None
 
     def routers(self) -> Sequence[APIRouter]:
-        return [router]
+        return [router, reply_routes.router]
+
+    def wake_sender(self) -> None:
+        if self.sender is not None:
+            self.sender.notify()
 
     async def start(self, ctx: AppContext) -> None:
         s = ctx.settings
-        self.ingestor = Ingestor(ctx.db, ctx.bus, region=s.default_phone_region)
+        mine = smtp.accepted_domains(s.email_domains) | {outbox.domain_of(s.email_from)}
+        policy = followup.Policy(
+            from_addr=s.email_from,
+            our_domains=frozenset(mine),
+            first_response=timedelta(hours=s.email_first_response_h),
+            ack=s.email_ack_enabled,
+            per_sender=s.email_ack_per_sender,
+            window=timedelta(hours=s.email_ack_window_h),
+            kb_link=s.email_kb_link,
+            kb_lang=s.kb_default_lang,
+        )
+        self.ingestor = Ingestor(
+            ctx.db, ctx.bus, region=s.default_phone_region, policy=policy, on_queued=self.wake_sender
+        )
         self.ingestor.start()
+        if s.email_relay_host:
+            relay = Relay(
+                host=s.email_relay_host,
+                port=s.email_relay_port,
+                starttls=s.email_relay_starttls,
+                username=s.email_relay_username,
+                password=s.email_relay_password.get_secret_value(),
+                timeout_s=s.email_relay_timeout_s,
+            )
+            self.sender = Sender(
+                ctx.db,
+                ctx.bus,
+                relay,
+                helo=outbox.domain_of(s.email_from),
+                envelope_from=parseaddr(s.email_from)[1],
+                retry_s=s.email_retry_s,
+                retry_max_s=s.email_retry_max_s,
+                poll_s=s.email_poll_s,
+            )
+            self.sender.start()
         if not s.smtp_enabled:
             return
         self.server = await start_server(
@@ -49,6 +91,9 @@ class EmailCapability:
             self.server.close()
             await self.server.wait_closed()
             self.server = None
+        if self.sender is not None:
+            await self.sender.stop()
+            self.sender = None
         if self.ingestor is not None:
             await self.ingestor.stop()
             self.ingestor = None

@@ -3,6 +3,7 @@ never rendered), and splitting a mis-threaded message off."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
@@ -18,7 +19,8 @@ from contactcenter.channels.email.models import EmailRaw
 from contactcenter.channels.email.schemas import EmailMessageOut
 from contactcenter.conversations import service as conversations
 from contactcenter.conversations.schemas import ConversationOut
-from contactcenter.http import ApiError, get_bus, get_session
+from contactcenter.http import ApiError, get_bus, get_session, get_settings_dep
+from contactcenter.settings import Settings
 
 router = APIRouter()
 Session = Annotated[AsyncSession, Depends(get_session)]
@@ -65,7 +67,12 @@ async def raw_message(message_id: int, session: Session, who: Agent) -> Response
 
 @router.post("/api/email/messages/{message_id}/split", response_model=ConversationOut)
 async def split_message(
-    message_id: int, session: Session, bus: Annotated[Bus, Depends(get_bus)], who: Agent
+    message_id: int,
+    session: Session,
+    bus: Annotated[Bus, Depends(get_bus)],
+    who: Agent,
+    settings: Annotated[Settings, Depends(get_settings_dep)],
 ) -> ConversationOut:
     await _message(session, message_id, who)
-    return await split.split_off(session, bus, message_id=message_id, agent_id=who.user_id)
+    due = timedelta(hours=settings.email_first_response_h)
+    return await split.split_off(session, bus, message_id=message_id, agent_id=who.user_id, first_response=due)

@@ -14,7 +14,7 @@ from contactcenter.ccr import service as ccr
 from contactcenter.ccr.identity import normalize_email
 from contactcenter.ccr.schemas import Channel, CustomerCreate, Direction, IdentityKind, TouchIn, TouchKind
 from contactcenter.channels.email import threading
-from contactcenter.channels.email.models import EmailMessage
+from contactcenter.channels.email.models import EmailMessage, EmailOut
 from contactcenter.channels.email.parse import Parsed, strip_quote
 from contactcenter.channels.email.schemas import EmailMessageOut
 from contactcenter.conversations import service as conversations
@@ -59,6 +59,18 @@ def mail_of(m: EmailMessage) -> threading.Mail:
         conversation_id=m.conversation_id,
         subject_key=m.subject_key,
         received_at=m.received_at,
+    )
+
+
+def out_mail_of(o: EmailOut) -> threading.Mail:
+    """A reply or acknowledgement we sent, as threading sees it: a message of its conversation's customer."""
+    return threading.Mail(
+        message_id=o.message_id,
+        in_reply_to=[o.in_reply_to] if o.in_reply_to else [],
+        references=list(o.ref_ids.get("ids", [])),
+        customer_id=o.customer_id,
+        conversation_id=o.conversation_id,
+        received_at=o.created_at,
     )
 
 

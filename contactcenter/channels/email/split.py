@@ -3,12 +3,15 @@ console). Its ids stay with it, so a later reply to it follows it into the new c
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contactcenter.bus import Bus
 from contactcenter.ccr import service as ccr
 from contactcenter.ccr.schemas import Channel, Direction, TouchIn, TouchKind
+from contactcenter.channels.email import clock
 from contactcenter.channels.email.models import EmailMessage
 from contactcenter.channels.email.schemas import Reason
 from contactcenter.channels.email.service import CHANNEL, log
@@ -21,7 +24,9 @@ async def find_message(session: AsyncSession, *, message_id: int) -> EmailMessag
     return await session.get(EmailMessage, message_id)
 
 
-async def split_off(session: AsyncSession, bus: Bus, *, message_id: int, agent_id: int) -> ConversationOut:
+async def split_off(
+    session: AsyncSession, bus: Bus, *, message_id: int, agent_id: int, first_response: timedelta | None = None
+) -> ConversationOut:
     """Move one message into a new queued conversation of its customer; 409 when it is alone already."""
     msg = await session.get(EmailMessage, message_id, with_for_update=True)
     if msg is None:
@@ -43,6 +48,9 @@ async def split_off(session: AsyncSession, bus: Bus, *, message_id: int, agent_i
         ),
     )
     msg.conversation_id, msg.reason = conv.id, Reason.split_off.value
+    if first_response is not None:  # the customer waits for an answer in the new conversation
+        await session.flush()
+        await clock.stage_starts(session, rows=[msg], target=first_response)
     touch = await ccr.add_touch(
         session,
         touch=TouchIn(

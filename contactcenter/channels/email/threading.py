@@ -14,15 +14,19 @@ SUBJECT_WINDOW = timedelta(days=14)  # the subject fallback only joins a recent 
 _PREFIX = re.compile(r"^\s*((re|fwd?|aw|wg|sv|vs|antw|tr|rif)(\[\d+\])?\s*:|\[[^\]]{0,40}\])\s*", re.IGNORECASE)
 
 
-def subject_key(subject: str) -> str:
-    """The subject without reply/forward prefixes and [tags], case- and space-folded."""
+def strip_prefixes(subject: str) -> str:
+    """The subject without reply/forward prefixes and [tags] (Outlook's Thread-Topic)."""
     s = subject
     while True:
         cut = _PREFIX.sub("", s, count=1)
         if cut == s:
-            break
+            return s
         s = cut
-    return " ".join(s.lower().split())[:200]
+
+
+def subject_key(subject: str) -> str:
+    """The subject without reply/forward prefixes and [tags], case- and space-folded."""
+    return " ".join(strip_prefixes(subject).lower().split())[:200]
 
 
 @dataclass(frozen=True)
