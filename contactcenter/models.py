@@ -8,6 +8,7 @@ from contactcenter.channels.chat import models as chat_models
 from contactcenter.channels.email import models as email_models
 from contactcenter.cobrowse import models as cobrowse_models
 from contactcenter.conversations import models as conversations_models
+from contactcenter.documents import models as documents_models
 from contactcenter.integration import models as integration_models
 from contactcenter.kb import models as kb_models
 from contactcenter.routing import models as routing_models
@@ -36,6 +37,7 @@ __all__ = [
     "chat_models",
     "cobrowse_models",
     "conversations_models",
+    "documents_models",
     "email_models",
     "integration_models",
     "kb_models",
