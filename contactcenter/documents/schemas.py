@@ -51,6 +51,7 @@ class PushOut(BaseModel):
     closed_at: datetime | None
     page_count: int | None
     page_seconds: dict[str, float]
+    title: str = ""  # the document's, in lists
 
 
 class Table(BaseModel):

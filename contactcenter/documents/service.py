@@ -181,8 +181,14 @@ async def viewed(
 
 async def pushes(session: AsyncSession, *, conversation_id: str) -> list[PushOut]:
     """A conversation's pushes with their receipts, oldest first."""
-    q = select(DocumentPush).where(DocumentPush.conversation_id == conversation_id)
-    return [PushOut.model_validate(r) for r in await session.scalars(q.order_by(DocumentPush.pushed_at))]
+    q = (
+        select(DocumentPush, Document.title)
+        .join(Document, Document.id == DocumentPush.document_id)
+        .where(DocumentPush.conversation_id == conversation_id)
+        .order_by(DocumentPush.pushed_at)
+    )
+    rows = (await session.execute(q)).all()
+    return [PushOut.model_validate(p).model_copy(update={"title": title}) for p, title in rows]
 
 
 async def conversation_of(session: AsyncSession, *, push_id: str, customer_id: int) -> str | None:

@@ -127,7 +127,7 @@ async def test_push_fetch_receipts_touches_and_attacks(settings: Settings, live:
             await h.post("/api/session", json={"username": "cora", "password": PASSWORD})
             listed = (await h.get(f"/api/documents/conversations/{cid}")).json()
             assert [p["id"] for p in listed] == [push_id, table_push["push_id"]]
-            assert listed[0]["page_seconds"] == {"1": 3.0, "2": 1.0}
+            assert listed[0]["page_seconds"] == {"1": 3.0, "2": 1.0} and listed[1]["title"] == "Rates"
             csrf = (await h.post("/api/session", json={"username": "dave", "password": PASSWORD})).json()
             assert (await h.get(f"/api/documents/conversations/{cid}")).status_code == 404
 

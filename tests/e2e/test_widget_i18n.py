@@ -14,7 +14,7 @@ from playwright.sync_api import Browser, Page
 from tests.e2e.conftest import ROOT
 
 I18N = (ROOT / "web/widget/i18n.js").read_text()
-WIDGET = (ROOT / "web/widget/widget.js").read_text() + (ROOT / "web/widget/cobrowse.js").read_text()
+WIDGET = "".join((ROOT / "web/widget" / n).read_text() for n in ("widget.js", "cobrowse.js", "documents.js"))
 PARAM = re.compile(r"\{(\w+)\}")
 
 

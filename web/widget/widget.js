@@ -376,8 +376,26 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
 .cb-bar{position:fixed;left:0;right:0;top:0;z-index:2147483003;display:flex;align-items:center;justify-content:center;gap:14px;padding:8px 12px;background:#b42318;color:#fff;font-size:14px;font-weight:600;box-shadow:0 2px 8px rgba(0,0,0,.25)}
 .cb-bar button{min-height:32px;padding:0 14px;border:2px solid #fff;border-radius:8px;background:transparent;color:#fff;font-weight:700}
 .cb-bar button:hover{background:rgba(255,255,255,.16)}
+.doc-view{position:fixed;right:20px;bottom:92px;z-index:2147483004;display:flex;flex-direction:column;width:min(560px,calc(100vw - 40px));height:min(640px,calc(100vh - 120px));background:#fff;border-radius:14px;box-shadow:0 12px 48px rgba(15,30,60,.35);overflow:hidden}
+.doc-view[hidden]{display:none}
+.doc-head{display:flex;align-items:center;gap:10px;padding:10px 12px 10px 16px;background:var(--a);color:#fff}
+.doc-title{flex:1;min-width:0;overflow:hidden;text-overflow:ellipsis;white-space:nowrap;font-size:15px}
+.doc-close{width:36px;height:36px;border:0;border-radius:8px;background:transparent;color:#fff;font-size:24px;line-height:1;cursor:pointer}
+.doc-close:hover{background:rgba(255,255,255,.18)}
+.doc-body{flex:1;min-height:0;overflow:auto;padding:8px;background:#eef1f5;text-align:center}
+.doc-canvas,.doc-image{display:block;max-width:100%;height:auto;margin:0 auto;background:#fff;box-shadow:0 1px 4px rgba(0,0,0,.2)}
+.doc-sheet{overflow:auto;text-align:left;background:#fff}
+.doc-table{border-collapse:collapse;font-size:13px}
+.doc-table th,.doc-table td{padding:5px 9px;border:1px solid #dde2ea;white-space:nowrap}
+.doc-table th{background:#f4f6f9;font-weight:700}
+.doc-loading,.doc-error,.doc-more{margin:18px;color:#5b6573;font-size:14px}
+.doc-nav{display:flex;align-items:center;justify-content:center;gap:12px;padding:8px;border-top:1px solid #e3e7ee}
+.doc-nav[hidden]{display:none}
+.doc-nav button{min-height:40px;padding:0 12px;border-radius:8px;white-space:nowrap}
+.doc-page{font-size:14px;min-width:0;white-space:nowrap}
 .brand{padding:5px;text-align:center;font-size:11px;color:#8a94a3;background:#fff}
 @media (max-width:479px){
+ .doc-view{inset:0;width:auto;height:auto;border-radius:0}
  .panel{inset:0;width:100%;height:100%;max-height:none;border-radius:0;animation:none}
  .root.is-open .launcher{display:none}
  .msg{max-width:88%}
@@ -552,6 +570,16 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     post: (path, body) => api("POST", path, body),
     mount: (node) => el.root.append(node),
     agentName: () => (S.conv && S.conv.agent_name) || S.agentName,
+  });
+
+  // Document push (web/widget/documents.js): the viewer lives in this shadow root too.
+  const docs = makeDocuments({
+    origin: ORIGIN,
+    t,
+    token: () => S.token,
+    send: (frame) => send(frame),
+    mount: (node) => el.root.append(node),
+    notice: (text) => notice(text),
   });
 
   /* ---------- views ---------- */
@@ -1263,6 +1291,8 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
       case "cobrowse_state":
       case "cobrowse_snapshot_needed":
         return cobrowse.frame(f);
+      case "document":
+        return docs.frame(f);
       case "error":
         return onError(f);
     }
@@ -1309,6 +1339,7 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     // Too many sends at once: the message stays queued and goes again later, more slowly.
     // Refused for now, not for good: kept and sent again later (the client id makes a resend safe).
     if (/^cobrowse_/.test(f.code || "")) return cobrowse.error(f);
+    if (docs.error(f)) return;
     const retry = f.code === "rate_limited" || f.code === "internal";
     if (retry && f.ref && S.outbox.some((i) => i.cid === f.ref)) return pacer.limited(f.ref);
     if (f.ref && fail(f.ref, errText(f.code, f.detail))) return;
