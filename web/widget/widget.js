@@ -393,6 +393,12 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
 .doc-nav[hidden]{display:none}
 .doc-nav button{min-height:40px;padding:0 12px;border-radius:8px;white-space:nowrap}
 .doc-page{font-size:14px;min-width:0;white-space:nowrap}
+.cb-pointer,.cb-mark{position:fixed;z-index:2147483001;pointer-events:none}
+.cb-mark{z-index:2147483000}
+.cb-pointer{width:18px;height:18px;margin:-9px 0 0 -9px;border:3px solid #fff;border-radius:50%;background:#f59e0b;box-shadow:0 0 0 2px #b45309,0 2px 8px rgba(0,0,0,.35);transition:left .09s linear,top .09s linear}
+.cb-pointer span{position:absolute;left:18px;top:14px;padding:2px 7px;border-radius:6px;background:#b45309;color:#fff;font-size:12px;font-weight:700;white-space:nowrap}
+.cb-mark{border:3px solid #f59e0b;border-radius:6px;background:rgba(245,158,11,.14);box-shadow:0 0 0 4px rgba(245,158,11,.25)}
+.cb-pointer[hidden],.cb-mark[hidden]{display:none}
 .brand{padding:5px;text-align:center;font-size:11px;color:#8a94a3;background:#fff}
 @media (max-width:479px){
  .doc-view{inset:0;width:auto;height:auto;border-radius:0}
@@ -1290,6 +1296,7 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
         return;
       case "cobrowse_state":
       case "cobrowse_snapshot_needed":
+      case "cobrowse_pointer":
         return cobrowse.frame(f);
       case "document":
         return docs.frame(f);
