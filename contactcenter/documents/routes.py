@@ -18,7 +18,7 @@ from contactcenter.conversations import service as conversations
 from contactcenter.db import utcnow
 from contactcenter.documents import files, service
 from contactcenter.documents.models import Document
-from contactcenter.documents.schemas import MAX_TAGS, DocumentEdit, DocumentOut, PushOut, Table, Tag
+from contactcenter.documents.schemas import MAX_TAGS, DocumentEdit, DocumentFrame, DocumentOut, PushOut, Table, Tag
 from contactcenter.http import ApiError, get_session, get_settings_dep
 from contactcenter.settings import Settings
 
@@ -140,6 +140,21 @@ async def pushed_table(
         raise ApiError(409, "not_a_sheet", "this document is not a sheet")
     rows = files.table(doc.content_type, doc.data)
     return Table(rows=rows, truncated=len(rows) >= files.MAX_ROWS)
+
+
+@router.get("/api/documents/shown/{conversation_id}", response_model=list[DocumentFrame])
+async def shown(
+    conversation_id: str,
+    session: Session,
+    settings: SettingsDep,
+    who: Annotated[VisitorPrincipal, Depends(deps.visitor)],
+) -> list[DocumentFrame]:
+    """The customer's own: what was shown in their conversation and still opens (the widget's shelf)."""
+    conv = await conversations.find(session, conversation_id=conversation_id)
+    if conv is None:
+        raise ApiError(404, "conversation_not_found", "no such conversation for you")
+    secret = settings.secret_key.get_secret_value()
+    return await service.shown_to(session, conv=conv, customer_id=who.customer_id, secret=secret, now=utcnow())
 
 
 @router.get("/api/documents/conversations/{conversation_id}", response_model=list[PushOut])

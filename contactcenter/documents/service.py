@@ -191,6 +191,34 @@ async def pushes(session: AsyncSession, *, conversation_id: str) -> list[PushOut
     return [PushOut.model_validate(p).model_copy(update={"title": title}) for p, title in rows]
 
 
+async def shown_to(
+    session: AsyncSession, *, conv: ConversationOut, customer_id: int, secret: str, now: datetime
+) -> list[DocumentFrame]:
+    """What was pushed to this customer in the conversation and can still be opened (for the widget's shelf
+    after a page change): the same links as the frames carried."""
+    if conv.customer_id != customer_id:
+        raise ApiError(404, "conversation_not_found", "no such conversation for you")
+    q = (
+        select(DocumentPush, Document)
+        .join(Document, Document.id == DocumentPush.document_id)
+        .where(DocumentPush.conversation_id == conv.id, DocumentPush.customer_id == customer_id)
+        .where(DocumentPush.expires_at > now, Document.removed.is_(False))
+        .order_by(DocumentPush.pushed_at)
+    )
+    return [
+        DocumentFrame(
+            conversation_id=conv.id,
+            push_id=p.id,
+            title=d.title,
+            content_type=d.content_type,
+            size=d.size,
+            url=link_of(secret, p),
+            expires_at=p.expires_at,
+        )
+        for p, d in (await session.execute(q)).all()
+    ]
+
+
 async def conversation_of(session: AsyncSession, *, push_id: str, customer_id: int) -> str | None:
     """The conversation of a push made to this customer (None for anyone else's or a guessed id)."""
     row = await session.get(DocumentPush, push_id)

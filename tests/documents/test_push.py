@@ -123,6 +123,13 @@ async def test_push_fetch_receipts_touches_and_attacks(settings: Settings, live:
             r = await get(table_push["url"] + "/table", token)
             assert r.json() == {"rows": [["Term", "Rate"], ["5 years", "3.9"]], "truncated": False}
 
+            # The customer's shelf (after a page change): both, with the same links; nobody else's.
+            r = await get(f"/api/documents/shown/{cid}", token)
+            assert [(d["push_id"], d["url"]) for d in r.json()] == [
+                (push_id, shown["url"]), (table_push["push_id"], table_push["url"])]  # fmt: skip
+            r = await get(f"/api/documents/shown/{cid}", other_token)
+            assert r.status_code == 404 and r.json()["error"] == "conversation_not_found"
+
             # The agent's list of pushes with receipts; Dave sees none of it.
             await h.post("/api/session", json={"username": "cora", "password": PASSWORD})
             listed = (await h.get(f"/api/documents/conversations/{cid}")).json()
@@ -138,6 +145,7 @@ async def test_push_fetch_receipts_touches_and_attacks(settings: Settings, live:
             assert r.status_code == 204
             r = await get(shown["url"], token)
             assert r.status_code == 410 and r.json()["error"] == "document_removed"
+            assert [d["title"] for d in (await get(f"/api/documents/shown/{cid}", token)).json()] == ["Rates"]
         # Nothing of this reached the other visitor.
         assert not [f for f in other.frames if f["type"].startswith("document")]
 

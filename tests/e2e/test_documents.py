@@ -120,6 +120,15 @@ def test_agent_pushes_a_pdf_and_an_image_and_reads_the_receipts(
         viewer.get_by_role("button", name="Close the document").click()
         expect(viewer).to_be_hidden()
         expect(sent).to_contain_text("Opened, closed (2 of 3 pages viewed)")
+        # Closed, it stays on the chat's shelf, after a page change too, and opens again from there.
+        cust.reload()
+        expect(cust.locator("#cc-chat-widget .panel")).to_be_visible()  # the widget remembers it was open
+        chip = cust.locator("#cc-chat-widget .doc-chip").filter(has_text="Loan contract")
+        expect(chip).to_be_visible()
+        cust.screenshot(path=str(SHOTS / "customer-shelf-desktop.png"))
+        chip.click()
+        expect(viewer).to_have_attribute("data-rendered", "1")
+        viewer.get_by_role("button", name="Close the document").click()
 
         # The image, on a phone-sized screen: the viewer fills it.
         cust.set_viewport_size({"width": 390, "height": 844})

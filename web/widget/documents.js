@@ -4,7 +4,7 @@
  * with the visitor's token through the push's signed link: nothing is cached by the browser. Served between
  * cobrowse.js and widget.js inside the same function, so nothing here is global. */
 function makeDocuments(o) {
-  // o: { origin, t, token() -> string, send(frame) -> bool, mount(node), notice(text) }
+  // o: { origin, t, token() -> string, send(frame) -> bool, mount(node), notice(text), shelf: node in the chat }
   const PDFJS = o.origin + "/documents/pdfjs/";
   let pdfjs = null;
   let cur = null; // { f, pdf, page, pages, since, url }
@@ -185,9 +185,42 @@ function makeDocuments(o) {
     ui.box.hidden = true;
     ui.body.replaceChildren();
   }
+  // The chat's shelf: every document shown in this conversation, to open again (after a page change too).
+  const shelved = new Map(); // push id -> frame
+  function shelve(f) {
+    if (shelved.has(f.push_id)) return;
+    shelved.set(f.push_id, f);
+    const b = el("button", "doc-chip");
+    b.type = "button";
+    b.append(el("span", "doc-chip-kind", f.content_type === "application/pdf" ? "PDF" : f.content_type.startsWith("image/") ? "IMG" : "XLS"));
+    b.append(el("span", "doc-chip-title", f.title));
+    b.title = o.t("doc.open", { title: f.title });
+    b.onclick = () => show(f);
+    o.shelf.append(b);
+    o.shelf.hidden = false;
+  }
   return {
     frame(f) {
-      if (f.type === "document") show(f);
+      if (f.type !== "document") return;
+      shelve(f);
+      show(f);
+    },
+    // The socket is ready with these conversations open: put back what was shown in them.
+    async ready(openIds) {
+      for (const cid of openIds) {
+        try {
+          const r = await fetch(o.origin + "/api/documents/shown/" + encodeURIComponent(cid), { headers: { Authorization: "Bearer " + o.token() } });
+          if (r.ok) (await r.json()).forEach(shelve);
+        } catch (e) {
+          /* the shelf stays as it is; a new push still shows */
+        }
+      }
+    },
+    reset() {
+      shelved.clear();
+      o.shelf.replaceChildren();
+      o.shelf.hidden = true;
+      close();
     },
     error(f) {
       if (f.code === "push_not_found" || f.code === "invalid_page") return true; // receipts only: nothing to show

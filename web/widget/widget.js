@@ -376,6 +376,12 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
 .cb-bar{position:fixed;left:0;right:0;top:0;z-index:2147483003;display:flex;align-items:center;justify-content:center;gap:14px;padding:8px 12px;background:#b42318;color:#fff;font-size:14px;font-weight:600;box-shadow:0 2px 8px rgba(0,0,0,.25)}
 .cb-bar button{min-height:32px;padding:0 14px;border:2px solid #fff;border-radius:8px;background:transparent;color:#fff;font-weight:700}
 .cb-bar button:hover{background:rgba(255,255,255,.16)}
+.doc-shelf{display:flex;flex-wrap:wrap;gap:6px;padding:6px 0}
+.doc-shelf[hidden]{display:none}
+.doc-chip{display:inline-flex;align-items:center;gap:6px;max-width:100%;min-height:36px;padding:4px 10px;border:1px solid #cfd6e0;border-radius:18px;background:#fff;font-size:13px;cursor:pointer}
+.doc-chip:hover{border-color:var(--a)}
+.doc-chip-kind{font-size:10px;font-weight:800;color:var(--a)}
+.doc-chip-title{overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
 .doc-view{position:fixed;right:20px;bottom:92px;z-index:2147483004;display:flex;flex-direction:column;width:min(560px,calc(100vw - 40px));height:min(640px,calc(100vh - 120px));background:#fff;border-radius:14px;box-shadow:0 12px 48px rgba(15,30,60,.35);overflow:hidden}
 .doc-view[hidden]{display:none}
 .doc-head{display:flex;align-items:center;gap:10px;padding:10px 12px 10px 16px;background:var(--a);color:#fff}
@@ -516,7 +522,8 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
       h("button", { class: "secondary", type: "button", text: t("ended.transcript"), onclick: () => showSheet("transcript") })
     )
   );
-  el.main = h("div", { class: "main" }, el.prechat, el.callback, el.cbDone, el.waiting, el.history, el.pending, el.typing, el.ended);
+  el.docShelf = h("div", { class: "doc-shelf", hidden: true, role: "group", "aria-label": t("doc.shelf") });
+  el.main = h("div", { class: "main" }, el.prechat, el.callback, el.cbDone, el.waiting, el.history, el.pending, el.docShelf, el.typing, el.ended);
 
   el.noticeText = h("span");
   el.notice = h(
@@ -586,6 +593,7 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     send: (frame) => send(frame),
     mount: (node) => el.root.append(node),
     notice: (text) => notice(text),
+    shelf: el.docShelf,
   });
 
   /* ---------- views ---------- */
@@ -745,6 +753,7 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     el.history.replaceChildren();
     el.pending.replaceChildren();
     S.failed.clear();
+    docs.reset();
   }
   function onConversation(c) {
     if (S.conv && S.conv.id !== c.id) {
@@ -1326,6 +1335,7 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     pacer.restart(resend);
     scheduleAck();
     cobrowse.ready([...open]);
+    docs.ready([...open]);
   }
   async function closedWhileAway(c) {
     // The chat was closed while this page was away: show what was missed, then "Chat ended".
