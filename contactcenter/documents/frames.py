@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from contactcenter.documents import service
-from contactcenter.documents.schemas import DocumentPushIn, DocumentView
+from contactcenter.documents.schemas import DocumentPushIn, DocumentTurnIn, DocumentView
 from contactcenter.http import ApiError
 from contactcenter.realtime.channels import FrameSpec
 from contactcenter.realtime.service import FrameContext
@@ -48,5 +48,26 @@ async def on_view(ctx: FrameContext, frame: DocumentView) -> None:
         conn.fail(exc.code, str(exc.detail), ref=frame.push_id)
 
 
+async def on_turn(ctx: FrameContext, frame: DocumentTurnIn) -> None:
+    conn = ctx.conn
+    if not conn.is_agent:
+        conn.fail("forbidden", "the customer turns pages in their own viewer", ref=frame.push_id)
+        return
+    async with ctx.db.session() as session:
+        conversation_id = await service.conversation_of(session, push_id=frame.push_id)
+    conv = await ctx.conversation(conversation_id, ref=frame.push_id) if conversation_id else None
+    if conv is None:
+        if conversation_id is None:
+            conn.fail("push_not_found", "no such document in your conversation", ref=frame.push_id)
+        return
+    try:
+        async with ctx.db.session() as session:
+            await service.turn(
+                session, ctx.bus, conv=conv, agent_id=conn.who.id, push_id=frame.push_id, page=frame.page
+            )
+    except ApiError as exc:
+        conn.fail(exc.code, str(exc.detail), ref=frame.push_id)
+
+
 def specs() -> list[FrameSpec]:
-    return [FrameSpec(DocumentPushIn, on_push), FrameSpec(DocumentView, on_view)]
+    return [FrameSpec(DocumentPushIn, on_push), FrameSpec(DocumentView, on_view), FrameSpec(DocumentTurnIn, on_turn)]

@@ -81,7 +81,24 @@ class DocumentView(Frame):
     page_count: Annotated[int, Field(ge=1, le=MAX_PAGES)] | None = None
 
 
+class DocumentTurnIn(Frame):
+    """The agent turns a shown PDF to a page, for both of them."""
+
+    type: Literal["document_turn"]
+    push_id: DocId
+    page: Annotated[int, Field(ge=1, le=MAX_PAGES)]
+
+
 # Server -> client
+class TurnFrame(Frame):
+    """To the customer: the agent turned the document to this page."""
+
+    type: Literal["document_turn"] = "document_turn"
+    conversation_id: str
+    push_id: str
+    page: int
+
+
 class DocumentFrame(Frame):
     """To the customer: a document to show now (fetch `url` with the visitor token; it expires)."""
 

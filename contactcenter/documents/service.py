@@ -19,7 +19,14 @@ from contactcenter.db import utcnow
 from contactcenter.documents import files, links
 from contactcenter.documents.events import to_agent, to_customer
 from contactcenter.documents.models import Document, DocumentPush
-from contactcenter.documents.schemas import DocumentFrame, DocumentOut, DocumentView, PushOut, ReceiptFrame
+from contactcenter.documents.schemas import (
+    DocumentFrame,
+    DocumentOut,
+    DocumentView,
+    PushOut,
+    ReceiptFrame,
+    TurnFrame,
+)
 from contactcenter.http import ApiError
 from contactcenter.realtime.events import TOPIC_REALTIME
 
@@ -179,6 +186,19 @@ async def viewed(
     return out
 
 
+async def turn(
+    session: AsyncSession, bus: Bus, *, conv: ConversationOut, agent_id: int, push_id: str, page: int
+) -> None:
+    """The conversation's agent turns a shown document for both (the customer's receipts follow)."""
+    row = await session.get(DocumentPush, push_id)
+    if row is None or row.conversation_id != conv.id or conv.agent_id != agent_id:
+        raise ApiError(404, "push_not_found", "no such document in your conversation")
+    if row.page_count is not None and page > row.page_count:
+        raise ApiError(422, "invalid_page", "no such page")
+    frame = TurnFrame(conversation_id=conv.id, push_id=row.id, page=page)
+    await bus.publish_events(TOPIC_REALTIME, [to_customer(conv, frame)])
+
+
 async def pushes(session: AsyncSession, *, conversation_id: str) -> list[PushOut]:
     """A conversation's pushes with their receipts, oldest first."""
     q = (
@@ -219,7 +239,9 @@ async def shown_to(
     ]
 
 
-async def conversation_of(session: AsyncSession, *, push_id: str, customer_id: int) -> str | None:
-    """The conversation of a push made to this customer (None for anyone else's or a guessed id)."""
+async def conversation_of(session: AsyncSession, *, push_id: str, customer_id: int | None = None) -> str | None:
+    """The conversation of a push (made to this customer, when given: None for anyone else's or a guessed id)."""
     row = await session.get(DocumentPush, push_id)
-    return row.conversation_id if row is not None and row.customer_id == customer_id else None
+    if row is None or (customer_id is not None and row.customer_id != customer_id):
+        return None
+    return row.conversation_id

@@ -110,6 +110,18 @@ async def test_push_fetch_receipts_touches_and_attacks(settings: Settings, live:
             assert last["push"]["page_seconds"] == {"1": 3.0, "2": 1.0}
             await cust.send({"type": "document_view", "push_id": push_id, "event": "page", "page": 4, "seconds": 1})
             assert (await cust.next("error"))["code"] == "invalid_page"
+            # The agent turns the pages for both: only the conversation's agent, only to a page that exists.
+            await agent.send({"type": "document_turn", "push_id": push_id, "page": 3})
+            assert (await cust.next("document_turn"))["page"] == 3
+            await agent.send({"type": "document_turn", "push_id": push_id, "page": 4})
+            assert (await agent.next("error"))["code"] == "invalid_page"
+            await cust.send({"type": "document_turn", "push_id": push_id, "page": 2})
+            assert (await cust.next("error"))["code"] == "forbidden"
+            async with staff(live, "dave") as dave:
+                await dave.send({"type": "document_turn", "push_id": push_id, "page": 2})
+                assert (await dave.next("error"))["code"] == "conversation_not_found"
+                await dave.send({"type": "document_turn", "push_id": "0" * 36, "page": 2})
+                assert (await dave.next("error"))["code"] == "push_not_found"
             await cust.send({"type": "document_view", "push_id": push_id, "event": "closed"})
             closed = await agent.next("document_receipt", event="closed")
             assert closed["push"]["closed_at"] is not None

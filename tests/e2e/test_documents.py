@@ -117,9 +117,16 @@ def test_agent_pushes_a_pdf_and_an_image_and_reads_the_receipts(
         expect(viewer).to_have_attribute("data-page", "2")
         expect(viewer.locator(".doc-page")).to_have_text("Page 2 of 3")
         expect(sent).to_contain_text("p. 1:")
+        # The agent turns it to page 3 for both.
+        turn = sent.locator(".doc-turn")
+        turn.get_by_label("Page to show").fill("3")
+        turn.get_by_role("button", name="Show page").click()
+        expect(viewer).to_have_attribute("data-page", "3")
+        expect(viewer.locator(".doc-page")).to_have_text("Page 3 of 3")
+        expect(sent).to_contain_text("p. 2:")
         viewer.get_by_role("button", name="Close the document").click()
         expect(viewer).to_be_hidden()
-        expect(sent).to_contain_text("Opened, closed (2 of 3 pages viewed)")
+        expect(sent).to_contain_text("Opened, closed (3 of 3 pages viewed)")
         # Closed, it stays on the chat's shelf, after a page change too, and opens again from there.
         cust.reload()
         expect(cust.locator("#cc-chat-widget .panel")).to_be_visible()  # the widget remembers it was open

@@ -60,13 +60,24 @@
     const of = p.page_count ? ` (${pages.length} of ${p.page_count} pages viewed)` : "";
     return (p.closed_at ? "Opened, closed" : "Open now") + of + (viewed ? " — " + viewed : "");
   }
+  // An open PDF of several pages: the agent turns it for both ("let's look at page 3 together").
+  function turner(p) {
+    if (!p.opened_at || p.closed_at || !p.page_count || p.page_count < 2) return null;
+    const input = el("input", { type: "number", min: "1", max: String(p.page_count), value: "1", "aria-label": "Page to show" });
+    const go = () => {
+      const page = Math.round(Number(input.value));
+      if (page >= 1 && page <= p.page_count) CC.frame({ type: "document_turn", push_id: p.id, page });
+    };
+    return el("span", { class: "doc-turn" }, "Turn the customer's view to page ", input,
+      el("button", { type: "button", class: "btn btn-small", onclick: go }, "Show page"));
+  }
   function renderSent() {
     const rec = selected();
     const mine = rec ? pushes.get(rec.id) : null;
     sent.replaceChildren(
       ...[...(mine ? mine.values() : [])].map(({ title, push }) =>
         el("li", { class: "doc-sent", "data-push": push.id, "data-opened": push.opened_at ? "1" : "0" },
-          el("strong", null, title), el("span", { class: "doc-receipt" }, receiptText(push))))
+          el("strong", null, title), el("span", { class: "doc-receipt" }, receiptText(push)), turner(push)))
     );
   }
   function render() {

@@ -110,8 +110,11 @@ function makeDocuments(o) {
     ui.box.dataset.rendered = "1";
   }
   function turn(step) {
+    if (cur) goTo(cur.page + step);
+  }
+  function goTo(target) {
     if (!cur || !cur.pdf) return;
-    const page = Math.min(cur.pages, Math.max(1, cur.page + step));
+    const page = Math.min(cur.pages, Math.max(1, target));
     if (page === cur.page) return;
     pageDone();
     cur.page = page;
@@ -201,6 +204,8 @@ function makeDocuments(o) {
   }
   return {
     frame(f) {
+      // The agent turned the page for both: only the document on screen follows.
+      if (f.type === "document_turn") return cur && cur.f.push_id === f.push_id && goTo(f.page);
       if (f.type !== "document") return;
       shelve(f);
       show(f);

@@ -1308,6 +1308,7 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
       case "cobrowse_pointer":
         return cobrowse.frame(f);
       case "document":
+      case "document_turn":
         return docs.frame(f);
       case "error":
         return onError(f);
