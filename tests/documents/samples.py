@@ -1,50 +1,13 @@
-"""Real files made here (no fixtures on disk): a PDF of some pages with text, a PNG, an XLSX, a CSV."""
+"""Real files made here (no fixtures on disk): PDFs and PNGs from the demo's generators, an XLSX."""
 
 from __future__ import annotations
 
 import io
-import struct
 import zipfile
-import zlib
 
+from contactcenter.demo.documents import pdf, png
 
-def pdf(pages: int = 2, text: str = "Fund chart") -> bytes:
-    """A valid PDF (xref offsets right) with a title and a filled box on each page, for pdf.js to draw."""
-    objs: list[bytes] = [b"<< /Type /Catalog /Pages 2 0 R >>"]
-    kids = " ".join(f"{3 + 2 * i} 0 R" for i in range(pages))
-    objs.append(f"<< /Type /Pages /Kids [{kids}] /Count {pages} >>".encode())
-    font = 3 + 2 * pages
-    for i in range(pages):
-        objs.append(
-            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 300 200] /Contents {4 + 2 * i} 0 R "
-            f"/Resources << /Font << /F1 {font} 0 R >> >> >>".encode()
-        )
-        stream = f"0.1 0.3 0.7 rg 20 20 260 90 re f BT /F1 18 Tf 20 150 Td ({text} p{i + 1}) Tj ET".encode()
-        objs.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
-    objs.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
-    out = io.BytesIO()
-    out.write(b"%PDF-1.4\n")
-    offsets = []
-    for n, body in enumerate(objs, start=1):
-        offsets.append(out.tell())
-        out.write(b"%d 0 obj\n" % n + body + b"\nendobj\n")
-    xref = out.tell()
-    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1))
-    for off in offsets:
-        out.write(b"%010d 00000 n \n" % off)
-    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref))
-    return out.getvalue()
-
-
-def png(width: int = 120, height: int = 80, rgb: tuple[int, int, int] = (200, 40, 40)) -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-    row = b"\x00" + bytes(rgb) * width
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(row * height)) + chunk(b"IEND", b"")
-    )
+__all__ = ["pdf", "png", "xlsx"]
 
 
 def xlsx(rows: list[list[str]]) -> bytes:
