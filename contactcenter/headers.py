@@ -45,7 +45,10 @@ class SecurityHeadersMiddleware:
                 names = {k.lower() for k, _ in headers}
                 html = any(k.lower() == b"content-type" and v.startswith(b"text/html") for k, v in headers)
                 extra = [(b"x-content-type-options", b"nosniff")]
-                if not exempt:
+                # A 304 has no Content-Type, and the browser merges its headers into the page it cached: a
+                # CSP here (OTHER_CSP, "default-src 'none'") would replace the page's and block its own CSS
+                # and scripts after a reload. The cached response keeps the policy it came with.
+                if not exempt and message["status"] != 304:
                     extra.append((b"content-security-policy", (PAGE_CSP if html else OTHER_CSP).encode()))
                     extra.append((b"x-frame-options", b"DENY"))
                 extra.append((b"referrer-policy", b"same-origin"))

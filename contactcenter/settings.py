@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     # over either the session degrades (docs/cobrowse.md).
     cobrowse_max_event_bytes: int = Field(default=65_536, ge=1024)
     cobrowse_max_snapshot_bytes: int = Field(default=1_048_576, ge=4096)
+    # Document push: largest document in the library; life of a pushed document's link (the customer's
+    # visitor token is checked too: docs/api.md "Documents").
+    document_max_bytes: int = Field(default=20 * 1_048_576, ge=1024)
+    document_link_s: int = Field(default=24 * 3600, ge=1)
     # Anonymous visitors (docs/security.md, "Anonymous visitors"): visitor tokens per client address a minute
     # and their life (the widget renews a token still valid, or expired less than the grace ago, for the
     # same customer); chats open at once per address; new chats per visitor and per address an hour; new

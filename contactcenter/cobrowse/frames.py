@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from contactcenter.cobrowse import service
-from contactcenter.cobrowse.schemas import CobrowseAccept, CobrowseEventsIn, CobrowseRequest, CobrowseStop
+from contactcenter.cobrowse.schemas import (
+    CobrowseAccept,
+    CobrowseEventsIn,
+    CobrowsePointer,
+    CobrowseRequest,
+    CobrowseStop,
+)
 from contactcenter.conversations.schemas import ConversationOut
 from contactcenter.http import ApiError
 from contactcenter.realtime.channels import FrameSpec
@@ -82,10 +88,25 @@ async def on_events(ctx: FrameContext, frame: CobrowseEventsIn) -> None:
         conn.fail(exc.code, str(exc.detail), ref=conv.id)
 
 
+async def on_pointer(ctx: FrameContext, frame: CobrowsePointer) -> None:
+    conn = ctx.conn
+    if not conn.is_agent:
+        conn.fail("forbidden", "only the agent's pointer is shown", ref=frame.conversation_id)
+        return
+    conv = await _conversation(ctx, frame.conversation_id)
+    if conv is None:
+        return
+    try:
+        await service.point(ctx.db, ctx.bus, conv=conv, agent_id=conn.who.id, frame=frame)
+    except ApiError as exc:
+        conn.fail(exc.code, str(exc.detail), ref=conv.id)
+
+
 def specs() -> list[FrameSpec]:
     return [
         FrameSpec(CobrowseRequest, on_request),
         FrameSpec(CobrowseAccept, on_accept),
         FrameSpec(CobrowseStop, on_stop),
         FrameSpec(CobrowseEventsIn, on_events),
+        FrameSpec(CobrowsePointer, on_pointer),
     ]

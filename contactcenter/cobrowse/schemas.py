@@ -57,6 +57,22 @@ class CobrowseEventsIn(Frame):
     events: list[RrwebEvent] = Field(min_length=1, max_length=MAX_EVENTS)
 
 
+Coord = Annotated[float, Field(ge=0, le=1_000_000)]
+
+
+class CobrowsePointer(Frame):
+    """The agent's pointer (`pointer`: x, y) or highlight box (`highlight`: x, y, w, h) on the customer's
+    page, in the page's CSS pixels from its top left corner; `clear` takes both away."""
+
+    type: Literal["cobrowse_pointer"]
+    conversation_id: ConvId
+    kind: Literal["pointer", "highlight", "clear"]
+    x: Coord = 0
+    y: Coord = 0
+    w: Coord = 0
+    h: Coord = 0
+
+
 class EventsBody(BaseModel):
     """POST /api/cobrowse/events: a batch (a full snapshot, typically) bigger than a websocket frame."""
 
@@ -81,6 +97,19 @@ class EventsFrame(Frame):
     conversation_id: str
     session_id: str
     events: list[dict[str, Any]]
+
+
+class PointerFrame(Frame):
+    """To the customer: where the agent points or what they highlight (shown by the widget, never recorded)."""
+
+    type: Literal["cobrowse_pointer"] = "cobrowse_pointer"
+    conversation_id: str
+    session_id: str
+    kind: Literal["pointer", "highlight", "clear"]
+    x: float
+    y: float
+    w: float
+    h: float
 
 
 class SnapshotNeeded(Frame):

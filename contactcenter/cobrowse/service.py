@@ -23,7 +23,9 @@ from contactcenter.cobrowse.scan import TooDeep, scan
 from contactcenter.cobrowse.schemas import (
     FULL_SNAPSHOT,
     META,
+    CobrowsePointer,
     EventsFrame,
+    PointerFrame,
     RrwebEvent,
     SessionOut,
     SnapshotNeeded,
@@ -152,6 +154,19 @@ async def stop(session: AsyncSession, bus: Bus, *, conv: ConversationOut, by: By
     _forget(conv.id)
     await _tell(bus, conv, "both", _state(row))
     return SessionOut.model_validate(row)
+
+
+async def point(db: Database, bus: Bus, *, conv: ConversationOut, agent_id: int, frame: CobrowsePointer) -> None:
+    """The agent's pointer or highlight, relayed to the customer while the session is on (nothing is kept)."""
+    if conv.agent_id != agent_id:
+        raise ApiError(403, "not_your_conversation", "only the conversation's agent points")
+    current = await _current(db, conv.id)
+    if current is None or current.state != "on":
+        raise ApiError(409, "cobrowse_off", "co-browsing is not on for this conversation")
+    out = PointerFrame(
+        conversation_id=conv.id, session_id=current.id, kind=frame.kind, x=frame.x, y=frame.y, w=frame.w, h=frame.h
+    )
+    await _tell(bus, conv, "customer", out)
 
 
 def page_of(href: object) -> str | None:

@@ -27,6 +27,7 @@ from contactcenter.ccr.schemas import Channel, CustomerCreate, Direction, Identi
 from contactcenter.ccr.service import create_customer, log_touches
 from contactcenter.db import Database, utcnow
 from contactcenter.demo import data
+from contactcenter.demo import documents as demo_documents
 from contactcenter.demo.articles import seed_articles
 from contactcenter.demo.data import Person, ProductDef
 from contactcenter.integration.models import Order, Product
@@ -245,6 +246,7 @@ async def seed_demo(settings: Settings, *, customers: int = 300, seed: int = 7) 
                 staff[username] = user.id
             articles = await seed_articles(s, author_id=staff["pat"])
             product_ids = await _add_products(s)
+            await demo_documents.add_library(s, uploaded_by=staff["alice"])
             now = utcnow()
             people = data.people(rng, customers)
             for p in people:

@@ -14,7 +14,9 @@ from playwright.sync_api import Browser, Page
 from tests.e2e.conftest import ROOT
 
 I18N = (ROOT / "web/widget/i18n.js").read_text()
-WIDGET = "".join((ROOT / "web/widget" / name).read_text() for name in ("widget.js", "cobrowse.js", "kb.js"))
+WIDGET = "".join(
+    (ROOT / "web/widget" / name).read_text() for name in ("widget.js", "cobrowse.js", "kb.js", "documents.js")
+)
 PARAM = re.compile(r"\{(\w+)\}")
 
 

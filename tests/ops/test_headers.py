@@ -65,6 +65,17 @@ async def test_staff_pages_api_and_static_carry_the_headers(client: httpx.AsyncC
     assert _page_policy(anonymous[1])["default-src"] == "'none'"  # JSON: loads nothing, whatever it holds
 
 
+async def test_a_revalidated_page_keeps_its_own_policy(client: httpx.AsyncClient) -> None:
+    # A reload revalidates /demo/ by its ETag: the 304 must not carry a policy of its own, or the browser
+    # puts "default-src 'none'" on the cached page and blocks its CSS and the widget (found by the document
+    # push e2e test's reload).
+    first = await client.get("/demo/")
+    assert first.status_code == 200 and "script-src 'self'" in first.headers["content-security-policy"]
+    again = await client.get("/demo/", headers={"If-None-Match": first.headers["etag"]})
+    assert again.status_code == 304
+    assert "content-security-policy" not in again.headers and again.headers["x-content-type-options"] == "nosniff"
+
+
 async def test_the_widget_script_stays_loadable_by_other_sites(client: httpx.AsyncClient) -> None:
     r = await client.get("/widget.js", headers={"Origin": "https://www.bank.example"})
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/javascript")

@@ -16,6 +16,20 @@
   const view = $("cobrowse-view");
   const status = $("cobrowse-status");
   const warning = $("cobrowse-warning");
+  // Over the replay: catches the agent's mouse when pointing or highlighting (the replay's iframe gets none).
+  const overlay = el("div", { class: "cb-overlay", id: "cobrowse-overlay" });
+  let mode = null; // null | "pointer" | "highlight"
+  let drag = null;
+  let lastMove = 0;
+  let moveTimer = 0;
+  let pending = null;
+  function flushMove() {
+    moveTimer = 0;
+    if (mode !== "pointer" || !pending) return;
+    lastMove = Date.now();
+    sendPointer("pointer", pending);
+    pending = null;
+  }
 
   function selected() {
     const rec = S().selected && S().convs.get(S().selected);
@@ -37,7 +51,10 @@
     if (replayer) replayer.destroy && replayer.destroy();
     replayer = null;
     shownFor = cid;
-    view.replaceChildren(el("div", { class: "cb-empty" }, "Waiting for the customer's page…"));
+    mode = null;
+    overlay.dataset.mode = "";
+    for (const id of ["cobrowse-point", "cobrowse-mark"]) $(id).setAttribute("aria-pressed", "false");
+    view.replaceChildren(el("div", { class: "cb-empty" }, "Waiting for the customer's page…"), overlay);
     warning.hidden = true;
     $("cobrowse-page").textContent = "";
   }
@@ -59,6 +76,7 @@
         view.replaceChildren();
         replayer = new window.rrweb.Replayer([], { root: view, liveMode: true, mouseTail: false, showWarning: false });
         replayer.startLive(e.timestamp - 100); // the customer's clock, whatever the agent's says
+        view.append(overlay);
       }
       replayer.addEvent(e);
     }
@@ -78,6 +96,72 @@
       warning.hidden = false;
     }
   }
+
+  // The agent's mouse over the replay, as a point of the customer's page (CSS pixels from its top left).
+  function pagePoint(e) {
+    const frame = replayer && replayer.iframe;
+    if (!frame) return null;
+    const r = frame.getBoundingClientRect();
+    const scale = r.width / (frame.offsetWidth || r.width) || 1;
+    const x = (e.clientX - r.left) / scale;
+    const y = (e.clientY - r.top) / scale;
+    if (x < 0 || y < 0 || x > frame.offsetWidth || y > frame.offsetHeight) return null;
+    const win = frame.contentWindow;
+    return { x: Math.round(x + (win ? win.scrollX : 0)), y: Math.round(y + (win ? win.scrollY : 0)), vx: e.clientX, vy: e.clientY };
+  }
+  function sendPointer(kind, box) {
+    if (shownFor) CC.frame(Object.assign({ type: "cobrowse_pointer", conversation_id: shownFor, kind }, box || {}));
+  }
+  function setMode(next) {
+    if (mode === "pointer" && next !== "pointer") sendPointer("clear");
+    mode = mode === next ? null : next;
+    overlay.dataset.mode = mode || "";
+    $("cobrowse-point").setAttribute("aria-pressed", String(mode === "pointer"));
+    $("cobrowse-mark").setAttribute("aria-pressed", String(mode === "highlight"));
+  }
+  overlay.addEventListener("mousemove", (e) => {
+    const p = pagePoint(e);
+    if (mode === "pointer" && p) {
+      // At most 10 a second (the socket allows 20 frames a second), and always the last position.
+      pending = { x: p.x, y: p.y };
+      if (!moveTimer) moveTimer = setTimeout(flushMove, Math.max(0, 100 - (Date.now() - lastMove)));
+    } else if (mode === "highlight" && drag && p) {
+      const r = overlay.getBoundingClientRect();
+      Object.assign(drag.box.style, {
+        left: Math.min(drag.vx, e.clientX) - r.left + "px", top: Math.min(drag.vy, e.clientY) - r.top + "px",
+        width: Math.abs(e.clientX - drag.vx) + "px", height: Math.abs(e.clientY - drag.vy) + "px",
+      });
+      drag.end = p;
+    }
+  });
+  overlay.addEventListener("mouseleave", () => {
+    if (mode !== "pointer") return;
+    clearTimeout(moveTimer);
+    moveTimer = 0;
+    pending = null;
+    sendPointer("clear");
+  });
+  overlay.addEventListener("mousedown", (e) => {
+    const p = mode === "highlight" && pagePoint(e);
+    if (!p) return;
+    e.preventDefault();
+    drag = { start: p, end: p, vx: e.clientX, vy: e.clientY, box: el("div", { class: "cb-drag" }) };
+    overlay.append(drag.box);
+  });
+  addEventListener("mouseup", () => {
+    if (!drag) return;
+    const { start, end, box } = drag;
+    drag = null;
+    box.remove();
+    const w = Math.abs(end.x - start.x);
+    const h = Math.abs(end.y - start.y);
+    if (w < 4 || h < 4) return;
+    sendPointer("highlight", { x: Math.min(start.x, end.x), y: Math.min(start.y, end.y), w, h });
+    status.textContent = "Highlight shown to the customer";
+  });
+  $("cobrowse-point").addEventListener("click", () => setMode("pointer"));
+  $("cobrowse-mark").addEventListener("click", () => setMode("highlight"));
+  $("cobrowse-clear").addEventListener("click", () => sendPointer("clear"));
 
   btn.addEventListener("click", () => {
     const rec = selected();

@@ -82,8 +82,36 @@ function makeCobrowse(o) {
     ui.stop.onclick = () => stop(true);
     ui.bar.append(ui.barText, ui.stop);
     ui.ask.hidden = ui.bar.hidden = true;
+    // The agent's pointer and highlight: drawn over the page, inside the widget (never recorded), never
+    // in the way of the customer's clicks.
+    ui.pointer = el("div", "cb-pointer");
+    ui.pointerName = el("span");
+    ui.pointer.append(ui.pointerName);
+    ui.mark = el("div", "cb-mark");
+    ui.pointer.hidden = ui.mark.hidden = true;
     o.mount(ui.ask);
     o.mount(ui.bar);
+    o.mount(ui.pointer);
+    o.mount(ui.mark);
+    addEventListener("scroll", place, { passive: true });
+  }
+  let marks = { pointer: null, highlight: null }; // page coordinates from the agent
+  function place() {
+    if (!ui.pointer) return;
+    const p = marks.pointer;
+    const b = marks.highlight;
+    ui.pointer.hidden = !p;
+    ui.mark.hidden = !b;
+    if (p) Object.assign(ui.pointer.style, { left: p.x - scrollX + "px", top: p.y - scrollY + "px" });
+    if (b) Object.assign(ui.mark.style, { left: b.x - scrollX + "px", top: b.y - scrollY + "px", width: b.w + "px", height: b.h + "px" });
+  }
+  function pointed(f) {
+    if (!cur || !cur.on || cur.sid !== f.session_id) return;
+    build();
+    ui.pointerName.textContent = o.agentName() || o.t("agent.default");
+    if (f.kind === "clear") marks = { pointer: null, highlight: null };
+    else marks[f.kind] = { x: f.x, y: f.y, w: f.w, h: f.h };
+    place();
   }
   function render() {
     build();
@@ -173,6 +201,8 @@ function makeCobrowse(o) {
     halt();
     cur = null;
     save(null);
+    marks = { pointer: null, highlight: null };
+    place();
     render();
   }
   return {
@@ -189,6 +219,8 @@ function makeCobrowse(o) {
         cur = { cid: f.conversation_id, sid: f.session_id, on: f.state === "on" };
         if (cur.on) save({ cid: cur.cid, sid: cur.sid }), record();
         render();
+      } else if (f.type === "cobrowse_pointer") {
+        pointed(f);
       } else if (f.type === "cobrowse_snapshot_needed" && cur && cur.on && stopRec && rr) {
         rr.record.takeFullSnapshot(true);
       }

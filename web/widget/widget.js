@@ -454,8 +454,38 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
 .consent p{margin:0 0 8px;font-size:13.5px;color:var(--muted)}
 .consent a.fine{display:block;margin:0 0 10px!important;color:var(--a)}
 .consent .fine{margin:0 0 10px!important}
+.doc-shelf{display:flex;flex-wrap:wrap;gap:6px;padding:6px 0}
+.doc-shelf[hidden]{display:none}
+.doc-chip{display:inline-flex;align-items:center;gap:6px;max-width:100%;min-height:36px;padding:4px 10px;border:1px solid #cfd6e0;border-radius:18px;background:#fff;font-size:13px;cursor:pointer}
+.doc-chip:hover{border-color:var(--a)}
+.doc-chip-kind{font-size:10px;font-weight:800;color:var(--a)}
+.doc-chip-title{overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
+.doc-view{position:fixed;right:20px;bottom:92px;z-index:2147483004;display:flex;flex-direction:column;width:min(560px,calc(100vw - 40px));height:min(640px,calc(100vh - 120px));background:#fff;border-radius:14px;box-shadow:0 12px 48px rgba(15,30,60,.35);overflow:hidden}
+.doc-view[hidden]{display:none}
+.doc-head{display:flex;align-items:center;gap:10px;padding:10px 12px 10px 16px;background:var(--a);color:#fff}
+.doc-title{flex:1;min-width:0;overflow:hidden;text-overflow:ellipsis;white-space:nowrap;font-size:15px}
+.doc-close{width:36px;height:36px;border:0;border-radius:8px;background:transparent;color:#fff;font-size:24px;line-height:1;cursor:pointer}
+.doc-close:hover{background:rgba(255,255,255,.18)}
+.doc-body{flex:1;min-height:0;overflow:auto;padding:8px;background:#eef1f5;text-align:center}
+.doc-canvas,.doc-image{display:block;max-width:100%;height:auto;margin:0 auto;background:#fff;box-shadow:0 1px 4px rgba(0,0,0,.2)}
+.doc-sheet{overflow:auto;text-align:left;background:#fff}
+.doc-table{border-collapse:collapse;font-size:13px}
+.doc-table th,.doc-table td{padding:5px 9px;border:1px solid #dde2ea;white-space:nowrap}
+.doc-table th{background:#f4f6f9;font-weight:700}
+.doc-loading,.doc-error,.doc-more{margin:18px;color:#5b6573;font-size:14px}
+.doc-nav{display:flex;align-items:center;justify-content:center;gap:12px;padding:8px;border-top:1px solid #e3e7ee}
+.doc-nav[hidden]{display:none}
+.doc-nav button{min-height:40px;padding:0 12px;border-radius:8px;white-space:nowrap}
+.doc-page{font-size:14px;min-width:0;white-space:nowrap}
+.cb-pointer,.cb-mark{position:fixed;z-index:2147483001;pointer-events:none}
+.cb-mark{z-index:2147483000}
+.cb-pointer{width:18px;height:18px;margin:-9px 0 0 -9px;border:3px solid #fff;border-radius:50%;background:#f59e0b;box-shadow:0 0 0 2px #b45309,0 2px 8px rgba(0,0,0,.35);transition:left .09s linear,top .09s linear}
+.cb-pointer span{position:absolute;left:18px;top:14px;padding:2px 7px;border-radius:6px;background:#b45309;color:#fff;font-size:12px;font-weight:700;white-space:nowrap}
+.cb-mark{border:3px solid #f59e0b;border-radius:6px;background:rgba(245,158,11,.14);box-shadow:0 0 0 4px rgba(245,158,11,.25)}
+.cb-pointer[hidden],.cb-mark[hidden]{display:none}
 .brand{padding:5px;text-align:center;font-size:11px;color:#8a94a3;background:#fff}
 @media (max-width:479px){
+ .doc-view{inset:0;width:auto;height:auto;border-radius:0}
  .panel{inset:0;width:100%;height:100%;max-height:none;border-radius:0;animation:none}
  .root.is-open .launcher{display:none}
  .msg{max-width:88%}
@@ -570,6 +600,7 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
       h("button", { class: "secondary", type: "button", text: t("ended.transcript"), onclick: () => showSheet("transcript") })
     )
   );
+  el.docShelf = h("div", { class: "doc-shelf", hidden: true, role: "group", "aria-label": t("doc.shelf") });
   // Consent (decision 45): asked at the top of the panel until answered for the current policy version.
   el.consent = h(
     "section",
@@ -597,7 +628,7 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     callback: openCallback,
     shown: (name) => view(name),
   });
-  el.main = h("div", { class: "main" }, el.consent, kb.search, kb.article, el.prechat, el.callback, el.cbDone, el.waiting, el.history, el.pending, el.typing, el.ended);
+  el.main = h("div", { class: "main" }, el.consent, kb.search, kb.article, el.prechat, el.callback, el.cbDone, el.waiting, el.history, el.pending, el.docShelf, el.typing, el.ended);
 
   el.noticeText = h("span");
   el.notice = h(
@@ -658,6 +689,17 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     mount: (node) => el.root.append(node),
     agentName: () => (S.conv && S.conv.agent_name) || S.agentName,
     mayStore: () => !gate.refused,
+  });
+
+  // Document push (web/widget/documents.js): the viewer lives in this shadow root too.
+  const docs = makeDocuments({
+    origin: ORIGIN,
+    t,
+    token: () => S.token,
+    send: (frame) => send(frame),
+    mount: (node) => el.root.append(node),
+    notice: (text) => notice(text),
+    shelf: el.docShelf,
   });
 
   /* ---------- views ---------- */
@@ -819,6 +861,7 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     el.history.replaceChildren();
     el.pending.replaceChildren();
     S.failed.clear();
+    docs.reset();
   }
   function onConversation(c) {
     if (S.conv && S.conv.id !== c.id) {
@@ -1417,7 +1460,11 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
         return;
       case "cobrowse_state":
       case "cobrowse_snapshot_needed":
+      case "cobrowse_pointer":
         return cobrowse.frame(f);
+      case "document":
+      case "document_turn":
+        return docs.frame(f);
       case "error":
         return onError(f);
     }
@@ -1444,6 +1491,7 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     pacer.restart(resend);
     scheduleAck();
     cobrowse.ready([...open]);
+    docs.ready([...open]);
   }
   async function closedWhileAway(c) {
     // The chat was closed while this page was away: show what was missed, then "Chat ended".
@@ -1464,6 +1512,7 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     // Too many sends at once: the message stays queued and goes again later, more slowly.
     // Refused for now, not for good: kept and sent again later (the client id makes a resend safe).
     if (/^cobrowse_/.test(f.code || "")) return cobrowse.error(f);
+    if (docs.error(f)) return;
     const retry = f.code === "rate_limited" || f.code === "internal";
     if (retry && f.ref && S.outbox.some((i) => i.cid === f.ref)) return pacer.limited(f.ref);
     if (f.ref && fail(f.ref, errText(f.code, f.detail))) return;
