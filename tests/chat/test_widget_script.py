@@ -28,8 +28,10 @@ def test_a_part_changed_on_disk_is_served_and_a_missing_part_is_none(tmp_path: P
     (tmp_path / "documents.js").write_text("const C = 3;")
     assert widget.script(tmp_path) is None  # widget.js missing
     (tmp_path / "widget.js").write_text("use(A);")
-    assert widget.script(tmp_path) == b"(function () {\nconst A = 1;\nconst B = 0;\nconst K = 0;\nconst C = 3;\nuse(A);\n})();\n"
+    expected = b"(function () {\nconst A = 1;\nconst B = 0;\nconst K = 0;\nconst C = 3;\nuse(A);\n})();\n"
+    assert widget.script(tmp_path) == expected
     (tmp_path / "i18n.js").write_text("const A = 2;")
     later = (tmp_path / "widget.js").stat().st_mtime_ns + 1_000_000_000
     os.utime(tmp_path / "i18n.js", ns=(later, later))  # a newer stamp even on a coarse clock
-    assert widget.script(tmp_path) == b"(function () {\nconst A = 2;\nconst B = 0;\nconst K = 0;\nconst C = 3;\nuse(A);\n})();\n"
+    expected = b"(function () {\nconst A = 2;\nconst B = 0;\nconst K = 0;\nconst C = 3;\nuse(A);\n})();\n"
+    assert widget.script(tmp_path) == expected
