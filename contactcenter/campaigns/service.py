@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import date
 
 import structlog
 from sqlalchemy import insert, select
+from sqlalchemy import update as sa_update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -128,15 +128,25 @@ async def preview(session: AsyncSession, data: PreviewIn) -> PreviewOut:
     return PreviewOut(size=size, treated=size - held, held_out=held, sample=sample)
 
 
+async def _move(session: AsyncSession, campaign_id: str, *, was: str, to: str, stamp: str) -> Campaign:
+    """One conditional UPDATE first, so of two concurrent starts (or stops) one wins and the other is told."""
+    now = utcnow()
+    cond = [Campaign.id == campaign_id, Campaign.status == was]
+    if to == "running":
+        cond.append(Campaign.ends_on >= now.date())
+    done = await session.execute(sa_update(Campaign).where(*cond).values({"status": to, stamp: now}))
+    if done.rowcount != 1:  # type: ignore[attr-defined]
+        await session.rollback()
+        c = await load(session, campaign_id)
+        if c.status == was:
+            raise ApiError(409, "campaign_over", "the campaign's period is over")
+        raise ApiError(409, f"campaign_{c.status}", f"campaign {campaign_id!r} is {c.status}")
+    return await load(session, campaign_id)
+
+
 async def start(session: AsyncSession, bus: Bus | None, campaign_id: str) -> CampaignOut:
     """Write the target list (hold-out decided per customer, once) and start; a second start is refused."""
-    c = await load(session, campaign_id, lock=True)
-    if c.status != "draft":
-        raise ApiError(409, "campaign_started", f"campaign {campaign_id!r} is {c.status}")
-    if c.ends_on < date.today():
-        raise ApiError(409, "campaign_over", "the campaign's period is over")
-    c.status, c.started_at = "running", utcnow()
-    await session.flush()  # the status first: a concurrent start waits on the row, then sees "running"
+    c = await _move(session, campaign_id, was="draft", to="running", stamp="started_at")
     target = TargetIn.model_validate(c.target)
     size, batch = 0, []
     async for row in targeting.matching(session, target, offered_sku=c.product_sku):
@@ -157,10 +167,7 @@ async def start(session: AsyncSession, bus: Bus | None, campaign_id: str) -> Cam
 
 async def stop(session: AsyncSession, bus: Bus | None, campaign_id: str) -> CampaignOut:
     """No longer offered; the list and the figures stay."""
-    c = await load(session, campaign_id, lock=True)
-    if c.status != "running":
-        raise ApiError(409, "campaign_not_running", f"campaign {campaign_id!r} is {c.status}")
-    c.status, c.stopped_at = "stopped", utcnow()
+    c = await _move(session, campaign_id, was="running", to="stopped", stamp="stopped_at")
     await session.commit()
     await _announce(bus, c)
     return out(c)
