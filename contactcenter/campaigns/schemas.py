@@ -44,7 +44,7 @@ class CampaignIn(BaseModel):
     @model_validator(mode="after")
     def _period(self) -> CampaignIn:
         if self.ends_on < self.starts_on:
-            raise ValueError("ends_on is before starts_on")
+            raise ValueError("the end date is before the start date")
         if (self.ends_on - self.starts_on).days > 366:
             raise ValueError("a campaign runs a year at most")
         return self

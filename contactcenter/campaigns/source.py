@@ -13,7 +13,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from contactcenter.analytics.models import CustomerValue
 from contactcenter.campaigns.models import Campaign, CampaignTarget
 from contactcenter.ccr import service as ccr
 from contactcenter.suggestions.sources import Candidate
@@ -53,16 +52,14 @@ async def campaign_ids(session: AsyncSession, *, customer_id: int) -> list[str]:
 
 
 async def campaign_offers(session: AsyncSession, *, customer_id: int, facts: dict[str, Any]) -> list[Candidate]:
-    """One suggestion per running campaign targeting the customer; its reason says why they are on the list."""
+    """One suggestion per running campaign targeting the customer, whose reason names the campaign."""
     running = await _running(session, customer_id)
     if not running:
         return []
-    value = await session.get(CustomerValue, customer_id)
-    ptc = {p.get("sku"): p.get("reason") for p in value.ptc} if value is not None else {}
     out = []
     for c, held in running:
-        why = ptc.get(c.product_sku)
-        reason = f"Campaign “{c.name}”" + (f": {why}" if why else f": on its target list until {c.ends_on:%d %b}")
+        # The PTC reason, when there is one, is shown beside it (SuggestionOut.ptc_reason).
+        reason = f"On the “{c.name}” campaign's target list, until {c.ends_on.day} {c.ends_on:%b %Y}"
         out.append(
             Candidate(
                 rule_id=record_key(c.id),

@@ -178,6 +178,7 @@ class FactGatherer:
                 "score": picks[0]["score"] if picks else None,
                 "reason": picks[0]["reason"] if picks else None,
                 "products": [p["sku"] for p in picks if p["sku"] not in skus],
+                "reasons": {p["sku"]: p["reason"] for p in picks if p["sku"] not in skus},
             },
         }
         stored = _Stored(self.clock() + self.ttl_s, history, base, owned[0][2] if owned else None)

@@ -159,6 +159,7 @@ def _out(runtime: Runtime, r: SuggestionRecord, ctx: dict[str, Any]) -> Suggesti
         priority=r.priority,
         reason=r.reason,
         status=status(r),
+        ptc_reason=(ctx.get("ptc") or {}).get("reasons", {}).get(r.offer),
     )
 
 

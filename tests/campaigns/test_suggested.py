@@ -60,8 +60,9 @@ async def test_suggested_on_every_channel_and_counted(app: FastAPI, make_user: U
         [s] = await _suggestions(agent, convs[n])
         assert s["rule_id"] == f"campaign:{cid}" and s["offer"] == "TRAVEL" and s["status"] == "shown"
         assert s["title"] == f"Travel {cid}" and "Travel Insurance" in s["script_html"]
-        # The reason is the customer's PTC reason for the product (analytics computes it).
-        assert s["reason"].startswith(f"Campaign “Travel {cid}”: ") and "Travel card" in s["reason"]
+        # The reason names the campaign; beside it, the customer's PTC reason for the product (analytics').
+        assert s["reason"].startswith(f"On the “Travel {cid}” campaign's target list, until ")
+        assert "took the Travel card" in s["ptc_reason"]
         assert await _suggestions(agent, convs[n]) == [s]  # one record per conversation, however often asked
     for n in held[:2]:
         convs[n] = await contact(app, customer_id=ids[n], channel="email", agent_id=agent_id)
