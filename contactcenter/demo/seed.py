@@ -27,6 +27,7 @@ from contactcenter.ccr.schemas import Channel, CustomerCreate, Direction, Identi
 from contactcenter.ccr.service import create_customer, log_touches
 from contactcenter.db import Database, utcnow
 from contactcenter.demo import data
+from contactcenter.demo.campaigns import start_demo_campaign
 from contactcenter.demo.data import Person, ProductDef
 from contactcenter.integration.models import Order, Product
 from contactcenter.integration.schemas import OrderStatus
@@ -287,6 +288,7 @@ async def seed_demo(settings: Settings, *, customers: int = 300, seed: int = 7) 
             await s.commit()
             # Tiers, attrition, associations and next products, as `contactcenter analytics run` computes them.
             run = await analytics.run_all(s, config=Config.from_settings(settings))
+            targeted = await start_demo_campaign(s, author="Pat Planner")
     finally:
         await bus.close()
         await db.dispose()
@@ -296,17 +298,19 @@ async def seed_demo(settings: Settings, *, customers: int = 300, seed: int = 7) 
         orders=len(orders),
         touches=touches,
         associations=run.associations,
+        targeted=targeted,
         seconds=time.perf_counter() - started,
     )
 
 
 def _summary(
-    settings: Settings, *, customers: int, orders: int, touches: int, associations: int, seconds: float
+    settings: Settings, *, customers: int, orders: int, touches: int, associations: int, targeted: int, seconds: float
 ) -> str:
     lines = [
         f"{data.BANK} demo data ready in {seconds:.1f} s:",
         f"  {customers} customers, {len(data.PRODUCTS)} products, {orders} orders, {touches} touches",
         f"  value tiers, attrition risk and next products computed; {associations} product associations",
+        f"  campaign 'Home insurance for likely buyers' running for {targeted} customers",
         f"Sign in at http://{settings.host}:{settings.port}/login with one of these demo logins:",
     ]
     lines += [f"  {role:<11} {u:<6} password {demo_password(u)}" for u, _, role in data.DEMO_STAFF]
