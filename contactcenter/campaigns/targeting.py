@@ -51,7 +51,16 @@ async def _product_id(session: AsyncSession, sku: str | None) -> int | None:
 async def matching(session: AsyncSession, target: TargetIn, *, offered_sku: str) -> AsyncIterator[TargetRow]:
     """Every customer the target takes now, by id (merged-away customers are left out: their target is)."""
     q = (
-        select(Customer.id, Customer.display_name, Customer.segment, Customer.profile, CustomerValue)
+        # Columns, not entities: a big list is read ~3x faster without building ORM objects.
+        select(
+            Customer.id,
+            Customer.display_name,
+            Customer.segment,
+            Customer.profile,
+            CustomerValue.tier,
+            CustomerValue.attrition_risk,
+            CustomerValue.ptc,
+        )
         .outerjoin(CustomerValue, CustomerValue.customer_id == Customer.id)
         .where(Customer.merged_into_id.is_(None))
         .order_by(Customer.id)
@@ -79,19 +88,19 @@ async def matching(session: AsyncSession, target: TargetIn, *, offered_sku: str)
         if not rows:
             return
         for row in rows:
-            cid, name, segment, profile, value = row[0], row[1], row[2], row[3], row[4]
+            cid, name, segment, profile, tier, risk, ptc = row[:7]
             last = cid
             if target.consented_only and isinstance(profile, dict) and profile.get("marketing_consent") is False:
                 continue
             if via in ("ptc", "either"):
-                in_ptc = value is not None and any(p.get("sku") == target.product for p in value.ptc)
-                by_ptp = via == "either" and bool(row[5])
+                in_ptc = ptc is not None and any(p.get("sku") == target.product for p in ptc)
+                by_ptp = via == "either" and bool(row[7])
                 if not (in_ptc or by_ptp):
                     continue
             yield TargetRow(
                 customer_id=cid,
                 name=name,
                 segment=segment,
-                tier=value.tier if value is not None else None,
-                attrition_risk=value.attrition_risk if value is not None else None,
+                tier=tier,
+                attrition_risk=risk,
             )
