@@ -11,7 +11,7 @@ import hashlib
 from collections.abc import AsyncIterator
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import String, cast, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contactcenter.analytics.models import CustomerValue, ProductAssociation
@@ -56,7 +56,8 @@ async def matching(session: AsyncSession, target: TargetIn, *, offered_sku: str)
             Customer.id,
             Customer.display_name,
             Customer.segment,
-            Customer.profile,
+            # Only the one profile key: decoding whole profiles was most of a big preview's time.
+            Customer.profile["marketing_consent"],
             CustomerValue.tier,
             CustomerValue.attrition_risk,
             CustomerValue.ptc,
@@ -80,6 +81,9 @@ async def matching(session: AsyncSession, target: TargetIn, *, offered_sku: str)
     via = target.product_via if wanted is not None else None
     if via == "ptp":
         q = q.where(_holds_associated(wanted))
+    elif via == "ptc":
+        # A text pre-filter (the SKU in the JSON) so only candidates' lists are decoded; checked exactly below.
+        q = q.where(cast(CustomerValue.ptc, String).like(f'%"{target.product}"%'))
     elif via == "either":
         q = q.add_columns(_holds_associated(wanted).label("ptp"))
     last = 0
@@ -88,9 +92,10 @@ async def matching(session: AsyncSession, target: TargetIn, *, offered_sku: str)
         if not rows:
             return
         for row in rows:
-            cid, name, segment, profile, tier, risk, ptc = row[:7]
+            cid, name, segment, consent, tier, risk, ptc = row[:7]
             last = cid
-            if target.consented_only and isinstance(profile, dict) and profile.get("marketing_consent") is False:
+            # SQLite's json_extract gives JSON false as 0 (PostgreSQL keeps False): both mean "no marketing".
+            if target.consented_only and (consent is False or consent == 0):
                 continue
             if via in ("ptc", "either"):
                 in_ptc = ptc is not None and any(p.get("sku") == target.product for p in ptc)
