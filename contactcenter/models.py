@@ -2,6 +2,7 @@
 
 from contactcenter.analytics import models as analytics_models
 from contactcenter.auth import models as auth_models
+from contactcenter.campaigns import models as campaigns_models
 from contactcenter.ccr import models as ccr_models
 from contactcenter.channels.callback import models as callback_models
 from contactcenter.channels.chat import models as chat_models
@@ -34,6 +35,7 @@ __all__ = [
     "analytics_models",
     "auth_models",
     "callback_models",
+    "campaigns_models",
     "ccr_models",
     "chat_models",
     "cobrowse_models",

@@ -1,7 +1,7 @@
 """consent: visitors' answers per purpose and policy version (issue 17 item 1); kb: failed self-service
 
 Revision ID: 0025
-Revises: 0023
+Revises: 0024
 Create Date: 2026-12-02
 """
 
@@ -13,7 +13,7 @@ import contactcenter.db.base
 from alembic import op
 
 revision = "0025"
-down_revision = "0023"
+down_revision = "0024"
 branch_labels = None
 depends_on = None
 

@@ -29,6 +29,7 @@ from contactcenter.db import Database, utcnow
 from contactcenter.demo import data
 from contactcenter.demo import documents as demo_documents
 from contactcenter.demo.articles import seed_articles
+from contactcenter.demo.campaigns import start_demo_campaign
 from contactcenter.demo.data import Person, ProductDef
 from contactcenter.integration.models import Order, Product
 from contactcenter.integration.schemas import OrderStatus
@@ -291,6 +292,7 @@ async def seed_demo(settings: Settings, *, customers: int = 300, seed: int = 7) 
             await s.commit()
             # Tiers, attrition, associations and next products, as `contactcenter analytics run` computes them.
             run = await analytics.run_all(s, config=Config.from_settings(settings))
+            targeted = await start_demo_campaign(s, author="Pat Planner")
     finally:
         await bus.close()
         await db.dispose()
@@ -301,6 +303,7 @@ async def seed_demo(settings: Settings, *, customers: int = 300, seed: int = 7) 
         touches=touches,
         associations=run.associations,
         articles=articles,
+        targeted=targeted,
         seconds=time.perf_counter() - started,
     )
 
@@ -313,6 +316,7 @@ def _summary(
     touches: int,
     associations: int,
     articles: int,
+    targeted: int,
     seconds: float,
 ) -> str:
     lines = [
@@ -320,6 +324,7 @@ def _summary(
         f"  {customers} customers, {len(data.PRODUCTS)} products, {orders} orders, {touches} touches",
         f"  value tiers, attrition risk and next products computed; {associations} product associations",
         f"  {articles} help articles in English with Spanish, French and Chinese translations",
+        f"  campaign 'Home insurance for likely buyers' running for {targeted} customers",
         f"Sign in at http://{settings.host}:{settings.port}/login with one of these demo logins:",
     ]
     lines += [f"  {role:<11} {u:<6} password {demo_password(u)}" for u, _, role in data.DEMO_STAFF]

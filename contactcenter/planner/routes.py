@@ -1,4 +1,5 @@
-"""Planner pages: server-rendered shells; their scripts read and write rules through /api/rules."""
+"""Planner pages: server-rendered shells; their scripts read and write rules (/api/rules) and campaigns
+(/api/campaigns)."""
 
 from __future__ import annotations
 
@@ -32,3 +33,20 @@ async def editor_page(
     page = templates.TemplateResponse(request, "planner_editor.html", ctx)
     page.headers["Content-Security-Policy"] = EDITOR_CSP
     return page
+
+
+@router.get("/staff/planner/campaigns", response_class=HTMLResponse)
+async def campaigns_page(request: Request, templates: Templates, who: Planner) -> HTMLResponse:
+    # The list and the new-campaign form; data from /api/campaigns, /api/products, /api/scripts.
+    return templates.TemplateResponse(request, "planner_campaigns.html", {"me": who, "nav": "campaigns"})
+
+
+@router.get("/staff/planner/campaigns/{campaign_id}", response_class=HTMLResponse)
+async def campaign_page(
+    request: Request,
+    templates: Templates,
+    who: Planner,
+    campaign_id: Annotated[str, Path(min_length=1, max_length=48, pattern=r"^[a-z0-9][a-z0-9-]*$")],
+) -> HTMLResponse:
+    ctx = {"me": who, "nav": "campaigns", "campaign_id": campaign_id}
+    return templates.TemplateResponse(request, "planner_campaign.html", ctx)

@@ -62,7 +62,7 @@ FACTS: tuple[Fact, ...] = (
     Fact("contact.queue", "string", "The queue the contact came in on.", "general"),
     Fact("contact.topic", "string | null", "What the customer said it is about.", "Investing a lump sum"),
     Fact("contact.page", "string | null", "Path of the page the customer is on now.", "/funds/global-equity"),
-    # Campaigns (empty until campaigns exist), associations (PTP) and next products (PTC) from analytics.
+    # Campaigns (running campaigns' target lists), associations (PTP) and next products (PTC) from analytics.
     Fact("campaigns.ids", "list of strings", "Campaigns that target this customer.", ["spring-isa"]),
     Fact(
         "associations.suggested",
@@ -85,6 +85,12 @@ FACTS: tuple[Fact, ...] = (
         "owns the Everyday account; 41 % of its 2,300 holders took the Annual Travel Insurance, lift 3.2",
     ),
     Fact("ptc.products", "list of strings", "The next products, best first.", ["HB-IN-TRAVEL", "HB-SV-EASY"]),
+    Fact(
+        "ptc.reasons",
+        "object: SKU -> string",
+        "The reason for each next product (a script may say ptc.reasons[suggestion.offer]).",
+        {"HB-IN-TRAVEL": "owns the Everyday account; 41 % of its 2,300 holders took the Annual Travel Insurance"},
+    ),
 )
 
 BY_NAME: dict[str, Fact] = {f.name: f for f in FACTS}

@@ -5,7 +5,8 @@ The part that comes from the database (profile, value, products, earlier touches
 conversation, and dropped when the bus says that customer changed (a touch outside this conversation, an
 order) or after CC_FACTS_TTL_S. The current contact's facts are never cached. Analytics plug in through the
 provider interfaces below: tiers, attrition and next products (PTC) and associations (PTP) from
-analytics' stored figures (analytics/rulefacts.py); campaigns are empty until campaigns exist.
+analytics' stored figures (analytics/rulefacts.py); campaigns.ids from the running campaigns' target lists
+(campaigns/source.py), which also give suggestions of their own beside the rules (Providers.offers).
 """
 
 from __future__ import annotations
@@ -21,9 +22,11 @@ from urllib.parse import urlsplit
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contactcenter.analytics.rulefacts import stored_associations, stored_figures
+from contactcenter.campaigns.source import campaign_ids, campaign_offers
 from contactcenter.ccr.summary import ContactHistory, contact_history
 from contactcenter.db import utcnow
 from contactcenter.integration import service as integration
+from contactcenter.suggestions.sources import OfferSource
 
 TIERS = ("bronze", "silver", "gold", "platinum")
 MAX_ENTRIES = 20_000
@@ -46,15 +49,12 @@ class AssociationProvider(Protocol):
         ...
 
 
-async def no_campaigns(session: AsyncSession, *, customer_id: int) -> list[str]:
-    return []
-
-
 @dataclass(frozen=True)
 class Providers:
     tiers: TierProvider = stored_figures
-    campaigns: CampaignProvider = no_campaigns
+    campaigns: CampaignProvider = campaign_ids
     associations: AssociationProvider = stored_associations
+    offers: OfferSource = campaign_offers
 
 
 def _days(then: datetime | None, now: datetime) -> int | None:
@@ -178,6 +178,7 @@ class FactGatherer:
                 "score": picks[0]["score"] if picks else None,
                 "reason": picks[0]["reason"] if picks else None,
                 "products": [p["sku"] for p in picks if p["sku"] not in skus],
+                "reasons": {p["sku"]: p["reason"] for p in picks if p["sku"] not in skus},
             },
         }
         stored = _Stored(self.clock() + self.ttl_s, history, base, owned[0][2] if owned else None)

@@ -25,6 +25,7 @@ from contactcenter.suggestions.engine import Match
 from contactcenter.suggestions.events import TOPIC_FEEDBACK, SaleRecorded, SuggestionAccepted
 from contactcenter.suggestions.facts import contact_facts
 from contactcenter.suggestions.models import RuleVersion, SuggestionRecord
+from contactcenter.suggestions.sources import Candidate
 
 if TYPE_CHECKING:
     from contactcenter.suggestions.runtime import Runtime
@@ -79,19 +80,33 @@ def _best_per_offer(found: list[Match]) -> list[Match]:
     return out
 
 
-async def _record(session: AsyncSession, conv: ConversationOut, m: Match) -> SuggestionRecord | None:
-    rec = SuggestionRecord(
+def _candidate(conv: ConversationOut, m: Match) -> Candidate:
+    return Candidate(
         rule_id=m.rule.id,
         version=m.rule.version,
         row_id=m.row.id,
-        customer_id=conv.customer_id,
-        conversation_id=conv.id,
         title=(m.text("title") or m.rule.name)[:200],
         offer=m.text("offer")[:120],
         script_id=m.text("script")[:120],
         priority=m.priority,
         reason=m.text("reason")[:500],
         held_out=held_out(conv.id, m.rule.id, m.rule.holdout_pct),
+    )
+
+
+async def _record(session: AsyncSession, conv: ConversationOut, c: Candidate) -> SuggestionRecord | None:
+    rec = SuggestionRecord(
+        rule_id=c.rule_id,
+        version=c.version,
+        row_id=c.row_id,
+        customer_id=conv.customer_id,
+        conversation_id=conv.id,
+        title=c.title[:200],
+        offer=c.offer[:120],
+        script_id=c.script_id[:120],
+        priority=c.priority,
+        reason=c.reason[:500],
+        held_out=c.held_out,
         shown_at=utcnow(),
     )
     try:
@@ -110,14 +125,16 @@ async def suggest(
     conv = await _conversation(session, conversation_id, who)
     contact = contact_facts(channel=conv.channel, queue=conv.queue, topic=conv.topic, page=conv.page_url)
     facts = await runtime.facts.gather(session, customer_id=conv.customer_id, conversation_id=conv.id, contact=contact)
-    found = _best_per_offer(await runtime.evaluate(facts)) if facts is not None else []
+    found = [_candidate(conv, m) for m in _best_per_offer(await runtime.evaluate(facts))] if facts is not None else []
+    if facts is not None:  # campaigns and any other source beside the rules (suggestions/sources.py)
+        found += await runtime.facts.providers.offers(session, customer_id=conv.customer_id, facts=facts)
     existing = {
         (r.rule_id, r.row_id): r
         for r in await session.scalars(select(SuggestionRecord).where(SuggestionRecord.conversation_id == conv.id))
     }
     listed: list[SuggestionRecord] = []
-    for m in found:
-        rec = existing.pop((m.rule.id, m.row.id), None) or await _record(session, conv, m)
+    for c in found:
+        rec = existing.pop((c.rule_id, c.row_id), None) or await _record(session, conv, c)
         if rec is not None:
             listed.append(rec)
     await session.commit()
@@ -142,6 +159,7 @@ def _out(runtime: Runtime, r: SuggestionRecord, ctx: dict[str, Any]) -> Suggesti
         priority=r.priority,
         reason=r.reason,
         status=status(r),
+        ptc_reason=(ctx.get("ptc") or {}).get("reasons", {}).get(r.offer),
     )
 
 

@@ -18,6 +18,7 @@ from pydantic import Field, TypeAdapter, ValidationError
 
 from contactcenter.analytics.events import TOPIC_ANALYTICS, FiguresChanged
 from contactcenter.bus import Bus, Event
+from contactcenter.campaigns.events import TOPIC_CAMPAIGNS, CampaignChanged
 from contactcenter.ccr.events import TOPIC_TOUCHES, CustomersMerged, TouchLogged
 from contactcenter.conversations import service as conversations
 from contactcenter.conversations.events import TOPIC_CONVERSATIONS, ConversationChanged
@@ -41,7 +42,9 @@ RERUN_KINDS = frozenset({"conversation", "message", "page_view", "cobrowse"})
 # from its start), so message touches re-run a conversation's rules at most once per this many seconds; page
 # views and co-browse page changes always do (decision 21).
 MESSAGE_RERUN_S = 30.0
-_Heard = RuleChanged | TouchLogged | CustomersMerged | OrderRecorded | ConversationChanged | FiguresChanged
+_Heard = (
+    RuleChanged | TouchLogged | CustomersMerged | OrderRecorded | ConversationChanged | FiguresChanged | CampaignChanged
+)
 _event: TypeAdapter[_Heard] = TypeAdapter(Annotated[_Heard, Field(discriminator="type")])
 
 
@@ -113,7 +116,14 @@ class Runtime:
         delay, lost = 0.1, False
         while True:
             try:
-                topics = (TOPIC_RULES, TOPIC_TOUCHES, TOPIC_ORDERS, TOPIC_CONVERSATIONS, TOPIC_ANALYTICS)
+                topics = (
+                    TOPIC_RULES,
+                    TOPIC_TOUCHES,
+                    TOPIC_ORDERS,
+                    TOPIC_CONVERSATIONS,
+                    TOPIC_ANALYTICS,
+                    TOPIC_CAMPAIGNS,
+                )
                 async with self.bus.subscribe(*topics) as sub:
                     self.subscribed.set()
                     if lost:
@@ -163,6 +173,8 @@ class Runtime:
                     await self._rerun(ev)
             elif isinstance(ev, CustomersMerged):
                 await self._merged(ev)
+            elif isinstance(ev, CampaignChanged):
+                self.facts.invalidate_all()  # campaigns.ids of anyone on its list (campaign offers are read live)
             elif isinstance(ev, FiguresChanged):
                 # Analytics recomputed these customers (none listed: everyone, a full run).
                 if not ev.customer_ids:

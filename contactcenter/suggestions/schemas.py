@@ -165,6 +165,8 @@ class SuggestionOut(BaseModel):
     priority: float
     reason: str
     status: str
+    # Why analytics thinks this customer wants the offered product (PTC), when it is one of their next products.
+    ptc_reason: str | None = None
 
 
 class SuggestionList(BaseModel):

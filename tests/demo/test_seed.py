@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from contactcenter.analytics.models import CustomerValue, ProductAssociation
 from contactcenter.auth.models import StaffUser
 from contactcenter.auth.service import authenticate
+from contactcenter.campaigns.models import Campaign, CampaignTarget
 from contactcenter.ccr.models import Customer, CustomerIdentity, Touch
 from contactcenter.db import Database, utcnow
 from contactcenter.demo.seed import seed_demo
@@ -125,6 +126,12 @@ async def test_seed_builds_a_believable_bank_once(db_url: str) -> None:
             assert any(v.attrition_risk >= 0.7 and v.attrition_reason for v in values)
             assert int(await s.scalar(select(func.count()).select_from(ProductAssociation)) or 0) > 0
             assert all(p["reason"].startswith("owns the ") for v in values for p in v.ptc)
+            # A running campaign, its list written: customers with home insurance among their next products.
+            demo = await s.get(Campaign, "home-cover")
+            assert demo is not None and demo.status == "running"
+            listed = set(await s.scalars(select(CampaignTarget.customer_id)))
+            likely = {v.customer_id for v in values if any(p["sku"] == "HB-IN-HOME" for p in v.ptc)}
+            assert listed == likely and demo.target_size == len(listed)
 
         again = await seed_demo(settings, customers=CUSTOMERS, seed=7)
         assert "already seeded" in again

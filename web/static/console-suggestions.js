@@ -72,7 +72,9 @@
         el("strong", { class: "sg-title" }, s.title),
         el("span", { class: "status-pill sg-status", "data-status": s.status }, STATUS[s.status] || s.status)),
       el("div", { class: "sg-reason" }, s.reason),
-      el("div", { class: "sg-meta muted small" }, `${s.offer} · priority ${s.priority} · rule ${s.rule_id} v${s.version}`),
+      s.ptc_reason ? el("div", { class: "sg-ptc small" }, el("span", { class: "sg-ptc-label" }, "Why this customer: "), s.ptc_reason) : null,
+      el("div", { class: "sg-meta muted small" }, `${s.offer} · priority ${s.priority} · ` +
+        (s.rule_id.startsWith("campaign:") ? `campaign ${s.rule_id.slice(9)}` : `rule ${s.rule_id} v${s.version}`)),
       el("details", { class: "sg-details", open: s.status === "shown" || s.status === "accepted" },
         el("summary", {}, "Sales script"), script),
       el("div", { class: "sg-actions" }, ...buttons),
