@@ -8,6 +8,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import select
 
@@ -18,6 +19,7 @@ from contactcenter.conversations import service as conversations
 from contactcenter.settings import Settings
 from tests.chat.conftest import Client, Live, customer, staff
 from tests.chat.test_chat_flow import make_agent
+from tests.conftest import PASSWORD
 from tests.cobrowse.test_flow import pinging
 from tests.voice.peers import Peer, analyse, near, silent
 
@@ -53,9 +55,10 @@ def chunks(samples: Any) -> list[tuple[float, float]]:
 
 async def test_call_both_ways_hold_mute_hangup_touch_and_recording(live: Live, voice_settings: Settings) -> None:
     await make_agent(live.app, "vera")
+    await make_agent(live.app, "otto")
     async with (
         staff(live, "vera") as agent,
-        customer(live) as (cust, _token),
+        customer(live) as (cust, token),
         pinging(agent, cust),
         peers(CUSTOMER_HZ, AGENT_HZ) as (cp, ap),
     ):
@@ -110,6 +113,20 @@ async def test_call_both_ways_hold_mute_hangup_touch_and_recording(live: Live, v
     # While held both channels were silent at the same ticks (no music, nothing the customer said).
     both_silent = [i for i, (a, b) in enumerate(zip(lc, rc, strict=True)) if silent(a) and silent(b)]
     assert len(both_silent) >= 15
+    await recording_served_to_its_agent_only(live, cid, token, path_bytes=len(left) * 4)
+
+
+async def recording_served_to_its_agent_only(live: Live, cid: str, visitor_token: str, path_bytes: int) -> None:
+    url = f"/api/voice/{cid}/recording"
+    async with httpx.AsyncClient(base_url=live.base) as h:
+        r = await h.get(url, headers={"Authorization": f"Bearer {visitor_token}"})
+        assert r.status_code == 401  # the customer never gets it
+        for name, status in (("otto", 404), ("vera", 200)):
+            assert (await h.post("/api/session", json={"username": name, "password": PASSWORD})).status_code == 200
+            r = await h.get(url)
+            assert r.status_code == status, r.text
+            h.cookies.clear()
+    assert r.headers["content-type"] == "audio/wav" and len(r.content) == 44 + path_bytes
 
 
 async def closed(c: Client, cid: str) -> None:
