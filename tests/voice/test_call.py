@@ -19,8 +19,8 @@ from contactcenter.conversations import service as conversations
 from contactcenter.settings import Settings
 from tests.chat.conftest import Client, Live, customer, staff
 from tests.chat.test_chat_flow import make_agent
-from tests.conftest import PASSWORD
 from tests.cobrowse.test_flow import pinging
+from tests.conftest import PASSWORD
 from tests.voice.peers import Peer, analyse, near, silent
 
 CUSTOMER_HZ, AGENT_HZ, OTHER_AGENT_HZ = 440.0, 880.0, 660.0
