@@ -48,6 +48,8 @@ class ToneTrack(MediaStreamTrack):
         super().__init__()
         self.freq, self.quiet, self.pts = freq, False, 0
         self.start: float | None = None
+        # One second of the tone, computed once (a whole number of cycles for a whole-Hz tone): frames repeat.
+        self.second = [tone(freq, 0.3, start=i * SAMPLES) for i in range(RATE // SAMPLES)]
 
     async def recv(self) -> av.AudioFrame:
         if self.readyState != "live":
@@ -58,7 +60,7 @@ class ToneTrack(MediaStreamTrack):
         wait = self.start + self.pts / RATE - loop.time()
         if wait > 0:
             await asyncio.sleep(wait)
-        pcm = bytes(SAMPLES * 2) if self.quiet else tone(self.freq, 0.3, start=self.pts)
+        pcm = bytes(SAMPLES * 2) if self.quiet else self.second[(self.pts // SAMPLES) % len(self.second)]
         frame = av.AudioFrame(format="s16", layout="mono", samples=SAMPLES)
         frame.planes[0].update(pcm)
         frame.sample_rate, frame.time_base, frame.pts = RATE, Fraction(1, RATE), self.pts
@@ -82,6 +84,7 @@ class Peer:
         self.heard: list[Heard] = []
         self.changed = asyncio.Event()
         self.frames = 0
+        self.listening = 0  # frames are analysed only while a hears() waits (the analysis is pure Python)
         self.task: asyncio.Task[None] | None = None
         self.resampler = av.AudioResampler(format="s16", layout="mono", rate=RATE, frame_size=SAMPLES)
 
@@ -95,9 +98,11 @@ class Peer:
                 frame = await track.recv()
                 if not isinstance(frame, av.AudioFrame):
                     continue
+                self.frames += 1
+                if not self.listening:
+                    continue
                 for out in self.resampler.resample(frame):
                     self.heard.append(analyse(bytes(out.planes[0])[: out.samples * 2]))
-                    self.frames += 1
                     self.changed.set()
 
     async def offer(self) -> str:
@@ -110,15 +115,19 @@ class Peer:
     async def hears(self, ok: Callable[[Heard], bool], frames: int = 15, timeout: float = 20.0) -> None:
         """Wait until `frames` frames in a row (from now on) satisfy `ok` (a quarter second or more)."""
         at, run = len(self.heard), 0
-        async with asyncio.timeout(timeout):
-            while True:
-                while at < len(self.heard):
-                    run = run + 1 if ok(self.heard[at]) else 0
-                    at += 1
-                    if run >= frames:
-                        return
-                self.changed.clear()
-                await self.changed.wait()
+        self.listening += 1
+        try:
+            async with asyncio.timeout(timeout):
+                while True:
+                    while at < len(self.heard):
+                        run = run + 1 if ok(self.heard[at]) else 0
+                        at += 1
+                        if run >= frames:
+                            return
+                    self.changed.clear()
+                    await self.changed.wait()
+        finally:
+            self.listening -= 1
 
     async def close(self) -> None:
         await self.pc.close()

@@ -38,15 +38,18 @@ class Leg:
     out: FedTrack
     reader: Reader | None = None
     muted: bool = False
-    missing: int = 0  # ticks with no frame from this leg while it was connected
 
 
 @dataclass
 class Stats:
     ticks: int = 0
     talk_ticks: int = 0
-    customer_missing: int = 0
+    customer_missing: int = 0  # ticks with no frame ready from a leg whose media flows (played as silence)
     agent_missing: int = 0
+    # Frames the legs' media should have brought since their first frame (50 a second) and those received:
+    # the difference is what the network or a stalled process lost.
+    frames_expected: int = 0
+    frames_received: int = 0
     agents: list[int] = field(default_factory=list)
 
 
@@ -144,7 +147,7 @@ class Call:
             if self.recording_path is not None:
                 self.recorder = StereoRecorder(self.recording_path)
         if old is not None:
-            await _close(old)
+            await self._close(old)
         return answer
 
     async def drop_agent(self) -> None:
@@ -152,7 +155,7 @@ class Call:
         old, self.agent = self.agent, None
         self.transferring, self.held = True, False
         if old is not None:
-            await _close(old)
+            await self._close(old)
 
     def mute(self, side: Side, on: bool) -> None:
         leg = self.customer if side == "customer" else self.agent
@@ -169,9 +172,10 @@ class Call:
         self.stats.ticks += 1
         heard_c = c.reader.take() if c.reader is not None else None
         heard_a = a.reader.take() if a is not None and a.reader is not None else None
-        if a is not None and heard_c is None:
+        # Missing: a tick with nothing from a leg whose media already flows (not while it connects).
+        if a is not None and heard_c is None and c.reader is not None and c.reader.received:
             self.stats.customer_missing += 1
-        if a is not None and heard_a is None:
+        if a is not None and heard_a is None and a.reader is not None and a.reader.received:
             self.stats.agent_missing += 1
         from_c = heard_c if heard_c is not None and not c.muted else SILENCE
         from_a = heard_a if heard_a is not None and a is not None and not a.muted else SILENCE
@@ -216,21 +220,29 @@ class Call:
                 await self.task
         for leg in (self.customer, self.agent):
             if leg is not None:
-                await _close(leg)
+                await self._close(leg)
         checked = self.recorder.close() if self.recorder is not None else None
         try:
             await self.on_end(self, by, reason, checked)
         except Exception:
             log.exception("voice_end_failed", conversation_id=self.conversation_id)
 
+    async def _close(self, leg: Leg) -> None:
+        if leg.reader is not None:
+            await leg.reader.stop()
+            if leg.reader.first_at is not None:
+                expected = round((time.monotonic() - leg.reader.first_at) / FRAME_S) + 1
+                self.stats.frames_expected += expected
+                self.stats.frames_received += min(leg.reader.received, expected)
+        leg.out.stop()
+        with contextlib.suppress(Exception):
+            await leg.pc.close()
+
+    @property
+    def loss_pct(self) -> float:
+        s = self.stats
+        return 100 * (s.frames_expected - s.frames_received) / s.frames_expected if s.frames_expected else 0.0
+
     @property
     def talk_s(self) -> float:
         return self.stats.talk_ticks * FRAME_S
-
-
-async def _close(leg: Leg) -> None:
-    if leg.reader is not None:
-        await leg.reader.stop()
-    leg.out.stop()
-    with contextlib.suppress(Exception):
-        await leg.pc.close()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
+import time
 from array import array
 from collections import deque
 from fractions import Fraction
@@ -19,8 +20,12 @@ SAMPLES = 960  # 20 ms
 FRAME_S = SAMPLES / RATE
 SILENCE = bytes(SAMPLES * 2)
 TIME_BASE = Fraction(1, RATE)
-# Frames a reader keeps of what its leg said (the bridge takes one per tick): more is delay, so the oldest go.
-INBOX = 5
+# Frames a reader keeps of what its leg said (the bridge takes one per tick): a burst after a stall of up to
+# 160 ms is kept (played a little late); more would only add delay, so the oldest go.
+INBOX = 8
+# After running dry, a reader gives frames again once it holds this many: a 20 ms jitter buffer, so a frame
+# arriving just after its tick is late by one tick instead of counted as missing and then piling up.
+PRIME = 2
 
 
 class FedTrack(MediaStreamTrack):
@@ -57,6 +62,8 @@ class Reader:
         self.track = track
         self.inbox: deque[bytes] = deque(maxlen=INBOX)
         self.received = 0
+        self.first_at: float | None = None  # monotonic time of the first frame
+        self.primed = False
         self.resampler = av.AudioResampler(format="s16", layout="mono", rate=RATE, frame_size=SAMPLES)
         self.task = asyncio.create_task(self._run(), name="voice-reader")
 
@@ -66,11 +73,16 @@ class Reader:
                 frame = await self.track.recv()
                 if not isinstance(frame, av.AudioFrame):
                     continue
+                if self.first_at is None:
+                    self.first_at = time.monotonic()
                 for out in self.resampler.resample(frame):
                     self.inbox.append(bytes(out.planes[0])[: out.samples * 2])
                     self.received += 1
 
     def take(self) -> bytes | None:
+        if not self.primed and len(self.inbox) < PRIME:
+            return None
+        self.primed = bool(self.inbox)
         return self.inbox.popleft() if self.inbox else None
 
     async def stop(self) -> None:
