@@ -1,12 +1,12 @@
-"""The widget's script as websites load it: web/widget/i18n.js (its texts), cobrowse.js (co-browse's part)
-and widget.js (the widget) in one function, so one script tag brings them all and none declares anything
-global on the site's page."""
+"""The widget's script as websites load it: web/widget/i18n.js (its texts), cobrowse.js (co-browse's part),
+voice.js (browser calls) and widget.js (the widget) in one function, so one script tag brings them all and
+none declares anything global on the site's page."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-PARTS = ("i18n.js", "cobrowse.js", "widget.js")
+PARTS = ("i18n.js", "cobrowse.js", "voice.js", "widget.js")
 _cache: dict[Path, tuple[tuple[int, ...], bytes]] = {}
 
 
