@@ -218,14 +218,21 @@ class Call:
             self.task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self.task
-        for leg in (self.customer, self.agent):
-            if leg is not None:
-                await self._close(leg)
+        await self._close_legs()
         checked = self.recorder.close() if self.recorder is not None else None
         try:
             await self.on_end(self, by, reason, checked)
         except Exception:
             log.exception("voice_end_failed", conversation_id=self.conversation_id)
+
+    async def _close_legs(self) -> None:
+        # In a function of its own, so no local of end() keeps a leg alive while its bookkeeping runs:
+        # nothing of the media outlives the call.
+        legs = [leg for leg in (self.customer, self.agent) if leg is not None]
+        self.customer = self.agent = None
+        self.relay = MediaRelay()
+        for leg in legs:
+            await self._close(leg)
 
     async def _close(self, leg: Leg) -> None:
         if leg.reader is not None:
