@@ -1,6 +1,6 @@
 """Browser calls in Debian's Chromium with fake media against the real server: the customer presses the
 widget's call button, the agent answers in the console, both sides show the call connected, hold and mute
-show on both sides, and the customer hangs up."""
+show on both sides, the customer hangs up, and the recording plays in the console (for staff only)."""
 
 from __future__ import annotations
 
@@ -84,6 +84,13 @@ def test_a_browser_call_from_the_widget_is_answered_in_the_console(
     site.get_by_role("button", name="Hang up").click()
     expect(box.locator(".vc-status")).to_have_text("Call ended")
     expect(card.locator("#vc-status")).to_have_text("Call ended")
+    # The recording plays in the console, for the agent (the customer's page cannot fetch it).
+    src = card.locator("#vc-recording").get_attribute("src")
+    assert src is not None and src.startswith("/api/voice/")
+    got = console.request.get(src)
+    assert got.status == 200 and got.headers["content-type"] == "audio/wav" and len(got.body()) > 44
+    assert site.request.get(src).status == 401
+    console.screenshot(path=artifacts / "console-voice-ended.png")
     assert site.errors == [] and console.errors == []  # type: ignore[attr-defined]
     site.context.close()
     console.context.close()

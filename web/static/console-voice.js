@@ -31,10 +31,14 @@
       : [btn(st && st.state === "held" ? "Resume" : "Hold", () => hold(rec), { id: "vc-hold" }),
          btn(call.muted ? "Unmute" : "Mute", () => mute(rec), { id: "vc-mute" }),
          btn("Hang up", () => hangup(rec), { class: "btn btn-danger", id: "vc-hangup" })];
-    card.replaceChildren(el("h3", {}, "Call"),
-      el("p", { class: "vc-status", role: "status", id: "vc-status" }, text),
-      st && st.recording ? el("p", { class: "vc-rec" }, "● Recording") : null,
-      el("div", { class: "vc-buttons", role: "group", "aria-label": "Call controls" }, ...buttons));
+    // Once it ended, its recording plays here (GET /api/voice/{id}/recording: agents and supervisors only).
+    const player = !open && st && st.recording
+      ? el("audio", { controls: true, preload: "none", id: "vc-recording", src: `/api/voice/${encodeURIComponent(rec.id)}/recording` })
+      : null;
+    const recording = open && st && st.recording ? el("p", { class: "vc-rec" }, "● Recording") : null;
+    const controls = buttons.length ? el("div", { class: "vc-buttons", role: "group", "aria-label": "Call controls" }, ...buttons) : null;
+    card.replaceChildren(...[el("h3", {}, "Call"),
+      el("p", { class: "vc-status", role: "status", id: "vc-status" }, text), recording, player, controls].filter(Boolean));
     card.hidden = false;
   }
 
