@@ -24,10 +24,11 @@ async def test_the_served_script_is_the_table_then_the_widget_in_one_function(cl
 def test_a_part_changed_on_disk_is_served_and_a_missing_part_is_none(tmp_path: Path) -> None:
     (tmp_path / "i18n.js").write_text("const A = 1;")
     (tmp_path / "cobrowse.js").write_text("const B = 0;")
+    (tmp_path / "voice.js").write_text("const C = 0;")
     assert widget.script(tmp_path) is None  # widget.js missing
     (tmp_path / "widget.js").write_text("use(A);")
-    assert widget.script(tmp_path) == b"(function () {\nconst A = 1;\nconst B = 0;\nuse(A);\n})();\n"
+    assert widget.script(tmp_path) == b"(function () {\nconst A = 1;\nconst B = 0;\nconst C = 0;\nuse(A);\n})();\n"
     (tmp_path / "i18n.js").write_text("const A = 2;")
     later = (tmp_path / "widget.js").stat().st_mtime_ns + 1_000_000_000
     os.utime(tmp_path / "i18n.js", ns=(later, later))  # a newer stamp even on a coarse clock
-    assert widget.script(tmp_path) == b"(function () {\nconst A = 2;\nconst B = 0;\nuse(A);\n})();\n"
+    assert widget.script(tmp_path) == b"(function () {\nconst A = 2;\nconst B = 0;\nconst C = 0;\nuse(A);\n})();\n"
