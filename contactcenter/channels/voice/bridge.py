@@ -14,7 +14,6 @@ from typing import Literal
 
 import structlog
 from aiortc import MediaStreamTrack, RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
-from aiortc.contrib.media import MediaRelay
 
 from contactcenter.channels.voice.media import FRAME_S, SILENCE, FedTrack, HoldMusic, Reader
 from contactcenter.channels.voice.recording import Checked, StereoRecorder
@@ -22,8 +21,10 @@ from contactcenter.channels.voice.schemas import CallState
 
 log = structlog.get_logger("voice")
 Side = Literal["customer", "agent"]
-# Behind by more than this, the tick stops catching up (the recording then counts the gap as lost).
-CATCH_UP_S = 0.5
+# Behind by more than this, the tick stops catching up (that time is skipped, on the wire and in the
+# recording alike): a longer catch-up sends a burst that overflows the far end's jitter buffer (aiortc
+# keeps 16 packets), which then loses more than the skip does.
+CATCH_UP_S = 0.2
 
 
 class BadSdp(ValueError):
@@ -77,7 +78,6 @@ class Call:
         self.recorder: StereoRecorder | None = None
         self.on_end = on_end
         self.owner: object | None = None  # the app's database: which app's stop ends it
-        self.relay = MediaRelay()
         self.music = HoldMusic()
         self.customer: Leg | None = None
         self.agent: Leg | None = None
@@ -108,8 +108,9 @@ class Call:
 
         @pc.on("track")
         def _track(track: MediaStreamTrack) -> None:
-            # Through the relay unbuffered: a live leg must not queue frames without bound.
-            leg.reader = Reader(self.relay.subscribe(track, buffered=False))
+            # Read directly, by its one consumer: MediaRelay's unbuffered proxy keeps one frame, so two
+            # arriving together after a stall lost one (decision 41); the reader's own inbox is the bound.
+            leg.reader = Reader(track)
 
         @pc.on("connectionstatechange")
         async def _state() -> None:
@@ -230,7 +231,6 @@ class Call:
         # nothing of the media outlives the call.
         legs = [leg for leg in (self.customer, self.agent) if leg is not None]
         self.customer = self.agent = None
-        self.relay = MediaRelay()
         for leg in legs:
             await self._close(leg)
 
