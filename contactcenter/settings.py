@@ -128,6 +128,8 @@ class Settings(BaseSettings):
     voice_recordings_dir: Path = Path("var/recordings")
     voice_max_calls: int = Field(default=200, ge=1, le=10_000)
     voice_calls_per_visitor_per_hour: int = Field(default=10, ge=1)
+    # A leg whose media has not connected this long after the server's answer ends the call (`no_media`).
+    voice_connect_timeout_s: float = Field(default=30.0, gt=0, le=600)
     stream_maxlen: int = Field(default=10_000, ge=100)
     log_level: str = "INFO"
     log_json: bool = True

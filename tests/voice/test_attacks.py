@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import websockets
 from sqlalchemy import func, select
 
 from contactcenter.auth.service import create_user
+from contactcenter.ccr.models import Touch
 from contactcenter.channels.voice import service
 from contactcenter.conversations.models import Conversation
+from contactcenter.settings import Settings
 from contactcenter.types import Role
 from tests.chat.conftest import Live, customer, staff
 from tests.chat.test_chat_flow import make_agent
@@ -133,3 +136,31 @@ async def test_a_peer_that_vanishes_ends_the_call_and_frees_the_agent(live: Live
             await ap2.hears(near(CUSTOMER_HZ))
             await second.send({"type": "voice_hangup", "conversation_id": cid2})
             await agent.next("voice_state", state="ended", conversation_id=cid2)
+
+
+@pytest.fixture
+def quick_connect(voice_settings: Settings) -> Settings:
+    voice_settings.voice_connect_timeout_s = 1.0
+    return voice_settings
+
+
+async def test_a_customer_who_never_connects_ends_the_call_cleanly(quick_connect: Settings, live: Live) -> None:
+    await make_agent(live.app, "eve")
+    async with (
+        staff(live, "eve") as agent,
+        customer(live) as (cust, _t),
+        pinging(agent, cust),
+        peers(CUSTOMER_HZ) as (cp,),
+    ):
+        # The offer is good, but the customer never takes the server's answer (the page went away).
+        await cust.send({"type": "voice_call", "sdp": await cp.offer()})
+        cid = (await cust.next("voice_sdp"))["conversation_id"]
+        ended = await cust.next("voice_state", state="ended", timeout=20)
+        assert ended["reason"] == "no_media" and ended["ended_by"] == "customer"
+        await closed(cust, cid)
+    assert cid not in service.calls
+    async with live.app.state.db.session() as s:
+        touch = await s.scalar(
+            select(Touch).where(Touch.conversation_id == cid, Touch.kind == "call").order_by(Touch.id.desc())
+        )
+    assert touch is not None and touch.payload["reason"] == "no_media"

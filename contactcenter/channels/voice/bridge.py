@@ -39,6 +39,7 @@ class Leg:
     out: FedTrack
     reader: Reader | None = None
     muted: bool = False
+    timer: asyncio.TimerHandle | None = None  # the connect timeout, cancelled when the leg ends
 
 
 @dataclass
@@ -69,11 +70,13 @@ class Call:
         customer_id: int,
         *,
         ice_urls: Sequence[str],
+        connect_timeout_s: float = 30.0,
         recording: Path | None,
         on_end: OnEnd,
     ) -> None:
         self.conversation_id, self.customer_id = conversation_id, customer_id
         self.ice_urls = list(ice_urls)
+        self.connect_timeout_s = connect_timeout_s
         self.recording_path = recording
         self.recorder: StereoRecorder | None = None
         self.on_end = on_end
@@ -124,6 +127,13 @@ class Call:
         except Exception as exc:
             await pc.close()
             raise BadSdp(f"the offer could not be used: {exc}") from exc
+
+        def _connected_yet() -> None:
+            # A peer that took the answer and never connected (it vanished, or its network cannot reach ours).
+            if self._current(leg) and pc.connectionState != "connected":
+                self.end_soon(side, "no_media")
+
+        leg.timer = asyncio.get_running_loop().call_later(self.connect_timeout_s, _connected_yet)
         return leg, pc.localDescription.sdp
 
     def _current(self, leg: Leg) -> bool:
@@ -235,6 +245,8 @@ class Call:
             await self._close(leg)
 
     async def _close(self, leg: Leg) -> None:
+        if leg.timer is not None:
+            leg.timer.cancel()  # its callback holds the leg
         if leg.reader is not None:
             await leg.reader.stop()
             if leg.reader.first_at is not None:

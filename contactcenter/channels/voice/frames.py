@@ -40,7 +40,14 @@ async def on_call(ctx: FrameContext, frame: VoiceCall) -> None:
         conn.fail("busy", "no line is free; try again in a moment", ref="voice_call")
         return
     # The offer is checked before anything is stored: a bad one leaves no conversation behind.
-    call = Call("", conn.who.id, ice_urls=service.ice_urls(settings), recording=None, on_end=_noop)
+    call = Call(
+        "",
+        conn.who.id,
+        ice_urls=service.ice_urls(settings),
+        recording=None,
+        on_end=_noop,
+        connect_timeout_s=settings.voice_connect_timeout_s,
+    )
     try:
         answer = await call.customer_offer(frame.sdp)
     except BadSdp as exc:
