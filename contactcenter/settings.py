@@ -157,6 +157,18 @@ class Settings(BaseSettings):
     callback_link_hours: float = Field(default=72.0, gt=0, le=24 * 60)
     callback_tick_s: float = Field(default=5.0, gt=0.05, le=300)
     callback_new_per_visitor_per_hour: int = Field(default=5, ge=1)
+    # Voice (channels/voice, decision 41): STUN/TURN URLs offered to the server's peer connections (comma-
+    # separated; none by default, so no third party is asked); the host addresses its media may use (comma-
+    # separated; empty: every interface aioice finds, which leaves loopback out); stereo recordings (customer
+    # left, agent right) and where they are kept; calls a process bridges at once; new calls per visitor an hour.
+    voice_ice_urls: str = ""
+    voice_host_addresses: str = ""
+    voice_record: bool = True
+    voice_recordings_dir: Path = Path("var/recordings")
+    voice_max_calls: int = Field(default=200, ge=1, le=10_000)
+    voice_calls_per_visitor_per_hour: int = Field(default=10, ge=1)
+    # A leg whose media has not connected this long after the server's answer ends the call (`no_media`).
+    voice_connect_timeout_s: float = Field(default=30.0, gt=0, le=600)
     stream_maxlen: int = Field(default=10_000, ge=100)
     log_level: str = "INFO"
     log_json: bool = True

@@ -356,6 +356,9 @@ header{display:flex;align-items:center;gap:10px;padding:12px 8px 12px 14px;backg
 .spin{width:14px;height:14px;border:2px solid currentColor;border-right-color:transparent;border-radius:50%;animation:spin .8s linear infinite}
 @keyframes spin{to{transform:rotate(360deg)}}
 .main{flex:1;min-height:0;overflow-y:auto;background:var(--bg);padding:16px 14px 8px;scroll-behavior:smooth}
+.vc{background:#fff;border:1px solid var(--line);border-radius:14px;padding:14px;margin:4px 2px 8px}
+.vc strong{display:block;font-size:16px;margin-bottom:4px}.vc-status{margin:0 0 6px;font-size:14px}
+.vc-buttons{display:flex;gap:8px}.vc-buttons button{flex:1}
 .prechat,.cbform{background:#fff;border:1px solid var(--line);border-radius:14px;padding:18px;margin:4px 2px}
 .prechat h2,.cbform h2{margin:0 0 4px;font-size:18px}
 .prechat p,.cbform p{margin:0 0 14px;color:var(--muted);font-size:14px}
@@ -543,6 +546,7 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     h("div", { class: "field" }, h("label", { for: "ccw-email", text: t("prechat.email") }), el.email),
     h("button", { class: "primary", type: "submit", text: t("prechat.start") }),
     h("button", { class: "secondary wide", type: "button", text: t("prechat.callback"), onclick: openCallback }),
+    h("button", { class: "secondary wide ccw-call", type: "button", text: t("prechat.call"), onclick: onCall }),
     h("p", { class: "fine", text: t("prechat.fine") })
   );
   // Web callback (docs/api.md, "Web callback"): the request is stored before the confirmation is shown.
@@ -701,6 +705,23 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     notice: (text) => notice(text),
     shelf: el.docShelf,
   });
+  // Browser calls (web/widget/voice.js): its box sits above the chat; a call is not the chat's conversation.
+  const voice = makeVoice({
+    t,
+    h,
+    send: (frame) => send(frame),
+    ready: () => S.ready,
+    connect: async () => {
+      await ensureToken();
+      connect();
+    },
+    mount: (node) => el.main.prepend(node),
+    busy: (on) => (el.prechat.hidden = on || !!S.conv),
+  });
+  function onCall() {
+    el.notice.hidden = true;
+    voice.start({ name: el.name.value.trim() || null });
+  }
 
   /* ---------- views ---------- */
   function view(name) {
@@ -1444,7 +1465,11 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
       case "welcome":
         return onWelcome(f);
       case "conversation":
+        if (f.conversation.channel === "voice") return; // the call box follows it through voice_state
         return onConversation(f.conversation);
+      case "voice_sdp":
+      case "voice_state":
+        return voice.frame(f);
       case "message":
         return onMessage(f.message);
       case "sent":
@@ -1475,11 +1500,12 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     S.attempt = 0;
     S.lastPing = Date.now();
     setBanner();
-    const open = new Set(f.conversations.map((c) => c.id));
+    const chats = f.conversations.filter((c) => c.channel !== "voice"); // a call is the call box's
+    const open = new Set(chats.map((c) => c.id));
     const stored = store.get("conv", null);
     if (S.conv && S.conv.status !== "closed" && !open.has(S.conv.id)) closedWhileAway(S.conv);
     else if (!S.conv && stored && !open.has(stored) && !S.wantStart) closedWhileAway({ id: stored });
-    if (!f.conversations.length && S.wantStart) sendStart();
+    if (!chats.length && S.wantStart) sendStart();
     S.freshToken = false;
     S.renewedAfter401 = false;
     // Unconfirmed messages go again with the same client_id (the server stores each one once), paced.
@@ -1492,6 +1518,7 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     scheduleAck();
     cobrowse.ready([...open]);
     docs.ready([...open]);
+    voice.flush();
   }
   async function closedWhileAway(c) {
     // The chat was closed while this page was away: show what was missed, then "Chat ended".
@@ -1513,6 +1540,7 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     // Refused for now, not for good: kept and sent again later (the client id makes a resend safe).
     if (/^cobrowse_/.test(f.code || "")) return cobrowse.error(f);
     if (docs.error(f)) return;
+    if (f.ref === "voice_call" || (f.ref && voice.owns(f.ref))) return voice.error(f);
     const retry = f.code === "rate_limited" || f.code === "internal";
     if (retry && f.ref && S.outbox.some((i) => i.cid === f.ref)) return pacer.limited(f.ref);
     if (f.ref && fail(f.ref, errText(f.code, f.detail))) return;

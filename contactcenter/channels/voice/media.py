@@ -1,0 +1,123 @@
+"""The audio pieces of a bridged call: 20 ms frames of 48 kHz mono s16 PCM, a track fed by the bridge, a
+reader that drains a remote track, the hold music, and a frame's energy. Pure PyAV and the stdlib: no numpy."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+import time
+from array import array
+from collections import deque
+from fractions import Fraction
+
+import av
+from aiortc import MediaStreamTrack
+from aiortc.mediastreams import MediaStreamError
+
+RATE = 48_000
+SAMPLES = 960  # 20 ms
+FRAME_S = SAMPLES / RATE
+SILENCE = bytes(SAMPLES * 2)
+TIME_BASE = Fraction(1, RATE)
+# Frames a reader keeps of what its leg said (the bridge takes one per tick): a burst after a stall of up to
+# 160 ms is kept (played a little late); more would only add delay, so the oldest go.
+INBOX = 8
+# After running dry, a reader gives frames again once it holds this many: a 20 ms jitter buffer, so a frame
+# arriving just after its tick is late by one tick instead of counted as missing and then piling up.
+PRIME = 2
+
+
+class FedTrack(MediaStreamTrack):
+    """What one leg hears: the frames the bridge puts, stamped in order. The bridge's tick paces it."""
+
+    kind = "audio"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.queue: asyncio.Queue[bytes] = asyncio.Queue(maxsize=10)
+        self.pts = 0
+
+    def put(self, pcm: bytes) -> None:
+        if self.queue.full():  # the sender fell behind: drop the oldest rather than add delay
+            self.queue.get_nowait()
+        self.queue.put_nowait(pcm)
+
+    async def recv(self) -> av.AudioFrame:
+        if self.readyState != "live":
+            raise MediaStreamError
+        pcm = await self.queue.get()
+        frame = av.AudioFrame(format="s16", layout="mono", samples=SAMPLES)
+        frame.planes[0].update(pcm)
+        frame.sample_rate, frame.time_base, frame.pts = RATE, TIME_BASE, self.pts
+        self.pts += SAMPLES
+        return frame
+
+
+class Reader:
+    """Drains a remote track (every remote track must be consumed, or frames pile up) into a short inbox of
+    20 ms mono frames; counts the frames it received."""
+
+    def __init__(self, track: MediaStreamTrack) -> None:
+        self.track = track
+        self.inbox: deque[bytes] = deque(maxlen=INBOX)
+        self.received = 0
+        self.first_at: float | None = None  # monotonic time of the first frame
+        self.primed = False
+        self.resampler = av.AudioResampler(format="s16", layout="mono", rate=RATE, frame_size=SAMPLES)
+        self.task = asyncio.create_task(self._run(), name="voice-reader")
+
+    async def _run(self) -> None:
+        with contextlib.suppress(MediaStreamError):
+            while True:
+                frame = await self.track.recv()
+                if not isinstance(frame, av.AudioFrame):
+                    continue
+                if self.first_at is None:
+                    self.first_at = time.monotonic()
+                for out in self.resampler.resample(frame):
+                    self.inbox.append(bytes(out.planes[0])[: out.samples * 2])
+                    self.received += 1
+
+    def take(self) -> bytes | None:
+        if not self.primed and len(self.inbox) < PRIME:
+            return None
+        self.primed = bool(self.inbox)
+        return self.inbox.popleft() if self.inbox else None
+
+    async def stop(self) -> None:
+        self.task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, MediaStreamError):
+            await self.task
+
+
+def tone(freq: float, amplitude: float = 0.3, start: int = 0) -> bytes:
+    """One 20 ms frame of a sine at `freq` Hz, continuing from sample `start`."""
+    peak = amplitude * 32767
+    step = 2 * math.pi * freq / RATE
+    return array("h", (int(peak * math.sin(step * (start + i))) for i in range(SAMPLES))).tobytes()
+
+
+class HoldMusic:
+    """A generated melody (a few soft notes, looped): the customer hears it while held or waiting. Frames are
+    computed once; no media file is needed."""
+
+    NOTES = (523.25, 659.25, 783.99, 659.25)  # C5 E5 G5 E5
+    FRAMES_PER_NOTE = 20  # 400 ms
+
+    def __init__(self) -> None:
+        self.frames = [tone(f, 0.15, start=i * SAMPLES) for f in self.NOTES for i in range(self.FRAMES_PER_NOTE)]
+        self.at = 0
+
+    def next(self) -> bytes:
+        frame = self.frames[self.at]
+        self.at = (self.at + 1) % len(self.frames)
+        return frame
+
+
+def energy(pcm: bytes) -> float:
+    """Root mean square of a frame, 0..1."""
+    samples = array("h", pcm)
+    if not samples:
+        return 0.0
+    return math.sqrt(sum(s * s for s in samples) / len(samples)) / 32768

@@ -1,0 +1,58 @@
+"""The call's recording: one stereo WAV, customer left and agent right, written a tick at a time by the
+bridge, so both channels always have the same length and a leg on hold or losing packets is silence, not a
+gap. Checked when it ends: its duration must match the talk time the bridge counted."""
+
+from __future__ import annotations
+
+import wave
+from array import array
+from dataclasses import dataclass
+from pathlib import Path
+
+from contactcenter.channels.voice.media import RATE, SAMPLES
+
+
+@dataclass(frozen=True)
+class Checked:
+    path: Path
+    seconds: float
+    ok: bool
+    detail: str
+
+
+class StereoRecorder:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.partial = path.with_suffix(".part")
+        self.wav = wave.open(str(self.partial), "wb")  # closed in close()
+        self.wav.setnchannels(2)
+        self.wav.setsampwidth(2)
+        self.wav.setframerate(RATE)
+        self.ticks = 0
+        self.buf = array("h", bytes(SAMPLES * 4))
+
+    def write(self, customer: bytes, agent: bytes) -> None:
+        """One 20 ms tick: the customer's frame on the left, the agent's on the right."""
+        self.buf[0::2] = array("h", customer)
+        self.buf[1::2] = array("h", agent)
+        self.wav.writeframesraw(self.buf.tobytes())
+        self.ticks += 1
+
+    def close(self) -> Checked:
+        """Finish the file and check it (opened afresh, as a player would)."""
+        self.wav.close()
+        self.partial.replace(self.path)
+        expected = self.ticks * SAMPLES
+        with wave.open(str(self.path), "rb") as w:
+            frames, channels, rate = w.getnframes(), w.getnchannels(), w.getframerate()
+        ok = frames == expected and channels == 2 and rate == RATE
+        detail = f"{frames} frames of {expected}, {channels} channels at {rate} Hz"
+        return Checked(path=self.path, seconds=frames / RATE, ok=ok, detail=detail)
+
+
+def channels(path: Path) -> tuple[array[int], array[int]]:
+    """The left (customer) and right (agent) samples of a recording."""
+    with wave.open(str(path), "rb") as w:
+        data = array("h", w.readframes(w.getnframes()))
+    return data[0::2], data[1::2]

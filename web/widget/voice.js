@@ -1,0 +1,104 @@
+/* Browser calls in the widget (channels/voice, docs/protocol.md "Voice"): the microphone's audio goes to
+ * the server in one RTCPeerConnection (the server bridges it to the agent), signalled over the widget's
+ * socket. The recording is announced before the call is placed. Served between i18n.js and widget.js
+ * inside the same function (contactcenter/channels/chat/widget.py), so nothing here is global. */
+function makeVoice(o) {
+  // o: { t, h, send(frame) -> bool, ready() -> bool, connect() -> Promise, mount(node), busy(on) }
+  const { t, h } = o;
+  let pc = null;
+  let mic = null;
+  let cid = null;
+  let pending = null; // the offer waiting for the socket's welcome
+  let muted = false;
+  const audio = h("audio", { autoplay: true });
+  const status = h("p", { class: "vc-status", role: "status" });
+  const muteBtn = h("button", { class: "secondary", type: "button", text: t("voice.mute"), onclick: toggleMute });
+  const hangBtn = h("button", { class: "primary vc-hangup", type: "button", text: t("voice.hangup"), onclick: hangup });
+  const box = h("div", { class: "vc", hidden: true, role: "region", "aria-label": t("voice.heading") },
+    h("strong", { text: t("voice.heading") }), status, h("p", { class: "fine", text: t("voice.recorded") }),
+    h("div", { class: "vc-buttons" }, muteBtn, hangBtn), audio);
+  o.mount(box);
+
+  function say(text) {
+    status.textContent = text;
+  }
+
+  async function gathered(peer) {
+    // The server takes one complete offer (no trickle): wait for the candidates, at most 3 s.
+    if (peer.iceGatheringState === "complete") return;
+    await new Promise((resolve) => {
+      const done = () => peer.iceGatheringState === "complete" && resolve();
+      peer.addEventListener("icegatheringstatechange", done);
+      setTimeout(resolve, 3000);
+    });
+  }
+
+  async function start(extra) {
+    if (pc) return;
+    box.hidden = false;
+    o.busy(true); // the chat form steps aside while the call goes on
+    say(t("voice.calling"));
+    try {
+      mic = await navigator.mediaDevices.getUserMedia({ audio: true, video: false });
+      pc = new RTCPeerConnection({ iceServers: [] });
+      mic.getTracks().forEach((tr) => pc.addTrack(tr, mic));
+      pc.ontrack = (e) => (audio.srcObject = e.streams[0] || new MediaStream([e.track]));
+      pc.onconnectionstatechange = () => pc && pc.connectionState === "failed" && end(t("voice.lost"));
+      await pc.setLocalDescription(await pc.createOffer());
+      await gathered(pc);
+      pending = Object.assign({ type: "voice_call", sdp: pc.localDescription.sdp }, extra || {});
+      if (o.ready()) flush();
+      else await o.connect();
+    } catch (err) {
+      end(t("voice.failed", { error: err.message || String(err) }));
+    }
+  }
+
+  function flush() {
+    if (pending && o.send(pending)) pending = null;
+  }
+
+  async function frame(f) {
+    if (f.type === "voice_sdp" && f.leg === "customer" && pc) {
+      cid = f.conversation_id;
+      await pc.setRemoteDescription({ type: "answer", sdp: f.sdp });
+    } else if (f.type === "voice_state" && f.conversation_id === cid) {
+      if (f.state === "ended") return end(t("voice.ended"));
+      say(f.state === "connected" ? t("voice.connected", { name: f.agent_name || t("voice.adviser") })
+        : f.state === "held" ? t("voice.held") : t("voice.waiting"));
+    }
+  }
+
+  function toggleMute() {
+    if (!cid) return;
+    muted = !muted;
+    if (mic) mic.getAudioTracks().forEach((tr) => (tr.enabled = !muted));
+    muteBtn.textContent = muted ? t("voice.unmute") : t("voice.mute");
+    o.send({ type: "voice_mute", conversation_id: cid, on: muted });
+  }
+
+  function hangup() {
+    if (cid) o.send({ type: "voice_hangup", conversation_id: cid });
+    end(t("voice.ended"));
+  }
+
+  function end(text) {
+    if (pc) pc.close();
+    if (mic) mic.getTracks().forEach((tr) => tr.stop());
+    pc = mic = cid = pending = null;
+    muted = false;
+    muteBtn.textContent = t("voice.mute");
+    say(text);
+    o.busy(false);
+    hangBtn.hidden = muteBtn.hidden = true;
+    setTimeout(() => {
+      if (!pc) (box.hidden = true), (hangBtn.hidden = muteBtn.hidden = false);
+    }, 4000);
+  }
+
+  function error(f) {
+    end(t("voice.failed", { error: f.detail || f.code }));
+  }
+
+  return { start, frame, flush, error, active: () => !!pc, owns: (id) => id === cid };
+}
