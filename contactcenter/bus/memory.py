@@ -120,7 +120,8 @@ class MemoryBus(Bus):
         cond = self._cond[stream]
         async with cond:
             try:
-                await asyncio.wait_for(cond.wait(), timeout)
+                async with asyncio.timeout(timeout):  # not wait_for: it can swallow a cancel on 3.11
+                    await cond.wait()
             except TimeoutError:
                 return []
         return await self.read(stream, after)

@@ -140,8 +140,11 @@ class WebhooksCapability:
                 log.warning("webhooks_worker_failed", error=repr(exc))
                 n = 0
             if n == 0:
+                # asyncio.timeout, not wait_for: on 3.11 wait_for swallows a cancel that lands just as the
+                # event is set, and stop() then waits for ever (tests/test_cancel.py)
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.wake.wait(), self.poll_s)
+                    async with asyncio.timeout(self.poll_s):
+                        await self.wake.wait()
 
 
 def capability() -> WebhooksCapability:

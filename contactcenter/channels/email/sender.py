@@ -114,8 +114,11 @@ class Sender:
                 log.warning("email_sender_failed", error=repr(exc))
                 n = 0
             if n == 0:
+                # asyncio.timeout, not wait_for: on 3.11 wait_for swallows a cancel that lands just as the
+                # event is set, and stop() then waits for ever (tests/test_cancel.py)
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.wake.wait(), self.poll_s)
+                    async with asyncio.timeout(self.poll_s):
+                        await self.wake.wait()
 
     async def run_once(self) -> int:
         """Claim and attempt what is due now; returns how many were attempted."""
