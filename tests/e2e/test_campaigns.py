@@ -152,7 +152,7 @@ def test_planner_defines_previews_starts_and_reads_the_funnel(open_as: OpenAs, r
         pool.submit(asyncio.run, _contacts(rig.url, customers)).result()
     page.reload()
     treated = sum(not h for _, h in customers)
-    funnel = page.locator("#funnel svg")
+    funnel = page.locator("#funnel")
     bars = {
         (g, s): funnel.locator(f"g[data-group={g}] rect[data-stage={s}]")
         for g in ("treated", "holdout")
@@ -210,3 +210,18 @@ def test_agents_get_403_and_no_campaigns_link(open_as: OpenAs, rig: Rig) -> None
     expect(page.get_by_role("link", name="Campaigns")).to_have_count(0)
     with rig.server.client(AGENT) as c:
         assert c.post("/api/campaigns/preview", json={"target": {}, "product_sku": "HB-IN-HOME"}).status_code == 403
+
+
+def test_narrow_screen_has_no_sideways_scroll(open_as: OpenAs, artifacts: Path) -> None:
+    page = open_as(PLANNER)
+    page.set_viewport_size({"width": 390, "height": 844})
+    for path, ready in (
+        ("/staff/planner/campaigns", "#c-product option"),
+        ("/staff/planner/campaigns/home-cover", "#funnel svg"),
+    ):
+        page.goto(path)
+        expect(page.locator(ready).first).to_be_attached()
+        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0, f"{path} scrolls sideways by {overflow}px: {page.evaluate(WIDER_THAN_VIEWPORT)}"
+    expect(page.get_by_role("navigation", name="Main").get_by_role("link", name="Campaigns")).to_be_in_viewport()
+    page.screenshot(path=artifacts / "campaigns-narrow.png", full_page=True)

@@ -18,7 +18,7 @@ window.Funnel = (function () {
       const y = TOP + i * (BAR + GAP);
       const w = st.none ? 0 : Math.max(2, (full * v) / base);
       const cx = LABEL + full / 2;
-      if (prev !== null && !st.none) {  // the funnel's neck from the bar above (over a stage not drawn too)
+      if (prev !== null && !st.none) {  // the funnel's neck from the bar above
         g.append(svg("polygon", {
           class: "funnel-neck",
           points: `${cx - prev / 2},${prevBottom} ${cx + prev / 2},${prevBottom} ${cx + w / 2},${y} ${cx - w / 2},${y}`,
@@ -26,6 +26,7 @@ window.Funnel = (function () {
       }
       g.append(svg("text", { x: 0, y: y + BAR / 2 + 4, class: "chart-label" }, st.label));
       if (st.none) {
+        prev = null;  // no neck across a stage the group never had
         g.append(svg("text", { x: cx, y: y + BAR / 2 + 4, "text-anchor": "middle", class: "chart-value muted" }, st.none));
       } else {
         const rect = svg("rect", { x: cx - w / 2, y, width: w, height: BAR, rx: 3, fill: COLORS[i], "data-stage": st.key,
@@ -33,8 +34,12 @@ window.Funnel = (function () {
         rect.append(svg("title", {}, `${title}: ${st.label} ${num(v)}`));
         g.append(rect);
         const share = i === 0 ? "" : ` · ${group.figures.targeted ? Math.round((100 * v) / group.figures.targeted) : 0} %`;
-        g.append(svg("text", { x: cx, y: y + BAR / 2 + 4, "text-anchor": "middle", class: "chart-value funnel-value" },
-          `${num(v)}${share}`));
+        // On a bar too narrow for it, the figure goes to the bar's right in dark text.
+        const inside = w >= 70;
+        g.append(svg("text", {
+          x: inside ? cx : cx + w / 2 + 6, y: y + BAR / 2 + 4, "text-anchor": inside ? "middle" : "start",
+          class: inside ? "chart-value funnel-value" : "chart-value funnel-value-out",
+        }, `${num(v)}${share}`));
         prev = w;
         prevBottom = y + BAR;
       }
@@ -42,7 +47,8 @@ window.Funnel = (function () {
     return g;
   }
 
-  // results: the API's ResultsOut. Returns an <svg> with a text summary for screen readers.
+  // results: the API's ResultsOut. Returns a <div> with one <svg> per group (side by side, stacked when
+  // narrow), each with a text summary for screen readers.
   function draw(results) {
     const stages = [
       { key: "targeted", label: "On the list" },
@@ -53,11 +59,18 @@ window.Funnel = (function () {
     const held = stages.map((s) => (s.key === "accepted" ? { ...s, none: "never shown" } : s));
     const h = TOP + stages.length * (BAR + GAP);
     const t = results.treated, o = results.holdout;
-    const label = `Treated: ${t.targeted} on the list, ${t.contacted} contacted, ${t.accepted} accepted, ` +
-      `${t.converted} converted. Held out: ${o.targeted} on the list, ${o.contacted} contacted, ${o.converted} converted.`;
-    const root = svg("svg", { viewBox: `0 0 ${2 * W + 40} ${h}`, class: "chart funnel-chart", role: "img", "aria-label": label });
-    root.append(one({ key: "treated", figures: t }, "Offered the campaign", 0, stages));
-    root.append(one({ key: "holdout", figures: o }, "Held out", W + 40, held));
+    const labels = [
+      `Offered: ${t.targeted} on the list, ${t.contacted} contacted, ${t.accepted} accepted, ${t.converted} converted.`,
+      `Held out: ${o.targeted} on the list, ${o.contacted} contacted, ${o.converted} converted.`,
+    ];
+    const root = document.createElement("div");
+    root.className = "funnels";
+    [[{ key: "treated", figures: t }, "Offered the campaign", stages], [{ key: "holdout", figures: o }, "Held out", held]]
+      .forEach(([group, title, st], i) => {
+        const chart = svg("svg", { viewBox: `0 0 ${W} ${h}`, class: "chart funnel-chart", role: "img", "aria-label": labels[i] });
+        chart.append(one(group, title, 0, st));
+        root.append(chart);
+      });
     return root;
   }
 
