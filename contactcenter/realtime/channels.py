@@ -21,6 +21,9 @@ CatchUp = Callable[[AsyncSession, str, int, bool], Awaitable[list[tuple[int, str
 # (session, conversation ids) -> the log positions of those that have any
 PositionsOf = Callable[[AsyncSession, Sequence[str]], Awaitable[Mapping[str, Positions]]]
 Handle = Callable[["FrameContext", Any], Awaitable[None]]
+# (conversation, by user id, by name, text) -> a line for everyone in the conversation, kept in its log (a
+# supervisor joining or leaving a chat); channels without a log to write it in register none
+Notice = Callable[[str, int, str, str], Awaitable[None]]
 CATCH_UP_PAGE = 500
 
 
@@ -36,6 +39,7 @@ class ChannelHooks:
     frames: Sequence[FrameSpec] = ()
     catch_up: CatchUp | None = None
     positions: PositionsOf | None = None
+    notice: Notice | None = None
 
 
 def frame_types(model: type[BaseModel]) -> tuple[str, ...]:

@@ -88,6 +88,18 @@ async def with_positions(
     return [c.model_copy(update=found[c.id].model_dump()) if c.id in found else c for c in convs]
 
 
+@dataclass
+class Watch:
+    """A supervisor's socket following someone else's conversation: whose it is, and listen/whisper/barge."""
+
+    agent_id: int | None
+    mode: str = "listen"
+
+    def may_send(self, *, private: bool) -> bool:
+        """Whisper writes private notes to the agent; only a supervisor who joined (barge) writes to the customer."""
+        return self.mode == "barge" or (private and self.mode == "whisper")
+
+
 class Connection:
     def __init__(self, ws: WebSocket, who: Who, db: Database, registry: Registry, heartbeat_s: float = 5.0) -> None:
         self.ws, self.who, self.db, self.registry = ws, who, db, registry
@@ -115,8 +127,8 @@ class Connection:
         # conversation id -> its state as last sent on this socket (ConversationFrame): a typing frame is
         # checked and addressed with it instead of a database read. Dropped when the conversation closes.
         self.known: dict[str, ConversationOut] = {}
-        # Conversations a supervisor's socket follows read-only -> their agent (told when it stops)
-        self.monitoring: dict[str, int | None] = {}
+        # Conversations a supervisor's socket follows -> their agent (told when it stops) and how
+        self.monitoring: dict[str, Watch] = {}
         self.frames = TokenBucket(rate=20, burst=40)
         self.sends = TokenBucket(rate=5, burst=15)
         self.presence_at = 0.0

@@ -1,7 +1,9 @@
-"""Supervisors following a live conversation (issue 13's "monitor" for chats): the socket tracks the
-conversation's log like its agent's does (catch-up from the start, then every item live, private notes
-included), but the conversation stays the agent's. The agent hears of it (a `monitored` frame) and the
-log records who watched what. Sending into the conversation is not part of this."""
+"""Supervisors on someone else's live conversation (issue 13's monitor, whisper and barge, for chats): the
+socket tracks the conversation's log like its agent's does (catch-up from the start, then every item live,
+private notes included), but the conversation stays the agent's. `listen` is read-only; `whisper` lets the
+supervisor write private notes the agent alone sees; `barge` lets them write to the customer too, and the
+customer is told in the conversation's log. The agent hears of every change (`monitored`), and the log
+records who watched what and how."""
 
 from __future__ import annotations
 
@@ -10,9 +12,10 @@ from typing import TYPE_CHECKING
 import structlog
 
 from contactcenter.bus import Bus
-from contactcenter.realtime.connection import Connection, with_positions
+from contactcenter.conversations.schemas import ConversationOut
+from contactcenter.realtime.connection import Connection, Watch, with_positions
 from contactcenter.realtime.events import TOPIC_REALTIME, Audience, Push
-from contactcenter.realtime.schemas import Monitor, Monitored
+from contactcenter.realtime.schemas import Monitor, Monitored, MonitorMode
 
 if TYPE_CHECKING:
     from contactcenter.realtime.service import FrameContext
@@ -29,28 +32,68 @@ async def handle(ctx: FrameContext, frame: Monitor) -> None:
     conv = await ctx.conversation(frame.conversation_id)
     if conv is None:
         return
+    before = conn.monitoring.get(conv.id)
     if frame.on:
-        if conv.id not in conn.monitoring and len(conn.monitoring) >= MAX_MONITORED:
+        if before is None and len(conn.monitoring) >= MAX_MONITORED:
             conn.fail("too_many", f"at most {MAX_MONITORED} conversations followed at once", ref=conv.id)
             return
-        async with ctx.db.session() as s:
-            (conv,) = await with_positions(s, conn.registry, [conv])
-        conn.monitoring[conv.id] = conv.agent_id
-        await conn.track(conv, 0)  # the whole log so far, then live
+        if frame.mode == "barge" and conv.status == "closed":
+            conn.fail("conversation_closed", "a closed conversation cannot be joined", ref=conv.id)
+            return
+        if frame.mode == "barge" and not await _can_notice(ctx, conv):
+            conn.fail("not_supported", f"joining a {conv.channel} conversation is not supported", ref=conv.id)
+            return
+        conn.monitoring[conv.id] = Watch(agent_id=conv.agent_id, mode=frame.mode)
+        if before is None:
+            async with ctx.db.session() as s:
+                (conv,) = await with_positions(s, conn.registry, [conv])
+            await conn.track(conv, 0)  # the whole log so far, then live
+        elif before.mode == frame.mode:
+            return  # a resend (a reconnecting wallboard): nobody needs telling again
     else:
-        if conv.id not in conn.monitoring:
+        if before is None:
             return
         del conn.monitoring[conv.id]
         if conv.agent_id != conn.who.id:
             conn.delivered.pop(conv.id, None)  # back to its state only, like every other conversation
-    await _tell(ctx.bus, conn, conv.id, conv.agent_id, on=frame.on)
+    joined, left = frame.on and frame.mode == "barge", before is not None and before.mode == "barge"
+    if joined != left:
+        await _notice(ctx, conv, conn, joined=joined)
+    await _tell(ctx.bus, conn, conv.id, conv.agent_id, on=frame.on, mode=frame.mode if frame.on else "listen")
 
 
-async def _tell(bus: Bus, conn: Connection, conversation_id: str, agent_id: int | None, *, on: bool) -> None:
-    log.info("supervisor_monitor", supervisor=conn.who.id, conversation=conversation_id, agent=agent_id, on=on)
+async def _can_notice(ctx: FrameContext, conv: ConversationOut) -> bool:
+    hooks = ctx.conn.registry.channel(conv.channel)
+    return hooks is not None and hooks.notice is not None
+
+
+async def _notice(ctx: FrameContext, conv: ConversationOut, conn: Connection, *, joined: bool) -> None:
+    """The customer is never spoken to by someone they were not told about: joining and leaving are in the log."""
+    hooks = conn.registry.channel(conv.channel)
+    if hooks is None or hooks.notice is None:
+        return
+    text = f"{conn.who.name} (supervisor) {'joined' if joined else 'left'} the conversation"
+    try:
+        await hooks.notice(conv.id, conn.who.id, conn.who.name, text)
+    except Exception as exc:  # the join/leave itself stands; the log says what was not written
+        log.warning("monitor_notice_failed", conversation=conv.id, error=repr(exc))
+
+
+async def _tell(
+    bus: Bus, conn: Connection, conversation_id: str, agent_id: int | None, *, on: bool, mode: MonitorMode
+) -> None:
+    log.info(
+        "supervisor_monitor", supervisor=conn.who.id, conversation=conversation_id, agent=agent_id, on=on, mode=mode
+    )
     if agent_id is None or agent_id == conn.who.id:
         return
-    told = Monitored(conversation_id=conversation_id, supervisor_id=conn.who.id, supervisor_name=conn.who.name, on=on)
+    told = Monitored(
+        conversation_id=conversation_id,
+        supervisor_id=conn.who.id,
+        supervisor_name=conn.who.name,
+        on=on,
+        mode=mode,
+    )
     to = Audience(conversation_id=conversation_id, agent_id=agent_id, supervisors="none")
     try:
         await bus.publish_event(TOPIC_REALTIME, Push(to=to, frame=told.model_dump_json()))
@@ -58,8 +101,14 @@ async def _tell(bus: Bus, conn: Connection, conversation_id: str, agent_id: int 
         log.warning("publish_failed", what="monitored", error=repr(exc))
 
 
-async def socket_closed(bus: Bus, conn: Connection) -> None:
-    """The supervisor's socket went away: whatever it followed is no longer watched, and the agents hear so."""
-    for conversation_id, agent_id in list(conn.monitoring.items()):
-        await _tell(bus, conn, conversation_id, agent_id, on=False)
+async def socket_closed(ctx: FrameContext) -> None:
+    """The supervisor's socket went away: whatever it followed is no longer watched (or joined), and the
+    agents (and, after a barge, the customers) hear so."""
+    conn = ctx.conn
+    for conversation_id, watch in list(conn.monitoring.items()):
+        if watch.mode == "barge":
+            conv = conn.known.get(conversation_id)
+            if conv is not None:
+                await _notice(ctx, conv, conn, joined=False)
+        await _tell(ctx.bus, conn, conversation_id, watch.agent_id, on=False, mode="listen")
     conn.monitoring.clear()

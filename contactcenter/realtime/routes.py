@@ -149,7 +149,7 @@ async def _serve(ws: WebSocket) -> None:
         hub.unregister(conn)
         if conn.monitoring:
             with contextlib.suppress(Exception):
-                await monitor.socket_closed(bus, conn)
+                await monitor.socket_closed(handler.ctx)
         if who.side == "agent" and hub.local_connections(who.id) == 0:
             with contextlib.suppress(Exception):
                 await routing.agent_gone(db, bus, agent_id=who.id)

@@ -59,12 +59,17 @@ class OfferAnswer(Frame):
     contact_id: ClientId
 
 
+MonitorMode = Literal["listen", "whisper", "barge"]
+
+
 class Monitor(Frame):
-    """A supervisor follows a conversation's log live, read-only (`on`), or stops; its agent is told."""
+    """A supervisor follows a conversation's log live (`on`), or stops; its agent is told. `listen` is
+    read-only, `whisper` adds private notes to the agent, `barge` joins the conversation (the customer is told)."""
 
     type: Literal["monitor"]
     conversation_id: ConvId
     on: bool = True
+    mode: MonitorMode = "listen"
 
 
 # The core's client frames; channels register theirs with the hub's Registry.
@@ -125,3 +130,4 @@ class Monitored(Frame):
     supervisor_id: int
     supervisor_name: str
     on: bool
+    mode: MonitorMode = "listen"

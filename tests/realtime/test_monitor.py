@@ -60,3 +60,91 @@ async def test_monitor_of_a_conversation_that_does_not_exist_is_refused(live: Li
     async with staff(live, "dana") as sup:
         await sup.send({"type": "monitor", "conversation_id": "00000000-0000-0000-0000-000000000000"})
         assert (await sup.next("error"))["code"] == "conversation_not_found"
+
+
+async def _fence(sock: object) -> None:
+    """Everything queued for this socket before now has arrived once its pong has."""
+    await sock.send({"type": "ping", "t": 1})  # type: ignore[attr-defined]
+    await sock.next("pong")  # type: ignore[attr-defined]
+
+
+def _bodies(sock: object, cid: str) -> list[str]:
+    return [m["body"] for m in sock.messages(cid)]  # type: ignore[attr-defined]
+
+
+async def test_a_supervisor_never_writes_into_a_chat_unannounced(live: Live) -> None:
+    await make_agent(live.app, "alice")
+    await _supervisor(live, "dana")
+    async with staff(live, "alice") as agent, customer(live) as (cust, _token):
+        await cust.send({"type": "start", "name": "Ann", "topic": "Mortgage"})
+        cid = (await cust.next("conversation"))["conversation"]["id"]
+        await agent.next("conversation", timeout=5)
+        async with staff(live, "dana") as sup:
+            # Not following it: no message, no note.
+            for private in (False, True):
+                await sup.send(
+                    {
+                        "type": "send",
+                        "conversation_id": cid,
+                        "client_id": f"s{private}",
+                        "body": "psst",
+                        "private": private,
+                    }
+                )
+                err = await sup.next("error")
+                assert (err["code"], err["ref"]) == ("not_joined", f"s{private}")
+            # Listening only: still nothing.
+            await sup.send({"type": "monitor", "conversation_id": cid})
+            assert (await agent.next("monitored"))["mode"] == "listen"
+            await sup.send({"type": "send", "conversation_id": cid, "client_id": "s3", "body": "psst"})
+            assert (await sup.next("error", ref="s3"))["code"] == "not_joined"
+        await _fence(cust)
+        await _fence(agent)
+        assert "psst" not in _bodies(cust, cid) and "psst" not in _bodies(agent, cid)
+
+
+async def test_whisper_reaches_the_agent_only(live: Live) -> None:
+    await make_agent(live.app, "alice")
+    await _supervisor(live, "dana")
+    async with staff(live, "alice") as agent, customer(live) as (cust, _token):
+        await cust.send({"type": "start", "name": "Ann", "topic": "Mortgage"})
+        cid = (await cust.next("conversation"))["conversation"]["id"]
+        await agent.next("conversation", timeout=5)
+        async with staff(live, "dana") as sup:
+            await sup.send({"type": "monitor", "conversation_id": cid, "mode": "whisper"})
+            told = await agent.next("monitored")
+            assert (told["on"], told["mode"]) == (True, "whisper")
+            await sup.say(cid, "offer the fixed rate", private=True)
+            note = (await agent.next("message"))["message"]
+            assert (note["body"], note["private"], note["sender_name"]) == ("offer the fixed rate", True, "Dana Sup")
+            # Whispering is not joining: nothing to the customer.
+            await sup.send({"type": "send", "conversation_id": cid, "client_id": "s9", "body": "hello Ann"})
+            assert (await sup.next("error", ref="s9"))["code"] == "not_joined"
+        await _fence(cust)
+        assert _bodies(cust, cid) == []
+
+
+async def test_barge_tells_the_customer_before_the_supervisor_speaks_and_when_they_leave(live: Live) -> None:
+    await make_agent(live.app, "alice")
+    await _supervisor(live, "dana")
+    async with staff(live, "alice") as agent, customer(live) as (cust, _token):
+        await cust.send({"type": "start", "name": "Ann", "topic": "Mortgage"})
+        cid = (await cust.next("conversation"))["conversation"]["id"]
+        await agent.next("conversation", timeout=5)
+        async with staff(live, "dana") as sup:
+            await sup.send({"type": "monitor", "conversation_id": cid, "mode": "barge"})
+            joined = (await cust.next("message"))["message"]
+            assert (joined["sender"], joined["body"]) == ("system", "Dana Sup (supervisor) joined the conversation")
+            assert (await agent.next("monitored"))["mode"] == "barge"
+            await sup.say(cid, "Hello Ann, I'm Dana")
+            said = (await cust.next("message"))["message"]
+            assert (said["sender"], said["sender_name"], said["body"]) == ("agent", "Dana Sup", "Hello Ann, I'm Dana")
+            # A resend of the same mode (a reconnecting wallboard) announces nothing twice.
+            await sup.send({"type": "monitor", "conversation_id": cid, "mode": "barge"})
+            await _fence(sup)
+        # The supervisor's socket closed: the customer is told they left, the agent that nobody follows now.
+        left = (await cust.next("message"))["message"]
+        assert (left["sender"], left["body"]) == ("system", "Dana Sup (supervisor) left the conversation")
+        assert (await agent.next("monitored"))["on"] is False
+        await _fence(cust)
+        assert [b for b in _bodies(cust, cid) if "joined" in b] == ["Dana Sup (supervisor) joined the conversation"]

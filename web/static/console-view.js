@@ -36,7 +36,8 @@
     if (!m) return "No messages yet";
     const text = m.body || (m.attachments && m.attachments.length ? `Attachment: ${m.attachments[0].name}` : "");
     if (m.private) return `Note: ${text}`;
-    return m.sender === "agent" ? `You: ${text}` : text;
+    if (m.sender !== "agent") return text;
+    return `${!m.sender_name || m.sender_name === me.name ? "You" : m.sender_name}: ${text}`; // a supervisor who joined
   }
 
   // Waiting: the customer spoke last (notes and system lines do not count as an answer).

@@ -172,10 +172,12 @@
     onFrame: (f) => {
       if (f.type === "welcome") refresh();
       else if (f.type === "routing" || f.type === "conversation") soon();
+      document.dispatchEvent(new CustomEvent("wb:frame", { detail: f })); // the live-conversations panel
     },
     onState,
   });
 
+  window.WB = { send: (frame) => sock.send(frame), online: () => sock.online() };
   root.dataset.ready = "1";
   refresh();
   timer = setInterval(() => { refresh(); }, 5000);

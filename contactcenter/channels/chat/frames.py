@@ -117,6 +117,8 @@ class ChatFrames:
         # A conversation this socket follows was checked when it started following it.
         if frame.conversation_id not in conn.delivered and await ctx.conversation(frame.conversation_id) is None:
             return
+        if conn.who.role in ("supervisor", "admin") and not await self._may_write(ctx, frame):
+            return
         conv_id = frame.conversation_id
         if conn.who.side == "customer" and ctx.local_hits(f"chat:msg:{conn.who.id}", 10) > 60:
             conn.fail("rate_limited", "too many messages from this visitor", ref=frame.client_id)
@@ -156,6 +158,26 @@ class ChatFrames:
         # The sender's own copy arrives in order like any other message (the bus may be slower); the
         # audience is not used for a delivery to this one socket.
         await conn.deliver(message_posted(msg, customer_id=0, agent_id=None))
+
+    async def _may_write(self, ctx: FrameContext, frame: Send) -> bool:
+        """A supervisor writes into another agent's chat only while following it to whisper (private notes)
+        or after joining it (barge, which the customer is told of): never unannounced."""
+        conn = ctx.conn
+        watch = conn.monitoring.get(frame.conversation_id)
+        if watch is None:
+            conv = conn.known.get(frame.conversation_id) or await ctx.conversation(frame.conversation_id)
+            if conv is None:
+                return False
+            if conv.agent_id == conn.who.id:
+                return True
+        elif watch.may_send(private=frame.private):
+            return True
+        conn.fail(
+            "not_joined",
+            "follow the conversation to whisper to its agent, or join it, before writing in it",
+            ref=frame.client_id,
+        )
+        return False
 
     async def ack(self, ctx: FrameContext, frame: Ack) -> None:
         conn = ctx.conn

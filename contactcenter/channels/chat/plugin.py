@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import uuid
 from collections.abc import Sequence
 
 import structlog
@@ -12,8 +13,10 @@ from fastapi import APIRouter
 
 from contactcenter.capabilities import AppContext
 from contactcenter.channels.chat import files, messages, service
+from contactcenter.channels.chat.batch import PostIn
 from contactcenter.channels.chat.frames import ChatFrames
 from contactcenter.channels.chat.routes import router
+from contactcenter.channels.chat.schemas import SenderKind
 from contactcenter.channels.chat.writer import ChatWriter
 from contactcenter.db import Database
 from contactcenter.realtime.channels import ChannelHooks
@@ -41,11 +44,26 @@ class ChatCapability:
                 frames=ChatFrames(self.writer).specs(),
                 catch_up=messages.catch_up,
                 positions=service.positions,
+                notice=self.notice,
             )
         )
         self.sweeper = asyncio.create_task(
             sweep_forever(ctx.db, ctx.settings.upload_unsent_max_age_s), name=SWEEPER_TASK
         )
+
+    async def notice(self, conversation_id: str, by_id: int, by_name: str, text: str) -> None:
+        """A line for both sides, in the log like any message (it stays in the transcript and history)."""
+        if self.writer is None:
+            raise RuntimeError("the chat channel is not started")
+        post = PostIn(
+            conversation_id=conversation_id,
+            sender=SenderKind.system,
+            sender_id=by_id,
+            sender_name=by_name,
+            body=text,
+            client_id=f"notice-{uuid.uuid4().hex}",
+        )
+        await self.writer.post(post)
 
     async def stop(self) -> None:
         if self.sweeper is not None:
