@@ -169,6 +169,10 @@ class Settings(BaseSettings):
     voice_calls_per_visitor_per_hour: int = Field(default=10, ge=1)
     # A leg whose media has not connected this long after the server's answer ends the call (`no_media`).
     voice_connect_timeout_s: float = Field(default=30.0, gt=0, le=600)
+    # A call assigned to an agent who has not answered it this long goes back to its queue and the agent is set
+    # away; after this many such misses the call ends (`no_answer`). channels/voice/answer.py
+    voice_answer_timeout_s: float = Field(default=30.0, gt=0, le=600)
+    voice_answer_attempts: int = Field(default=3, ge=1, le=20)
     stream_maxlen: int = Field(default=10_000, ge=100)
     log_level: str = "INFO"
     log_json: bool = True

@@ -11,6 +11,7 @@ from fastapi import APIRouter
 
 from contactcenter.capabilities import AppContext
 from contactcenter.channels.voice import frames, service
+from contactcenter.channels.voice.answer import AnswerWatch
 from contactcenter.channels.voice.routes import router
 from contactcenter.realtime.channels import ChannelHooks
 from contactcenter.settings import Settings
@@ -33,6 +34,7 @@ class VoiceCapability:
 
     def __init__(self) -> None:
         self.db: object | None = None
+        self.watch: AnswerWatch | None = None
 
     def routers(self) -> Sequence[APIRouter]:
         return [router]
@@ -41,8 +43,12 @@ class VoiceCapability:
         pin_host_addresses(ctx.settings)
         self.db = ctx.db
         ctx.hub.add_channel(ChannelHooks(name=service.CHANNEL, frames=frames.specs()))
+        self.watch = AnswerWatch(ctx.db, ctx.bus, ctx.settings)
+        self.watch.start()
 
     async def stop(self) -> None:
+        if self.watch is not None:
+            await self.watch.stop()
         for call in list(service.calls.values()):
             if call.owner is self.db:  # another app of this process (tests) keeps its own
                 await call.end("system", "shutdown")
