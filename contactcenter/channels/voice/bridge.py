@@ -15,12 +15,12 @@ from typing import Literal
 import structlog
 from aiortc import MediaStreamTrack, RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
 
-from contactcenter.channels.voice.media import FRAME_S, SILENCE, FedTrack, HoldMusic, Reader
+from contactcenter.channels.voice.media import FRAME_S, SILENCE, FedTrack, HoldMusic, Reader, mix
 from contactcenter.channels.voice.recording import Checked, StereoRecorder
 from contactcenter.channels.voice.schemas import CallState
 
 log = structlog.get_logger("voice")
-Side = Literal["customer", "agent"]
+Side = Literal["customer", "agent", "supervisor"]
 # Behind by more than this, the tick stops catching up (that time is skipped, on the wire and in the
 # recording alike): a longer catch-up sends a burst that overflows the far end's jitter buffer (aiortc
 # keeps 16 packets), which then loses more than the skip does.
@@ -84,6 +84,10 @@ class Call:
         self.music = HoldMusic()
         self.customer: Leg | None = None
         self.agent: Leg | None = None
+        # A supervisor on the call (supervise.py): listen hears both sides, whisper also speaks to the agent,
+        # barge to both. Their leg never ends the call.
+        self.supervisor: Leg | None = None
+        self.supervisor_mode = "listen"
         self.held = False
         self.transferring = False
         self.ended = False
@@ -92,6 +96,7 @@ class Call:
         self.stats = Stats()
         self.task: asyncio.Task[None] | None = None
         self._ending: asyncio.Task[None] | None = None
+        self._keep: set[asyncio.Task[None]] = set()
 
     @property
     def state(self) -> CallState:
@@ -119,6 +124,8 @@ class Call:
         async def _state() -> None:
             if pc.connectionState in ("failed", "closed") and self._current(leg):
                 self.end_soon(side, "lost")
+            elif pc.connectionState in ("failed", "closed") and self.supervisor is leg:
+                self.drop_supervisor_soon()
 
         try:
             await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
@@ -132,6 +139,8 @@ class Call:
             # A peer that took the answer and never connected (it vanished, or its network cannot reach ours).
             if self._current(leg) and pc.connectionState != "connected":
                 self.end_soon(side, "no_media")
+            elif self.supervisor is leg and pc.connectionState != "connected":
+                self.drop_supervisor_soon()
 
         leg.timer = asyncio.get_running_loop().call_later(self.connect_timeout_s, _connected_yet)
         return leg, pc.localDescription.sdp
@@ -168,6 +177,24 @@ class Call:
         if old is not None:
             await self._close(old)
 
+    async def supervisor_offer(self, user_id: int, sdp: str, mode: str) -> str:
+        """A supervisor's leg (replacing any other supervisor's)."""
+        leg, answer = await self._leg("supervisor", user_id, sdp)
+        old, self.supervisor, self.supervisor_mode = self.supervisor, leg, mode
+        if old is not None:
+            await self._close(old)
+        return answer
+
+    async def drop_supervisor(self) -> None:
+        old, self.supervisor, self.supervisor_mode = self.supervisor, None, "listen"
+        if old is not None:
+            await self._close(old)
+
+    def drop_supervisor_soon(self) -> None:
+        task = asyncio.create_task(self.drop_supervisor(), name=f"voice-sup-{self.conversation_id}")
+        self._keep.add(task)
+        task.add_done_callback(self._keep.discard)
+
     def mute(self, side: Side, on: bool) -> None:
         leg = self.customer if side == "customer" else self.agent
         if leg is not None:
@@ -190,15 +217,21 @@ class Call:
             self.stats.agent_missing += 1
         from_c = heard_c if heard_c is not None and not c.muted else SILENCE
         from_a = heard_a if heard_a is not None and a is not None and not a.muted else SILENCE
+        sup = self.supervisor
+        heard_s = sup.reader.take() if sup is not None and sup.reader is not None else None
+        from_s = heard_s if heard_s is not None and sup is not None and not sup.muted else SILENCE
         if a is None or self.held:
             c.out.put(self.music.next())
             if a is not None:
-                a.out.put(SILENCE)
+                a.out.put(from_s if self.supervisor_mode != "listen" else SILENCE)
             left, right = SILENCE, SILENCE  # nobody is talking to anybody while held
         else:
-            c.out.put(from_a)
-            a.out.put(from_c)
-            left, right = from_c, from_a
+            to_c = mix(from_a, from_s) if self.supervisor_mode == "barge" else from_a
+            c.out.put(to_c)
+            a.out.put(mix(from_c, from_s) if self.supervisor_mode != "listen" else from_c)
+            left, right = from_c, to_c  # the right channel is what the customer heard from us
+        if sup is not None:
+            sup.out.put(mix(from_c, from_a) if a is not None and not self.held else SILENCE)  # not themselves
         if self.recorder is not None:
             self.recorder.write(left, right)
             self.stats.talk_ticks += 1
@@ -239,8 +272,8 @@ class Call:
     async def _close_legs(self) -> None:
         # In a function of its own, so no local of end() keeps a leg alive while its bookkeeping runs:
         # nothing of the media outlives the call.
-        legs = [leg for leg in (self.customer, self.agent) if leg is not None]
-        self.customer = self.agent = None
+        legs = [leg for leg in (self.customer, self.agent, self.supervisor) if leg is not None]
+        self.customer = self.agent = self.supervisor = None
         for leg in legs:
             await self._close(leg)
 

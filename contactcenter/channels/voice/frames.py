@@ -3,7 +3,7 @@ calls with an SDP offer, the assigned agent answers with theirs, and either side
 
 from __future__ import annotations
 
-from contactcenter.channels.voice import service
+from contactcenter.channels.voice import service, supervise
 from contactcenter.channels.voice.bridge import BadSdp, Call
 from contactcenter.channels.voice.recording import Checked
 from contactcenter.channels.voice.schemas import (
@@ -11,6 +11,7 @@ from contactcenter.channels.voice.schemas import (
     VoiceCall,
     VoiceHangup,
     VoiceHold,
+    VoiceMonitor,
     VoiceMute,
     VoiceSdp,
     VoiceTransfer,
@@ -194,4 +195,5 @@ def specs() -> list[FrameSpec]:
         FrameSpec(VoiceMute, on_mute),
         FrameSpec(VoiceHangup, on_hangup),
         FrameSpec(VoiceTransfer, on_transfer),
+        FrameSpec(VoiceMonitor, supervise.on_monitor),
     ]

@@ -121,3 +121,13 @@ def energy(pcm: bytes) -> float:
     if not samples:
         return 0.0
     return math.sqrt(sum(s * s for s in samples) / len(samples)) / 32768
+
+
+def mix(a: bytes, b: bytes) -> bytes:
+    """Two frames heard at once (a supervisor with a side of the call), clipped to 16 bits."""
+    if a == SILENCE:
+        return b
+    if b == SILENCE:
+        return a
+    x, y = array("h", a), array("h", b)
+    return array("h", [max(-32768, min(32767, p + q)) for p, q in zip(x, y, strict=True)]).tobytes()

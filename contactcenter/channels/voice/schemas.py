@@ -67,13 +67,24 @@ class VoiceTransfer(Frame):
     note: Annotated[Text, Field(max_length=500)] = ""
 
 
+class VoiceMonitor(Frame):
+    """A supervisor on a live call (supervise.py): `sdp` (their offer) starts their leg; without it, an
+    existing leg changes `mode`; `on: false` ends it."""
+
+    type: Literal["voice_monitor"]
+    conversation_id: ConvId
+    sdp: Sdp | None = None
+    mode: Literal["listen", "whisper", "barge"] = "listen"
+    on: bool = True
+
+
 # Server -> client
 class VoiceSdp(Frame):
     """The server's SDP answer to a leg's offer."""
 
     type: Literal["voice_sdp"] = "voice_sdp"
     conversation_id: str
-    leg: Literal["customer", "agent"]
+    leg: Literal["customer", "agent", "supervisor"]
     sdp: str
 
 
@@ -85,5 +96,6 @@ class VoiceState(Frame):
     agent_muted: bool = False
     recording: bool = False
     agent_name: str | None = None
+    joined_by: str | None = None  # a supervisor the customer hears too (barge)
     ended_by: str | None = None
     reason: str | None = None

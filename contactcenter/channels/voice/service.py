@@ -40,7 +40,7 @@ def recording_path(settings: Settings, conversation_id: str) -> Path:
     return settings.voice_recordings_dir / f"{conversation_id}.wav"
 
 
-def state_of(call: Call, agent_name: str | None = None, **extra: str) -> VoiceState:
+def state_of(call: Call, agent_name: str | None = None, **extra: str | None) -> VoiceState:
     c, a = call.customer, call.agent
     return VoiceState(
         conversation_id=call.conversation_id,
