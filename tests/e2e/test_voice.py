@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Browser, Page, Playwright, expect
 
 from tests.e2e.conftest import CHROMIUM_ARGS
-from tests.e2e.widget_fixtures import AGENT_NAME, WidgetServer, run_server
+from tests.e2e.widget_fixtures import AGENT_NAME, SUPERVISOR, SUPERVISOR_NAME, WidgetServer, run_server
 
 # Fake microphone and no permission prompt; loopback candidates allowed (the server's media is pinned to
 # 127.0.0.1, so the call stays on loopback).
@@ -21,7 +21,8 @@ MEDIA_ARGS = "--use-fake-ui-for-media-stream --use-fake-device-for-media-stream 
 @pytest.fixture(scope="module")
 def voice_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WidgetServer]:
     tmp = tmp_path_factory.mktemp("voice")
-    with run_server(tmp, CC_VOICE_HOST_ADDRESSES="127.0.0.1", CC_VOICE_RECORDINGS_DIR=str(tmp / "rec")) as s:
+    media = {"CC_VOICE_HOST_ADDRESSES": "127.0.0.1", "CC_VOICE_RECORDINGS_DIR": str(tmp / "rec")}
+    with run_server(tmp, supervisor=True, **media) as s:
         yield s
 
 
@@ -94,3 +95,48 @@ def test_a_browser_call_from_the_widget_is_answered_in_the_console(
     assert site.errors == [] and console.errors == []  # type: ignore[attr-defined]
     site.context.close()
     console.context.close()
+
+
+def test_a_supervisor_listens_to_a_call_from_the_wallboard_and_joins_it(
+    media_browser: Browser, voice_server: WidgetServer, artifacts: Path
+) -> None:
+    console = _page(media_browser, voice_server.base_url, voice_server.agent_cookie())
+    console.goto("/staff/console")
+    expect(console.locator("#presence")).to_have_attribute("data-state", "online")
+    site = _page(media_browser, voice_server.base_url)
+    site.goto("/demo/")
+    site.locator("#cc-chat-widget .launcher").click()
+    site.locator("#cc-chat-widget").get_by_label("Your name").first.fill("Wanda Listen")
+    site.get_by_role("button", name="Call us from the browser").click()
+    box = site.locator("#cc-chat-widget .vc")
+    console.locator("#active-list li", has_text="Wanda Listen").click()
+    console.locator("#vc-card").get_by_role("button", name="Answer").click()
+    expect(box.locator(".vc-status")).to_have_text(f"On the line with {AGENT_NAME}")
+
+    board = _page(media_browser, voice_server.base_url, voice_server.agent_cookie(SUPERVISOR))
+    board.goto("/staff/wallboard")
+    row = board.locator("#live-convs tr", has_text="Wanda Listen")
+    expect(row).to_contain_text("voice")
+    row.get_by_role("button", name="Listen").click()
+    follow = board.locator("#live-follow")
+    expect(follow).to_have_attribute("data-media", "connected")  # the supervisor's own leg into the bridge
+    expect(board.locator("#live-mode")).to_have_text("Listening")
+    expect(console.locator("#thread-monitored")).to_have_text(f"{SUPERVISOR_NAME} is following")
+    assert board.evaluate("document.getElementById('live-audio').srcObject !== null")
+
+    board.once("dialog", lambda d: d.accept())
+    board.click("#live-join")
+    expect(box.locator(".vc-status")).to_have_text(
+        f"On the line with {AGENT_NAME} · {SUPERVISOR_NAME}, a supervisor, has joined the call"
+    )
+    expect(console.locator("#thread-monitored")).to_have_text(f"{SUPERVISOR_NAME} has joined")
+    board.screenshot(path=artifacts / "wallboard-call-joined.png")
+    site.screenshot(path=artifacts / "widget-call-supervisor-joined.png")
+
+    board.click("#live-stop")
+    expect(console.locator("#thread-monitored")).to_be_hidden()
+    site.get_by_role("button", name="Hang up").click()
+    expect(box.locator(".vc-status")).to_have_text("Call ended")
+    for page in (site, console, board):
+        assert page.errors == []  # type: ignore[attr-defined]
+        page.context.close()

@@ -64,7 +64,7 @@ def test_a_supervisor_follows_whispers_joins_and_leaves_a_chat(
         board.click("#live-join")
         joined = cust.message(f"{SUP_NAME} (supervisor) joined the conversation")
         assert joined["sender"] == "system"
-        expect(console.locator("#thread-monitored")).to_have_text(f"{SUP_NAME} is in the chat")
+        expect(console.locator("#thread-monitored")).to_have_text(f"{SUP_NAME} has joined")
         expect(board.locator("#live-send")).to_have_text("Send")
         board.fill("#live-text", "Hello Mo, I can confirm it is fixed for two years")
         board.click("#live-send")

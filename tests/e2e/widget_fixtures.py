@@ -31,6 +31,7 @@ from tests.procs import ROOMY_VISITOR_LIMITS, app_process
 from tests.services import free_port
 
 AGENT, AGENT_NAME, AGENT_PASSWORD = "alice", "Alice Moreau", "alice-long-pass"
+SUPERVISOR, SUPERVISOR_NAME = "dana", "Dana Whitfield"  # made by run_server(supervisor=True), same password
 T = TypeVar("T")
 
 
@@ -76,14 +77,16 @@ class WidgetServer:
     log: Path
     sink: SmtpSink | None = None
 
-    def agent_cookie(self) -> str:
-        r = httpx.post(f"{self.base_url}/api/session", json={"username": AGENT, "password": AGENT_PASSWORD})
+    def agent_cookie(self, username: str = AGENT) -> str:
+        r = httpx.post(f"{self.base_url}/api/session", json={"username": username, "password": AGENT_PASSWORD})
         r.raise_for_status()
         return r.cookies["cc_session"]
 
 
 @contextlib.contextmanager
-def run_server(tmp: Path, smtp_url: str | None = None, **extra_env: str) -> Iterator[WidgetServer]:
+def run_server(
+    tmp: Path, smtp_url: str | None = None, *, supervisor: bool = False, **extra_env: str
+) -> Iterator[WidgetServer]:
     url = f"sqlite+aiosqlite:///{tmp / 'cc.db'}"
     with ThreadPoolExecutor(1) as pool:  # Playwright keeps an event loop in this thread: migrate elsewhere
         pool.submit(migrate, url).result()
@@ -101,13 +104,15 @@ def run_server(tmp: Path, smtp_url: str | None = None, **extra_env: str) -> Iter
         env["CC_SMTP_URL"] = smtp_url
     env |= extra_env
     cli = [sys.executable, "-m", "contactcenter"]
-    subprocess.run(
-        [*cli, "user", "add", AGENT, "--role", "agent", "--name", AGENT_NAME, "--password", AGENT_PASSWORD],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
+    users = [(AGENT, "agent", AGENT_NAME)] + ([(SUPERVISOR, "supervisor", SUPERVISOR_NAME)] if supervisor else [])
+    for username, role, name in users:
+        subprocess.run(
+            [*cli, "user", "add", username, "--role", role, "--name", name, "--password", AGENT_PASSWORD],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
     log_path = tmp / "server.log"
     with app_process(env, log_path) as base:
         yield WidgetServer(base_url=base, log=log_path)

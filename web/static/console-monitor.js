@@ -6,7 +6,7 @@
   const { $ } = CC;
   const watching = new Map(); // conversation id -> Map(supervisor id -> {name, mode})
   // What the agent is told per mode: listening, able to whisper notes, or in the chat with the customer.
-  const PHRASE = { listen: "following", whisper: "following and may send you notes", barge: "in the chat" };
+  const PHRASE = { listen: "is following", whisper: "is following and may send you notes", barge: "has joined" };
 
   function paint() {
     const pill = $("thread-monitored");
@@ -14,7 +14,7 @@
     const all = who ? [...who.values()] : [];
     pill.hidden = all.length === 0;
     pill.dataset.mode = all.some((w) => w.mode === "barge") ? "barge" : all.length ? all[0].mode : "";
-    pill.textContent = all.map((w) => `${w.name} is ${PHRASE[w.mode] || PHRASE.listen}`).join("; ");
+    pill.textContent = all.map((w) => `${w.name} ${PHRASE[w.mode] || PHRASE.listen}`).join("; ");
   }
 
   CC.on("frame", (f) => {

@@ -1,6 +1,7 @@
 // Wallboard, live conversations: every conversation in progress, and for a chat a supervisor can follow it
 // live (the `monitor` frame), whisper to its agent (private notes) or join it (the customer is told in the
-// chat) — docs/protocol.md. The frames come over wallboard.js's socket ("wb:frame" events, WB.send).
+// chat); on a call the same three through a peer connection of their own (`voice_monitor`, microphone off
+// while only listening) — docs/protocol.md. The frames come over wallboard.js's socket ("wb:frame" events, WB.send).
 // Every name and message goes in with textContent.
 "use strict";
 
@@ -17,6 +18,8 @@
   const form = document.getElementById("live-say");
   const text = document.getElementById("live-text");
   const sendBtn = document.getElementById("live-send");
+  const whisperBtn = document.getElementById("live-whisper");
+  const audio = document.getElementById("live-audio");
   const MODE_TEXT = { listen: "Listening", whisper: "Whispering to the agent", barge: "You have joined" };
   let busy = false;
   let followed = null; // { id, mode, name, agent, seqs: Set, closed }
@@ -37,11 +40,13 @@
 
   function row(c) {
     const action = el("td", {});
-    if (c.channel === "chat") {
+    if (c.channel === "chat" || c.channel === "voice") {
+      const call = c.channel === "voice";
+      const on = followed && followed.id === c.id;
       const b = el("button", { type: "button", class: "btn btn-small", "data-follow": c.id },
-        followed && followed.id === c.id ? "Following" : "Follow");
-      b.disabled = !!(followed && followed.id === c.id);
-      b.addEventListener("click", () => follow(c));
+        on ? (call ? "Listening" : "Following") : (call ? "Listen" : "Follow"));
+      b.disabled = !!on;
+      b.addEventListener("click", () => (call ? listen(c) : follow(c)));
       action.append(b);
     } else {
       action.append(el("span", { class: "muted small" }, "chat only"));
@@ -77,7 +82,59 @@
     text.placeholder = followed.mode === "barge"
       ? "Write to the customer and the agent" : "Whisper to the agent (the customer does not see it)";
     sendBtn.textContent = followed.mode === "barge" ? "Send" : "Whisper";
-    for (const b of [joinBtn, sendBtn, text]) b.disabled = !!followed.closed;
+    for (const b of [joinBtn, sendBtn, text, whisperBtn]) b.disabled = !!followed.closed;
+    const call = followed.kind === "call";
+    log.hidden = form.hidden = call;
+    whisperBtn.hidden = !call;
+    whisperBtn.textContent = followed.mode === "whisper" ? "Stop talking to the agent" : "Talk to the agent";
+    if (call && followed.mic) followed.mic.getAudioTracks().forEach((t) => (t.enabled = followed.mode !== "listen"));
+  }
+
+  function hangUp() {
+    if (!followed || !followed.pc) return;
+    followed.pc.close();
+    followed.mic.getTracks().forEach((t) => t.stop());
+    followed.pc = followed.mic = null;
+    box.dataset.media = "off";
+  }
+
+  function callMode(mode) {
+    err.hidden = true;
+    if (!window.WB.send({ type: "voice_monitor", conversation_id: followed.id, mode })) {
+      err.hidden = false;
+      err.textContent = "Not connected: try again in a moment.";
+      return;
+    }
+    followed.mode = mode;
+    paint();
+  }
+
+  async function listen(c) {
+    if (followed) stopFollowing();
+    followed = { id: c.id, kind: "call", mode: "listen", name: c.customer_name, agent: c.agent_name, seqs: new Set(),
+      closed: false, pc: null, mic: null };
+    paint();
+    try {
+      const mic = await navigator.mediaDevices.getUserMedia({ audio: true, video: false });
+      const pc = new RTCPeerConnection({ iceServers: [] });
+      Object.assign(followed, { pc, mic });
+      paint(); // the microphone stays off until whispering or joining
+      mic.getTracks().forEach((t) => pc.addTrack(t, mic));
+      pc.ontrack = (e) => (audio.srcObject = e.streams[0] || new MediaStream([e.track]));
+      pc.onconnectionstatechange = () => (box.dataset.media = pc.connectionState);
+      await pc.setLocalDescription(await pc.createOffer());
+      await new Promise((resolve) => {
+        if (pc.iceGatheringState === "complete") return resolve();
+        pc.addEventListener("icegatheringstatechange", () => pc.iceGatheringState === "complete" && resolve());
+        setTimeout(resolve, 3000); // the candidates found by then
+      });
+      window.WB.send({ type: "voice_monitor", conversation_id: c.id, sdp: pc.localDescription.sdp, mode: "listen" });
+    } catch (e) {
+      err.hidden = false;
+      err.textContent = `Could not listen to the call: ${e.message || e}`;
+      hangUp();
+    }
+    refresh();
   }
 
   function monitor(mode, on = true) {
@@ -91,8 +148,8 @@
   }
 
   function follow(c) {
-    if (followed) monitor("listen", false);
-    followed = { id: c.id, mode: "listen", name: c.customer_name, agent: c.agent_name, seqs: new Set(), closed: false };
+    if (followed) stopFollowing();
+    followed = { id: c.id, kind: "chat", mode: "listen", name: c.customer_name, agent: c.agent_name, seqs: new Set(), closed: false };
     log.replaceChildren();
     monitor("listen");
     paint();
@@ -113,9 +170,16 @@
 
   document.addEventListener("wb:frame", (e) => {
     const f = e.detail;
-    if (f.type === "welcome" && followed && !followed.closed) monitor(followed.mode); // a new socket follows nothing
+    // A new socket follows nothing (a call's leg is its own peer connection and outlives the socket).
+    if (f.type === "welcome" && followed && !followed.closed && followed.kind !== "call") monitor(followed.mode);
     if (!followed) return;
-    if (f.type === "message" && f.message.conversation_id === followed.id) addMessage(f.message);
+    if (f.type === "voice_sdp" && f.leg === "supervisor" && f.conversation_id === followed.id && followed.pc) {
+      followed.pc.setRemoteDescription({ type: "answer", sdp: f.sdp });
+    } else if (f.type === "voice_state" && f.conversation_id === followed.id && f.state === "ended") {
+      followed.closed = true;
+      hangUp();
+      paint();
+    } else if (f.type === "message" && f.message.conversation_id === followed.id) addMessage(f.message);
     else if (f.type === "conversation" && f.conversation.id === followed.id && f.conversation.status === "closed") {
       followed.closed = true;
       paint();
@@ -126,18 +190,30 @@
   });
 
   joinBtn.addEventListener("click", () => {
-    const next = followed.mode === "barge" ? "whisper" : "barge";
-    if (next === "barge" && !window.confirm(`Join the chat with ${followed.name}? They will be told you joined.`)) return;
+    const call = followed.kind === "call";
+    const next = followed.mode === "barge" ? (call ? "listen" : "whisper") : "barge";
+    if (next === "barge" && !window.confirm(`Join the ${call ? "call" : "chat"} with ${followed.name}? They will be told you joined.`)) return;
+    if (call) return callMode(next);
     if (monitor(next)) followed.mode = next;
     paint();
   });
 
-  stopBtn.addEventListener("click", () => {
-    if (!followed.closed) monitor(followed.mode, false);
+  function stopFollowing() {
+    if (followed.kind === "call") {
+      if (!followed.closed) window.WB.send({ type: "voice_monitor", conversation_id: followed.id, on: false });
+      hangUp();
+    } else if (!followed.closed) {
+      monitor(followed.mode, false);
+    }
     followed = null;
+  }
+
+  stopBtn.addEventListener("click", () => {
+    stopFollowing();
     paint();
     refresh();
   });
+  whisperBtn.addEventListener("click", () => callMode(followed.mode === "whisper" ? "listen" : "whisper"));
 
   form.addEventListener("submit", (e) => {
     e.preventDefault();

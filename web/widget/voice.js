@@ -64,7 +64,8 @@ function makeVoice(o) {
       await pc.setRemoteDescription({ type: "answer", sdp: f.sdp });
     } else if (f.type === "voice_state" && f.conversation_id === cid) {
       if (f.state === "ended") return end(t("voice.ended"));
-      say(f.state === "connected" ? t("voice.connected", { name: f.agent_name || t("voice.adviser") })
+      const joined = f.joined_by ? ` · ${t("voice.joined", { name: f.joined_by })}` : ""; // never a silent barge
+      say(f.state === "connected" ? t("voice.connected", { name: f.agent_name || t("voice.adviser") }) + joined
         : f.state === "held" ? t("voice.held") : t("voice.waiting"));
     }
   }
