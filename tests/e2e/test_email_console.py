@@ -133,7 +133,9 @@ def test_email_thread_in_the_console_and_a_threaded_reply(
 
     _send(mailcc.smtp_port, FIRST, SECOND)
     item = page.locator(".conv-item", has_text="Ann Carter")
+    expect(item).to_contain_text("Email: My card was swallowed")  # not chat's "No messages yet"
     item.click()
+    expect(page.locator("#conv-facts")).not_to_contain_text("Messages")
     view = page.locator("#em-view")
     expect(view).to_be_visible()
     expect(page.locator("#msg-log")).to_be_hidden()

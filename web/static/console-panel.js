@@ -26,8 +26,9 @@
       ["Language", info.lang ? CC.langName(info.lang) : "—"],
       ["Started", `${CC.dayLabel(started)} ${CC.hm(started)}`],
       ["Queue", `${info.queue} · ${info.channel}`],
-      ["Messages", String(Math.max(info.last_seq, rec.lastSeq))],
     ];
+    // A message count only where the channel keeps a message log (an email thread, a call keep none here).
+    if (info.channel === "chat" || info.last_seq > 0) rows.push(["Messages", String(Math.max(info.last_seq, rec.lastSeq))]);
     $("conv-facts").replaceChildren(...rows.map(([k, v]) => el("div", {}, el("dt", {}, k), el("dd", {}, v))));
   }
 

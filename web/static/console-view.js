@@ -33,6 +33,10 @@
 
   function previewText(rec, m) {
     if (rec.typing && isOpen(rec)) return "typing…";
+    if (!m && rec.info.channel !== "chat") { // its own view shows what it holds: name it instead of "no messages"
+      const label = { email: "Email", voice: "Call", callback: "Callback" }[rec.info.channel] || rec.info.channel;
+      return rec.info.topic ? `${label}: ${rec.info.topic}` : label;
+    }
     if (!m) return "No messages yet";
     const text = m.body || (m.attachments && m.attachments.length ? `Attachment: ${m.attachments[0].name}` : "");
     if (m.private) return `Note: ${text}`;
