@@ -127,6 +127,8 @@ def test_agent_pushes_a_pdf_and_an_image_and_reads_the_receipts(
         viewer.get_by_role("button", name="Close the document").click()
         expect(viewer).to_be_hidden()
         expect(sent).to_contain_text("Opened, closed (3 of 3 pages viewed)")
+        # The pushes and openings are touches: Recent contacts shows them without a click on Refresh.
+        expect(agent.locator("#cp-timeline")).to_contain_text("Document opened: Loan contract")
         # Closed, it stays on the chat's shelf, after a page change too, and opens again from there.
         cust.reload()
         expect(cust.locator("#cc-chat-widget .panel")).to_be_visible()  # the widget remembers it was open

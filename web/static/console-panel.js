@@ -144,6 +144,10 @@
   CC.on("message", (rec) => rec.id === S().selected && (facts(rec), soon()));
   CC.on("thread", (rec) => rec.id === S().selected && (facts(rec), soon()));
   CC.on("closed-by-me", soon);
+  // Other channels log touches too (a call ending, a document opened, a co-browse session, pages viewed:
+  // the `suggestions` hint follows a page view): their frames for the chat on screen refresh it the same way.
+  const TOUCHING = new Set(["voice_state", "document_receipt", "cobrowse_state", "suggestions"]);
+  CC.on("frame", (f) => TOUCHING.has(f.type) && f.conversation_id === S().selected && soon());
   $("timeline-refresh").addEventListener("click", () => current && loadTimeline(current, token));
   // Narrow screens: the panel is a drawer over the conversation.
   function drawer(on) {
