@@ -124,6 +124,9 @@ def test_agent_pushes_a_pdf_and_an_image_and_reads_the_receipts(
         expect(viewer).to_have_attribute("data-page", "3")
         expect(viewer.locator(".doc-page")).to_have_text("Page 3 of 3")
         expect(sent).to_contain_text("p. 2:")
+        # The customer reads page 3 a moment (the viewer counts a page shown under 50 ms as not seen).
+        shown = cust.evaluate("Date.now()")
+        cust.wait_for_function("t => Date.now() - t > 300", arg=shown)
         viewer.get_by_role("button", name="Close the document").click()
         expect(viewer).to_be_hidden()
         expect(sent).to_contain_text("Opened, closed (3 of 3 pages viewed)")
