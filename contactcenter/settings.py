@@ -5,8 +5,15 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class QueueHours(BaseModel):
+    """A queue's own business hours ("" = the centre's) and holidays on top of the centre's."""
+
+    hours: str = ""
+    holidays: str = ""
 
 
 class Settings(BaseSettings):
@@ -129,6 +136,12 @@ class Settings(BaseSettings):
     # this close to its due time shows a warning (console, wallboard) before it is overdue.
     email_first_response_h: float = Field(default=24.0, gt=0, le=24 * 30)
     email_first_response_warn_h: float = Field(default=2.0, ge=0, le=24 * 30)
+    # The clock counts staffed time only (routing/hours.py): `email_hours` ("" = round the clock) in
+    # `email_timezone`, less the centre's holidays; a queue may keep hours and extra holidays of its own:
+    # CC_EMAIL_QUEUE_HOURS='{"billing": {"hours": "mon-fri=08:00-18:00", "holidays": "2026-12-24"}}'.
+    email_hours: str = ""
+    email_timezone: str = "Europe/London"
+    email_queue_hours: dict[str, QueueHours] = Field(default_factory=dict)
     # Knowledge base (kb/): the language articles fall back to, and searches per client address a minute.
     kb_default_lang: str = Field(default="en", pattern=r"^[a-z]{2,3}$")
     kb_searches_per_minute: int = Field(default=60, ge=1)
@@ -145,6 +158,9 @@ class Settings(BaseSettings):
     # when started within `asap_window_s`; cancel / reschedule links live `link_hours`; the scheduler looks
     # for due callbacks every `tick_s`; new requests per visitor an hour.
     callback_hours: str = "mon-fri=09:00-17:00"
+    # The centre's holidays (ISO dates, comma-separated, local to each calendar): no callback slots, and
+    # first-response clocks stand still.
+    holidays: str = ""
     callback_timezone: str = "Europe/London"
     callback_slot_minutes: int = Field(default=30, ge=5, le=240)
     callback_slot_capacity: int = Field(default=4, ge=1, le=1000)

@@ -77,7 +77,8 @@ async def test_new_thread_is_acknowledged_once(acking: tuple[FastAPI, Sink]) -> 
 
     # The acknowledgement did not stop the first-response clock.
     async with app.state.db.session() as s:
-        running = await clock.of_conversation(s, conversation_id=conv_id, now=utcnow())
+        policy = clock.policy_of(app.state.settings)
+        running = await clock.of_conversation(s, conversation_id=conv_id, now=utcnow(), policy=policy)
     assert running is not None and running.stopped_at is None
 
 

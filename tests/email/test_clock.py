@@ -6,18 +6,21 @@ supervisors see every overdue clock, an agent their own."""
 from __future__ import annotations
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from sqlalchemy import select, update
 
+from contactcenter.channels.email import clock
 from contactcenter.channels.email.models import EmailClock, EmailMessage
 from contactcenter.conversations import service as conversations
 from contactcenter.db import utcnow
-from contactcenter.settings import Settings
+from contactcenter.settings import QueueHours, Settings
 from contactcenter.types import Role
 from tests.conftest import login
-from tests.email.helpers import by_message_id, mail, send_async, until, until_filed
+from tests.email.helpers import by_message_id, free_port, mail, send_async, until, until_filed
 from tests.email.outhelpers import received_and_assigned, relayed_app, until_outgoing, user_maker
 from tests.email.relay import Sink
 
@@ -149,3 +152,62 @@ async def test_split_off_message_gets_its_own_clock(settings: Settings) -> None:
                 moved = await s.get(EmailMessage, second.id)
                 assert moved is not None and clocks[1].started_at == moved.received_at
             assert clocks[0].conversation_id == conv_id
+
+
+def _days_from_today(n: int, zone: str = "Europe/London") -> str:
+    today = utcnow().astimezone(ZoneInfo(zone)).date()
+    return ",".join(str(today + timedelta(days=d)) for d in range(n))
+
+
+async def test_the_clock_counts_staffed_time_only(settings: Settings) -> None:
+    # The customer's queue is on holiday today and the next two days: the clock stands still (paused) and
+    # is due a full staffed day after the holidays; the acknowledgement names that time, not "24 hours".
+    sink = Sink(port=free_port())
+    await sink.start()
+    queue_hours = {"general": QueueHours(holidays=_days_from_today(3))}
+    async with relayed_app(settings, sink.port, email_ack_enabled=True, email_queue_hours=queue_hours) as app:
+        transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            conv_id, _ = await received_and_assigned(app, client, user_maker(app))
+            first = (await by_message_id(app))["<q1@example.com>"]
+            [c] = await _clocks(app)
+            assert c.due_at - first.received_at >= timedelta(hours=48 + 24)
+            policy = clock.policy_of(app.state.settings)
+            assert c.due_at == policy.calendars.of("general").add(first.received_at, timedelta(hours=24))
+            thread = (await client.get(f"/api/email/conversations/{conv_id}/thread")).json()
+            assert thread["clock"]["paused"] is True and thread["clock"]["warning"] is False
+            [listed] = (await client.get("/api/email/first-response")).json()
+            assert listed["paused"] is True and listed["seconds_left"] > 48 * 3600
+
+            async def acked() -> bool:
+                return len(sink.received) == 1
+
+            await until(acked)
+            body = sink.received[0].message().get_content().replace("\r\n", "\n")
+            local_due = c.due_at.astimezone(ZoneInfo("Europe/London"))
+            assert f"we answer\nby {local_due:%A %-d %B, %H:%M} (Europe/London time)" in body
+            assert "within 24 hours" not in body
+    await sink.close()
+
+
+async def test_round_the_clock_queues_are_due_in_wall_time(settings: Settings) -> None:
+    # Another queue's holidays do not touch this one: 24 h after arrival, running, not paused.
+    queue_hours = {"billing": QueueHours(hours="mon=09:00-10:00", holidays=_days_from_today(3))}
+    async with relayed_app(settings, email_queue_hours=queue_hours) as app:
+        transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            conv_id, _ = await received_and_assigned(app, client, user_maker(app))
+            first = (await by_message_id(app))["<q1@example.com>"]
+            [c] = await _clocks(app)
+            assert c.due_at == first.received_at + timedelta(hours=24)
+            thread = (await client.get(f"/api/email/conversations/{conv_id}/thread")).json()
+            assert thread["clock"]["paused"] is False
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [{"email_hours": "mon-fri=9-5"}, {"holidays": "tomorrow"}, {"email_queue_hours": {"x": QueueHours(hours="sun=")}}],
+)
+def test_malformed_business_hours_stop_the_start(bad: dict[str, object]) -> None:
+    with pytest.raises(ValueError, match="CC_EMAIL_HOURS"):
+        clock.policy_of(Settings(**bad))  # type: ignore[arg-type]

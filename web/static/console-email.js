@@ -71,9 +71,10 @@
 
   function clock(c) {
     if (!c) return null;
-    const text = c.stopped_at ? `Answered ${when(c.stopped_at)}` : c.overdue ? `First answer overdue by ${hours(c.seconds_left)}`
-      : `First answer due in ${hours(c.seconds_left)}`;
-    const state = c.stopped_at ? "answered" : c.overdue ? "overdue" : c.warning ? "warning" : "running";
+    let text = c.stopped_at ? `Answered ${when(c.stopped_at)}` : c.overdue ? `First answer overdue by ${hours(c.seconds_left)}`
+      : `First answer due ${when(c.due_at)} (in ${hours(c.seconds_left)})`;
+    if (c.paused && !c.overdue) text += " · paused outside business hours";
+    const state = c.stopped_at ? "answered" : c.overdue ? "overdue" : c.warning ? "warning" : c.paused ? "paused" : "running";
     return el("span", { class: "em-clock", "data-state": state, id: "em-clock",
       title: `Due ${when(c.due_at)}; it started when the customer's message arrived (${when(c.started_at)})` }, text);
   }

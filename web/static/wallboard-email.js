@@ -23,7 +23,9 @@
     agent.className = "muted";
     agent.textContent = c.agent_name || "queued";
     const left = document.createElement("strong");
-    left.textContent = c.overdue ? `overdue ${span(c.seconds_left)}` : `due in ${span(c.seconds_left)}`;
+    left.textContent = c.overdue ? `overdue ${span(c.seconds_left)}`
+      : `due in ${span(c.seconds_left)}${c.paused ? " · paused" : ""}`;
+    if (c.paused) left.title = "Outside the queue's business hours: the clock stands still";
     li.append(who, agent, left);
     return li;
   }

@@ -44,13 +44,15 @@ log = structlog.get_logger("callback")
 
 
 @lru_cache(maxsize=8)
-def _hours(spec: str, zone: str, minutes: int) -> slots.Hours:
-    return slots.parse_hours(spec, zone, minutes)
+def _hours(spec: str, zone: str, minutes: int, holidays: str) -> slots.Hours:
+    return slots.parse_hours(spec, zone, minutes, holidays)
 
 
 def hours(settings: Settings) -> slots.Hours:
-    """The configured opening hours (a ValueError at start-up if CC_CALLBACK_HOURS is malformed)."""
-    return _hours(settings.callback_hours, settings.callback_timezone, settings.callback_slot_minutes)
+    """The configured opening hours less the centre's holidays (a ValueError at start-up if CC_CALLBACK_HOURS or
+    CC_HOLIDAYS is malformed)."""
+    s = settings
+    return _hours(s.callback_hours, s.callback_timezone, s.callback_slot_minutes, s.holidays)
 
 
 def out(row: CallbackRequest) -> CallbackOut:

@@ -2,48 +2,34 @@
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from contactcenter.http import ApiError
-
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_PART = re.compile(r"^(\w{3})(?:-(\w{3}))?=(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
+from contactcenter.routing.hours import parse_holidays, parse_week, zone_of
 
 
 @dataclass(frozen=True)
 class Hours:
-    """Per weekday (0 = Monday), the opening ranges in the centre's local time."""
+    """Per weekday (0 = Monday), the opening ranges in the centre's local time; no slots on a holiday."""
 
     zone: ZoneInfo
     ranges: dict[int, list[tuple[time, time]]]
     slot: timedelta
+    holidays: frozenset[date] = field(default_factory=frozenset)
 
 
-def parse_hours(spec: str, zone: str, slot_minutes: int) -> Hours:
-    """ "mon-fri=09:00-17:00,sat=10:00-13:00" in `zone`; ValueError names what is wrong."""
-    ranges: dict[int, list[tuple[time, time]]] = {}
-    for raw in spec.split(","):
-        part = raw.strip().lower()
-        if not part:
-            continue
-        m = _PART.match(part)
-        if m is None or m[1] not in DAYS or (m[2] is not None and m[2] not in DAYS):
-            raise ValueError(f"opening hours part {raw!r} is not like 'mon-fri=09:00-17:00'")
-        first, last = DAYS.index(m[1]), DAYS.index(m[2] or m[1])
-        opens, closes = time(int(m[3]), int(m[4])), time(int(m[5]), int(m[6]))
-        if closes <= opens:
-            raise ValueError(f"opening hours part {raw!r} closes before it opens")
-        for day in range(first, last + 1):
-            ranges.setdefault(day, []).append((opens, closes))
-    return Hours(ZoneInfo(zone), ranges, timedelta(minutes=slot_minutes))
+def parse_hours(spec: str, zone: str, slot_minutes: int, holidays: str = "") -> Hours:
+    """ "mon-fri=09:00-17:00,sat=10:00-13:00" in `zone` (routing/hours.py); ValueError names what is wrong."""
+    return Hours(zone_of(zone), parse_week(spec), timedelta(minutes=slot_minutes), parse_holidays(holidays))
 
 
 def day_slots(hours: Hours, day: date) -> list[tuple[datetime, datetime]]:
     """The slots of one local day, as UTC (start, end): from each opening, every slot that ends in time."""
-    found = []
+    found: list[tuple[datetime, datetime]] = []
+    if day in hours.holidays:
+        return found
     for opens, closes in hours.ranges.get(day.weekday(), []):
         start = datetime.combine(day, opens, hours.zone)
         end_of_day = datetime.combine(day, closes, hours.zone)

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parseaddr
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,7 +30,7 @@ KB_LINKS = 3
 class Policy:
     from_addr: str
     our_domains: frozenset[str]
-    first_response: timedelta
+    clock: clock.ClockPolicy
     ack: bool = True
     per_sender: int = 3
     window: timedelta = timedelta(hours=24)
@@ -68,12 +69,17 @@ def _wait(d: timedelta) -> str:
     return f"{hours:g} hours" if hours != 1 else "1 hour"
 
 
-def ack_text(name: str, ref: str, wait: timedelta, links: Sequence[Link]) -> str:
+def ack_text(
+    name: str, ref: str, wait: timedelta, links: Sequence[Link], by: tuple[datetime, ZoneInfo] | None = None
+) -> str:
+    """`by`: the answer's due time where the queue keeps business hours ("within 24 hours" would mislead
+    on a Friday evening), in the calendar's zone."""
+    when = f"by {by[0].astimezone(by[1]):%A %-d %B, %H:%M} ({by[1].key} time)" if by else f"within {_wait(wait)}"
     lines = [
         f"Hello {name}," if name else "Hello,",
         "",
         f"Thank you for writing to us. Your message is registered under reference {ref}, and we answer",
-        f"within {_wait(wait)}. Please keep {ref} in the subject if you write again about it.",
+        f"{when}. Please keep {ref} in the subject if you write again about it.",
     ]
     if links:
         lines += ["", "These articles may answer your question already:"]
@@ -103,7 +109,7 @@ async def stage(
     now: datetime,
 ) -> int:
     """Start the clocks and compose the acknowledgements of a filed group; returns how many acks were queued."""
-    await clock.stage_starts(session, rows=rows, target=policy.first_response)
+    started = await clock.stage_starts(session, rows=rows, policy=policy.clock)
     if not policy.ack:
         return 0
     wanted = [(r, a) for r, env in zip(rows, envelopes, strict=True) if (a := _ackable(r, env, policy))]
@@ -127,7 +133,9 @@ async def stage(
         ref = outbox.reference(row.conversation_id)
         subject = f"[{ref}] {outbox.reply_subject(row.subject)}"[:500]
         refs = outbox.thread_refs(row.message_id, list(row.ref_ids.get("ids", [])))
-        text = ack_text(row.from_name, ref, policy.first_response, links.get(row.subject_key, []))
+        due, kept = started.get(row.conversation_id, (None, False))
+        by = (due, policy.clock.calendars.default.zone) if due is not None and kept else None
+        text = ack_text(row.from_name, ref, policy.clock.target, links.get(row.subject_key, []), by)
         try:
             mail = outbox.compose(
                 from_addr=policy.from_addr,

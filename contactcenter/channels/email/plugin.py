@@ -13,7 +13,7 @@ import structlog
 from fastapi import APIRouter
 
 from contactcenter.capabilities import AppContext
-from contactcenter.channels.email import followup, outbox, reply_routes, service, smtp
+from contactcenter.channels.email import clock, followup, outbox, reply_routes, service, smtp
 from contactcenter.channels.email.ingest import Ingestor
 from contactcenter.channels.email.routes import router
 from contactcenter.channels.email.sender import Relay, Sender
@@ -43,7 +43,7 @@ class EmailCapability:
         policy = followup.Policy(
             from_addr=s.email_from,
             our_domains=frozenset(mine),
-            first_response=timedelta(hours=s.email_first_response_h),
+            clock=clock.policy_of(s),  # malformed hours stop the start, not the first mail
             ack=s.email_ack_enabled,
             per_sender=s.email_ack_per_sender,
             window=timedelta(hours=s.email_ack_window_h),

@@ -3,7 +3,7 @@ console's view of a thread: received mail, what we wrote, the first-response clo
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from email import policy
 from email.parser import BytesHeaderParser
 from email.utils import parseaddr
@@ -174,13 +174,13 @@ async def outgoing(session: AsyncSession, *, conversation_id: str) -> list[Outgo
 
 
 async def thread(
-    session: AsyncSession, *, conv: ConversationOut, now: datetime, warn: timedelta = timedelta(0)
+    session: AsyncSession, *, conv: ConversationOut, now: datetime, policy: clock.ClockPolicy
 ) -> ThreadOut:
     return ThreadOut(
         reference=outbox.reference(conv.id),
         messages=await service.messages(session, conversation_id=conv.id),
         outgoing=await outgoing(session, conversation_id=conv.id),
-        clock=await clock.of_conversation(session, conversation_id=conv.id, now=now, warn=warn),
+        clock=await clock.of_conversation(session, conversation_id=conv.id, now=now, policy=policy),
     )
 
 

@@ -3,7 +3,6 @@ notes, sending a refused reply again, and the first-response clocks (agents: the
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
@@ -44,7 +43,7 @@ async def get_thread(conversation_id: str, session: Session, who: Agent, setting
     conv = await _email_conversation(session, conversation_id)
     if conv.agent_id != who.user_id and who.role.value not in SUPERVISING:
         raise ApiError(404, "conversation_not_found", "no such email conversation for you")
-    return await replies.thread(session, conv=conv, now=utcnow(), warn=_warn(settings))
+    return await replies.thread(session, conv=conv, now=utcnow(), policy=clock.policy_of(settings))
 
 
 @router.post("/api/email/conversations/{conversation_id}/replies", response_model=OutgoingOut, status_code=201)
@@ -78,8 +77,5 @@ async def resend(out_id: int, request: Request, session: Session, who: Agent) ->
 async def first_response(session: Session, who: Agent, settings: Config, overdue: bool = False) -> list[ClockOut]:
     """Running clocks, soonest breach first; an agent sees those of conversations assigned to them."""
     mine = None if who.role.value in SUPERVISING else who.user_id
-    return await clock.running(session, now=utcnow(), agent_id=mine, overdue_only=overdue, warn=_warn(settings))
-
-
-def _warn(settings: Settings) -> timedelta:
-    return timedelta(hours=settings.email_first_response_warn_h)
+    policy = clock.policy_of(settings)
+    return await clock.running(session, now=utcnow(), agent_id=mine, overdue_only=overdue, policy=policy)

@@ -3,7 +3,6 @@ never rendered), and splitting a mis-threaded message off."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
@@ -14,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contactcenter.auth import deps
 from contactcenter.auth.service import StaffPrincipal
 from contactcenter.bus import Bus
-from contactcenter.channels.email import service, split
+from contactcenter.channels.email import clock, service, split
 from contactcenter.channels.email.models import EmailRaw
 from contactcenter.channels.email.schemas import EmailMessageOut
 from contactcenter.conversations import service as conversations
@@ -74,5 +73,5 @@ async def split_message(
     settings: Annotated[Settings, Depends(get_settings_dep)],
 ) -> ConversationOut:
     await _message(session, message_id, who)
-    due = timedelta(hours=settings.email_first_response_h)
-    return await split.split_off(session, bus, message_id=message_id, agent_id=who.user_id, first_response=due)
+    policy = clock.policy_of(settings)
+    return await split.split_off(session, bus, message_id=message_id, agent_id=who.user_id, clock_policy=policy)

@@ -110,6 +110,7 @@ class ClockOut(BaseModel):
     seconds_left: int
     warning: bool  # running, due within CC_EMAIL_FIRST_RESPONSE_WARN_H, not yet overdue
     overdue: bool
+    paused: bool = False  # running, and its queue is outside business hours (or on holiday) now
     agent_id: int | None
     agent_name: str | None
     customer_name: str

@@ -3,8 +3,6 @@ console). Its ids stay with it, so a later reply to it follows it into the new c
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,7 +23,7 @@ async def find_message(session: AsyncSession, *, message_id: int) -> EmailMessag
 
 
 async def split_off(
-    session: AsyncSession, bus: Bus, *, message_id: int, agent_id: int, first_response: timedelta | None = None
+    session: AsyncSession, bus: Bus, *, message_id: int, agent_id: int, clock_policy: clock.ClockPolicy | None = None
 ) -> ConversationOut:
     """Move one message into a new queued conversation of its customer; 409 when it is alone already."""
     msg = await session.get(EmailMessage, message_id, with_for_update=True)
@@ -48,9 +46,9 @@ async def split_off(
         ),
     )
     msg.conversation_id, msg.reason = conv.id, Reason.split_off.value
-    if first_response is not None:  # the customer waits for an answer in the new conversation
+    if clock_policy is not None:  # the customer waits for an answer in the new conversation
         await session.flush()
-        await clock.stage_starts(session, rows=[msg], target=first_response)
+        await clock.stage_starts(session, rows=[msg], policy=clock_policy)
     touch = await ccr.add_touch(
         session,
         touch=TouchIn(
