@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -112,6 +113,20 @@ class Settings(BaseSettings):
     smtp_port: int = Field(default=2525, ge=0, le=65535)
     email_domains: str = "localhost,contactcenter.local"
     email_max_bytes: int = Field(default=25 * 1_048_576, ge=1024)
+    # The optional IMAP poller (channels/email/imap.py): a mailbox read every `poll_s` into the same store as
+    # SMTP (none without a host); each message is stored before anything is done to it on the server, then
+    # marked seen (`after`=seen), deleted (`delete`) or left as it is (`keep`). TLS from the first byte
+    # (`ssl`) or by STARTTLS; the system's certificate authorities.
+    email_imap_host: str = ""
+    email_imap_port: int = Field(default=993, ge=1, le=65535)
+    email_imap_ssl: bool = True
+    email_imap_starttls: bool = False
+    email_imap_username: str = ""
+    email_imap_password: SecretStr = SecretStr("")
+    email_imap_folder: str = Field(default="INBOX", min_length=1, max_length=200)
+    email_imap_poll_s: float = Field(default=30.0, gt=0, le=3600)
+    email_imap_after: Literal["seen", "delete", "keep"] = "seen"
+    email_imap_timeout_s: float = Field(default=30.0, gt=0, le=300)
     # Outbound email (replies and acknowledgements, channels/email/outbox.py): the relay (no host: replies wait
     # in the outbox), STARTTLS and credentials when it wants them, our From address (its domain names our
     # Message-IDs); a failed send is due again after `email_retry_s`, doubling up to `email_retry_max_s`, for

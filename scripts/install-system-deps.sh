@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the tests need (redis-server, postgresql, chromium), only when missing.
+# Installs the Debian packages the tests need (redis-server, postgresql, chromium, dovecot for the IMAP
+# poller's tests), only when missing.
 set -euo pipefail
 
 missing=()
@@ -9,6 +10,7 @@ compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql
 command -v psql >/dev/null || missing+=(postgresql-client)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v npm >/dev/null || missing+=(npm)
+[ -x /usr/sbin/dovecot ] && [ -e /usr/lib/dovecot/imap ] || missing+=(dovecot-imapd)
 # A CJK font: without one Chromium draws the widget's Chinese texts as boxes in the screenshots.
 fc-list 2>/dev/null | grep -qi "zen hei" || missing+=(fonts-wqy-zenhei)
 
@@ -28,4 +30,5 @@ $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 if command -v service >/dev/null; then
   $SUDO service redis-server stop >/dev/null 2>&1 || true
   $SUDO service postgresql stop >/dev/null 2>&1 || true
+  $SUDO service dovecot stop >/dev/null 2>&1 || true
 fi

@@ -119,3 +119,21 @@ class EmailClock(Base):
     due_at: Mapped[datetime]
     stopped_at: Mapped[datetime | None] = mapped_column(default=None)
     stopped_by: Mapped[int | None] = mapped_column(default=None)  # the email_out reply that stopped it
+
+
+class EmailImapCursor(Base):
+    """How far the IMAP poller has read one mailbox (imap.py): every UID up to `last_uid` is stored (in the
+    transaction that moved it), up to `done_uid` marked seen or deleted on the server as configured. The
+    holder and its lease keep two processes from reading the mailbox at once."""
+
+    __tablename__ = "email_imap_cursors"
+
+    mailbox: Mapped[str] = mapped_column(String(300), primary_key=True)
+    uidvalidity: Mapped[int] = mapped_column(BigId, default=0)
+    last_uid: Mapped[int] = mapped_column(BigId, default=0)
+    done_uid: Mapped[int] = mapped_column(BigId, default=0)
+    holder: Mapped[str | None] = mapped_column(String(80), default=None)
+    until: Mapped[datetime] = mapped_column(default=utcnow)
+    polled_at: Mapped[datetime | None] = mapped_column(default=None)
+    stored: Mapped[int] = mapped_column(BigId, default=0)  # messages stored from this mailbox, all time
+    last_error: Mapped[str | None] = mapped_column(String(300), default=None)

@@ -14,7 +14,9 @@ from fastapi import APIRouter
 
 from contactcenter.capabilities import AppContext
 from contactcenter.channels.email import clock, followup, outbox, reply_routes, service, smtp
+from contactcenter.channels.email.imap import ImapPoller
 from contactcenter.channels.email.ingest import Ingestor
+from contactcenter.channels.email.mailbox import ImapConfig
 from contactcenter.channels.email.routes import router
 from contactcenter.channels.email.sender import Relay, Sender
 from contactcenter.channels.email.smtp import start_server
@@ -29,6 +31,7 @@ class EmailCapability:
         self.server: asyncio.Server | None = None
         self.ingestor: Ingestor | None = None
         self.sender: Sender | None = None
+        self.imap: ImapPoller | None = None
 
     def routers(self) -> Sequence[APIRouter]:
         return [router, reply_routes.router]
@@ -74,6 +77,26 @@ class EmailCapability:
                 poll_s=s.email_poll_s,
             )
             self.sender.start()
+        if s.email_imap_host:
+            self.imap = ImapPoller(
+                ctx.db,
+                ImapConfig(
+                    host=s.email_imap_host,
+                    port=s.email_imap_port,
+                    ssl=s.email_imap_ssl,
+                    starttls=s.email_imap_starttls,
+                    username=s.email_imap_username,
+                    password=s.email_imap_password.get_secret_value(),
+                    folder=s.email_imap_folder,
+                    timeout_s=s.email_imap_timeout_s,
+                ),
+                after=s.email_imap_after,
+                poll_s=s.email_imap_poll_s,
+                max_bytes=s.email_max_bytes,
+                on_stored=self.ingestor.notify,
+            )
+            self.imap.start()
+            log.info("imap_polling", mailbox=self.imap.cfg.key, every_s=s.email_imap_poll_s)
         if not s.smtp_enabled:
             return
         self.server = await start_server(
@@ -87,6 +110,9 @@ class EmailCapability:
         log.info("smtp_listening", host=s.smtp_host, port=s.smtp_port)
 
     async def stop(self) -> None:
+        if self.imap is not None:
+            await self.imap.stop()
+            self.imap = None
         if self.server is not None:
             self.server.close()
             await self.server.wait_closed()

@@ -1,5 +1,5 @@
 """Email over HTTP, for staff: a conversation's parsed messages, a message's original bytes (a download,
-never rendered), and splitting a mis-threaded message off."""
+never rendered), splitting a mis-threaded message off, and the IMAP poller's state for supervisors."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from contactcenter.auth import deps
 from contactcenter.auth.service import StaffPrincipal
 from contactcenter.bus import Bus
 from contactcenter.channels.email import clock, service, split
-from contactcenter.channels.email.models import EmailRaw
-from contactcenter.channels.email.schemas import EmailMessageOut
+from contactcenter.channels.email.models import EmailImapCursor, EmailRaw
+from contactcenter.channels.email.schemas import EmailMessageOut, ImapStatusOut
 from contactcenter.conversations import service as conversations
 from contactcenter.conversations.schemas import ConversationOut
 from contactcenter.http import ApiError, get_bus, get_session, get_settings_dep
@@ -24,6 +24,7 @@ from contactcenter.settings import Settings
 router = APIRouter()
 Session = Annotated[AsyncSession, Depends(get_session)]
 Agent = Annotated[StaffPrincipal, Depends(deps.agents)]
+Supervisor = Annotated[StaffPrincipal, Depends(deps.supervisors)]
 
 
 async def _visible(session: AsyncSession, conversation_id: str, who: StaffPrincipal) -> ConversationOut:
@@ -75,3 +76,12 @@ async def split_message(
     await _message(session, message_id, who)
     policy = clock.policy_of(settings)
     return await split.split_off(session, bus, message_id=message_id, agent_id=who.user_id, clock_policy=policy)
+
+
+@router.get("/api/email/imap", response_model=list[ImapStatusOut])
+async def imap_status(
+    session: Session, _who: Annotated[StaffPrincipal, Depends(deps.supervisors)]
+) -> list[ImapStatusOut]:
+    """Each polled mailbox: how far it is stored and finished, when it was last read, its last error."""
+    rows = await session.scalars(select(EmailImapCursor).order_by(EmailImapCursor.mailbox))
+    return [ImapStatusOut.model_validate(r) for r in rows]

@@ -118,6 +118,20 @@ class ClockOut(BaseModel):
     status: str
 
 
+class ImapStatusOut(BaseModel):
+    """A polled mailbox (account@host:port/folder): UIDs stored up to `last_uid`, marked up to `done_uid`."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    mailbox: str
+    uidvalidity: int
+    last_uid: int
+    done_uid: int
+    stored: int
+    polled_at: datetime | None
+    last_error: str | None
+
+
 class ThreadOut(BaseModel):
     """The console's email view of a conversation: its reference, received mail, what we wrote, the clock."""
 
