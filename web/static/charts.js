@@ -103,12 +103,15 @@ window.Charts = (function () {
   // table ({head, rows}: other figures than the series' values), axisTitle.
   function bar(host, { title, labels, series, horizontal = false, stacked = false, format = num, valueLabels = false,
     height, table, axisTitle, max } = {}) {
-    const per = horizontal ? Math.max(22, series.length * (stacked ? 22 : 13) + 10) : 0;
+    // "A → B" labels go on two lines (Chart.js gives the axis at most a share of the width).
+    const split = (l) => { const i = l.indexOf(" → "); return i < 0 ? short(l, 34) : [short(l.slice(0, i), 30) + " →", short(l.slice(i + 3), 30)]; };
+    const two = labels.some((l) => String(l).includes(" → "));
+    const per = horizontal ? Math.max(two ? 34 : 22, series.length * (stacked ? 22 : 13) + 10) : 0;
     const h = height || (horizontal ? 40 + labels.length * per : 260);
     const valueAxis = { beginAtZero: true, stacked, max, grid: { color: COLORS.grid },
       ticks: { precision: format === num ? 0 : undefined, callback: (v) => format(v) }, title: { display: !!axisTitle, text: axisTitle || "" } };
     const catAxis = { stacked, grid: { display: false },
-      ticks: { color: COLORS.text, autoSkip: false, callback(v) { return short(String(this.getLabelForValue(v)), 42); } } };
+      ticks: { color: COLORS.text, autoSkip: false, callback(v) { return split(String(this.getLabelForValue(v))); } } };
     const config = {
       type: "bar",
       data: {
