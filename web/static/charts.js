@@ -61,7 +61,8 @@ window.Charts = (function () {
         if (meta.hidden) return;
         meta.data.forEach((bar, i) => {
           const v = ds.data[i];
-          const text = v === null || v === undefined ? (ds.notes && ds.notes[i]) || "" : opts.text ? opts.text(v, i, ds) : num(v);
+          const text = v === null || v === undefined ? (ds.notes && ds.notes[i]) || ""
+            : v === 0 && opts.hideZero ? "" : opts.text ? opts.text(v, i, ds) : num(v);
           if (!text) return;
           const { x, y, base } = bar.getProps(["x", "y", "base"], true);
           ctx.fillStyle = COLORS.text;
@@ -97,6 +98,13 @@ window.Charts = (function () {
   }
 
   const short = (s, n) => (s.length > n ? s.slice(0, n - 1) + "…" : s);
+  // At most two lines of about n characters, broken between words; the rest cut with "…".
+  function wrap(s, n) {
+    if (s.length <= n) return s;
+    const cut = s.lastIndexOf(" ", n);
+    const at = cut > n / 2 ? cut : n;
+    return [s.slice(0, at).trim(), short(s.slice(at).trim(), n)];
+  }
 
   // labels: category names; series: [{key, label, color, values}]. Options: horizontal, stacked, format
   // (a value as text, for the table, the tooltips and the bar ends), valueLabels (draw them), height,
@@ -104,7 +112,7 @@ window.Charts = (function () {
   function bar(host, { title, labels, series, horizontal = false, stacked = false, format = num, valueLabels = false,
     height, table, axisTitle, max } = {}) {
     // "A → B" labels go on two lines (Chart.js gives the axis at most a share of the width).
-    const split = (l) => { const i = l.indexOf(" → "); return i < 0 ? short(l, 34) : [short(l.slice(0, i), 30) + " →", short(l.slice(i + 3), 30)]; };
+    const split = (l) => { const i = l.indexOf(" → "); return i < 0 ? wrap(l, 32) : [short(l.slice(0, i), 30) + " →", short(l.slice(i + 3), 30)]; };
     const two = labels.some((l) => String(l).includes(" → "));
     const per = horizontal ? Math.max(two ? 34 : 22, series.length * (stacked ? 22 : 13) + 10) : 0;
     const h = height || (horizontal ? 40 + labels.length * per : 260);
@@ -128,7 +136,7 @@ window.Charts = (function () {
         plugins: {
           legend: { display: series.length > 1, position: "top", align: "start" },
           tooltip: { callbacks: { label: (c) => `${c.dataset.label}: ${format(c.raw)}` } },
-          ccBarValues: { show: valueLabels, text: (v) => format(v) },
+          ccBarValues: { show: valueLabels, hideZero: series.length > 1, text: (v) => format(v) },
         },
       },
       plugins: [barValues],
