@@ -1,4 +1,5 @@
-"""Analytics for staff: a product's associations, a customer's figures, the latest full run."""
+"""Analytics for staff: a product's associations, a customer's figures, the latest full run; for planners'
+charts, the tier distribution per period and the strongest associations overall."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from contactcenter.analytics import service
-from contactcenter.analytics.schemas import AssociationOut, CustomerFigures, RunOut
+from contactcenter.analytics import overview, service
+from contactcenter.analytics.schemas import AssociationOut, CustomerFigures, RunOut, TierDistribution
 from contactcenter.auth import deps
 from contactcenter.auth.service import StaffPrincipal
 from contactcenter.ccr import service as ccr
@@ -45,3 +46,22 @@ async def latest_run(session: Session, _: Annotated[StaffPrincipal, Depends(deps
     if run is None:
         raise ApiError(404, "no_run", "analytics have not run yet (contactcenter analytics run)")
     return run
+
+
+@router.get("/api/analytics/tiers", response_model=TierDistribution)
+async def tier_distribution(
+    session: Session,
+    _: Annotated[StaffPrincipal, Depends(deps.planners)],
+    periods: Annotated[int, Query(ge=1, le=36)] = 12,
+) -> TierDistribution:
+    return await overview.tier_distribution(session, periods=periods)
+
+
+@router.get("/api/analytics/associations", response_model=list[AssociationOut])
+async def strongest_associations(
+    session: Session,
+    _: Annotated[StaffPrincipal, Depends(deps.planners)],
+    limit: Annotated[int, Query(ge=1, le=50)] = 10,
+    by: overview.Rank = "lift",
+) -> list[AssociationOut]:
+    return await overview.strongest_associations(session, limit=limit, by=by)

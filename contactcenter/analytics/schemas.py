@@ -59,3 +59,16 @@ class RunOut(BaseModel):
     customers: int
     order_lines: int
     associations: int
+
+
+class TierPeriodCounts(BaseModel):
+    """How many customers held each tier in one period (a month label)."""
+
+    period: str
+    counts: dict[str, int]
+    customers: int
+
+
+class TierDistribution(BaseModel):
+    tiers: list[str]  # lowest first
+    periods: list[TierPeriodCounts]  # oldest first

@@ -1,22 +1,38 @@
 """Planner pages: server-rendered shells; their scripts read and write rules (/api/rules) and campaigns
-(/api/campaigns)."""
+(/api/campaigns). Also the charting library every staff page with a chart shares (/vendor/chart.js)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from contactcenter.auth import deps
 from contactcenter.auth.service import StaffPrincipal
 from contactcenter.headers import EDITOR_CSP
-from contactcenter.http import get_templates
+from contactcenter.http import ApiError, get_settings_dep, get_templates
+from contactcenter.settings import Settings
 
 router = APIRouter()
 Templates = Annotated[Jinja2Templates, Depends(get_templates)]
 Planner = Annotated[StaffPrincipal, Depends(deps.planners)]
+# Chart.js from the npm registry (package.json), served by the app itself: no CDN (decision 51).
+CHART_JS = ("chart.js", "dist", "chart.umd.min.js")
+
+
+@router.get("/vendor/chart.js", include_in_schema=False)
+async def chart_js(
+    settings: Annotated[Settings, Depends(get_settings_dep)], _: Annotated[None, Depends(deps.public)]
+) -> Response:
+    """Chart.js's UMD build (window.Chart), for web/static/charts.js: the wallboard's and planner's charts."""
+    path = settings.web_dir.parent.joinpath("node_modules", *CHART_JS)
+    try:
+        body = path.read_bytes()
+    except FileNotFoundError:
+        raise ApiError(404, "not_found", "chart.js is not installed (npm install)") from None
+    return Response(body, media_type="text/javascript", headers={"Cache-Control": "public, max-age=3600"})
 
 
 @router.get("/staff/planner", response_class=HTMLResponse)

@@ -5,19 +5,24 @@ are refused."""
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
+from contactcenter.analytics.models import TierHistory
 from contactcenter.db import Database, utcnow
 from contactcenter.suggestions.models import SuggestionRecord
+from tests.e2e import charts
 from tests.e2e.conftest import Watch
 from tests.e2e.planner_fixtures import AGENT, PLANNER, ROOT, PlannerServer
 from tests.procs import app_process
@@ -142,7 +147,7 @@ def test_planner_defines_previews_starts_and_reads_the_funnel(open_as: OpenAs, r
     expect(page.locator("#campaign-state")).to_have_text("Draft")
     page.get_by_role("button", name="Start campaign").click()
     expect(page.locator("#campaign-state")).to_have_text("Running")
-    expect(page.locator("#funnel svg rect[data-stage=targeted]")).to_have_count(2)
+    expect(page.locator("#funnel figure[data-chart=funnel][data-ready=true]")).to_have_count(2)
     with rig.server.client(PLANNER) as c:
         targets = c.get(f"/api/campaigns/{CAMPAIGN}/targets?limit=500").json()["targets"]
     assert len(targets) == expected["size"]
@@ -152,23 +157,34 @@ def test_planner_defines_previews_starts_and_reads_the_funnel(open_as: OpenAs, r
         pool.submit(asyncio.run, _contacts(rig.url, customers)).result()
     page.reload()
     treated = sum(not h for _, h in customers)
-    funnel = page.locator("#funnel")
-    bars = {
-        (g, s): funnel.locator(f"g[data-group={g}] rect[data-stage={s}]")
-        for g in ("treated", "holdout")
-        for s in ("targeted", "contacted", "accepted", "converted")
-    }
-    expect(bars["treated", "targeted"]).to_have_attribute("data-value", str(treated))
-    expect(bars["treated", "contacted"]).to_have_attribute("data-value", str(min(3, treated)))
-    expect(bars["treated", "accepted"]).to_have_attribute("data-value", "2")
-    expect(bars["treated", "converted"]).to_have_attribute("data-value", "1")
-    expect(bars["holdout", "targeted"]).to_have_attribute("data-value", str(len(customers) - treated))
-    expect(bars["holdout", "contacted"]).to_have_attribute("data-value", "1")
-    expect(bars["holdout", "accepted"]).to_have_count(0)  # never shown to the hold-out
-    expect(bars["holdout", "converted"]).to_have_attribute("data-value", "1")
-    # Wider bars for bigger stages.
-    w = [float(bars["treated", s].get_attribute("width") or 0) for s in ("targeted", "contacted", "converted")]
-    assert w[0] >= w[1] >= w[2] > 0
+    held = len(customers) - treated
+    offered, holdout = "#funnel [data-group=treated]", "#funnel [data-group=holdout]"
+    charts.wait_drawn(page, offered)
+    charts.wait_drawn(page, holdout)
+    expect(page.locator(f"{offered} canvas")).to_have_attribute("aria-label", "Offered the campaign")
+    expect(page.locator(f"{holdout} canvas")).to_have_attribute("aria-label", "Held out")
+
+    def share(n: int, of: int) -> str:
+        return f"{math.floor(100 * n / of + 0.5)} %"  # as JavaScript's Math.round
+
+    contacted = min(3, treated)
+    assert charts.figures(page, offered) == [
+        ["On the list", str(treated), "100 %"],
+        ["Contacted", str(contacted), share(contacted, treated)],
+        ["Accepted", "2", share(2, treated)],
+        ["Converted", "1", share(1, treated)],
+    ]
+    # Never shown to the hold-out: its Accepted stage says so and has no bar.
+    assert charts.figures(page, holdout) == [
+        ["On the list", str(held), "100 %"],
+        ["Contacted", "1", share(1, held)],
+        ["Accepted", "never shown", "—"],
+        ["Converted", "1", share(1, held)],
+    ]
+    assert charts.bars(page, holdout)[0]["values"] == [held, 1, None, 1]
+    # Longer bars for bigger stages.
+    w = charts.bars(page, offered)[0]["lengths"]
+    assert w[0] >= w[1] >= w[3] > 0
     expect(page.locator("#results tr[data-group=holdout] td").nth(1)).to_have_text("1")
     expect(page.locator("#uplift")).to_contain_text("Uplift against the hold-out")
     expect(page.locator("#targets tbody tr")).to_have_count(min(50, len(customers)))
@@ -181,6 +197,90 @@ def test_planner_defines_previews_starts_and_reads_the_funnel(open_as: OpenAs, r
     row = page.locator(f"tr[data-campaign-id={CAMPAIGN}]")
     expect(row.locator(".state")).to_have_text("Stopped")
     expect(row.locator(".size")).to_have_text(str(len(customers)))
+
+
+MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sept Oct Nov Dec".split()  # en-GB's short months
+
+
+def _month(period: str) -> str:
+    year, month = period.split("-")
+    return f"{MONTHS[int(month) - 1]} {year}"
+
+
+async def _earlier_month(url: str, period: str, customers: list[int]) -> None:
+    """The month before the seed's, as an earlier run would have left it: three gold customers, two bronze."""
+    db = Database(url)
+    async with db.session() as s:
+        for cid, tier in zip(customers, ("gold", "gold", "gold", "bronze", "bronze"), strict=True):
+            s.add(TierHistory(customer_id=cid, period=period, tier=tier, value=Decimal("10.00")))
+        await s.commit()
+    await db.dispose()
+
+
+def test_customers_panel_charts_tiers_per_month_and_associations(open_as: OpenAs, rig: Rig, artifacts: Path) -> None:
+    with rig.server.client(PLANNER) as c:
+        seeded = c.get("/api/analytics/tiers").json()["periods"]
+        ids = [
+            t["customer_id"]
+            for t in c.post("/api/campaigns/preview", json={"target": {}, "product_sku": "HB-IN-HOME"}).json()["sample"]
+        ]
+    assert [p["customers"] > 0 for p in seeded] == [True], "the seed's analytics run wrote this month's tiers"
+    year, month = map(int, seeded[0]["period"].split("-"))
+    earlier = f"{year - (month == 1)}-{(month - 2) % 12 + 1:02d}"
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, _earlier_month(rig.url, earlier, ids[:5])).result()
+    with rig.server.client(PLANNER) as c:
+        tiers = c.get("/api/analytics/tiers").json()
+        by_lift = c.get("/api/analytics/associations", params={"limit": 10}).json()
+        by_confidence = c.get("/api/analytics/associations", params={"limit": 10, "by": "confidence"}).json()
+    assert len(by_lift) > 2, "the demo bank's customers hold products together"
+
+    page = open_as(PLANNER)
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.goto("/staff/planner/campaigns")
+    charts.wait_drawn(page, "#tiers-chart")
+    expect(page.locator("#tiers-chart canvas")).to_have_attribute("aria-label", "Customers by value tier, per month")
+    assert charts.head(page, "#tiers-chart") == ["Month", "Bronze", "Silver", "Gold", "Platinum", "Customers"]
+    rows = charts.figures(page, "#tiers-chart")
+    assert rows[0] == [_month(earlier), "2", "0", "3", "0", "5"]
+    this = tiers["periods"][1]
+    assert rows[1] == [
+        _month(this["period"]),
+        *(str(this["counts"][t]) for t in tiers["tiers"]),
+        str(this["customers"]),
+    ]
+    # Stacked bars, one dataset per tier: the earlier month has no silver bar, a gold one 1.5 times bronze's.
+    drawn = {d["label"]: d for d in charts.bars(page, "#tiers-chart")}
+    assert drawn["Silver"]["lengths"][0] == 0 and drawn["Gold"]["lengths"][0] > drawn["Bronze"]["lengths"][0] > 0
+
+    def assoc_rows(found: list[dict[str, Any]]) -> list[list[str]]:
+        return [
+            [
+                f"{a['antecedent_name']} → {a['consequent_name']}",
+                f"{Decimal(a['lift']).quantize(Decimal('0.01'), ROUND_HALF_UP)}×",  # as toFixed(2)
+                f"{math.floor(a['confidence'] * 100 + 0.5)} %",
+                f"{a['baskets']} of {a['antecedent_baskets']}",
+            ]
+            for a in found
+        ]
+
+    charts.wait_drawn(page, "#assoc-chart")
+    expect(page.locator("#assoc-chart canvas")).to_have_attribute(
+        "aria-label", "Strongest product associations, by lift"
+    )
+    assert charts.figures(page, "#assoc-chart") == assoc_rows(by_lift)
+    assert charts.bars(page, "#assoc-chart")[0]["values"] == [a["lift"] for a in by_lift]
+    page.locator("#customers-panel").screenshot(path=artifacts / "campaigns-customers.png")
+    page.get_by_label("Ranked by").select_option("confidence")
+    expect(page.locator("#assoc-chart canvas")).to_have_attribute(
+        "aria-label", "Strongest product associations, by confidence"
+    )
+    assert charts.figures(page, "#assoc-chart") == assoc_rows(by_confidence)
+    lengths = charts.bars(page, "#assoc-chart")[0]["lengths"]
+    assert lengths == sorted(lengths, reverse=True) and lengths[-1] > 0
+    page.locator("#customers-panel").screenshot(path=artifacts / "campaigns-customers-confidence.png")
+    assert problems == []
 
 
 def test_a_refused_form_says_why_and_text_stays_text(open_as: OpenAs) -> None:
@@ -217,7 +317,7 @@ def test_narrow_screen_has_no_sideways_scroll(open_as: OpenAs, artifacts: Path) 
     page.set_viewport_size({"width": 390, "height": 844})
     for path, ready in (
         ("/staff/planner/campaigns", "#c-product option"),
-        ("/staff/planner/campaigns/home-cover", "#funnel svg"),
+        ("/staff/planner/campaigns/home-cover", "#funnel canvas"),
     ):
         page.goto(path)
         expect(page.locator(ready).first).to_be_attached()

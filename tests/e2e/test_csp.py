@@ -60,8 +60,18 @@ def test_staff_pages_have_no_csp_violations(browser: Browser, ps: PlannerServer,
         "/staff/wallboard",
         "/staff/planner",
         "/staff/planner/rules/fund-advisor",
+        "/staff/planner/campaigns",
+        "/staff/planner/campaigns/home-cover",
     ]
-    ready = {"/staff/planner/rules/fund-advisor": "#graph[data-ready=true]"}
+    # Pages with charts (web/static/charts.js, Chart.js from /vendor/chart.js) are checked once drawn.
+    drawn = "figure.chart[data-ready=true] canvas"
+    ready = {
+        "/staff/planner/rules/fund-advisor": "#graph[data-ready=true]",
+        "/staff/wallboard": f"#chart {drawn}",
+        "/staff/planner": f"#rules-chart {drawn}",
+        "/staff/planner/campaigns": f"#tiers-chart {drawn}",
+        "/staff/planner/campaigns/home-cover": f"#funnel {drawn}",
+    }
     _visit(browser, ps, "admin", paths, ready)
 
 

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
+from tests.e2e import charts
 from tests.e2e.conftest import Watch
 from tests.e2e.planner_fixtures import AGENT, PLANNER, PLANNER_NAME, PlannerServer, build_bundle, planner_server
 
@@ -125,16 +126,20 @@ def test_rules_list_shows_every_rule_with_its_figures(open_as: OpenAs, ps: Plann
     assert fund["uplift"] > 0  # 3 of 12 shown converted against 1 of 5 held out
     expect(fund_row.locator(".uplift")).to_have_text(f"+{fund['uplift'] * 100:.1f} pts")
     expect(fund_row.locator(".uplift")).to_have_attribute("data-sign", "up")
-    chart = page.locator("#rules-chart svg")
-    expect(chart).to_be_visible()
-    # One bar per rule and series; bar widths follow the figures.
-    expect(chart.locator("rect[data-series]")).to_have_count(4 * len(rules))
+    charts.wait_drawn(page, "#rules-chart")
+    canvas = page.locator("#rules-chart canvas")
+    expect(canvas).to_have_attribute("role", "img")
+    expect(canvas).to_have_attribute("aria-label", "Suggestions shown, accepted, dismissed and converted, by rule")
+    # The figures a screen reader is given: one row per rule, one column per series.
+    assert charts.head(page, "#rules-chart") == ["", "Shown", "Accepted", "Dismissed", "Converted"]
+    keys = ("shown", "accepted", "dismissed", "converted")
+    assert charts.figures(page, "#rules-chart") == [[r["name"], *(f"{r['stats'][k]:,}" for k in keys)] for r in rules]
+    # One bar per rule and series; bar lengths follow the figures.
+    drawn = charts.bars(page, "#rules-chart")
+    assert [d["label"] for d in drawn] == ["Shown", "Accepted", "Dismissed", "Converted"]
     idx = [r["id"] for r in rules].index(RULE)
-    widths = {
-        key: float(chart.locator(f'rect[data-series="{key}"]').nth(idx).get_attribute("width") or 0)
-        for key in ("shown", "accepted", "converted")
-    }
-    assert widths["shown"] > widths["accepted"] > widths["converted"] > 0
+    lengths = {k: d["lengths"][idx] for k, d in zip(keys, drawn, strict=True)}
+    assert lengths["shown"] > lengths["accepted"] > lengths["converted"] > 0
     page.screenshot(path=artifacts / "planner-rules.png", full_page=True)
     # The editor bundle is for the editor page only.
     assert not [u for u in page.evaluate("performance.getEntries().map(e => e.name)") if BUNDLE_PATH in u]
@@ -334,7 +339,11 @@ def test_version_figures_chart(open_as: OpenAs, ps: PlannerServer, artifacts: Pa
     page = open_as(PLANNER)
     _open_editor(page, RULE)
     expect(page.locator("#stats-table tbody tr")).to_have_count(len(versions))
-    expect(page.locator("#stats-chart rect[data-series]")).to_have_count(4 * len(versions))
+    charts.wait_drawn(page, "#stats-chart")
+    rows = charts.figures(page, "#stats-chart")
+    assert [r[0] for r in rows] == [f"Version {v['version']}" for v in sorted(versions, key=lambda v: v["version"])]
+    assert rows[0] == ["Version 1", *(f"{v1[k]:,}" for k in ("shown", "accepted", "dismissed", "converted"))]
+    assert all(len(d["lengths"]) == len(versions) for d in charts.bars(page, "#stats-chart"))
     row = page.locator('#stats-table tbody tr[data-version="1"]')
     expect(row.locator("td").nth(1)).to_have_text(str(v1["shown"]))
     expect(row.locator("td").nth(4)).to_have_text(str(v1["converted"]))
@@ -359,6 +368,7 @@ def test_holdout_and_empty_figures(open_as: OpenAs, ps: PlannerServer, artifacts
     # Nobody has been shown this rule yet: the figures say so instead of drawing empty bars.
     expect(page.locator("#stats-empty")).to_contain_text("No suggestions recorded yet.")
     expect(page.locator("#stats-table")).to_be_hidden()
+    expect(page.locator("#stats-chart canvas")).to_have_count(0)
     page.locator("#stats-panel").screenshot(path=artifacts / "planner-stats-empty.png")
 
 

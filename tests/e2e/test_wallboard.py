@@ -57,6 +57,10 @@ def sign_in(
     return page
 
 
+LAST_POINT = """() => { const d = Chart.getChart(document.querySelector('#chart canvas')).data.datasets[0].data;
+  return d[d.length - 1]; }"""
+
+
 def test_wallboard_updates_by_push_and_a_supervisor_moves_an_agent(
     browser: Browser, cc: ConsoleServer, contexts: list[BrowserContext], artifacts: Path
 ) -> None:
@@ -78,10 +82,19 @@ def test_wallboard_updates_by_push_and_a_supervisor_moves_an_agent(
         cust.start("Wendy Wallboard", "Pricing")
         expect(general.locator(".q-waiting")).to_have_text("1")
         expect(board.locator("#k-waiting")).to_have_text("1")
+        # The waiting line (charts.js): its figures sentence and the point Chart.js drew for now.
+        chart = board.locator("#chart figure[data-chart=line][data-ready=true]")
+        expect(chart.locator("canvas")).to_have_attribute("aria-label", "Contacts waiting over time")
+        expect(chart.locator(".chart-figures")).to_have_text(
+            re.compile(r"^1 waiting now; at most 1 in the last \d+ min\.$")
+        )
+        assert board.evaluate(LAST_POINT) == {"x": 0, "y": 1}
         board.screenshot(path=artifacts / "wallboard-waiting.png", full_page=True)
         # Back to available: the chat goes to the agent at once; waiting drops, answered and SL appear.
         board.locator("#agents tbody tr select.move").first.select_option("available")
         expect(general.locator(".q-waiting")).to_have_text("0")
+        expect(chart.locator(".chart-figures")).to_have_text(re.compile(r"^0 waiting now; at most 1 in the last"))
+        assert board.evaluate(LAST_POINT) == {"x": 0, "y": 0}
         expect(board.locator("#k-answered")).to_have_text("1")
         expect(board.locator("#agents tbody tr .st-busy")).to_have_count(1)
         expect(console.locator("#active-list .conv-item")).to_have_count(1)

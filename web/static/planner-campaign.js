@@ -60,7 +60,7 @@
   async function results(c) {
     if (c.status === "draft") return;
     const r = await api(`${base}/results`);
-    $("funnel").replaceChildren(window.Funnel.draw(r));
+    window.Funnel.draw($("funnel"), r);
     $("results").querySelector("tbody").replaceChildren(groupRow("Offered", r.treated), groupRow("Held out", r.holdout));
     $("uplift").textContent = r.uplift === null
       ? "No uplift yet: it needs contacted customers in both groups."

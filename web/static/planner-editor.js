@@ -335,11 +335,11 @@
       $("stats-empty").hidden = any;
       $("stats-table").hidden = !any;
       if (!any) {
-        $("stats-chart").replaceChildren();
+        window.Charts.clear($("stats-chart"));
         return;
       }
       const groups = rows.map((v) => ({ label: `Version ${v.version}`, values: v }));
-      $("stats-chart").replaceChildren(barChart(groups, { title: "Suggestions shown, accepted, dismissed and converted, by version" }));
+      barChart($("stats-chart"), groups, { title: "Suggestions shown, accepted, dismissed and converted, by version" });
       $("stats-table").querySelector("tbody").replaceChildren(...rows.map((v) => el("tr", { "data-version": v.version },
         el("td", null, `Version ${v.version}`),
         el("td", { class: "num" }, num(v.shown)),

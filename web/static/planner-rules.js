@@ -60,7 +60,7 @@
       const chart = document.getElementById("rules-chart");
       if (rules.some((r) => (r.stats?.shown || 0) + (r.stats?.holdout || 0) > 0)) {
         const groups = rules.map((r) => ({ label: r.name || r.id, values: r.stats || {} }));
-        chart.replaceChildren(barChart(groups, { title: "Suggestions shown, accepted, dismissed and converted, by rule" }));
+        barChart(chart, groups, { title: "Suggestions shown, accepted, dismissed and converted, by rule" });
       } else {
         chart.replaceChildren(el("div", { class: "empty", id: "rules-chart-empty" },
           el("strong", null, "No suggestions shown yet."),

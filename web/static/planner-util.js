@@ -1,10 +1,10 @@
-// Shared helpers of the planner pages: DOM building, the JSON API with CSRF, number formats, SVG bar charts.
+// Shared helpers of the planner pages: DOM building, the JSON API with CSRF, number formats, and the rules'
+// figures as bars (drawn by charts.js).
 // Plain JS; every piece of data goes in with textContent (never innerHTML).
 "use strict";
 
 window.Planner = (function () {
   const csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
-  const SVG = "http://www.w3.org/2000/svg";
 
   function el(tag, attrs, ...children) {
     const node = document.createElement(tag);
@@ -16,13 +16,6 @@ window.Planner = (function () {
       if (child === null || child === undefined || child === false) continue;
       node.append(typeof child === "string" || typeof child === "number" ? document.createTextNode(String(child)) : child);
     }
-    return node;
-  }
-
-  function svg(tag, attrs, ...children) {
-    const node = document.createElementNS(SVG, tag);
-    for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, String(v));
-    for (const child of children) node.append(typeof child === "string" ? document.createTextNode(child) : child);
     return node;
   }
 
@@ -97,42 +90,16 @@ window.Planner = (function () {
     { key: "converted", label: "Converted", color: "#059669" },
   ];
 
-  // Horizontal grouped bars: one group per item (a rule or a version), its label above, one bar per series.
-  function barChart(groups, { title, series = SERIES } = {}) {
-    const W = 640, valueW = 48, bar = 9, gap = 2, labelH = 18, groupGap = 12, top = 28;
-    const plotW = W - valueW;
-    const max = Math.max(1, ...groups.flatMap((g) => series.map((s) => Number(g.values[s.key]) || 0)));
-    const groupH = labelH + series.length * (bar + gap) - gap;
-    const H = top + groups.length * (groupH + groupGap);
-    const root = svg("svg", {
-      viewBox: `0 0 ${W} ${H}`, width: "100%", role: "img", class: "chart",
-      "aria-label": title || "Bar chart", preserveAspectRatio: "xMinYMin meet",
+  // Horizontal grouped bars into `host`: one group per item (a rule or a version), one bar per series.
+  function barChart(host, groups, { title, series = SERIES } = {}) {
+    return window.Charts.bar(host, {
+      title: title || "Bar chart",
+      labels: groups.map((g) => g.label),
+      series: series.map((s) => ({ key: s.key, label: s.label, color: s.color, values: groups.map((g) => Number(g.values[s.key]) || 0) })),
+      horizontal: true,
+      valueLabels: true,
     });
-    if (title) root.append(svg("title", null, title));
-    let x = 0;
-    for (const s of series) {
-      root.append(svg("rect", { x, y: 4, width: 10, height: 10, rx: 2, fill: s.color }));
-      root.append(svg("text", { x: x + 14, y: 13, class: "chart-legend" }, s.label));
-      x += 14 + s.label.length * 7 + 18;
-    }
-    groups.forEach((g, i) => {
-      const y0 = top + i * (groupH + groupGap);
-      const label = g.label.length > 90 ? g.label.slice(0, 89) + "…" : g.label;
-      root.append(svg("text", { x: 0, y: y0 + 12, class: "chart-label" }, label));
-      const empty = series.every((s) => !Number(g.values[s.key]));
-      if (empty) root.append(svg("text", { x: 0, y: y0 + labelH + 12, class: "chart-empty" }, "Nothing recorded yet"));
-      series.forEach((s, j) => {
-        const v = Number(g.values[s.key]) || 0;
-        const y = y0 + labelH + j * (bar + gap);
-        const w = Math.max(v > 0 ? 2 : 0, (v / max) * plotW);
-        const rect = svg("rect", { x: 0, y, width: w, height: bar, rx: 2, fill: s.color, "data-series": s.key });
-        rect.append(svg("title", null, `${g.label} · ${s.label}: ${num(v)}`));
-        root.append(rect);
-        if (!empty) root.append(svg("text", { x: w + 4, y: y + bar - 1, class: "chart-value" }, num(v)));
-      });
-    });
-    return root;
   }
 
-  return { csrf, el, svg, api, ApiError, describe, num, pct, uplift, date, barChart, SERIES };
+  return { csrf, el, api, ApiError, describe, num, pct, uplift, date, barChart, SERIES };
 })();

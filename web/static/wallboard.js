@@ -92,29 +92,27 @@
     }));
   }
 
+  // Contacts waiting over the last minutes (charts.js): x in seconds before now, the axis growing from one
+  // minute up to ten; the figures as a sentence for screen readers and tests.
+  let chart = null;
   function renderChart() {
-    const svg = document.getElementById("chart");
-    // Real pixels (no stretched text); the time axis grows from one minute up to ten.
-    const W = Math.max(200, svg.clientWidth || 600), H = 140, now = Date.now();
-    const span = Math.min(600000, Math.max(60000, history.length ? now - history[0][0] : 0));
-    svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
-    const max = Math.max(4, ...history.map((h) => h[1]));
-    const x = (t) => W - ((now - t) / span) * W;
-    const y = (v) => H - 14 - (v / max) * (H - 24);
-    const ns = "http://www.w3.org/2000/svg";
-    const mk = (tag, attrs) => { const n = document.createElementNS(ns, tag); for (const [k, v] of Object.entries(attrs)) n.setAttribute(k, v); return n; };
-    const parts = [];
-    for (const v of [0, max / 2, max]) {
-      parts.push(mk("line", { class: "grid", x1: 0, x2: W, y1: y(v), y2: y(v) }));
-      const t = mk("text", { x: 2, y: y(v) - 2 }); t.textContent = String(Math.round(v)); parts.push(t);
-    }
-    if (history.length) {
-      const pts = history.map((h) => `${x(h[0]).toFixed(1)},${y(h[1]).toFixed(1)}`);
-      pts.push(`${W},${y(history[history.length - 1][1]).toFixed(1)}`);
-      parts.push(mk("polygon", { class: "area", points: `${x(history[0][0]).toFixed(1)},${y(0)} ${pts.join(" ")} ${W},${y(0)}` }));
-      parts.push(mk("polyline", { class: "line", points: pts.join(" ") }));
-    }
-    svg.replaceChildren(...parts);
+    const now = Date.now();
+    const span = Math.min(600, Math.max(60, history.length ? Math.ceil((now - history[0][0]) / 1000) : 0));
+    const points = history.map(([t, v]) => ({ x: -(now - t) / 1000, y: v }));
+    if (history.length) points.push({ x: 0, y: history[history.length - 1][1] });
+    const values = history.map((h) => h[1]);
+    const last = values.length ? values[values.length - 1] : 0;
+    const most = values.length ? Math.max(...values) : 0;
+    const spec = {
+      title: "Contacts waiting over time",
+      series: [{ key: "waiting", label: "Waiting", points, stepped: "after" }],
+      x: { min: -span, max: 0, step: span <= 60 ? 15 : span <= 180 ? 30 : 60,
+        format: (v) => (v === 0 ? "now" : -v < 60 ? `${-v} s` : `${Math.round(-v / 6) / 10} min`) },
+      y: { suggestedMax: 4 },
+      summary: `${last} waiting now; at most ${most} in the last ${Math.round(span / 60)} min.`,
+    };
+    if (chart) chart.update(spec);
+    else chart = Charts.line(document.getElementById("chart"), spec);
   }
 
   async function move(agentId, state) {
