@@ -151,6 +151,8 @@ class Settings(BaseSettings):
     # this close to its due time shows a warning (console, wallboard) before it is overdue.
     email_first_response_h: float = Field(default=24.0, gt=0, le=24 * 30)
     email_first_response_warn_h: float = Field(default=2.0, ge=0, le=24 * 30)
+    # How often each process looks for clocks owed an alert (due soon, overdue: channels/email/alerts.py).
+    email_alert_tick_s: float = Field(default=30.0, gt=0, le=3600)
     # The clock counts staffed time only (routing/hours.py): `email_hours` ("" = round the clock) in
     # `email_timezone`, less the centre's holidays; a queue may keep hours and extra holidays of its own:
     # CC_EMAIL_QUEUE_HOURS='{"billing": {"hours": "mon-fri=08:00-18:00", "holidays": "2026-12-24"}}'.

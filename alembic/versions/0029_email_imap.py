@@ -1,4 +1,5 @@
-"""email_imap_cursors: how far the optional IMAP poller has stored and finished each mailbox
+"""email_imap_cursors: how far the optional IMAP poller has stored and finished each mailbox; email_clocks
+gains warned_at / breached_at (the due-soon and overdue alerts, each sent once)
 
 Revision ID: 0029
 Revises: 0028
@@ -34,7 +35,13 @@ def upgrade() -> None:
         sa.Column("stored", BIG, nullable=False),
         sa.Column("last_error", sa.String(300), nullable=True),
     )
+    with op.batch_alter_table("email_clocks") as batch:
+        batch.add_column(sa.Column("warned_at", UTC, nullable=True))
+        batch.add_column(sa.Column("breached_at", UTC, nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("email_clocks") as batch:
+        batch.drop_column("breached_at")
+        batch.drop_column("warned_at")
     op.drop_table("email_imap_cursors")

@@ -8,6 +8,7 @@ import base64
 import os
 import re
 import smtplib
+import sqlite3
 import subprocess
 import sys
 import time
@@ -68,6 +69,7 @@ class MailServer:
     base_url: str
     smtp_port: int
     relay: Relay
+    db_path: Path
 
 
 @pytest.fixture(scope="module")
@@ -90,6 +92,7 @@ def mailcc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MailServer]:
         "CC_EMAIL_RELAY_HOST": "127.0.0.1",
         "CC_EMAIL_RELAY_PORT": str(relay_port),
         "CC_EMAIL_POLL_S": "0.2",
+        "CC_EMAIL_ALERT_TICK_S": "0.2",
     }
     for user, role, name in ((AGENT, "agent", "Alice Agent"), (SUPERVISOR, "supervisor", "Sam Supervisor")):
         subprocess.run(
@@ -99,7 +102,7 @@ def mailcc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MailServer]:
         )  # fmt: skip
     try:
         with app_process(env, tmp / "server.log") as base:
-            yield MailServer(base, smtp_port, relay)
+            yield MailServer(base, smtp_port, relay, tmp / "mail.db")
     finally:
         controller.stop()
 
@@ -207,4 +210,42 @@ def test_email_thread_in_the_console_and_a_threaded_reply(
     )
     assert [(a.get_filename(), a.get_content()) for a in reply.iter_attachments()] == [("form.png", PNG)]
     assert page.evaluate("window.__xss") is None and not errors, errors
+    context.close()
+
+
+LATE = (
+    b"From: Bo Lind <bo@example.com>\r\nTo: help@localhost\r\nSubject: Standing order\r\n"
+    b"Message-ID: <so1@example.com>\r\n\r\nPlease stop it.\r\n"
+)
+
+
+def test_an_overdue_first_answer_is_told_and_marked_until_answered(
+    browser: Browser, mailcc: MailServer, artifacts: Path
+) -> None:
+    context = browser.new_context(viewport={"width": 1440, "height": 1000}, base_url=mailcc.base_url, locale="en-GB")
+    page: Page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.goto("/login?next=/staff/console")
+    page.fill("#username", AGENT)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    expect(page.locator("#presence")).to_have_attribute("data-state", "online")
+    _send(mailcc.smtp_port, LATE)
+    item = page.locator(".conv-item", has_text="Bo Lind")
+    expect(item).to_contain_text("Email: Standing order")
+    expect(item.locator(".due")).to_have_count(0)
+    with sqlite3.connect(mailcc.db_path) as db:  # a day has passed (time moved, not slept)
+        db.execute(
+            "UPDATE email_clocks SET due_at = datetime('now', '-1 hour') WHERE email_message_id = "
+            "(SELECT id FROM email_messages WHERE message_id = '<so1@example.com>')"
+        )
+    expect(page.locator("#notice")).to_have_text("First answer overdue: Bo Lind · Standing order")
+    expect(item.locator(".due")).to_have_text("Overdue")
+    page.screenshot(path=artifacts / "console-email-overdue.png", full_page=True)
+    item.click()
+    expect(page.locator("#em-clock")).to_have_attribute("data-state", "overdue")
+    page.locator("#em-text").fill("Hello Bo, the standing order is stopped.")
+    page.locator("#em-send").click()
+    expect(page.locator("#em-clock")).to_have_attribute("data-state", "answered")
+    expect(item.locator(".due")).to_have_count(0)
     context.close()

@@ -143,6 +143,12 @@
     if (!rec) return;
     try {
       const t = await CC.api(`/api/email/conversations/${rec.id}/thread`);
+      const c = t.clock;
+      const due = c && !c.stopped_at && (c.overdue ? "overdue" : c.warning ? "warning" : null);
+      if ((rec.emailDue || null) !== (due || null)) { // answered since the alert: the list mark goes
+        rec.emailDue = due || null;
+        CC.emit("conversations");
+      }
       if (shown === rec) render(t);
     } catch (err) {
       if (shown === rec) list.replaceChildren(el("li", { class: "em-flag" }, `Could not load the thread: ${err.message}`));
@@ -238,6 +244,33 @@
       load();
     }
   }
+
+  // The agent's "Pop-up" choice (console-routing.js keeps it): seen even with no conversation open.
+  function popup(text, id) {
+    if (localStorage.getItem("cc.alert.notify") === "off" || !("Notification" in window)) return;
+    if (Notification.permission !== "granted") return;
+    try {
+      const n = new Notification("Email first answer", { body: text, tag: `due-${id}` });
+      n.onclick = () => { window.focus(); CC.select(id); n.close(); };
+    } catch (_) {
+      /* some browsers only allow notifications from a service worker */
+    }
+  }
+
+  // The server says a first answer is due soon or overdue (alerts.py): told once, marked in the list.
+  CC.on("frame", (f) => {
+    if (f.type !== "email_due") return;
+    const rec = CC.state.convs.get(f.conversation_id);
+    if (!rec || (rec.info.agent_id !== CC.me.id && !CC.me.manages)) return;
+    rec.emailDue = f.state;
+    const who = `${f.customer_name}${f.topic ? ` · ${f.topic}` : ""}`;
+    const text = f.state === "overdue" ? `First answer overdue: ${who}` : `First answer due ${when(f.due_at)}: ${who}`;
+    CC.emit("notice", text); // in the thread pane, when one is open
+    CC.announce(text);
+    popup(text, rec.id);
+    CC.emit("conversations");
+    if (rec === shown) load();
+  });
 
   CC.on("selected", show);
   CC.on("thread", (rec) => rec === shown && show(rec));

@@ -78,6 +78,8 @@
           el("span", { class: rec.typing && isOpen(rec) ? "conv-preview is-typing" : "conv-preview" }, previewText(rec, last)),
           showWait && el("span", { class: `wait${waitS > 180 ? " wait-late" : waitS > 120 ? " wait-slow" : ""}`,
             title: "Waiting for your reply" }, CC.since(waiting)),
+          rec.emailDue && isOpen(rec) && el("span", { class: `due due-${rec.emailDue}`, "data-due": rec.emailDue },
+            rec.emailDue === "overdue" ? "Overdue" : "Due soon"),
           unread > 0 && el("span", { class: "unread", "aria-label": `${unread} unread` }, String(unread)))),
     );
     btn.addEventListener("click", () => CC.select(rec.id));

@@ -1,5 +1,6 @@
 // Wallboard, email panel: first-response clocks of open email conversations (GET /api/email/first-response),
-// how many are overdue and the five nearest a breach. Refreshed with the board ("wb:refresh").
+// how many are overdue and the five nearest a breach. Refreshed with the board ("wb:refresh") and on each
+// email_due frame.
 "use strict";
 
 (function () {
@@ -51,4 +52,6 @@
   }
 
   document.addEventListener("wb:refresh", refresh);
+  // A clock just came due soon or went overdue (email_due): at once, not at the next refresh.
+  document.addEventListener("wb:frame", (e) => e.detail && e.detail.type === "email_due" && refresh());
 })();

@@ -119,6 +119,9 @@ class EmailClock(Base):
     due_at: Mapped[datetime]
     stopped_at: Mapped[datetime | None] = mapped_column(default=None)
     stopped_by: Mapped[int | None] = mapped_column(default=None)  # the email_out reply that stopped it
+    # When the agent and supervisors were told it is due soon / overdue (alerts.py: each once, by one process).
+    warned_at: Mapped[datetime | None] = mapped_column(default=None)
+    breached_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class EmailImapCursor(Base):

@@ -14,6 +14,7 @@ from fastapi import APIRouter
 
 from contactcenter.capabilities import AppContext
 from contactcenter.channels.email import clock, followup, outbox, reply_routes, service, smtp
+from contactcenter.channels.email.alerts import DueWatch
 from contactcenter.channels.email.imap import ImapPoller
 from contactcenter.channels.email.ingest import Ingestor
 from contactcenter.channels.email.mailbox import ImapConfig
@@ -32,6 +33,7 @@ class EmailCapability:
         self.ingestor: Ingestor | None = None
         self.sender: Sender | None = None
         self.imap: ImapPoller | None = None
+        self.alerts: DueWatch | None = None
 
     def routers(self) -> Sequence[APIRouter]:
         return [router, reply_routes.router]
@@ -57,6 +59,8 @@ class EmailCapability:
             ctx.db, ctx.bus, region=s.default_phone_region, policy=policy, on_queued=self.wake_sender
         )
         self.ingestor.start()
+        self.alerts = DueWatch(ctx.db, ctx.bus, policy.clock, s.email_alert_tick_s)
+        self.alerts.start()
         if s.email_relay_host:
             relay = Relay(
                 host=s.email_relay_host,
@@ -110,6 +114,9 @@ class EmailCapability:
         log.info("smtp_listening", host=s.smtp_host, port=s.smtp_port)
 
     async def stop(self) -> None:
+        if self.alerts is not None:
+            await self.alerts.stop()
+            self.alerts = None
         if self.imap is not None:
             await self.imap.stop()
             self.imap = None

@@ -118,6 +118,17 @@ class ClockOut(BaseModel):
     status: str
 
 
+class EmailDue(BaseModel):
+    """Server frame to the conversation's agent and supervisors: a first answer is due soon, or overdue."""
+
+    type: Literal["email_due"] = "email_due"
+    conversation_id: str
+    state: Literal["warning", "overdue"]
+    due_at: datetime
+    customer_name: str
+    topic: str | None
+
+
 class ImapStatusOut(BaseModel):
     """A polled mailbox (account@host:port/folder): UIDs stored up to `last_uid`, marked up to `done_uid`."""
 
