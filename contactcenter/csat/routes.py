@@ -115,7 +115,12 @@ async def link_rate(
             raise ApiError(422, "invalid_rating", detail) from None
         rated = await _rate(db, bus, settings, conversation_id=conversation_id, customer_id=None, body=body)
     except ApiError as exc:
-        return _page(templates, request, exc.status, error=exc.detail, token=token if exc.status == 422 else "")
+        ask = None
+        if exc.code in ("invalid_rating", "already_rated"):  # the form again with what went wrong, or the rating
+            async with db.session() as s:
+                ask = await service.status(s, conversation_id=conversation_id, customer_id=None, now=utcnow(),
+                                           rate_days=settings.csat_rate_days)  # fmt: skip
+        return _page(templates, request, exc.status, error=exc.detail, token=token, ask=ask)
     return _page(templates, request, 201, rated=rated)
 
 

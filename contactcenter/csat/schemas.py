@@ -17,7 +17,7 @@ class ScoreIn(BaseModel):
     """A rating as the signed link's page or API sends it: 1 (very poor) to 5 (very good), a comment maybe."""
 
     model_config = ConfigDict(extra="forbid")
-    score: int = Field(ge=1, le=5)
+    score: int = Field(ge=1, le=5, strict=True)
     comment: Text = Field(default="", max_length=MAX_COMMENT)
 
 
