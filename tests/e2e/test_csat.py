@@ -6,15 +6,23 @@ per agent and queue. Screenshots in test-artifacts/issue17/ (the prompt on a pho
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
+from contactcenter.csat import links
+from contactcenter.db import utcnow
 from tests.e2e.conftest import ARTIFACTS
 from tests.e2e.console_fixtures import AGENT, AGENT_NAME, PASSWORD, SUPERVISOR, ConsoleServer, console_server
 
 SHOTS = ARTIFACTS / "issue17"
+SECRET = "console-e2e-" + "k" * 40  # console_server's CC_SECRET_KEY
+CSP_RECORD = """(() => {
+  window.__violations = [];
+  document.addEventListener("securitypolicyviolation", (e) => window.__violations.push(e.violatedDirective));
+})()"""
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
 COMMENT = 'Took ages <img src=x onerror="window.__pwned=1"> to answer'
 
@@ -23,6 +31,13 @@ COMMENT = 'Took ages <img src=x onerror="window.__pwned=1"> to answer'
 def cc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsoleServer]:
     with console_server(tmp_path_factory.mktemp("csat")) as server:
         yield server
+
+
+def conversation_of(cc: ConsoleServer, customer_name: str) -> str:
+    """The id of the customer's conversation, read from the server's SQLite file beside its log."""
+    with sqlite3.connect(cc.log.parent / "console.db") as db:
+        row = db.execute("SELECT id FROM conversations WHERE customer_name = ?", (customer_name,)).fetchone()
+    return str(row[0])
 
 
 def signed_in(ctx: BrowserContext, user: str, to: str, errors: list[str]) -> Page:
@@ -117,6 +132,25 @@ def test_a_closed_chat_is_rated_and_shows_on_the_timeline_and_the_wallboard(
         expect(sup.locator("#csat [data-period='7d']")).to_have_attribute("aria-pressed", "true")
         expect(row.locator("td")).to_have_text([AGENT_NAME, "1", "2.0", "0 %"])
         sup.locator("#csat").screenshot(path=str(SHOTS / "csat-wallboard.png"))
+
+        # The desktop customer said "No thanks" in the widget; the email's signed link still rates it, from a
+        # page without a script under the app's CSP.
+        link = links.link_for(
+            SECRET, conversation_id=conversation_of(cc, "Dora Desk"), closed_at=utcnow(), rate_days=14
+        )
+        page = phone_ctx.new_page()
+        page.add_init_script(CSP_RECORD)
+        page.goto(link)
+        expect(page.locator("h1")).to_have_text("How did we do?")
+        expect(page.locator("main")).to_contain_text(f"Rate your chat conversation with {AGENT_NAME}.")
+        page.locator("label[for=csat-s4]").click()
+        page.locator("#csat-comment").fill("Fine in the end")
+        page.screenshot(path=str(SHOTS / "csat-link-page-phone.png"))
+        page.get_by_role("button", name="Send").click()
+        expect(page.locator("#csat-done")).to_have_text("You rated it 4 out of 5. We have passed your comment on.")
+        assert page.evaluate("window.__violations") == []
+        sup.reload()
+        expect(sup.locator("#csat-summary")).to_have_text("2 ratings, average 3.0 / 5, 50 % gave 4–5")
         assert errors == []
     finally:
         for c in (agent_ctx, desk_ctx, phone_ctx, sup_ctx):
