@@ -388,6 +388,8 @@ const WIDGET_TEXTS = {
     "error.invalid_frame": "la demande n’est pas valide.",
     "error.empty_message": "le message est vide.",
     "error.origin_not_allowed": "ce site n’est pas autorisé à utiliser la discussion.",
+    "error.rating_closed": "cette conversation est trop ancienne pour être notée.",
+    "error.already_rated": "cette conversation a déjà été notée.",
     "error.forbidden": "cette action n’est pas autorisée.",
   },
   de: {
@@ -592,6 +594,8 @@ const WIDGET_TEXTS = {
     "error.invalid_frame": "Die Anfrage ist ungültig.",
     "error.empty_message": "Die Nachricht ist leer.",
     "error.origin_not_allowed": "Diese Website darf den Chat nicht verwenden.",
+    "error.rating_closed": "dieses Gespräch liegt zu lange zurück, um es zu bewerten.",
+    "error.already_rated": "dieses Gespräch wurde bereits bewertet.",
     "error.forbidden": "Das ist nicht erlaubt.",
   },
   es: {
@@ -796,6 +800,8 @@ const WIDGET_TEXTS = {
     "error.invalid_frame": "la solicitud no es válida.",
     "error.empty_message": "el mensaje está vacío.",
     "error.origin_not_allowed": "este sitio no puede usar el chat.",
+    "error.rating_closed": "esta conversación es demasiado antigua para valorarla.",
+    "error.already_rated": "esta conversación ya se ha valorado.",
     "error.forbidden": "esta acción no está permitida.",
   },
   // Simplified Chinese: also what zh-CN, zh-SG and zh-Hans fall back to (a tag is matched down to "zh").
@@ -998,6 +1004,8 @@ const WIDGET_TEXTS = {
     "error.invalid_frame": "请求无效。",
     "error.empty_message": "消息为空。",
     "error.origin_not_allowed": "此网站无权使用该聊天服务。",
+    "error.rating_closed": "该对话已结束太久，无法评分。",
+    "error.already_rated": "该对话已评过分。",
     "error.forbidden": "不允许此操作。",
   },
   vi: {
@@ -1199,6 +1207,8 @@ const WIDGET_TEXTS = {
     "error.invalid_frame": "yêu cầu không hợp lệ.",
     "error.empty_message": "tin nhắn trống.",
     "error.origin_not_allowed": "trang web này không được phép dùng dịch vụ trò chuyện.",
+    "error.rating_closed": "cuộc trò chuyện này đã quá lâu để đánh giá.",
+    "error.already_rated": "cuộc trò chuyện này đã được đánh giá.",
     "error.forbidden": "không được phép thực hiện thao tác này.",
   },
 };
