@@ -10,6 +10,7 @@ from contactcenter.channels.email import models as email_models
 from contactcenter.cobrowse import models as cobrowse_models
 from contactcenter.consent import models as consent_models
 from contactcenter.conversations import models as conversations_models
+from contactcenter.csat import models as csat_models
 from contactcenter.documents import models as documents_models
 from contactcenter.integration import models as integration_models
 from contactcenter.kb import models as kb_models
@@ -41,6 +42,7 @@ __all__ = [
     "cobrowse_models",
     "consent_models",
     "conversations_models",
+    "csat_models",
     "documents_models",
     "email_models",
     "integration_models",

@@ -61,6 +61,11 @@ class Settings(BaseSettings):
     # visitor token is checked too: docs/api.md "Documents").
     document_max_bytes: int = Field(default=20 * 1_048_576, ge=1024)
     document_link_s: int = Field(default=24 * 3600, ge=1)
+    # Customer satisfaction (csat/): how long after a conversation closed its customer may still rate it (the
+    # widget's prompt and the email's signed link alike), and the channels whose customers are asked in the
+    # widget as the conversation closes (others, like email, get the link: decision 52).
+    csat_rate_days: int = Field(default=14, ge=1, le=365)
+    csat_widget_channels: str = Field(default="chat,voice,callback", max_length=200)
     # Anonymous visitors (docs/security.md, "Anonymous visitors"): visitor tokens per client address a minute
     # and their life (the widget renews a token still valid, or expired less than the grace ago, for the
     # same customer); chats open at once per address; new chats per visitor and per address an hour; new

@@ -37,6 +37,7 @@ class TouchKind(enum.StrEnum):
     note = "note"
     order = "order"
     conversation = "conversation"
+    rating = "rating"  # a customer's satisfaction rating of a conversation (csat/)
     system = "system"
 
 

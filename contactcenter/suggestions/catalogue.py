@@ -1,7 +1,8 @@
 """The fact catalogue: every fact a rule or a sales script may use (documented in docs/rules.md).
 
 Facts travel to the engine as namespaces of plain values: {"customer": {...}, "contact": {...}, ...}; a fact's
-name is "<namespace>.<key>". `rules check` refuses any fact name that is not listed here.
+name is "<namespace>.<key>". `rules check` refuses any fact name that is not listed here or declared by
+another capability's fact source (registry.py: CSAT's csat.* facts); `all_facts()` and friends give both.
 """
 
 from __future__ import annotations
@@ -93,14 +94,39 @@ FACTS: tuple[Fact, ...] = (
     ),
 )
 
-BY_NAME: dict[str, Fact] = {f.name: f for f in FACTS}
-NAMESPACES: frozenset[str] = frozenset(f.name.split(".", 1)[0] for f in FACTS)
+CORE_NAMESPACES: frozenset[str] = frozenset(f.name.split(".", 1)[0] for f in FACTS)
+_cached: tuple[int, tuple[Fact, ...], dict[str, Fact], frozenset[str]] | None = None
+
+
+def _lists() -> tuple[tuple[Fact, ...], dict[str, Fact], frozenset[str]]:
+    global _cached
+    from contactcenter.suggestions import registry  # it imports this module
+
+    sources = registry.sources()
+    if _cached is None or _cached[0] != registry.version:
+        every = FACTS + tuple(f for s in sources for f in s.facts)
+        names = frozenset(f.name.split(".", 1)[0] for f in every)
+        _cached = (registry.version, every, {f.name: f for f in every}, names)
+    return _cached[1], _cached[2], _cached[3]
+
+
+def all_facts() -> tuple[Fact, ...]:
+    """The core catalogue, then every registered source's facts."""
+    return _lists()[0]
+
+
+def by_name() -> dict[str, Fact]:
+    return _lists()[1]
+
+
+def namespaces() -> frozenset[str]:
+    return _lists()[2]
 
 
 def example_facts() -> dict[str, dict[str, Any]]:
     """Every fact at its example value, nested by namespace (used to test-render scripts)."""
-    out: dict[str, dict[str, Any]] = {ns: {} for ns in NAMESPACES}
-    for f in FACTS:
+    out: dict[str, dict[str, Any]] = {ns: {} for ns in namespaces()}
+    for f in all_facts():
         ns, key = f.name.split(".", 1)
         out[ns][key] = f.example
     return out

@@ -6,7 +6,8 @@ conversation, and dropped when the bus says that customer changed (a touch outsi
 order) or after CC_FACTS_TTL_S. The current contact's facts are never cached. Analytics plug in through the
 provider interfaces below: tiers, attrition and next products (PTC) and associations (PTP) from
 analytics' stored figures (analytics/rulefacts.py); campaigns.ids from the running campaigns' target lists
-(campaigns/source.py), which also give suggestions of their own beside the rules (Providers.offers).
+(campaigns/source.py), which also give suggestions of their own beside the rules (Providers.offers). Other
+capabilities add namespaces of their own through registry.py (CSAT's csat.*), loaded and cached here too.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from contactcenter.campaigns.source import campaign_ids, campaign_offers
 from contactcenter.ccr.summary import ContactHistory, contact_history
 from contactcenter.db import utcnow
 from contactcenter.integration import service as integration
+from contactcenter.suggestions import registry
 from contactcenter.suggestions.sources import OfferSource
 
 TIERS = ("bronze", "silver", "gold", "platinum")
@@ -123,6 +125,7 @@ class FactGatherer:
             "campaigns": base["campaigns"],
             "associations": base["associations"],
             "ptc": base["ptc"],
+            **base["extra"],
         }
 
     async def _associations(self, session: AsyncSession, skus: list[str]) -> dict[str, list[str]]:
@@ -181,6 +184,10 @@ class FactGatherer:
                 "reasons": {p["sku"]: p["reason"] for p in picks if p["sku"] not in skus},
             },
         }
+        base["extra"] = {}
+        for source in registry.sources():
+            base["extra"][source.namespace] = await source.load(session, customer_id)
+            self.queries += 1
         stored = _Stored(self.clock() + self.ttl_s, history, base, owned[0][2] if owned else None)
         # Only keep it if nothing about the customer changed while we were reading.
         if self.generation[customer_id] == gen and self.ttl_s > 0:

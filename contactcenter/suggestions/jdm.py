@@ -16,7 +16,7 @@ import zen
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from contactcenter.suggestions.bounds import unbounded
-from contactcenter.suggestions.catalogue import BY_NAME, NAMESPACES
+from contactcenter.suggestions.catalogue import by_name, namespaces
 from contactcenter.suggestions.schemas import Problem
 
 SUPPORTED_NODES = frozenset({"inputNode", "outputNode", "decisionTableNode"})
@@ -26,7 +26,6 @@ HIT_POLICIES = frozenset({"first", "collect"})
 MAX_ROWS = 20_000
 MAX_CELL = 1_000
 ROW_COLUMN = "_row"  # injected output column: tells which row matched, without tracing
-FACT_REF = re.compile(r"(?<![\w.$#])(" + "|".join(sorted(NAMESPACES)) + r")\.([A-Za-z_]\w*)")
 SCRIPT_LITERAL = re.compile(r"""^\s*(["'])([A-Za-z0-9_.-]{1,120})\1\s*$""")
 STRING_LITERAL = re.compile(r"""("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')""")
 
@@ -101,7 +100,19 @@ def _first_line(exc: BaseException) -> str:
 
 def facts_in(expr: str) -> set[str]:
     """Dotted fact names an expression mentions (string literals left out)."""
-    return {f"{m[1]}.{m[2]}" for m in FACT_REF.finditer(STRING_LITERAL.sub('""', expr))}
+    return {f"{m[1]}.{m[2]}" for m in fact_ref().finditer(STRING_LITERAL.sub('""', expr))}
+
+
+_fact_ref: tuple[frozenset[str], re.Pattern[str]] | None = None
+
+
+def fact_ref() -> re.Pattern[str]:
+    """A dotted name in any fact namespace (the core's and every registered source's)."""
+    global _fact_ref
+    names = namespaces()
+    if _fact_ref is None or _fact_ref[0] != names:
+        _fact_ref = (names, re.compile(r"(?<![\w.$#])(" + "|".join(sorted(names)) + r")\.([A-Za-z_]\w*)"))
+    return _fact_ref[1]
 
 
 def load_text(text: str | bytes, *, path: str) -> tuple[ParsedRule | None, list[Problem]]:
@@ -183,7 +194,7 @@ def _parse_table(node: Node, *, path: str, problems: list[Problem], bounded: boo
     for c in t.inputs:
         if not c.field:
             problems.append(Problem(path=path, row=None, message=f"input column {c.name or c.id!r} has no fact"))
-        elif c.field not in BY_NAME:
+        elif c.field not in by_name():
             problems.append(
                 Problem(path=path, row=None, message=f"input column {c.name or c.id!r}: unknown fact {c.field!r}")
             )
@@ -270,7 +281,7 @@ def _parse_row(
     if outs.get("script", "").strip() and not SCRIPT_LITERAL.match(outs["script"]):
         bad('the script output must be a quoted script id, e.g. "fund_advisor"')
     for cell in [c for _, c in conditions] + list(outs.values()):
-        for fact in sorted(facts_in(cell) - BY_NAME.keys()):
+        for fact in sorted(facts_in(cell) - by_name().keys()):
             bad(f"unknown fact {fact!r}")
     return Row(id=row_id, index=i, conditions=tuple(conditions), outputs=outs)
 

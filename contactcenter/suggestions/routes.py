@@ -13,7 +13,7 @@ from contactcenter.auth.service import StaffPrincipal
 from contactcenter.bus import Bus
 from contactcenter.http import ApiError, get_bus, get_session
 from contactcenter.suggestions import feedback, service, trial
-from contactcenter.suggestions.catalogue import FACTS
+from contactcenter.suggestions.catalogue import all_facts
 from contactcenter.suggestions.runtime import Runtime
 from contactcenter.suggestions.schemas import (
     ConvertIn,
@@ -162,7 +162,7 @@ async def script(script_id: str, rt: RuntimeDep, _: Planner) -> ScriptOut:
 @router.get("/api/facts", response_model=FactList)
 async def facts(_: Planner) -> FactList:
     return FactList(
-        facts=[FactOut(name=f.name, type=f.type, description=f.description, example=f.example) for f in FACTS]
+        facts=[FactOut(name=f.name, type=f.type, description=f.description, example=f.example) for f in all_facts()]
     )
 
 

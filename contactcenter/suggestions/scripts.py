@@ -15,7 +15,7 @@ from typing import Any
 from jinja2 import ChainableUndefined, TemplateSyntaxError, meta, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
-from contactcenter.suggestions.catalogue import BY_NAME, NAMESPACES, example_facts
+from contactcenter.suggestions.catalogue import by_name, example_facts, namespaces
 from contactcenter.suggestions.schemas import Problem
 
 SUFFIX = ".md.j2"
@@ -110,14 +110,13 @@ def check_script(source: str, *, path: str) -> list[Problem]:
     except TemplateSyntaxError as exc:
         return [Problem(path=path, message=f"line {exc.lineno}: {exc.message}")]
     problems = []
-    for name in sorted(meta.find_undeclared_variables(ast) - NAMESPACES - EXTRA_NAMES):
-        problems.append(
-            Problem(path=path, message=f"unknown name {name!r} (facts are {', '.join(sorted(NAMESPACES))})")
-        )
+    known = namespaces()
+    for name in sorted(meta.find_undeclared_variables(ast) - known - EXTRA_NAMES):
+        problems.append(Problem(path=path, message=f"unknown name {name!r} (facts are {', '.join(sorted(known))})"))
     for node in ast.find_all(nodes.Getattr):
-        if isinstance(node.node, nodes.Name) and node.node.name in NAMESPACES:
+        if isinstance(node.node, nodes.Name) and node.node.name in known:
             fact = f"{node.node.name}.{node.attr}"
-            if fact not in BY_NAME:
+            if fact not in by_name():
                 problems.append(Problem(path=path, message=f"line {node.lineno}: unknown fact {fact!r}"))
     try:
         ctx: dict[str, Any] = {**example_facts(), "suggestion": {"offer": "X", "title": "X", "reason": "X"}}

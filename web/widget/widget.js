@@ -319,7 +319,11 @@
     } catch (e) {
       /* not JSON */
     }
-    if (!r.ok) throw new Error(errText(data && data.error, (data && data.detail) || t("error.status", { status: r.status })));
+    if (!r.ok) {
+      const err = new Error(errText(data && data.error, (data && data.detail) || t("error.status", { status: r.status })));
+      err.code = data && data.error; // for callers that tell one refusal from another (csat.js: already_rated)
+      throw err;
+    }
     return data;
   }
 
@@ -683,7 +687,7 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     h("div", { class: "brand", text: t("brand") })
   );
   el.root = h("div", { class: "root", lang: I18N.ui, dir: I18N.dir }, el.panel, el.launcher);
-  shadow.append(h("style", { text: CSS }), el.root);
+  shadow.append(h("style", { text: CSS + CSAT_CSS }), el.root);
   // Co-browse (web/widget/cobrowse.js): its prompt and banner live in this shadow root, out of the recording.
   const cobrowse = makeCobrowse({
     origin: ORIGIN,
@@ -704,6 +708,16 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     mount: (node) => el.root.append(node),
     notice: (text) => notice(text),
     shelf: el.docShelf,
+  });
+  // Satisfaction (web/widget/csat.js): a closed conversation's rating card, above "Chat ended" for a chat
+  // and at the top for a call or a callback.
+  const csat = makeCsat({
+    t,
+    h,
+    post: (path, body) => api("POST", path, body),
+    get: (path) => api("GET", path),
+    mount: (node, top) => (top ? el.main.prepend(node) : el.main.insertBefore(node, el.ended)),
+    reveal: (node) => node.scrollIntoView && node.scrollIntoView({ block: "nearest" }),
   });
   // Browser calls (web/widget/voice.js): its box sits above the chat; a call is not the chat's conversation.
   const voice = makeVoice({
@@ -883,6 +897,7 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     el.pending.replaceChildren();
     S.failed.clear();
     docs.reset();
+    csat.reset();
   }
   function onConversation(c) {
     if (S.conv && S.conv.id !== c.id) {
@@ -1490,6 +1505,8 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
       case "document":
       case "document_turn":
         return docs.frame(f);
+      case "csat_ask":
+        return csat.frame(f);
       case "error":
         return onError(f);
     }
@@ -1534,6 +1551,7 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
       /* history is a nicety here */
     }
     if (S.conv && S.conv.id === c.id) onConversation(Object.assign({}, S.conv, { status: "closed" }));
+    csat.check(c.id); // its csat_ask went while the page was away
   }
   function onError(f) {
     // Too many sends at once: the message stays queued and goes again later, more slowly.

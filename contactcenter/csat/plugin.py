@@ -1,0 +1,92 @@
+"""CSAT as a capability: its routes, and a listener on the conversations core's events that asks the
+customer of every conversation that closes (any channel: no channel is edited to plug it in)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Sequence
+
+import structlog
+from fastapi import APIRouter
+from pydantic import ValidationError
+
+from contactcenter.auth import service as auth
+from contactcenter.bus import Bus
+from contactcenter.capabilities import AppContext
+from contactcenter.conversations.events import TOPIC_CONVERSATIONS, ConversationChanged
+from contactcenter.csat import service
+from contactcenter.csat.events import ask_push
+from contactcenter.csat.routes import router
+from contactcenter.db import Database, utcnow
+from contactcenter.realtime.events import TOPIC_REALTIME
+
+log = structlog.get_logger("csat")
+
+
+class CsatCapability:
+    name = "csat"
+
+    def __init__(self) -> None:
+        self.task: asyncio.Task[None] | None = None
+        self.subscribed = asyncio.Event()
+        self.asked = 0  # asks this process recorded first (and pushed): tests read it
+        self.channels: frozenset[str] = frozenset()
+
+    def routers(self) -> Sequence[APIRouter]:
+        return [router]
+
+    async def start(self, ctx: AppContext) -> None:
+        self.channels = service.widget_channels(ctx.settings.csat_widget_channels)
+        self.task = asyncio.create_task(self._listen(ctx.db, ctx.bus), name="csat-listener")
+
+    async def stop(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self.task
+            self.task = None
+
+    async def _listen(self, db: Database, bus: Bus) -> None:
+        delay = 0.1
+        while True:
+            try:
+                async with bus.subscribe(TOPIC_CONVERSATIONS) as sub:
+                    self.subscribed.set()
+                    delay = 0.1
+                    async for msg in sub:
+                        event = msg.event
+                        if not isinstance(event, ConversationChanged):
+                            try:
+                                event = ConversationChanged.model_validate_json(msg.data)
+                            except ValidationError:
+                                continue
+                        await self.heard(db, bus, event)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # a close missed meanwhile is asked when its customer rates (service.rate)
+                self.subscribed.clear()
+                log.warning("bus_subscription_lost", what="csat", error=repr(exc))
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
+
+    async def heard(self, db: Database, bus: Bus, event: ConversationChanged) -> None:
+        """A conversation changed: if it closed, the first process to record the ask tells the customer."""
+        conv = event.conversation
+        if not service.askable(conv):
+            return
+        try:
+            async with db.write_gate(), db.session() as s:
+                first = await service.ask(s, conv=conv, now=utcnow())
+                name = await auth.display_name(s, user_id=conv.agent_id) if first and conv.agent_id else None
+            if not first:
+                return
+            self.asked += 1
+            if conv.channel in self.channels:
+                await bus.publish_event(TOPIC_REALTIME, ask_push(conv, name))
+        except Exception as exc:  # one failed ask must not stop the listener
+            log.warning("csat_ask_failed", conversation_id=conv.id, error=repr(exc))
+
+
+def capability() -> CsatCapability:
+    return CsatCapability()
