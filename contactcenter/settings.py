@@ -152,6 +152,9 @@ class Settings(BaseSettings):
     email_ack_per_sender: int = Field(default=3, ge=1, le=1000)
     email_ack_window_h: float = Field(default=24.0, gt=0, le=24 * 30)
     email_kb_link: str = "http://127.0.0.1:8000/api/kb/articles/{slug}"
+    # The rating page's address in the "How did we do?" mail a closing email conversation sends when a person
+    # answered it (`{path}` replaced by the signed /csat/... path); empty: no such mail.
+    email_csat_link: str = Field(default="http://127.0.0.1:8000{path}", max_length=300)
     # First-response target: a person's reply is due this long after the customer's first message; a clock
     # this close to its due time shows a warning (console, wallboard) before it is overdue.
     email_first_response_h: float = Field(default=24.0, gt=0, le=24 * 30)

@@ -109,7 +109,8 @@
   }
 
   function written(o) {
-    const label = o.kind === "ack" ? "Automatic acknowledgement" : o.kind === "note" ? `Note by ${o.agent_name}` : `${o.agent_name} replied`;
+    const label = o.kind === "ack" ? "Automatic acknowledgement" : o.kind === "survey" ? "Automatic rating request"
+      : o.kind === "note" ? `Note by ${o.agent_name}` : `${o.agent_name} replied`;
     const state = o.status === "queued" && o.attempts > 0 ? `Retrying (${o.attempts} attempts so far)` : STATES[o.status];
     const parts = [
       el("header", { class: "em-meta" }, el("strong", {}, label),
@@ -117,7 +118,7 @@
         el("time", { class: "muted small", datetime: o.created_at }, when(o.created_at)),
         el("span", { class: "em-state", "data-status": o.status }, state)),
       o.kind !== "note" ? el("div", { class: "em-subject" }, o.subject) : null,
-      o.kind === "ack" ? el("details", { class: "em-quoted" }, el("summary", {}, "What it said"), el("div", { class: "em-body" }, o.text))
+      o.kind === "ack" || o.kind === "survey" ? el("details", { class: "em-quoted" }, el("summary", {}, "What it said"), el("div", { class: "em-body" }, o.text))
         : el("div", { class: "em-body" }, o.text),
       o.attachments && o.attachments.length ? el("ul", { class: "em-attachments", "aria-label": "Attachments" },
         ...o.attachments.map((a) => el("li", {}, CC.icon(CC.ICONS.clip), `${a.name} · ${a.type} · ${CC.size(a.size)}`))) : null,

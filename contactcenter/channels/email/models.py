@@ -84,7 +84,7 @@ class EmailOut(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), index=True)
     customer_id: Mapped[int]
-    kind: Mapped[str] = mapped_column(String(8))  # reply | ack | note
+    kind: Mapped[str] = mapped_column(String(8))  # reply | ack | note | survey (the rating request)
     agent_id: Mapped[int | None] = mapped_column(default=None)
     agent_name: Mapped[str] = mapped_column(String(120), default="")
     message_id: Mapped[str | None] = mapped_column(String(500), unique=True)  # None for a note

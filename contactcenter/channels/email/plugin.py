@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import timedelta
 from email.utils import parseaddr
 
@@ -21,6 +22,8 @@ from contactcenter.channels.email.mailbox import ImapConfig
 from contactcenter.channels.email.routes import router
 from contactcenter.channels.email.sender import Relay, Sender
 from contactcenter.channels.email.smtp import start_server
+from contactcenter.channels.email.survey import Survey, on_close
+from contactcenter.conversations import service as conversations
 
 log = structlog.get_logger("email")
 
@@ -55,6 +58,13 @@ class EmailCapability:
             kb_link=s.email_kb_link,
             kb_lang=s.kb_default_lang,
         )
+        # The closing mail asks for a rating: the channel's close hook, which needs the settings.
+        survey = Survey(
+            s.secret_key.get_secret_value(), s.email_csat_link, s.csat_rate_days, s.email_from, frozenset(mine)
+        )
+        spec = conversations.channel(service.CHANNEL)
+        if spec is not None:
+            conversations.register_channel(replace(spec, on_close=on_close(survey) if s.email_csat_link else None))
         self.ingestor = Ingestor(
             ctx.db, ctx.bus, region=s.default_phone_region, policy=policy, on_queued=self.wake_sender
         )

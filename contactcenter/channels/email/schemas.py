@@ -83,7 +83,7 @@ class OutgoingOut(BaseModel):
 
     id: int
     conversation_id: str
-    kind: Literal["reply", "ack", "note"]
+    kind: Literal["reply", "ack", "note", "survey"]
     agent_id: int | None
     agent_name: str
     message_id: str | None

@@ -28,6 +28,7 @@ from contactcenter.channels.email.schemas import OutgoingOut
 from contactcenter.db import Database, utcnow
 from contactcenter.types import Clock
 
+AUTOMATIC = ("ack", "survey")
 log = structlog.get_logger("email.sender")
 
 
@@ -141,10 +142,10 @@ class Sender:
         return len(claimed)
 
     async def attempt(self, c: outbox.Claimed) -> Outcome:
-        """One SMTP transaction; never raises. Acknowledgements go with a null envelope sender (RFC 3834):
-        a bounce of one is never answered by anybody."""
+        """One SMTP transaction; never raises. Automatic mail (acknowledgements, rating requests) goes with a
+        null envelope sender (RFC 3834): a bounce of one is never answered by anybody."""
         r = self.relay
-        sender = "" if c.kind == "ack" else self.envelope_from
+        sender = "" if c.kind in AUTOMATIC else self.envelope_from
         try:
             # The client itself, not aiosmtplib.send: that refuses the null sender an acknowledgement needs.
             client = aiosmtplib.SMTP(
@@ -175,7 +176,7 @@ class Sender:
             return
         row = await s.get(EmailOut, c.id, populate_existing=True)
         assert row is not None
-        what = "Acknowledgement sent" if row.kind == "ack" else "Email reply sent"
+        what = {"ack": "Acknowledgement sent", "survey": "Rating request sent"}.get(row.kind, "Email reply sent")
         touch = await ccr.add_touch(
             s,
             touch=TouchIn(
