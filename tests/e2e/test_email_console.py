@@ -241,6 +241,10 @@ def test_an_overdue_first_answer_is_told_and_marked_until_answered(
         )
     expect(page.locator("#notice")).to_have_text("First answer overdue: Bo Lind · Standing order")
     expect(item.locator(".due")).to_have_text("Overdue")
+    active = page.locator("#active-list .conv-item")
+    expect(active.first).to_contain_text("Ann Carter")  # oldest first
+    page.select_option("#active-sort", "due")
+    expect(active.first).to_contain_text("Bo Lind")  # Ann's was answered: Bo's first answer is due first
     page.screenshot(path=artifacts / "console-email-overdue.png", full_page=True)
     item.click()
     expect(page.locator("#em-clock")).to_have_attribute("data-state", "overdue")

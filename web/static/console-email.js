@@ -246,6 +246,27 @@
     }
   }
 
+  // Each open email conversation's first-answer due time, for the list's "Email due first" order and its
+  // marks: read at start, every minute, and on each email_due frame.
+  async function loadDue() {
+    let clocks;
+    try {
+      clocks = await CC.api("/api/email/first-response");
+    } catch (_) {
+      return; // the list keeps what it knew
+    }
+    const due = new Map(clocks.map((c) => [c.conversation_id, c]));
+    for (const rec of CC.state.convs.values()) {
+      const c = due.get(rec.id);
+      rec.dueAt = c ? c.due_at : null;
+      if (c) rec.emailDue = c.overdue ? "overdue" : c.warning ? "warning" : null;
+    }
+    CC.emit("conversations");
+  }
+  CC.on("welcome", loadDue);
+  CC.on("assigned", (rec) => rec.info.channel === "email" && loadDue());
+  setInterval(() => !document.hidden && loadDue(), 60000);
+
   // The agent's "Pop-up" choice (console-routing.js keeps it): seen even with no conversation open.
   function popup(text, id) {
     if (localStorage.getItem("cc.alert.notify") === "off" || !("Notification" in window)) return;
@@ -264,6 +285,7 @@
     const rec = CC.state.convs.get(f.conversation_id);
     if (!rec || (rec.info.agent_id !== CC.me.id && !CC.me.manages)) return;
     rec.emailDue = f.state;
+    rec.dueAt = f.due_at;
     const who = `${f.customer_name}${f.topic ? ` · ${f.topic}` : ""}`;
     const text = f.state === "overdue" ? `First answer overdue: ${who}` : `First answer due ${when(f.due_at)}: ${who}`;
     CC.emit("notice", text); // in the thread pane, when one is open

@@ -7,6 +7,12 @@
   const S = () => CC.state;
   const lists = { active: $("active-list"), closed: $("closed-list") };
   const log = $("msg-log");
+  const sortSel = $("active-sort");
+  sortSel.value = localStorage.getItem("cc.sort") === "due" ? "due" : "oldest";
+  sortSel.addEventListener("change", () => {
+    localStorage.setItem("cc.sort", sortSel.value);
+    CC.emit("conversations");
+  });
   const T = { id: null, nodes: new Map(), pend: new Map(), lastDay: null };
 
   const initial = (name) => (name || "?").trim().charAt(0).toUpperCase() || "?";
@@ -14,7 +20,11 @@
 
   function ordered() {
     const recs = [...S().convs.values()];
-    const active = recs.filter(isOpen).sort((a, b) => a.info.created_at.localeCompare(b.info.created_at));
+    const byAge = (a, b) => a.info.created_at.localeCompare(b.info.created_at);
+    // "Email due first": first answers soonest due (console-email.js keeps rec.dueAt), then the rest by age.
+    const due = (r) => (r.dueAt ? CC.parse(r.dueAt).getTime() : Infinity);
+    const byDue = (a, b) => due(a) - due(b) || byAge(a, b);
+    const active = recs.filter(isOpen).sort(sortSel.value === "due" ? byDue : byAge);
     const closed = recs
       .filter((r) => !isOpen(r))
       .sort((a, b) => (b.info.closed_at || b.info.created_at).localeCompare(a.info.closed_at || a.info.created_at))

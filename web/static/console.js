@@ -95,6 +95,7 @@
       pacer.restart(keys);
       for (const rec of S.convs.values()) if (rec.acked > rec.ackSent) dirty.add(rec.id);
       scheduleAck();
+      emit("welcome");
     },
     pong() {
       /* rt-socket.js keeps the heartbeat */
