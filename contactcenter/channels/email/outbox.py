@@ -154,16 +154,23 @@ async def claim(session: AsyncSession, *, now: datetime, lease_s: float, limit: 
         .limit(limit)
         .with_for_update(skip_locked=True)  # PostgreSQL; SQLite has one writer (and the write gate)
     )
-    ids = list(await session.scalars(due))
-    if ids:  # conditional: on SQLite another process may have claimed one between the two statements
+    ids: list[int] = []
+    for _ in range(3):  # on SQLite two workers read the same due rows: the loser looks again, not away
+        found = list(await session.scalars(due))
+        if not found:
+            break
+        # Conditional: on SQLite another process may have claimed one between the two statements.
         stmt = (
             update(EmailOut)
-            .where(EmailOut.id.in_(ids), EmailOut.status == "queued", EmailOut.next_at <= now)
+            .where(EmailOut.id.in_(found), EmailOut.status == "queued", EmailOut.next_at <= now)
             .values(next_at=now + timedelta(seconds=lease_s))
             .returning(EmailOut.id)
             .execution_options(synchronize_session=False)
         )
         ids = list((await session.execute(stmt)).scalars())
+        await session.commit()
+        if ids:
+            break
     await session.commit()
     if not ids:
         return []
