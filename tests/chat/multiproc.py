@@ -23,6 +23,8 @@ from pydantic import Field, TypeAdapter
 
 from contactcenter.auth.service import create_user
 from contactcenter.channels.chat.schemas import MessageFrame, ReadFrame, Sent, TypingFrame
+from contactcenter.channels.email.schemas import EmailDue
+from contactcenter.csat.schemas import CsatAsk
 from contactcenter.realtime.schemas import ConversationFrame, ErrorFrame, Pong, RoutingFrame, Welcome
 from contactcenter.suggestions.events import SuggestionsFrame
 from contactcenter.types import Role
@@ -44,6 +46,8 @@ ServerFrame = Annotated[
     | ReadFrame
     | SuggestionsFrame
     | RoutingFrame
+    | CsatAsk  # when a chat closes, its customer is asked to rate it
+    | EmailDue
     | ErrorFrame,
     Field(discriminator="type"),
 ]
