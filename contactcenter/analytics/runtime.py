@@ -17,7 +17,8 @@ from contactcenter.analytics import jobs, service
 from contactcenter.analytics.events import TOPIC_ANALYTICS, FiguresChanged
 from contactcenter.analytics.figures import Config
 from contactcenter.analytics.rulefacts import tier_priority
-from contactcenter.bus import Bus, Event
+from contactcenter.bus import Bus, BusMessage, Event
+from contactcenter.bus.listen import listen
 from contactcenter.conversations import priority
 from contactcenter.db import Database
 from contactcenter.integration.events import TOPIC_ORDERS, OrderRecorded
@@ -65,23 +66,10 @@ class Runtime:
             self.wake.set()
 
     async def _listen(self) -> None:
-        delay = 0.1
-        while True:
-            try:
-                async with self.bus.subscribe(TOPIC_ORDERS) as sub:
-                    self.subscribed.set()
-                    delay = 0.1
-                    while True:
-                        msg = await sub.get(timeout=None)
-                        if msg is not None:
-                            await self.handle(msg.data, msg.event)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                self.subscribed.clear()
-                log.warning("bus_subscription_lost", error=repr(exc))
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 2.0)
+        async def on_message(msg: BusMessage) -> None:
+            await self.handle(msg.data, msg.event)
+
+        await listen(self.bus, [TOPIC_ORDERS], on_message, what="analytics", subscribed=self.subscribed)
 
     async def _work(self) -> None:
         while True:

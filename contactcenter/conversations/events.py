@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from contactcenter.bus import Event
+from pydantic import ValidationError
+
+from contactcenter.bus import BusMessage, Event
 from contactcenter.conversations.schemas import ConversationOut
 
 # Conversation state changes (opened, assigned, requeued, closed) of every channel.
@@ -16,3 +18,13 @@ class ConversationChanged(Event):
     # The agent who held it before this change (a transfer): their console drops it.
     previous_agent_id: int | None = None
     conversation: ConversationOut
+
+
+def changed(msg: BusMessage) -> ConversationChanged | None:
+    """The ConversationChanged a bus message carries (decoded from Redis if need be), or None."""
+    if isinstance(msg.event, ConversationChanged):
+        return msg.event
+    try:
+        return ConversationChanged.model_validate_json(msg.data)
+    except ValidationError:
+        return None

@@ -9,12 +9,12 @@ from collections.abc import Sequence
 
 import structlog
 from fastapi import APIRouter
-from pydantic import ValidationError
 
 from contactcenter.auth import service as auth
-from contactcenter.bus import Bus
+from contactcenter.bus import Bus, BusMessage
+from contactcenter.bus.listen import listen
 from contactcenter.capabilities import AppContext
-from contactcenter.conversations.events import TOPIC_CONVERSATIONS, ConversationChanged
+from contactcenter.conversations.events import TOPIC_CONVERSATIONS, ConversationChanged, changed
 from contactcenter.csat import service
 from contactcenter.csat.events import ask_push
 from contactcenter.csat.routes import router
@@ -48,27 +48,12 @@ class CsatCapability:
             self.task = None
 
     async def _listen(self, db: Database, bus: Bus) -> None:
-        delay = 0.1
-        while True:
-            try:
-                async with bus.subscribe(TOPIC_CONVERSATIONS) as sub:
-                    self.subscribed.set()
-                    delay = 0.1
-                    async for msg in sub:
-                        event = msg.event
-                        if not isinstance(event, ConversationChanged):
-                            try:
-                                event = ConversationChanged.model_validate_json(msg.data)
-                            except ValidationError:
-                                continue
-                        await self.heard(db, bus, event)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # a close missed meanwhile is asked when its customer rates (service.rate)
-                self.subscribed.clear()
-                log.warning("bus_subscription_lost", what="csat", error=repr(exc))
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 2.0)
+        # A close missed while the bus was away is asked when its customer rates (service.rate).
+        async def on_message(msg: BusMessage) -> None:
+            if (event := changed(msg)) is not None:
+                await self.heard(db, bus, event)
+
+        await listen(bus, [TOPIC_CONVERSATIONS], on_message, what="csat", subscribed=self.subscribed)
 
     async def heard(self, db: Database, bus: Bus, event: ConversationChanged) -> None:
         """A conversation changed: if it closed, the first process to record the ask tells the customer."""

@@ -16,6 +16,7 @@ import structlog
 from pydantic import Field, TypeAdapter
 
 from contactcenter.bus import Bus, BusMessage, Event
+from contactcenter.bus.listen import listen
 from contactcenter.conversations import service as conversations
 from contactcenter.conversations.events import TOPIC_CONVERSATIONS, ConversationChanged
 from contactcenter.conversations.schemas import ConversationOut
@@ -93,32 +94,23 @@ class Hub:
         return [c for group in (self.customers, self.agents) for conns in group.values() for c in conns]
 
     async def _listen(self, lost: bool = False) -> None:
-        delay = 0.1
-        while True:
-            try:
-                topics = (TOPIC_REALTIME, TOPIC_CONVERSATIONS, TOPIC_ROUTING, *self.handlers)
-                async with self.bus.subscribe(*topics) as sub:
-                    self.subscribed.set()
-                    if lost:
-                        # Whatever was published while we were away is in the database: catch up from it.
-                        self._background(self.resync_all())
-                    delay, lost = 0.1, False
-                    while True:
-                        msg = await sub.get(timeout=None)
-                        if msg is not None and msg.topic == TOPIC_ROUTING:
-                            routing_frames.relay(self, msg.data)
-                        elif msg is not None and msg.topic in self.handlers:
-                            self.handlers[msg.topic](msg)
-                        elif msg is not None:
-                            await self.dispatch(msg.data, msg.event)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                self.subscribed.clear()
-                lost = True
-                log.warning("bus_subscription_lost", error=repr(exc))
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 2.0)
+        topics = (TOPIC_REALTIME, TOPIC_CONVERSATIONS, TOPIC_ROUTING, *self.handlers)
+
+        async def resubscribed(was_lost: bool) -> None:
+            if was_lost or lost:  # whatever was published while we were away is in the database: catch up
+                self._background(self.resync_all())
+
+        async def on_message(msg: BusMessage) -> None:
+            if msg.topic == TOPIC_ROUTING:
+                routing_frames.relay(self, msg.data)
+            elif msg.topic in self.handlers:
+                self.handlers[msg.topic](msg)
+            else:
+                await self.dispatch(msg.data, msg.event)
+
+        await listen(
+            self.bus, topics, on_message, what="realtime hub", subscribed=self.subscribed, on_subscribed=resubscribed
+        )
 
     def _background(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(coro)

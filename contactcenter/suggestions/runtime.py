@@ -17,7 +17,8 @@ import structlog
 from pydantic import Field, TypeAdapter, ValidationError
 
 from contactcenter.analytics.events import TOPIC_ANALYTICS, FiguresChanged
-from contactcenter.bus import Bus, Event
+from contactcenter.bus import Bus, BusMessage, Event
+from contactcenter.bus.listen import listen
 from contactcenter.campaigns.events import TOPIC_CAMPAIGNS, CampaignChanged
 from contactcenter.ccr.events import TOPIC_TOUCHES, CustomersMerged, TouchLogged
 from contactcenter.conversations import service as conversations
@@ -113,35 +114,19 @@ class Runtime:
             self.rules.put(rule_id=rule_id, name=name, version=version, holdout_pct=pct, content=content)
 
     async def _listen(self) -> None:
-        delay, lost = 0.1, False
-        while True:
-            try:
-                topics = (
-                    TOPIC_RULES,
-                    TOPIC_TOUCHES,
-                    TOPIC_ORDERS,
-                    TOPIC_CONVERSATIONS,
-                    TOPIC_ANALYTICS,
-                    TOPIC_CAMPAIGNS,
-                )
-                async with self.bus.subscribe(*topics) as sub:
-                    self.subscribed.set()
-                    if lost:
-                        self.open_conversations.clear()
-                        await self.reload_all()
-                    delay, lost = 0.1, False
-                    while True:
-                        msg = await sub.get(timeout=None)
-                        if msg is not None:
-                            await self.handle(msg.data, msg.event)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                self.subscribed.clear()
-                lost = True
-                log.warning("bus_subscription_lost", error=repr(exc))
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 2.0)
+        topics = (TOPIC_RULES, TOPIC_TOUCHES, TOPIC_ORDERS, TOPIC_CONVERSATIONS, TOPIC_ANALYTICS, TOPIC_CAMPAIGNS)
+
+        async def resubscribed(lost: bool) -> None:
+            if lost:  # what changed while the bus was away: read it all again
+                self.open_conversations.clear()
+                await self.reload_all()
+
+        async def on_message(msg: BusMessage) -> None:
+            await self.handle(msg.data, msg.event)
+
+        await listen(
+            self.bus, topics, on_message, what="suggestions", subscribed=self.subscribed, on_subscribed=resubscribed
+        )
 
     async def _poll(self) -> None:
         while True:

@@ -10,7 +10,8 @@ from collections.abc import Sequence
 import structlog
 from fastapi import APIRouter
 
-from contactcenter.bus import Bus, Event
+from contactcenter.bus import Bus, BusMessage, Event
+from contactcenter.bus.listen import listen
 from contactcenter.capabilities import AppContext
 from contactcenter.db import Database, utcnow
 from contactcenter.types import Clock
@@ -70,24 +71,20 @@ class WebhooksCapability:
             await self.deliverer.close()
 
     async def _listen(self, bus: Bus) -> None:
-        delay = 0.1
-        while True:
-            try:
-                async with bus.subscribe(*events.HEARD_TOPICS) as sub:
-                    self._targets = None  # changes may have been missed while away
-                    self.subscribed.set()
-                    delay = 0.1
-                    while True:
-                        msg = await sub.get(timeout=None)
-                        if msg is not None:
-                            await self.handle(msg.data, msg.event, topic=msg.topic)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                self.subscribed.clear()
-                log.warning("bus_subscription_lost", error=repr(exc))
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 2.0)
+        async def resubscribed(lost: bool) -> None:
+            self._targets = None  # subscriptions may have changed while away
+
+        async def on_message(msg: BusMessage) -> None:
+            await self.handle(msg.data, msg.event, topic=msg.topic)
+
+        await listen(
+            bus,
+            events.HEARD_TOPICS,
+            on_message,
+            what="webhooks",
+            subscribed=self.subscribed,
+            on_subscribed=resubscribed,
+        )
 
     async def _targets_now(self) -> list[service.Target]:
         assert self.db is not None

@@ -10,12 +10,12 @@ import asyncio
 import contextlib
 
 import structlog
-from pydantic import ValidationError
 
-from contactcenter.bus import Bus
+from contactcenter.bus import Bus, BusMessage
+from contactcenter.bus.listen import listen
 from contactcenter.channels.voice import service
 from contactcenter.conversations import service as conversations
-from contactcenter.conversations.events import TOPIC_CONVERSATIONS, ConversationChanged
+from contactcenter.conversations.events import TOPIC_CONVERSATIONS, ConversationChanged, changed
 from contactcenter.db import Database
 from contactcenter.routing import presence
 from contactcenter.routing import service as routing
@@ -49,27 +49,12 @@ class AnswerWatch:
                     await task
 
     async def _listen(self) -> None:
-        delay = 0.1
-        while True:
-            try:
-                async with self.bus.subscribe(TOPIC_CONVERSATIONS) as sub:
-                    self.subscribed.set()
-                    delay = 0.1
-                    async for msg in sub:
-                        event = msg.event
-                        if not isinstance(event, ConversationChanged):
-                            try:
-                                event = ConversationChanged.model_validate_json(msg.data)
-                            except ValidationError:
-                                continue
-                        self.seen(event)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # the bus is away: calls assigned meanwhile are checked on the next event
-                self.subscribed.clear()
-                log.warning("bus_subscription_lost", what="voice answer watch", error=repr(exc))
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 2.0)
+        # While the bus is away, calls assigned meanwhile are checked on the next event.
+        async def on_message(msg: BusMessage) -> None:
+            if (event := changed(msg)) is not None:
+                self.seen(event)
+
+        await listen(self.bus, [TOPIC_CONVERSATIONS], on_message, what="voice answer watch", subscribed=self.subscribed)
 
     def seen(self, event: ConversationChanged) -> None:
         conv = event.conversation
