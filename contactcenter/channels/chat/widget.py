@@ -1,7 +1,7 @@
 """The widget's script as websites load it: web/widget/i18n.js (its texts), cobrowse.js (co-browse's part),
 kb.js (help articles), documents.js (the pushed-document viewer), voice.js (browser calls), csat.js (the
-rating card), invite.js (proactive invitations) and widget.js (the widget) in one function, so one script tag brings them all and none declares
-anything global on the site's page."""
+rating card), invite.js (proactive invitations) and widget.js (the widget) in one function, so one script
+tag brings them all and none declares anything global on the site's page."""
 
 from __future__ import annotations
 
