@@ -12,6 +12,7 @@ from contactcenter.consent import models as consent_models
 from contactcenter.conversations import models as conversations_models
 from contactcenter.csat import models as csat_models
 from contactcenter.documents import models as documents_models
+from contactcenter.engage import models as engage_models
 from contactcenter.integration import models as integration_models
 from contactcenter.kb import models as kb_models
 from contactcenter.routing import models as routing_models
@@ -45,6 +46,7 @@ __all__ = [
     "csat_models",
     "documents_models",
     "email_models",
+    "engage_models",
     "integration_models",
     "kb_models",
     "modelled",

@@ -176,6 +176,21 @@ class Settings(BaseSettings):
     consent_policy_url: str | None = Field(default=None, max_length=500, pattern=r"^https?://")
     # Page views (with "browsing" consent) a visitor may send a minute; beyond, 429 too_many_page_views.
     pageviews_per_minute: int = Field(default=60, ge=1)
+    # Proactive invitations (engage/, decision 54): on or off; the share of visitors held out (shown nothing,
+    # recorded, by a hash of the visitor); at most one invitation per visitor each `gap_minutes` and
+    # `per_day` a day; checks a visitor's widget may make a minute (429 beyond); the queue whose state decides
+    # "chat now"; the seconds on a pricing page before the default rule invites (a planner's own rule set
+    # replaces the defaults); the path prefixes of a cart or application form (comma-separated), for
+    # web.cart_left; how many days after an invitation a contact or an order counts for its results.
+    engage_enabled: bool = True
+    engage_holdout_pct: float = Field(default=10.0, ge=0, le=50)
+    engage_gap_minutes: float = Field(default=10.0, ge=0, le=24 * 60)
+    engage_per_day: int = Field(default=3, ge=1, le=100)
+    engage_checks_per_minute: int = Field(default=12, ge=1, le=600)
+    engage_queue: str = Field(default="general", max_length=40)
+    engage_linger_s: int = Field(default=90, ge=1, le=3600)
+    engage_cart_paths: str = Field(default="/cart,/checkout,/apply", max_length=500)
+    engage_attribution_days: int = Field(default=7, ge=1, le=90)
     # Web callback (channels/callback): opening hours ("mon-fri=09:00-17:00,sat=10:00-13:00") in a timezone,
     # slot length and bookings per slot and queue, how far ahead slots are offered; a booked callback enters
     # routing `lead_s` before its slot at `booked_priority` (0-9; ordinary contacts are 0); no answer / busy

@@ -687,7 +687,7 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     h("div", { class: "brand", text: t("brand") })
   );
   el.root = h("div", { class: "root", lang: I18N.ui, dir: I18N.dir }, el.panel, el.launcher);
-  shadow.append(h("style", { text: CSS + CSAT_CSS }), el.root);
+  shadow.append(h("style", { text: CSS + CSAT_CSS + INVITE_CSS }), el.root);
   // Co-browse (web/widget/cobrowse.js): its prompt and banner live in this shadow root, out of the recording.
   const cobrowse = makeCobrowse({
     origin: ORIGIN,
@@ -718,6 +718,21 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     get: (path) => api("GET", path),
     mount: (node, top) => (top ? el.main.prepend(node) : el.main.insertBefore(node, el.ended)),
     reveal: (node) => node.scrollIntoView && node.scrollIntoView({ block: "nearest" }),
+  });
+  // Invitations (web/widget/invite.js): with browsing consent, the card a planner's rule offers on this page.
+  const invite = makeInvite({
+    t,
+    h,
+    lang: I18N.tag,
+    post: (path, body) => api("POST", path, body),
+    may: () => !!(S.browsing && S.token && !S.conv && !S.wantStart),
+    seconds: () => (pvClock(), PV.seconds + (PV.since ? (Date.now() - PV.since) / 1000 : 0)),
+    mount: (node) => el.root.append(node),
+    chat: (topic) => ((S.inviteTopic = topic), toggle(true), onStart({ preventDefault() {} })),
+    callback: () => (toggle(true), openCallback()),
+    article: (slug) => (toggle(true), kb.open(slug)),
+    when: (at) => fmtSlot(at),
+    flush: () => sendViews(),
   });
   // Browser calls (web/widget/voice.js): its box sits above the chat; a call is not the chat's conversation.
   const voice = makeVoice({
@@ -1184,6 +1199,7 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
       return notice(err.busy ? err.message : t("start.failed", { error: err.message }));
     }
     reportUnanswered("chat");
+    invite.hide();
     resetConversation();
     el.prechat.hidden = kb.search.hidden = true;
     el.waiting.hidden = false;
@@ -1199,7 +1215,7 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     // The customer's language (the tag the page asked for, even one the widget has no texts for) for the agent.
     const start = { type: "start", name: w.name, email: w.email, page_url: page, lang: I18N.tag };
     if (QUEUE) start.queue = QUEUE;
-    if (TOPIC) start.topic = TOPIC;
+    if (TOPIC || S.inviteTopic) start.topic = TOPIC || S.inviteTopic; // an accepted invitation's topic
     send(start);
   }
   // The visitor searched the help articles, opened none, and asked for help: a failed self-service (once).
@@ -1222,6 +1238,7 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     try {
       await ensureToken(); // after "No thanks", a visitor id in memory only: the refusal is recorded too
       await api("POST", "/api/consent", { version: CONSENT_POLICY.version, storage: yes, browsing: yes });
+      if (yes) invite.start();
     } catch (err) {
       notice(t("consent.failed", { error: err.message }));
     }
@@ -1598,6 +1615,7 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
       connect();
     }
     if (S.open) toggle(true, true);
+    invite.start(); // with browsing consent only (invite.js)
     addEventListener("online", reconnectNow);
     addEventListener("offline", () => S.ws && drop(0));
     addEventListener("pagehide", sendViews);

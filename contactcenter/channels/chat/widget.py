@@ -1,13 +1,13 @@
 """The widget's script as websites load it: web/widget/i18n.js (its texts), cobrowse.js (co-browse's part),
 kb.js (help articles), documents.js (the pushed-document viewer), voice.js (browser calls), csat.js (the
-rating card) and widget.js (the widget) in one function, so one script tag brings them all and none declares
-anything global on the site's page."""
+rating card), invite.js (proactive invitations) and widget.js (the widget) in one function, so one script
+tag brings them all and none declares anything global on the site's page."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-PARTS = ("i18n.js", "cobrowse.js", "kb.js", "documents.js", "voice.js", "csat.js", "widget.js")
+PARTS = ("i18n.js", "cobrowse.js", "kb.js", "documents.js", "voice.js", "csat.js", "invite.js", "widget.js")
 _cache: dict[tuple[Path, str], tuple[tuple[int, ...], bytes]] = {}
 
 
