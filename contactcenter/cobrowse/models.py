@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import Float, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from contactcenter.db import Base, UTCDateTime, utcnow
@@ -34,7 +34,7 @@ class CobrowseSession(Base):
     control: Mapped[str] = mapped_column(String(8), default="off")
     control_agent_id: Mapped[int | None] = mapped_column(default=None)
     control_since: Mapped[datetime | None] = mapped_column(UTCDateTime(timezone=True), default=None)
-    control_s: Mapped[float] = mapped_column(default=0.0)
+    control_s: Mapped[float] = mapped_column(Float, default=0.0)
     control_grants: Mapped[int] = mapped_column(default=0)
 
     def end_control(self, now: datetime) -> bool:
