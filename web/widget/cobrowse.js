@@ -4,8 +4,11 @@
  * its own: only once the customer allows it are the agent's clicks (on safe targets only, never into a
  * field) and scrolls carried out, and one click on the banner takes it back. Served between i18n.js and
  * widget.js inside the same function (contactcenter/channels/chat/widget.py), so nothing here is global. */
-// The widget's stylesheet adds these (widget.js): the control question reuses .cb-ask, the click ring.
+// The widget's stylesheet adds these (widget.js): the control question (placed as the sharing one, with the
+// banner's red: it asks for more), the take-back button, the click ring.
 const COBROWSE_CSS = `
+.cb-ctl{position:fixed;right:20px;bottom:92px;z-index:2147483002;width:340px;max-width:calc(100vw - 40px);padding:16px;background:#fff;border-radius:14px;box-shadow:0 12px 48px rgba(15,30,60,.3);border-top:4px solid #b42318}
+.cb-ctl p{margin:0 0 12px;font-size:14.5px}
 .cb-bar .cb-take{border-color:#fde68a;color:#fde68a}
 .cb-ring{position:fixed;z-index:2147483001;width:34px;height:34px;margin:-17px 0 0 -17px;border:3px solid #f59e0b;border-radius:50%;pointer-events:none;box-shadow:0 0 0 2px rgba(180,83,9,.5);animation:cb-ring .8s ease-out forwards}
 .cb-ring[data-outcome="refused"]{border-style:dashed;border-color:#6b7280;box-shadow:none}
@@ -91,7 +94,7 @@ function makeCobrowse(o) {
     row.append(ui.allow, ui.decline);
     ui.ask.append(ui.askText, row);
     // Remote control: a separate question, asked only once the page is shared and the agent asks for it.
-    ui.ctl = el("div", "cb-ask cb-ctl");
+    ui.ctl = el("div", "cb-ctl");
     ui.ctl.setAttribute("role", "alertdialog");
     ui.ctlText = el("p");
     const crow = el("div", "row");
