@@ -133,6 +133,29 @@ def test_remote_control_needs_a_second_consent_and_stays_out_of_fields(browser: 
         assert cust.evaluate("() => document.activeElement && document.activeElement.id") != "what"
         assert cust.locator("#what").input_value() == ""
 
+        # The wheel over a box of the page that scrolls (the transactions) scrolls that box (rrweb's node id),
+        # not the page. First the page goes down far enough to show it.
+        more = cust.evaluate("() => Math.ceil(document.querySelector('#txns').getBoundingClientRect().bottom"
+                             " - innerHeight + 24)")  # fmt: skip
+        if more > 0:
+            agent.mouse.move(view["x"] + view["width"] / 2, view["y"] + view["height"] / 2)
+            before = cust.evaluate("() => scrollY")
+            agent.mouse.wheel(0, more)
+            cust.wait_for_function("(y) => scrollY >= y", arg=before + more - 2)
+        page_y = cust.evaluate("() => scrollY")
+        agent.wait_for_function(
+            "(y) => { const f = document.querySelector('#cobrowse-view iframe');"
+            " return f && Math.abs(f.contentWindow.scrollY - y) < 2; }",
+            arg=page_y,
+        )
+        txns = replay.locator("#txns").bounding_box()
+        assert txns is not None
+        agent.mouse.move(txns["x"] + txns["width"] / 2, txns["y"] + txns["height"] / 2)
+        agent.mouse.wheel(0, 90)
+        cust.wait_for_function("() => document.querySelector('#txns').scrollTop >= 60")
+        assert cust.evaluate("() => scrollY") == page_y
+        cust.screenshot(path=str(SHOTS / "cobrowse-control-customer-scrolled.png"))
+
         # The customer takes control back with one click: the console leaves control, the next click is refused.
         bar.get_by_role("button", name="Take back control").click()
         expect(bar).not_to_contain_text("click and scroll")

@@ -146,6 +146,7 @@ function makeCobrowse(o) {
     ui.mark.hidden = !b;
     if (p) Object.assign(ui.pointer.style, { left: p.x - scrollX + "px", top: p.y - scrollY + "px" });
     if (b) Object.assign(ui.mark.style, { left: b.x - scrollX + "px", top: b.y - scrollY + "px", width: b.w + "px", height: b.h + "px" });
+    if (ringAt) Object.assign(ui.ring.style, { left: ringAt.x - scrollX + "px", top: ringAt.y - scrollY + "px" });
   }
   function pointed(f) {
     if (!cur || !cur.on || cur.sid !== f.session_id) return;
@@ -196,15 +197,17 @@ function makeCobrowse(o) {
     return t;
   }
   let ringTimer = 0;
+  let ringAt = null; // page coordinates of the agent's last click: the ring stays there if the page scrolls
   function ring(vx, vy, outcome) {
     ui.ring.dataset.outcome = outcome;
     ui.ring.dataset.n = String(+ui.ring.dataset.n + 1);
     ui.ring.hidden = true;
     void ui.ring.offsetWidth; // restart the animation
-    Object.assign(ui.ring.style, { left: vx + "px", top: vy + "px" });
+    ringAt = { x: vx + scrollX, y: vy + scrollY };
+    place();
     ui.ring.hidden = false;
     clearTimeout(ringTimer);
-    ringTimer = setTimeout(() => (ui.ring.hidden = true), 900);
+    ringTimer = setTimeout(() => ((ui.ring.hidden = true), (ringAt = null)), 900);
   }
   // The agent's click or scroll (docs/cobrowse.md): only while control is on; a click only on a safe target,
   // as a synthetic click (it never focuses anything, and there is no way to type).
