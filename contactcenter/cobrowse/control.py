@@ -30,7 +30,7 @@ async def ask(session: AsyncSession, bus: Bus, *, conv: ConversationOut, agent_i
     if conv.agent_id != agent_id:
         raise ApiError(403, "not_your_conversation", "only the conversation's agent asks for control")
     row = await _live(session, conv.id)
-    if row is None or row.state != "on":
+    if row is None or row.state != "on" or conv.status == "closed":
         raise _off()
     if not (row.control == "on" and row.control_agent_id == agent_id):
         row.end_control(utcnow())  # control given to someone else (before a transfer) is not inherited
@@ -49,7 +49,7 @@ async def grant(
     row = await _live(session, conv.id)
     if row is None or row.id != session_id or conv.customer_id != customer_id:
         raise ApiError(404, "cobrowse_not_found", "no co-browse session for this conversation")
-    if row.state != "on":
+    if row.state != "on" or conv.status == "closed":
         raise _off()
     if row.control != "on":
         if row.control != "asked" or row.control_agent_id != conv.agent_id:
@@ -86,7 +86,7 @@ async def act(db: Database, bus: Bus, *, conv: ConversationOut, agent_id: int, f
         raise ApiError(403, "not_your_conversation", "only the conversation's agent has control")
     async with db.session() as s:
         row = await _live(s, conv.id)
-    if row is None or row.state != "on":
+    if row is None or row.state != "on" or conv.status == "closed":
         raise _off()
     if row.control != "on" or row.control_agent_id != agent_id:
         raise ApiError(409, "cobrowse_no_control", "the customer has not given you control of their page")

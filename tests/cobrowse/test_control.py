@@ -180,3 +180,27 @@ async def test_control_needs_its_own_consent_and_ends_when_taken_back(settings: 
     assert row is not None and row.control == "off" and row.control_grants == 3
     assert touch.payload["control_grants"] == 3 and touch.payload["control_s"] >= 0
     assert "had control 3 time(s)" in touch.summary
+
+
+async def test_control_ends_with_the_conversation(settings: Settings, live: Live) -> None:
+    await make_agent(live.app, "cora")
+    async with staff(live, "cora") as agent, customer(live) as (cust, _), pinging(agent, cust):
+        await cust.send({"type": "start", "topic": "Cards"})
+        cid = (await cust.next("conversation"))["conversation"]["id"]
+        await agent.next("conversation", timeout=5)
+        await agent.send({"type": "cobrowse_request", "conversation_id": cid})
+        sid = (await cust.next("cobrowse_state", state="requested"))["session_id"]
+        await cust.send({"type": "cobrowse_accept", "conversation_id": cid, "session_id": sid})
+        await agent.next("cobrowse_state", state="on")
+        await agent.send({"type": "cobrowse_control_request", "conversation_id": cid})
+        await cust.next("cobrowse_state", control="asked")
+        await cust.send({"type": "cobrowse_control_grant", "conversation_id": cid, "session_id": sid})
+        await control_is(cust, agent, "on")
+        await agent.send(click(cid))
+        await cust.next("cobrowse_control")
+        await agent.send({"type": "close", "conversation_id": cid, "outcome": "resolved"})
+        while (await agent.next("conversation"))["conversation"]["status"] != "closed":
+            pass
+        assert await refused(agent, click(cid)) == "cobrowse_off"
+        grant = {"type": "cobrowse_control_grant", "conversation_id": cid, "session_id": sid}
+        assert await refused(cust, grant) == "cobrowse_off"
