@@ -96,7 +96,10 @@ function makeCobrowse(o) {
     // Remote control: a separate question, asked only once the page is shared and the agent asks for it.
     ui.ctl = el("div", "cb-ctl");
     ui.ctl.setAttribute("role", "alertdialog");
+    ui.ctl.setAttribute("aria-labelledby", "cb-ctl-text");
+    ui.ctl.tabIndex = -1;
     ui.ctlText = el("p");
+    ui.ctlText.id = "cb-ctl-text";
     const crow = el("div", "row");
     ui.ctlAllow = el("button", "primary", o.t("cobrowse.control_allow"));
     ui.ctlNo = el("button", "secondary", o.t("cobrowse.control_decline"));
@@ -169,7 +172,8 @@ function makeCobrowse(o) {
     ui.ctlText.textContent = o.t("cobrowse.control_ask", { name });
     ui.barText.textContent = o.t(control === "on" ? "cobrowse.control_banner" : "cobrowse.banner", { name });
     if (cur && !cur.on) ui.allow.focus();
-    else if (asked) ui.ctlAllow.focus();
+    // The question itself takes the focus, not Allow: a key the customer was typing must not say yes.
+    else if (asked) ui.ctl.focus();
   }
   function grant() {
     if (cur && cur.on && cur.control === "asked") {
