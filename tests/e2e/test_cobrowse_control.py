@@ -132,6 +132,14 @@ def test_remote_control_needs_a_second_consent_and_stays_out_of_fields(browser: 
         assert aimed == "what"  # it was aimed at the field, and did nothing
         assert cust.evaluate("() => document.activeElement && document.activeElement.id") != "what"
         assert cust.locator("#what").input_value() == ""
+        # Nor the label of the "Freeze the card now" box (a label's click would tick it): it stays ticked.
+        freeze = replay.locator("label").filter(has_text="Freeze the card now").bounding_box()
+        assert freeze is not None
+        n = int(cust.evaluate(f"() => +{RING}.dataset.n"))
+        agent.mouse.click(freeze["x"] + freeze["width"] - 20, freeze["y"] + freeze["height"] / 2)
+        cust.wait_for_function(f"(n) => +{RING}.dataset.n > n", arg=n)
+        assert cust.evaluate(f"() => {RING}.dataset.outcome") == "refused"
+        expect(cust.locator("input[name=frozen]")).to_be_checked()
 
         # The wheel over a box of the page that scrolls (the transactions) scrolls that box (rrweb's node id),
         # not the page. First the page goes down far enough to show it.
