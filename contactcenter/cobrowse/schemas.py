@@ -12,6 +12,7 @@ from contactcenter.realtime.schemas import ConvId, Frame
 
 SessionId = Annotated[str, Field(min_length=1, max_length=36, pattern=r"^[0-9a-f-]+$")]
 State = Literal["requested", "on", "ended"]
+Control = Literal["off", "asked", "on"]  # remote control, the second consent
 FULL_SNAPSHOT = 2  # rrweb EventType.FullSnapshot
 META = 4  # rrweb EventType.Meta: {"href", "width", "height"}
 MAX_EVENTS = 500  # per frame or request
@@ -73,6 +74,40 @@ class CobrowsePointer(Frame):
     h: Coord = 0
 
 
+class CobrowseControlRequest(Frame):
+    """The agent asks for control (clicks and scrolls on the customer's page): a second, separate consent."""
+
+    type: Literal["cobrowse_control_request"]
+    conversation_id: ConvId
+
+
+class CobrowseControlGrant(Frame):
+    """The customer allows the agent who asked to click and scroll."""
+
+    type: Literal["cobrowse_control_grant"]
+    conversation_id: ConvId
+    session_id: SessionId
+
+
+class CobrowseControlRevoke(Frame):
+    """Control ends: the customer takes it back (or says No to the question), or the agent lets go."""
+
+    type: Literal["cobrowse_control_revoke"]
+    conversation_id: ConvId
+
+
+class CobrowseControl(Frame):
+    """The agent, with control: `click` at (x, y) of the customer's page (CSS pixels from its top left), or
+    `scroll` the page (or the element that is rrweb's node `node`) to (x, y). There is no key frame."""
+
+    type: Literal["cobrowse_control"]
+    conversation_id: ConvId
+    kind: Literal["click", "scroll"]
+    x: Coord = 0
+    y: Coord = 0
+    node: Annotated[int, Field(ge=1, le=2**31 - 1)] | None = None
+
+
 class EventsBody(BaseModel):
     """POST /api/cobrowse/events: a batch (a full snapshot, typically) bigger than a websocket frame."""
 
@@ -88,6 +123,7 @@ class StateFrame(Frame):
     session_id: str
     state: State
     by: Literal["customer", "agent"] | None = None  # who ended it
+    control: Control = "off"  # remote control: asked (the customer is asked), on (the agent may click/scroll)
 
 
 class EventsFrame(Frame):
@@ -110,6 +146,18 @@ class PointerFrame(Frame):
     y: float
     w: float
     h: float
+
+
+class ControlFrame(Frame):
+    """To the customer, while control is on: a click or scroll the widget carries out on safe targets only."""
+
+    type: Literal["cobrowse_control"] = "cobrowse_control"
+    conversation_id: str
+    session_id: str
+    kind: Literal["click", "scroll"]
+    x: float
+    y: float
+    node: int | None = None
 
 
 class SnapshotNeeded(Frame):
@@ -146,6 +194,8 @@ class SessionOut(BaseModel):
     ended_by: str | None
     pages: list[str]
     redactions: int
+    control: Control = "off"
+    control_agent_id: int | None = None
 
 
 class Accepted(BaseModel):

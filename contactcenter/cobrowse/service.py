@@ -90,7 +90,8 @@ async def _tell(bus: Bus, conv: ConversationOut, side: Side, *frames: Any) -> No
 
 def _state(row: CobrowseSession) -> StateFrame:
     by = row.ended_by if row.ended_by in ("customer", "agent") else None
-    return StateFrame(conversation_id=row.conversation_id, session_id=row.id, state=row.state, by=by)
+    control = row.control if row.control in ("asked", "on") and row.state == "on" else "off"
+    return StateFrame(conversation_id=row.conversation_id, session_id=row.id, state=row.state, by=by, control=control)
 
 
 async def request(session: AsyncSession, bus: Bus, *, conv: ConversationOut, agent_id: int) -> SessionOut:
@@ -139,14 +140,19 @@ async def stop(session: AsyncSession, bus: Bus, *, conv: ConversationOut, by: By
         return None
     was_on = row.state == "on"
     row.state, row.ended_at, row.ended_by = "ended", utcnow(), by
+    if row.end_control(row.ended_at):  # control ends with the session
+        log.info("cobrowse_control_revoked", conversation_id=conv.id, session_id=row.id, by=by, reason="ended")
     if was_on and row.started_at is not None:
         seconds = round((row.ended_at - row.started_at).total_seconds(), 1)
+        summary = f"Co-browsed {len(row.pages)} page(s) for {seconds:.0f} s"
+        if row.control_grants:
+            summary += f"; the agent had control {row.control_grants} time(s), {row.control_s:.0f} s in all"
         touch = TouchIn(
             customer_id=row.customer_id, channel=Channel.web, kind=TouchKind.cobrowse, direction=Direction.outbound,
-            agent_id=row.agent_id, conversation_id=conv.id,
-            summary=f"Co-browsed {len(row.pages)} page(s) for {seconds:.0f} s",
+            agent_id=row.agent_id, conversation_id=conv.id, summary=summary,
             payload={"session_id": row.id, "duration_s": seconds, "pages": list(row.pages), "ended_by": by,
-                     "redactions": row.redactions},
+                     "redactions": row.redactions, "control_grants": row.control_grants,
+                     "control_s": row.control_s},
         )  # fmt: skip
         await ccr.log_touch(session, bus, touch=touch)  # commits the session's end with it
     else:

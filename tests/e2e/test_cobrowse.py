@@ -114,7 +114,7 @@ def test_agent_sees_the_page_but_never_the_card_numbers(browser: Browser, cc: Co
         assert "Available balance" not in replay_dom and "Security questions" not in replay_dom
 
         # The customer stops: the banner goes, the agent is told, the tab forgets the session.
-        cust.locator(".cb-bar button").click()
+        cust.locator(".cb-bar").get_by_role("button", name="Stop sharing").click()
         expect(cust.locator(".cb-bar")).to_be_hidden()
         expect(agent.locator("#cobrowse-pane")).to_be_hidden()
         assert cust.evaluate("() => sessionStorage.getItem('cc_chat_cobrowse')") is None

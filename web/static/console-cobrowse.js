@@ -1,12 +1,13 @@
 // Agent console, co-browse (docs/cobrowse.md): ask the customer, then replay their page live with rrweb's
 // Replayer in live mode (not rrwebPlayer: rrweb #1060), inside the sandboxed iframe rrweb makes (no
-// scripts run in it). The server has scanned every event before it gets here.
+// scripts run in it). The server has scanned every event before it gets here. With the customer's second
+// consent (remote control) the agent's clicks and wheel over the replay go to the customer's page.
 "use strict";
 
 (function (CC) {
   const { $, el } = CC;
   const S = () => CC.state;
-  const sessions = new Map(); // conversation id -> { sid, state }
+  const sessions = new Map(); // conversation id -> { sid, state, control }
   let replayer = null;
   let shownFor = null; // conversation id the replayer shows
   let size = { width: 1024, height: 768 };
@@ -18,7 +19,7 @@
   const warning = $("cobrowse-warning");
   // Over the replay: catches the agent's mouse when pointing or highlighting (the replay's iframe gets none).
   const overlay = el("div", { class: "cb-overlay", id: "cobrowse-overlay" });
-  let mode = null; // null | "pointer" | "highlight"
+  let mode = null; // null | "pointer" | "highlight" | "drive" (remote control, once the customer allows it)
   let drag = null;
   let lastMove = 0;
   let moveTimer = 0;
@@ -45,6 +46,19 @@
     if (!s) return;
     status.textContent = s.state === "requested" ? "Waiting for the customer to accept…" : "Customer's page (live)";
     if (s.state === "on" && shownFor !== rec.id) reset(rec.id);
+    const control = s.state === "on" ? s.control || "off" : "off";
+    const ask = $("cobrowse-control");
+    ask.hidden = s.state !== "on";
+    ask.disabled = control === "asked";
+    ask.textContent = control === "on" ? "Release control" : control === "asked" ? "Asked to control…" : "Ask to control";
+    $("cobrowse-drive").hidden = control !== "on";
+    if (control === "on") {
+      status.textContent = "Customer's page (live) · you have control";
+      status.classList.add("cb-control-on");
+    } else {
+      status.classList.remove("cb-control-on");
+      if (mode === "drive") setMode(null);
+    }
   }
 
   function reset(cid) {
@@ -53,7 +67,7 @@
     shownFor = cid;
     mode = null;
     overlay.dataset.mode = "";
-    for (const id of ["cobrowse-point", "cobrowse-mark"]) $(id).setAttribute("aria-pressed", "false");
+    for (const id of ["cobrowse-point", "cobrowse-mark", "cobrowse-drive"]) $(id).setAttribute("aria-pressed", "false");
     view.replaceChildren(el("div", { class: "cb-empty" }, "Waiting for the customer's page…"), overlay);
     warning.hidden = true;
     $("cobrowse-page").textContent = "";
@@ -85,10 +99,19 @@
 
   function onFrame(f) {
     if (f.type === "cobrowse_state") {
-      sessions.set(f.conversation_id, { sid: f.session_id, state: f.state });
+      const was = sessions.get(f.conversation_id);
+      const control = f.control || "off";
+      sessions.set(f.conversation_id, { sid: f.session_id, state: f.state, control });
       if (f.state !== "on" && shownFor === f.conversation_id) reset(null);
       if (f.state === "ended") CC.announce(f.by === "customer" ? "The customer stopped sharing their page" : "Co-browse ended");
+      const before = was && was.sid === f.session_id ? was.control : "off";
+      if (f.state === "on" && before !== control && f.conversation_id === S().selected) {
+        if (control === "on") CC.announce("The customer gave you control: click and scroll on their page");
+        else if (before === "on") CC.announce("Control ended: you can no longer click or scroll on the customer's page");
+        else if (before === "asked") CC.announce("The customer said no to control");
+      }
       render();
+      if (control === "on" && before !== "on" && f.conversation_id === shownFor && mode !== "drive") setMode("drive");
     } else if (f.type === "cobrowse_events" && f.conversation_id === shownFor) {
       play(f.events);
     } else if (f.type === "cobrowse_warning" && (f.conversation_id === shownFor || f.conversation_id === S().selected)) {
@@ -118,7 +141,76 @@
     overlay.dataset.mode = mode || "";
     $("cobrowse-point").setAttribute("aria-pressed", String(mode === "pointer"));
     $("cobrowse-mark").setAttribute("aria-pressed", String(mode === "highlight"));
+    $("cobrowse-drive").setAttribute("aria-pressed", String(mode === "drive"));
   }
+
+  // Remote control: a click on the replay is a click at the same point of the customer's page; the wheel
+  // scrolls the element under it that scrolls (rrweb's node id), else the page, to an absolute position.
+  function sendControl(kind, args) {
+    if (shownFor) CC.frame(Object.assign({ type: "cobrowse_control", conversation_id: shownFor, kind }, args));
+  }
+  let goal = null; // { key, x, y, at }: where the last wheel asked to go (the replay follows a little later)
+  let scrollTimer = 0;
+  let lastScroll = 0;
+  let pendingScroll = null;
+  function flushScroll() {
+    scrollTimer = 0;
+    if (!pendingScroll) return;
+    lastScroll = Date.now();
+    sendControl("scroll", pendingScroll);
+    pendingScroll = null;
+  }
+  function scrollable(win, n) {
+    const cs = win.getComputedStyle(n);
+    const y = /(auto|scroll)/.test(cs.overflowY) && n.scrollHeight > n.clientHeight;
+    const x = /(auto|scroll)/.test(cs.overflowX) && n.scrollWidth > n.clientWidth;
+    return x || y;
+  }
+  function wheel(e) {
+    const frame = replayer && replayer.iframe;
+    const doc = frame && frame.contentDocument;
+    const win = frame && frame.contentWindow;
+    if (!doc || !win) return;
+    const r = frame.getBoundingClientRect();
+    const scale = r.width / (frame.offsetWidth || r.width) || 1;
+    let target = null;
+    for (let n = doc.elementFromPoint((e.clientX - r.left) / scale, (e.clientY - r.top) / scale); n; n = n.parentElement) {
+      if (n === doc.body || n === doc.documentElement) break;
+      if (scrollable(win, n)) {
+        target = n;
+        break;
+      }
+    }
+    const id = target ? replayer.getMirror().getId(target) : -1;
+    const node = id > 0 ? id : null;
+    const key = node || "page";
+    const page = doc.scrollingElement || doc.documentElement;
+    const box = node ? target : page;
+    const now = Date.now();
+    const from = goal && goal.key === key && now - goal.at < 1000 ? goal : { x: box.scrollLeft, y: box.scrollTop };
+    const unit = e.deltaMode === 1 ? 40 : e.deltaMode === 2 ? box.clientHeight : 1;
+    const clamp = (v, max) => Math.round(Math.max(0, Math.min(max, v)));
+    const x = clamp(from.x + e.deltaX * unit, box.scrollWidth - box.clientWidth);
+    const y = clamp(from.y + e.deltaY * unit, box.scrollHeight - box.clientHeight);
+    goal = { key, x, y, at: now };
+    pendingScroll = node ? { x, y, node } : { x, y };
+    // At most 10 a second (the server allows 10 control frames a second per socket), always the last.
+    if (!scrollTimer) scrollTimer = setTimeout(flushScroll, Math.max(0, 100 - (now - lastScroll)));
+  }
+  overlay.addEventListener("click", (e) => {
+    if (mode !== "drive") return;
+    const p = pagePoint(e);
+    if (p) sendControl("click", { x: p.x, y: p.y });
+  });
+  overlay.addEventListener(
+    "wheel",
+    (e) => {
+      if (mode !== "drive") return;
+      e.preventDefault();
+      wheel(e);
+    },
+    { passive: false }
+  );
   overlay.addEventListener("mousemove", (e) => {
     const p = pagePoint(e);
     if (mode === "pointer" && p) {
@@ -162,6 +254,14 @@
   $("cobrowse-point").addEventListener("click", () => setMode("pointer"));
   $("cobrowse-mark").addEventListener("click", () => setMode("highlight"));
   $("cobrowse-clear").addEventListener("click", () => sendPointer("clear"));
+  $("cobrowse-drive").addEventListener("click", () => setMode("drive"));
+  $("cobrowse-control").addEventListener("click", () => {
+    const rec = selected();
+    const s = rec && sessions.get(rec.id);
+    if (!s || s.state !== "on") return;
+    const type = s.control === "on" ? "cobrowse_control_revoke" : "cobrowse_control_request";
+    CC.frame({ type, conversation_id: rec.id });
+  });
 
   btn.addEventListener("click", () => {
     const rec = selected();
@@ -178,7 +278,7 @@
     render();
     try {
       const s = await CC.api(`/api/cobrowse/conversations/${encodeURIComponent(rec.id)}`);
-      if (s) sessions.set(rec.id, { sid: s.id, state: s.state });
+      if (s) sessions.set(rec.id, { sid: s.id, state: s.state, control: s.control || "off" });
       // On already (a reload, a late join): ask again, and the customer's page sends a fresh snapshot.
       if (s && s.state === "on") CC.frame({ type: "cobrowse_request", conversation_id: rec.id });
     } catch (_) {

@@ -1,7 +1,20 @@
 /* Co-browse in the widget (docs/cobrowse.md): asks the customer, records the page with rrweb (loaded from
  * the app only once the customer agrees), shows a banner with Stop while it is on, and sends the events
- * over the widget's socket (batches too big for a frame over HTTP). Served between i18n.js and widget.js
- * inside the same function (contactcenter/channels/chat/widget.py), so nothing here is global. */
+ * over the widget's socket (batches too big for a frame over HTTP). Remote control is a second question of
+ * its own: only once the customer allows it are the agent's clicks (on safe targets only, never into a
+ * field) and scrolls carried out, and one click on the banner takes it back. Served between i18n.js and
+ * widget.js inside the same function (contactcenter/channels/chat/widget.py), so nothing here is global. */
+// The widget's stylesheet adds these (widget.js): the control question (placed as the sharing one, with the
+// banner's red: it asks for more), the take-back button, the click ring.
+const COBROWSE_CSS = `
+.cb-ctl{position:fixed;right:20px;bottom:92px;z-index:2147483002;width:340px;max-width:calc(100vw - 40px);padding:16px;background:#fff;border-radius:14px;box-shadow:0 12px 48px rgba(15,30,60,.3);border-top:4px solid #b42318}
+.cb-ctl p{margin:0 0 12px;font-size:14.5px}
+.cb-bar .cb-take{border-color:#fde68a;color:#fde68a}
+.cb-ring{position:fixed;z-index:2147483001;width:34px;height:34px;margin:-17px 0 0 -17px;border:3px solid #f59e0b;border-radius:50%;pointer-events:none;box-shadow:0 0 0 2px rgba(180,83,9,.5);animation:cb-ring .8s ease-out forwards}
+.cb-ring[data-outcome="refused"]{border-style:dashed;border-color:#6b7280;box-shadow:none}
+@keyframes cb-ring{from{transform:scale(.4);opacity:1}to{transform:scale(1.3);opacity:0}}
+@media (prefers-reduced-motion:reduce){.cb-ring{animation:none;opacity:.8}}
+`;
 function makeCobrowse(o) {
   // o: { origin, t, send(frame) -> bool, post(path, body) -> Promise, mount(node), agentName(), mayStore() }
   const KEY = "cc_chat_cobrowse"; // sessionStorage: the session this tab shares, across the site's pages
@@ -30,7 +43,13 @@ function makeCobrowse(o) {
     if (element && element.closest && element.closest("[data-cc-mask]")) return text.replace(/\S/g, "*");
     return text.replace(RUN, (m) => (luhn(m.replace(/\D/g, "")) ? m.replace(/\d/g, "*") : m));
   }
-  let cur = null; // { cid, sid, on }
+  // The agent's click never lands on or inside these (nor on the widget): no field, nothing masked or
+  // blocked, no label (a label's click focuses or ticks its field), nothing editable, no embedded frame.
+  const NO_CLICK = [
+    BLOCK, "input", "textarea", "select", "option", "label", "[contenteditable]:not([contenteditable=false])",
+    "[data-cc-mask]", "iframe", "object", "embed",
+  ].join(",");
+  let cur = null; // { cid, sid, on, control: "off" | "asked" | "on" }
   let stopRec = null;
   let rr = null;
   let queue = [];
@@ -74,13 +93,33 @@ function makeCobrowse(o) {
     ui.decline.onclick = () => stop(true);
     row.append(ui.allow, ui.decline);
     ui.ask.append(ui.askText, row);
+    // Remote control: a separate question, asked only once the page is shared and the agent asks for it.
+    ui.ctl = el("div", "cb-ctl");
+    ui.ctl.setAttribute("role", "alertdialog");
+    ui.ctl.setAttribute("aria-labelledby", "cb-ctl-text");
+    ui.ctl.tabIndex = -1;
+    ui.ctlText = el("p");
+    ui.ctlText.id = "cb-ctl-text";
+    const crow = el("div", "row");
+    ui.ctlAllow = el("button", "primary", o.t("cobrowse.control_allow"));
+    ui.ctlNo = el("button", "secondary", o.t("cobrowse.control_decline"));
+    ui.ctlAllow.type = ui.ctlNo.type = "button";
+    ui.ctlAllow.onclick = () => grant();
+    ui.ctlNo.onclick = () => revoke();
+    crow.append(ui.ctlAllow, ui.ctlNo);
+    ui.ctl.append(ui.ctlText, crow);
+    ui.ctl.hidden = true;
     ui.bar = el("div", "cb-bar");
     ui.bar.setAttribute("role", "status");
     ui.barText = el("span");
     ui.stop = el("button", "", o.t("cobrowse.stop"));
     ui.stop.type = "button";
     ui.stop.onclick = () => stop(true);
-    ui.bar.append(ui.barText, ui.stop);
+    ui.take = el("button", "cb-take", o.t("cobrowse.control_take_back"));
+    ui.take.type = "button";
+    ui.take.onclick = () => revoke();
+    ui.take.hidden = true;
+    ui.bar.append(ui.barText, ui.take, ui.stop);
     ui.ask.hidden = ui.bar.hidden = true;
     // The agent's pointer and highlight: drawn over the page, inside the widget (never recorded), never
     // in the way of the customer's clicks.
@@ -89,7 +128,13 @@ function makeCobrowse(o) {
     ui.pointer.append(ui.pointerName);
     ui.mark = el("div", "cb-mark");
     ui.pointer.hidden = ui.mark.hidden = true;
+    // Where the agent's last click went (dashed when it was refused), briefly.
+    ui.ring = el("div", "cb-ring");
+    ui.ring.hidden = true;
+    ui.ring.dataset.n = "0";
     o.mount(ui.ask);
+    o.mount(ui.ctl);
+    o.mount(ui.ring);
     o.mount(ui.bar);
     o.mount(ui.pointer);
     o.mount(ui.mark);
@@ -104,6 +149,7 @@ function makeCobrowse(o) {
     ui.mark.hidden = !b;
     if (p) Object.assign(ui.pointer.style, { left: p.x - scrollX + "px", top: p.y - scrollY + "px" });
     if (b) Object.assign(ui.mark.style, { left: b.x - scrollX + "px", top: b.y - scrollY + "px", width: b.w + "px", height: b.h + "px" });
+    if (ringAt) Object.assign(ui.ring.style, { left: ringAt.x - scrollX + "px", top: ringAt.y - scrollY + "px" });
   }
   function pointed(f) {
     if (!cur || !cur.on || cur.sid !== f.session_id) return;
@@ -118,9 +164,75 @@ function makeCobrowse(o) {
     const name = o.agentName() || o.t("agent.default");
     ui.ask.hidden = !cur || cur.on;
     ui.bar.hidden = !cur || !cur.on;
+    const control = cur && cur.on ? cur.control : "off";
+    const asked = control === "asked" && ui.ctl.hidden;
+    ui.ctl.hidden = control !== "asked";
+    ui.take.hidden = control !== "on";
     ui.askText.textContent = o.t("cobrowse.ask", { name });
-    ui.barText.textContent = o.t("cobrowse.banner", { name });
+    ui.ctlText.textContent = o.t("cobrowse.control_ask", { name });
+    ui.barText.textContent = o.t(control === "on" ? "cobrowse.control_banner" : "cobrowse.banner", { name });
     if (cur && !cur.on) ui.allow.focus();
+    // The question itself takes the focus, not Allow: a key the customer was typing must not say yes.
+    else if (asked) ui.ctl.focus();
+  }
+  function grant() {
+    if (cur && cur.on && cur.control === "asked") {
+      o.send({ type: "cobrowse_control_grant", conversation_id: cur.cid, session_id: cur.sid });
+    }
+  }
+  function revoke() {
+    // Off here at once, whatever the server answers: no click or scroll is carried out after this.
+    if (!cur) return;
+    cur.control = "off";
+    o.send({ type: "cobrowse_control_revoke", conversation_id: cur.cid });
+    render();
+  }
+  function host() {
+    const root = ui.bar && ui.bar.getRootNode();
+    return root && root.host;
+  }
+  function safeTarget(t) {
+    if (!t || t.nodeType !== 1) return null;
+    const h = host();
+    if (h && (t === h || h.contains(t))) return null;
+    if (t.isContentEditable || t.closest(NO_CLICK)) return null;
+    const a = t.closest("a[href]");
+    if (a && /^\s*javascript:/i.test(a.getAttribute("href"))) return null;
+    return t;
+  }
+  let ringTimer = 0;
+  let ringAt = null; // page coordinates of the agent's last click: the ring stays there if the page scrolls
+  function ring(vx, vy, outcome) {
+    ui.ring.dataset.outcome = outcome;
+    ui.ring.dataset.n = String(+ui.ring.dataset.n + 1);
+    ui.ring.hidden = true;
+    void ui.ring.offsetWidth; // restart the animation
+    ringAt = { x: vx + scrollX, y: vy + scrollY };
+    place();
+    ui.ring.hidden = false;
+    clearTimeout(ringTimer);
+    ringTimer = setTimeout(() => ((ui.ring.hidden = true), (ringAt = null)), 900);
+  }
+  // The agent's click or scroll (docs/cobrowse.md): only while control is on; a click only on a safe target,
+  // as a synthetic click (it never focuses anything, and there is no way to type).
+  function controlled(f) {
+    if (!cur || !cur.on || cur.control !== "on" || cur.sid !== f.session_id) return;
+    build();
+    if (f.kind === "scroll") {
+      const node = f.node && rr && rr.record.mirror ? rr.record.mirror.getNode(f.node) : null;
+      const h = host();
+      if (node && node.nodeType === 1 && node.scrollTo && !(h && h.contains(node))) node.scrollTo(f.x, f.y);
+      else if (!f.node) window.scrollTo(f.x, f.y);
+      return;
+    }
+    const vx = f.x - scrollX;
+    const vy = f.y - scrollY;
+    const inView = vx >= 0 && vy >= 0 && vx < innerWidth && vy < innerHeight;
+    const target = inView ? safeTarget(document.elementFromPoint(vx, vy)) : null;
+    ring(vx, vy, target ? "clicked" : "refused");
+    if (!target) return;
+    const init = { bubbles: true, cancelable: true, composed: true, view: window, clientX: vx, clientY: vy, button: 0, detail: 1 };
+    target.dispatchEvent(new MouseEvent("click", init));
   }
   function loadRrweb() {
     if (rr) return Promise.resolve(rr);
@@ -210,17 +322,19 @@ function makeCobrowse(o) {
     ready(openIds) {
       const s = saved();
       if (!s || !openIds.includes(s.cid)) return s && stop(false);
-      cur = { cid: s.cid, sid: s.sid, on: false };
+      cur = { cid: s.cid, sid: s.sid, on: false, control: "off" };
       accept(); // on again for this page: the server answers cobrowse_state on, recording follows
     },
     frame(f) {
       if (f.type === "cobrowse_state") {
         if (f.state === "ended") return cur && cur.sid === f.session_id && stop(false);
-        cur = { cid: f.conversation_id, sid: f.session_id, on: f.state === "on" };
+        cur = { cid: f.conversation_id, sid: f.session_id, on: f.state === "on", control: f.control || "off" };
         if (cur.on) save({ cid: cur.cid, sid: cur.sid }), record();
         render();
       } else if (f.type === "cobrowse_pointer") {
         pointed(f);
+      } else if (f.type === "cobrowse_control") {
+        controlled(f);
       } else if (f.type === "cobrowse_snapshot_needed" && cur && cur.on && stopRec && rr) {
         rr.record.takeFullSnapshot(true);
       }

@@ -687,7 +687,7 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     h("div", { class: "brand", text: t("brand") })
   );
   el.root = h("div", { class: "root", lang: I18N.ui, dir: I18N.dir }, el.panel, el.launcher);
-  shadow.append(h("style", { text: CSS + CSAT_CSS + INVITE_CSS }), el.root);
+  shadow.append(h("style", { text: CSS + CSAT_CSS + INVITE_CSS + COBROWSE_CSS }), el.root);
   // Co-browse (web/widget/cobrowse.js): its prompt and banner live in this shadow root, out of the recording.
   const cobrowse = makeCobrowse({
     origin: ORIGIN,
@@ -1518,6 +1518,7 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
       case "cobrowse_state":
       case "cobrowse_snapshot_needed":
       case "cobrowse_pointer":
+      case "cobrowse_control":
         return cobrowse.frame(f);
       case "document":
       case "document_turn":
