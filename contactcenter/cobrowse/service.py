@@ -40,7 +40,7 @@ from contactcenter.realtime.events import TOPIC_REALTIME
 log = structlog.get_logger("cobrowse")
 LIVE = ("requested", "on")
 MAX_PAGES = 200
-By = Literal["customer", "agent"]
+By = Literal["customer", "agent", "closed"]  # "closed": its conversation closed under it
 # Each batch of events needs its session's state: this process keeps what it read for CACHE_S (a read per
 # frame was the relay's main cost). Its own changes drop the entry at once; a change made in another process
 # (an agent's stop there) is seen here within CACHE_S, and the widget stops on the cobrowse_state it gets.
@@ -68,10 +68,12 @@ async def _current(db: Database, conversation_id: str) -> SessionOut | None:
     return found
 
 
-async def _live(session: AsyncSession, conversation_id: str) -> CobrowseSession | None:
+async def _live(session: AsyncSession, conversation_id: str, *, lock: bool = False) -> CobrowseSession | None:
     q = select(CobrowseSession).where(
         CobrowseSession.conversation_id == conversation_id, CobrowseSession.state.in_(LIVE)
     )
+    if lock:  # PostgreSQL: a second ender waits, then finds it ended (SQLite has one writer: the write gate)
+        q = q.with_for_update()
     return (await session.scalars(q.limit(1))).first()
 
 
@@ -134,8 +136,9 @@ async def accept(
 
 
 async def stop(session: AsyncSession, bus: Bus, *, conv: ConversationOut, by: By) -> SessionOut | None:
-    """Either side ends it (a request the customer declines, too); a session that was on becomes a touch."""
-    row = await _live(session, conv.id)
+    """Either side ends it (a request the customer declines, too), or its conversation's close; a session that
+    was on becomes a touch, once (the row is locked: two enders on two processes log one)."""
+    row = await _live(session, conv.id, lock=True)
     if row is None:
         return None
     was_on = row.state == "on"
