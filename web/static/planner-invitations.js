@@ -65,12 +65,12 @@
         el("button", { type: "button", class: "btn btn-small up" }, "↑"),
         el("button", { type: "button", class: "btn btn-small down" }, "↓")),
       cell("On", on),
-      cell("Rule name", textInput("name", rule.name, { maxlength: "120", placeholder: "Lingers on the prices" })),
+      cell("Rule name", textInput("name", rule.name, { maxlength: "120", placeholder: "Name this rule" })),
       cell("Page address", textInput("page", rule.page, { maxlength: "200", placeholder: "any page", spellcheck: "false" })),
       cell("Seconds on the page", numberInput("min_seconds", rule.min_seconds)),
       cell("Visits to the page", numberInput("min_visits", rule.min_visits)),
       cell("Shopping cart", cart),
-      cell("Topic", textInput("topic", rule.topic, { maxlength: "120", placeholder: "pricing" })),
+      cell("Topic", textInput("topic", rule.topic, { maxlength: "120", placeholder: "e.g. pricing" })),
       el("td", { class: "remove-cell" }, el("button", { type: "button", class: "btn btn-small remove" }, "Remove")));
     return tr;
   }
@@ -140,7 +140,7 @@
     const box = $("publish-error");
     box.textContent = general.length
       ? `Nothing was published: ${general.join("; ")}`
-      : "Nothing was published: see the rules marked below.";
+      : "Nothing was published: see the rules marked above.";
     box.hidden = false;
     const first = tbody.querySelector("[aria-invalid]");
     if (first) first.focus();
