@@ -1,5 +1,6 @@
-"""Planner pages: server-rendered shells; their scripts read and write rules (/api/rules) and campaigns
-(/api/campaigns). Also the charting library every staff page with a chart shares (/vendor/chart.js)."""
+"""Planner pages: server-rendered shells; their scripts read and write rules (/api/rules), campaigns
+(/api/campaigns) and the invitation rules and results (/api/engage/rules, /api/engage/results). Also the
+charting library every staff page with a chart shares (/vendor/chart.js)."""
 
 from __future__ import annotations
 
@@ -66,3 +67,9 @@ async def campaign_page(
 ) -> HTMLResponse:
     ctx = {"me": who, "nav": "campaigns", "campaign_id": campaign_id}
     return templates.TemplateResponse(request, "planner_campaign.html", ctx)
+
+
+@router.get("/staff/planner/invitations", response_class=HTMLResponse)
+async def invitations_page(request: Request, templates: Templates, who: Planner) -> HTMLResponse:
+    # The invitation rule table (edited and published by the page) and the results against the hold-out.
+    return templates.TemplateResponse(request, "planner_invitations.html", {"me": who, "nav": "invitations"})

@@ -181,8 +181,10 @@ window.Charts = (function () {
   }
 
   // A funnel as horizontal bars: stages [{key, label, value, note}] (a stage with value null shows its
-  // note, "never shown"), each bar's end saying its count and its share of the first stage.
-  function funnel(host, { title, stages, colors = [COLORS.slate, COLORS.sky, COLORS.brand, COLORS.green], height } = {}) {
+  // note, "never shown"), each bar's end saying its count and its share of the first stage. `head`: the
+  // figures table's column names (what is counted, and what the first stage is).
+  function funnel(host, { title, stages, colors = [COLORS.slate, COLORS.sky, COLORS.brand, COLORS.green], height,
+    head = ["Stage", "Customers", "Share of the list"] } = {}) {
     const base = Math.max(1, stages[0].value || 0);
     const share = (v, i) => (i === 0 ? num(v) : `${num(v)} · ${Math.round((100 * v) / base)} %`);
     const config = {
@@ -211,7 +213,7 @@ window.Charts = (function () {
     const rows = stages.map((s, i) => [s.label, s.value === null || s.value === undefined ? s.note || "—" : num(s.value),
       s.value === null || s.value === undefined ? "—" : i === 0 ? "100 %" : `${Math.round((100 * s.value) / base)} %`]);
     const handle = mount(host, "funnel", title, height || 48 + stages.length * 40, config,
-      figuresTable(title, ["Stage", "Customers", "Share of the list"], rows));
+      figuresTable(title, head, rows));
     stages.forEach((s) => { handle.figure.dataset[`stage${s.key[0].toUpperCase()}${s.key.slice(1)}`] = s.value === null || s.value === undefined ? "" : String(s.value); });
     return handle;
   }
