@@ -22,20 +22,19 @@ async def test_the_served_script_is_the_table_then_the_widget_in_one_function(cl
 
 
 def test_a_part_changed_on_disk_is_served_and_a_missing_part_is_none(tmp_path: Path) -> None:
-    (tmp_path / "i18n.js").write_text("const A = 1;")
-    (tmp_path / "cobrowse.js").write_text("const B = 0;")
-    (tmp_path / "kb.js").write_text("const K = 0;")
-    (tmp_path / "documents.js").write_text("const C = 3;")
-    (tmp_path / "voice.js").write_text("const V = 4;")
-    (tmp_path / "csat.js").write_text("const S = 5;")
+    parts = [p for p in widget.PARTS if p != "widget.js"]
+    assert parts[0] == "i18n.js" and widget.PARTS[-1] == "widget.js"  # the texts first, the widget last
+    for n, name in enumerate(parts):
+        (tmp_path / name).write_text(f"const P{n} = {n};")
     assert widget.script(tmp_path) is None  # widget.js missing
-    (tmp_path / "widget.js").write_text("use(A);")
-    expected = b"(function () {\nconst A = 1;\nconst B = 0;\nconst K = 0;\nconst C = 3;\nconst V = 4;\nconst S = 5;\n"
-    expected += b"use(A);\n})();\n"
-    assert widget.script(tmp_path) == expected
-    (tmp_path / "i18n.js").write_text("const A = 2;")
+    (tmp_path / "widget.js").write_text("use(P0);")
+
+    def expected(first: str) -> bytes:
+        lines = [first] + [f"const P{n} = {n};" for n in range(1, len(parts))]
+        return ("(function () {\n" + "\n".join(lines) + "\nuse(P0);\n})();\n").encode()
+
+    assert widget.script(tmp_path) == expected("const P0 = 0;")
+    (tmp_path / "i18n.js").write_text("const P0 = 2;")
     later = (tmp_path / "widget.js").stat().st_mtime_ns + 1_000_000_000
     os.utime(tmp_path / "i18n.js", ns=(later, later))  # a newer stamp even on a coarse clock
-    expected = b"(function () {\nconst A = 2;\nconst B = 0;\nconst K = 0;\nconst C = 3;\nconst V = 4;\nconst S = 5;\n"
-    expected += b"use(A);\n})();\n"
-    assert widget.script(tmp_path) == expected
+    assert widget.script(tmp_path) == expected("const P0 = 2;")
