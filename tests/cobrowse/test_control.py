@@ -201,6 +201,8 @@ async def test_control_ends_with_the_conversation(settings: Settings, live: Live
         await agent.send({"type": "close", "conversation_id": cid, "outcome": "resolved"})
         while (await agent.next("conversation"))["conversation"]["status"] != "closed":
             pass
-        assert await refused(agent, click(cid)) == "cobrowse_off"
+        # Refused either way: the conversation is closed, and the close also ends the session (just after it).
+        ended = ("cobrowse_off", "cobrowse_not_found")
+        assert await refused(agent, click(cid)) in ended
         grant = {"type": "cobrowse_control_grant", "conversation_id": cid, "session_id": sid}
-        assert await refused(cust, grant) == "cobrowse_off"
+        assert await refused(cust, grant) in ended
