@@ -125,6 +125,18 @@ def relay_app() -> Any:
 # ---------------------------------------------------------------------------------------------------------
 
 
+async def expect(ws: Any, want: Any, what: str) -> dict[str, Any]:
+    """The next frame `want` accepts, within 30 s; a bench that waits for ever measures nothing."""
+    seen: list[str] = []
+    try:
+        async with asyncio.timeout(30):
+            while not want(f := json.loads(await ws.recv())):
+                seen.append(f.get("type", "?") + (f":{f['code']}" if "code" in f else ""))
+            return f  # type: ignore[no-any-return]
+    except TimeoutError:
+        raise RuntimeError(f"no {what} within 30 s; frames seen: {seen[-10:]}") from None
+
+
 async def drive(port: int, real: bool, seconds: float) -> dict[str, Any]:
     import httpx
     import websockets
@@ -161,6 +173,8 @@ async def drive(port: int, real: bool, seconds: float) -> dict[str, Any]:
                         elif e["type"] == 3 and "seq" in e["data"]:
                             received.add((cid, e["data"]["seq"]))
                             latencies.append((t - e["timestamp"]) / 1000)
+                elif kind == "error":
+                    log(f"agent got an error: {f}")
                 elif kind == "conversation" and f["conversation"]["status"] == "assigned":
                     assigned.put_nowait(f["conversation"]["id"])
 
@@ -182,8 +196,7 @@ async def drive(port: int, real: bool, seconds: float) -> dict[str, Any]:
             json.loads(await ws.recv())
             if real:
                 await ws.send(json.dumps({"type": "start", "topic": f"bench {i}"}))
-                while (f := json.loads(await ws.recv()))["type"] != "conversation":
-                    pass
+                f = await expect(ws, lambda f: f["type"] == "conversation", "conversation")
                 cid = f["conversation"]["id"]
             else:
                 cid = f"c{i}"
@@ -195,14 +208,13 @@ async def drive(port: int, real: bool, seconds: float) -> dict[str, Any]:
                 await asyncio.wait_for(assigned.get(), 60)
             for _ws, cid in customers:
                 await agent.send(json.dumps({"type": "cobrowse_request", "conversation_id": cid}))
+                await asyncio.sleep(1 / 15)  # under the socket's 20 frames/s: an agent asks one at a time
             for ws, cid in customers:
-                while (f := json.loads(await ws.recv()))["type"] != "cobrowse_state":
-                    pass
+                f = await expect(ws, lambda f: f["type"] == "cobrowse_state", "co-browse request")
                 await ws.send(
                     json.dumps({"type": "cobrowse_accept", "conversation_id": cid, "session_id": f["session_id"]})
                 )
-                while (f := json.loads(await ws.recv()))["type"] != "cobrowse_state" or f["state"] != "on":
-                    pass
+                await expect(ws, lambda f: f["type"] == "cobrowse_state" and f["state"] == "on", "co-browse on")
         snap = snapshot()
         snap_bytes = len(json.dumps(snap))
         log(f"{'server' if real else 'relay'}: {SESSIONS} sessions on; snapshots of {snap_bytes // 1024} KiB")
