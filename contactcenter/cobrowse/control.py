@@ -12,7 +12,13 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contactcenter.bus import Bus
-from contactcenter.cobrowse.schemas import CobrowseControl, ControlFrame, SessionOut
+from contactcenter.cobrowse.schemas import (
+    CobrowseControl,
+    CobrowseControlRefused,
+    ControlFrame,
+    SessionOut,
+    WarningFrame,
+)
 from contactcenter.cobrowse.service import By, _forget, _live, _state, _tell
 from contactcenter.conversations.schemas import ConversationOut
 from contactcenter.db import Database, utcnow
@@ -94,3 +100,42 @@ async def act(db: Database, bus: Bus, *, conv: ConversationOut, agent_id: int, f
         conversation_id=conv.id, session_id=row.id, kind=frame.kind, x=frame.x, y=frame.y, node=frame.node
     )
     await _tell(bus, conv, "customer", out)
+
+
+async def follow_agent(session: AsyncSession, bus: Bus, *, conv: ConversationOut) -> SessionOut | None:
+    """The conversation changed hands (transferred, requeued): the customer gave control to one person, so it
+    ends, and both sides (the new agent's console included) are told it is off."""
+    row = await _live(session, conv.id, lock=True)  # two processes hear the change: one ends it
+    if row is None or row.control == "off" or row.control_agent_id == conv.agent_id:
+        return None
+    was, held_by = row.control, row.control_agent_id
+    row.end_control(utcnow())
+    await session.commit()
+    _forget(conv.id)
+    log.info("cobrowse_control_revoked", conversation_id=conv.id, session_id=row.id, by="transfer", was=was,
+             agent_id=held_by, control_s=row.control_s)  # fmt: skip
+    await _tell(bus, conv, "both", _state(row))
+    return SessionOut.model_validate(row)
+
+
+REFUSED = {
+    "unsafe": "Your click was not carried out: it landed on a form field, a masked or blocked part of the page, "
+    "or the chat widget; the customer fills those in themselves",
+    "outside": "Your click was not carried out: that point is outside what the customer sees; scroll first",
+}
+
+
+async def refused(
+    db: Database, bus: Bus, *, conv: ConversationOut, customer_id: int, frame: CobrowseControlRefused
+) -> None:
+    """The customer's widget refused a click: the agent who has control hears why (nothing is stored)."""
+    async with db.session() as s:
+        row = await _live(s, conv.id)
+    if row is None or row.id != frame.session_id or conv.customer_id != customer_id:
+        raise ApiError(404, "cobrowse_not_found", "no co-browse session for this conversation")
+    if row.control != "on" or row.control_agent_id != conv.agent_id:
+        return  # control ended meanwhile: nobody to tell
+    warning = WarningFrame(
+        conversation_id=conv.id, session_id=row.id, code="control_refused", detail=REFUSED[frame.reason]
+    )
+    await _tell(bus, conv, "agent", warning)

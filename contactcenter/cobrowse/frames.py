@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import weakref
+from collections.abc import Awaitable, Callable
+from typing import Literal
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from contactcenter.cobrowse import control, service
 from contactcenter.cobrowse.schemas import (
     CobrowseAccept,
     CobrowseControl,
     CobrowseControlGrant,
+    CobrowseControlRefused,
     CobrowseControlRequest,
     CobrowseControlRevoke,
     CobrowseEventsIn,
@@ -42,126 +47,95 @@ async def _conversation(ctx: FrameContext, conversation_id: str) -> Conversation
     return await ctx.conversation(conversation_id)
 
 
-async def on_request(ctx: FrameContext, frame: CobrowseRequest) -> None:
+async def _open(
+    ctx: FrameContext,
+    conversation_id: str,
+    *,
+    only: Literal["agent", "customer"] | None,
+    refusal: str = "",
+    cached: bool = False,
+) -> ConversationOut | None:
+    """What every handler checks first: the sender's side (`only`), then the conversation as this socket may
+    see it; with `only` None either side may send it, but an agent only for their own conversation (or a
+    supervisor's)."""
     conn = ctx.conn
-    if not conn.is_agent:
-        conn.fail("forbidden", "only agents ask to co-browse", ref=frame.conversation_id)
-        return
-    conv = await ctx.conversation(frame.conversation_id)
-    if conv is None:
-        return
+    if only is not None and conn.is_agent != (only == "agent"):
+        conn.fail("forbidden", refusal, ref=conversation_id)
+        return None
+    conv = await (_conversation(ctx, conversation_id) if cached else ctx.conversation(conversation_id))
+    mine = conv is None or not conn.is_agent or conv.agent_id == conn.who.id
+    if only is None and not mine and conn.who.role not in ("supervisor", "admin"):
+        conn.fail("forbidden", "not your conversation", ref=conversation_id)
+        return None
+    return conv
+
+
+async def _run(ctx: FrameContext, conv: ConversationOut, work: Callable[[], Awaitable[object]]) -> None:
     try:
-        async with ctx.db.write_gate(), ctx.db.session() as s:
-            await service.request(s, ctx.bus, conv=conv, agent_id=conn.who.id)
+        await work()
     except ApiError as exc:
-        conn.fail(exc.code, str(exc.detail), ref=conv.id)
+        ctx.conn.fail(exc.code, str(exc.detail), ref=conv.id)
+
+
+async def _write(ctx: FrameContext, conv: ConversationOut, work: Callable[[AsyncSession], Awaitable[object]]) -> None:
+    async def in_session() -> None:
+        async with ctx.db.write_gate(), ctx.db.session() as s:
+            await work(s)
+
+    await _run(ctx, conv, in_session)
+
+
+async def on_request(ctx: FrameContext, frame: CobrowseRequest) -> None:
+    if conv := await _open(ctx, frame.conversation_id, only="agent", refusal="only agents ask to co-browse"):
+        await _write(ctx, conv, lambda s: service.request(s, ctx.bus, conv=conv, agent_id=ctx.conn.who.id))
 
 
 async def on_accept(ctx: FrameContext, frame: CobrowseAccept) -> None:
-    conn = ctx.conn
-    if conn.is_agent:
-        conn.fail("forbidden", "only the customer consents", ref=frame.conversation_id)
-        return
-    conv = await ctx.conversation(frame.conversation_id)
-    if conv is None:
-        return
-    try:
-        async with ctx.db.write_gate(), ctx.db.session() as s:
-            await service.accept(s, ctx.bus, conv=conv, customer_id=conn.who.id, session_id=frame.session_id)
-    except ApiError as exc:
-        conn.fail(exc.code, str(exc.detail), ref=conv.id)
+    if conv := await _open(ctx, frame.conversation_id, only="customer", refusal="only the customer consents"):
+        await _write(ctx, conv, lambda s: service.accept(
+            s, ctx.bus, conv=conv, customer_id=ctx.conn.who.id, session_id=frame.session_id))  # fmt: skip
 
 
 async def on_stop(ctx: FrameContext, frame: CobrowseStop) -> None:
-    conn = ctx.conn
-    conv = await ctx.conversation(frame.conversation_id)
-    if conv is None:
-        return
-    if conn.is_agent and conv.agent_id != conn.who.id and conn.who.role not in ("supervisor", "admin"):
-        conn.fail("forbidden", "not your conversation", ref=conv.id)
-        return
-    async with ctx.db.write_gate(), ctx.db.session() as s:
-        await service.stop(s, ctx.bus, conv=conv, by=conn.who.side)
+    if conv := await _open(ctx, frame.conversation_id, only=None):
+        await _write(ctx, conv, lambda s: service.stop(s, ctx.bus, conv=conv, by=ctx.conn.who.side))
 
 
 async def on_events(ctx: FrameContext, frame: CobrowseEventsIn) -> None:
-    conn = ctx.conn
-    if conn.is_agent:
-        conn.fail("forbidden", "only the customer's page is shared", ref=frame.conversation_id)
-        return
-    conv = await _conversation(ctx, frame.conversation_id)
-    if conv is None:
-        return
-    try:
-        await service.relay(
-            ctx.db, ctx.bus, conv=conv, customer_id=conn.who.id, events=frame.events, limits=limits_of(ctx)
-        )
-    except ApiError as exc:
-        conn.fail(exc.code, str(exc.detail), ref=conv.id)
+    refusal = "only the customer's page is shared"
+    if conv := await _open(ctx, frame.conversation_id, only="customer", refusal=refusal, cached=True):
+        await _run(ctx, conv, lambda: service.relay(
+            ctx.db, ctx.bus, conv=conv, customer_id=ctx.conn.who.id, events=frame.events, limits=limits_of(ctx)
+        ))  # fmt: skip
 
 
 async def on_pointer(ctx: FrameContext, frame: CobrowsePointer) -> None:
-    conn = ctx.conn
-    if not conn.is_agent:
-        conn.fail("forbidden", "only the agent's pointer is shown", ref=frame.conversation_id)
-        return
-    conv = await _conversation(ctx, frame.conversation_id)
-    if conv is None:
-        return
-    try:
-        await service.point(ctx.db, ctx.bus, conv=conv, agent_id=conn.who.id, frame=frame)
-    except ApiError as exc:
-        conn.fail(exc.code, str(exc.detail), ref=conv.id)
+    refusal = "only the agent's pointer is shown"
+    if conv := await _open(ctx, frame.conversation_id, only="agent", refusal=refusal, cached=True):
+        await _run(ctx, conv, lambda: service.point(ctx.db, ctx.bus, conv=conv, agent_id=ctx.conn.who.id, frame=frame))
 
 
 async def on_control_request(ctx: FrameContext, frame: CobrowseControlRequest) -> None:
-    conn = ctx.conn
-    if not conn.is_agent:
-        conn.fail("forbidden", "only the agent asks for control", ref=frame.conversation_id)
-        return
-    conv = await ctx.conversation(frame.conversation_id)
-    if conv is None:
-        return
-    try:
-        async with ctx.db.write_gate(), ctx.db.session() as s:
-            await control.ask(s, ctx.bus, conv=conv, agent_id=conn.who.id)
-    except ApiError as exc:
-        conn.fail(exc.code, str(exc.detail), ref=conv.id)
+    if conv := await _open(ctx, frame.conversation_id, only="agent", refusal="only the agent asks for control"):
+        await _write(ctx, conv, lambda s: control.ask(s, ctx.bus, conv=conv, agent_id=ctx.conn.who.id))
 
 
 async def on_control_grant(ctx: FrameContext, frame: CobrowseControlGrant) -> None:
-    conn = ctx.conn
-    if conn.is_agent:
-        conn.fail("forbidden", "only the customer gives control", ref=frame.conversation_id)
-        return
-    conv = await ctx.conversation(frame.conversation_id)
-    if conv is None:
-        return
-    try:
-        async with ctx.db.write_gate(), ctx.db.session() as s:
-            await control.grant(s, ctx.bus, conv=conv, customer_id=conn.who.id, session_id=frame.session_id)
-    except ApiError as exc:
-        conn.fail(exc.code, str(exc.detail), ref=conv.id)
+    if conv := await _open(ctx, frame.conversation_id, only="customer", refusal="only the customer gives control"):
+        await _write(ctx, conv, lambda s: control.grant(
+            s, ctx.bus, conv=conv, customer_id=ctx.conn.who.id, session_id=frame.session_id))  # fmt: skip
 
 
 async def on_control_revoke(ctx: FrameContext, frame: CobrowseControlRevoke) -> None:
-    conn = ctx.conn
-    conv = await ctx.conversation(frame.conversation_id)
-    if conv is None:
-        return
-    if conn.is_agent and conv.agent_id != conn.who.id and conn.who.role not in ("supervisor", "admin"):
-        conn.fail("forbidden", "not your conversation", ref=conv.id)
-        return
-    async with ctx.db.write_gate(), ctx.db.session() as s:
-        await control.revoke(s, ctx.bus, conv=conv, by=conn.who.side)
+    if conv := await _open(ctx, frame.conversation_id, only=None):
+        await _write(ctx, conv, lambda s: control.revoke(s, ctx.bus, conv=conv, by=ctx.conn.who.side))
 
 
 async def on_control(ctx: FrameContext, frame: CobrowseControl) -> None:
     conn = ctx.conn
-    if not conn.is_agent:
-        conn.fail(
-            "forbidden", "only the agent clicks and scrolls, with the customer's consent", ref=frame.conversation_id
-        )
+    refusal = "only the agent clicks and scrolls, with the customer's consent"
+    if not conn.is_agent:  # refused before the bucket: a customer's frames do not use up the agent's
+        conn.fail("forbidden", refusal, ref=frame.conversation_id)
         return
     bucket = _control_buckets.get(conn)
     if bucket is None:
@@ -169,13 +143,15 @@ async def on_control(ctx: FrameContext, frame: CobrowseControl) -> None:
     if not bucket.take():
         conn.fail("rate_limited", "too many clicks and scrolls; slow down", ref=frame.conversation_id)
         return
-    conv = await _conversation(ctx, frame.conversation_id)
-    if conv is None:
-        return
-    try:
-        await control.act(ctx.db, ctx.bus, conv=conv, agent_id=conn.who.id, frame=frame)
-    except ApiError as exc:
-        conn.fail(exc.code, str(exc.detail), ref=conv.id)
+    if conv := await _open(ctx, frame.conversation_id, only="agent", refusal=refusal, cached=True):
+        await _run(ctx, conv, lambda: control.act(ctx.db, ctx.bus, conv=conv, agent_id=conn.who.id, frame=frame))
+
+
+async def on_control_refused(ctx: FrameContext, frame: CobrowseControlRefused) -> None:
+    refusal = "only the customer's page refuses a click"
+    if conv := await _open(ctx, frame.conversation_id, only="customer", refusal=refusal, cached=True):
+        await _run(ctx, conv, lambda: control.refused(
+            ctx.db, ctx.bus, conv=conv, customer_id=ctx.conn.who.id, frame=frame))  # fmt: skip
 
 
 def specs() -> list[FrameSpec]:
@@ -189,4 +165,5 @@ def specs() -> list[FrameSpec]:
         FrameSpec(CobrowseControlGrant, on_control_grant),
         FrameSpec(CobrowseControlRevoke, on_control_revoke),
         FrameSpec(CobrowseControl, on_control),
+        FrameSpec(CobrowseControlRefused, on_control_refused),
     ]

@@ -1,6 +1,7 @@
 """Co-browse as a capability: its routes, and its frames registered with the realtime hub. It is not a
 channel (it works during a chat, a call or a callback): it registers frames only, no catch-up or positions.
-It hears the conversations core's events: a conversation that closes ends its co-browse session (a touch)."""
+It hears the conversations core's events: a conversation that closes ends its co-browse session (a touch);
+one that changes hands ends remote control (the customer gave it to one agent)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from fastapi import APIRouter
 from contactcenter.bus import Bus, BusMessage
 from contactcenter.bus.listen import listen
 from contactcenter.capabilities import AppContext
-from contactcenter.cobrowse import frames, service
+from contactcenter.cobrowse import control, frames, service
 from contactcenter.cobrowse.routes import EVENTS_PATH, router
 from contactcenter.conversations.events import TOPIC_CONVERSATIONS, changed
 from contactcenter.db import Database
@@ -53,13 +54,20 @@ class CobrowseCapability:
     async def _listen(self, db: Database, bus: Bus) -> None:
         async def on_message(msg: BusMessage) -> None:
             event = changed(msg)
-            if event is None or event.conversation.status.value != "closed":
+            if event is None:
+                return
+            conv = event.conversation
+            closed = conv.status.value == "closed"
+            if not closed and event.previous_agent_id in (None, conv.agent_id):
                 return
             try:
                 async with db.write_gate(), db.session() as s:
-                    await service.stop(s, bus, conv=event.conversation, by="closed")
-            except Exception as exc:  # the session stays on; its next frame is refused (the conversation is closed)
-                log.warning("cobrowse_end_on_close_failed", conversation_id=event.conversation.id, error=repr(exc))
+                    if closed:
+                        await service.stop(s, bus, conv=conv, by="closed")
+                    else:  # transferred or requeued: control was given to the agent before
+                        await control.follow_agent(s, bus, conv=conv)
+            except Exception as exc:  # the session stays on; its next frame is refused (closed, or not theirs)
+                log.warning("cobrowse_follow_failed", conversation_id=conv.id, closed=closed, error=repr(exc))
 
         await listen(bus, [TOPIC_CONVERSATIONS], on_message, what="cobrowse", subscribed=self.subscribed)
 

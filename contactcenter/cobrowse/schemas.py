@@ -96,6 +96,16 @@ class CobrowseControlRevoke(Frame):
     conversation_id: ConvId
 
 
+class CobrowseControlRefused(Frame):
+    """The customer's widget did not carry out the agent's click: it landed on a field, a masked or blocked
+    part or the widget (`unsafe`), or outside what the customer sees (`outside`). The agent is told."""
+
+    type: Literal["cobrowse_control_refused"]
+    conversation_id: ConvId
+    session_id: SessionId
+    reason: Literal["unsafe", "outside"]
+
+
 class CobrowseControl(Frame):
     """The agent, with control: `click` at (x, y) of the customer's page (CSS pixels from its top left), or
     `scroll` the page (or the element that is rrweb's node `node`) to (x, y). There is no key frame."""
@@ -169,12 +179,13 @@ class SnapshotNeeded(Frame):
 
 
 class WarningFrame(Frame):
-    """To the agent: something was withheld (`redacted`: found by the scan; `too_big`: over a limit)."""
+    """To the agent: something was withheld (`redacted`: found by the scan; `too_big`: over a limit;
+    `control_refused`: the customer's page did not carry out a click)."""
 
     type: Literal["cobrowse_warning"] = "cobrowse_warning"
     conversation_id: str
     session_id: str
-    code: Literal["redacted", "too_big"]
+    code: Literal["redacted", "too_big", "control_refused"]
     detail: str
     kinds: list[str] = Field(default_factory=list)
 

@@ -40,7 +40,7 @@ from contactcenter.realtime.events import TOPIC_REALTIME
 log = structlog.get_logger("cobrowse")
 LIVE = ("requested", "on")
 MAX_PAGES = 200
-By = Literal["customer", "agent", "closed"]  # "closed": its conversation closed under it
+By = Literal["customer", "agent", "closed", "transfer"]  # closed/transfer: its conversation, under it
 # Each batch of events needs its session's state: this process keeps what it read for CACHE_S (a read per
 # frame was the relay's main cost). Its own changes drop the entry at once; a change made in another process
 # (an agent's stop there) is seen here within CACHE_S, and the widget stops on the cobrowse_state it gets.

@@ -132,6 +132,9 @@ def test_remote_control_needs_a_second_consent_and_stays_out_of_fields(browser: 
         assert aimed == "what"  # it was aimed at the field, and did nothing
         assert cust.evaluate("() => document.activeElement && document.activeElement.id") != "what"
         assert cust.locator("#what").input_value() == ""
+        # The agent is told why nothing happened (the console shows the customer's page's refusal).
+        expect(agent.locator("#cobrowse-warning")).to_contain_text("form field")
+        agent.screenshot(path=str(SHOTS / "cobrowse-control-refused-agent.png"))
         # Nor the label of the "Freeze the card now" box (a label's click would tick it): it stays ticked.
         freeze = replay.locator("label").filter(has_text="Freeze the card now").bounding_box()
         assert freeze is not None

@@ -117,6 +117,11 @@
     } else if (f.type === "cobrowse_warning" && (f.conversation_id === shownFor || f.conversation_id === S().selected)) {
       warning.textContent = f.detail;
       warning.hidden = false;
+      if (f.code === "control_refused") {
+        CC.announce(f.detail);
+        const shown = f.detail;
+        setTimeout(() => { if (warning.textContent === shown) warning.hidden = true; }, 8000); // a moment's news
+      }
     }
   }
 

@@ -230,7 +230,11 @@ function makeCobrowse(o) {
     const inView = vx >= 0 && vy >= 0 && vx < innerWidth && vy < innerHeight;
     const target = inView ? safeTarget(document.elementFromPoint(vx, vy)) : null;
     ring(vx, vy, target ? "clicked" : "refused");
-    if (!target) return;
+    if (!target) {
+      // The agent hears why (their console shows it): otherwise a refused click looks like a lost one.
+      o.send({ type: "cobrowse_control_refused", conversation_id: cur.cid, session_id: cur.sid, reason: inView ? "unsafe" : "outside" });
+      return;
+    }
     const init = { bubbles: true, cancelable: true, composed: true, view: window, clientX: vx, clientY: vy, button: 0, detail: 1 };
     target.dispatchEvent(new MouseEvent("click", init));
   }
