@@ -25,7 +25,7 @@ from contactcenter.auth.origins import VisitorCors, parse_origins
 from contactcenter.auth.routes import router as auth_router
 from contactcenter.auth.secret import resolve_secret
 from contactcenter.bus import make_bus
-from contactcenter.capabilities import AppContext, Capability, body_limits, discover
+from contactcenter.capabilities import AppContext, Capability, body_limits, discover, widget_parts
 from contactcenter.ccr.routes import router as ccr_router
 from contactcenter.conversations.routes import router as conversations_router
 from contactcenter.db import Database
@@ -153,6 +153,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.capabilities = {cap.name: cap for cap in capabilities}
+    app.state.widget_parts = widget_parts(capabilities, settings)
     app.state.widget_origins = parse_origins(settings.widget_origins)
     app.state.metrics = Metrics()
     app.state.socket_cap = SocketCap(settings.max_sockets_per_address)

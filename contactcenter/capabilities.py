@@ -58,6 +58,18 @@ def body_limits(capabilities: Sequence[Capability], settings: Settings) -> dict[
     return found
 
 
+def widget_parts(capabilities: Sequence[Capability], settings: Settings) -> list[Path]:
+    """The scripts capabilities add to the customer's widget (an optional `widget_parts(settings)` method
+    returning files): GET /widget.js serves them between the widget's texts and the widget itself, and each
+    registers itself there with `registerPart` (web/widget/parts.js, decision 58)."""
+    found: list[Path] = []
+    for cap in capabilities:
+        declared = getattr(cap, "widget_parts", None)
+        if callable(declared):
+            found.extend(p for p in declared(settings) if p not in found)
+    return found
+
+
 def _plugins_under(package: str, path: Sequence[str]) -> list[Capability]:
     found: list[Capability] = []
     for info in sorted(pkgutil.iter_modules(path), key=lambda m: m.name):

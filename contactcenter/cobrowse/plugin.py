@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Sequence
+from pathlib import Path
 
 import structlog
 from fastapi import APIRouter
@@ -32,6 +33,9 @@ class CobrowseCapability:
     def __init__(self) -> None:
         self.task: asyncio.Task[None] | None = None
         self.subscribed = asyncio.Event()
+
+    def widget_parts(self, settings: Settings) -> list[Path]:
+        return [settings.web_dir / "widget" / "cobrowse.js"]  # its consents, banner, recording and remote control
 
     def routers(self) -> Sequence[APIRouter]:
         return [router]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Sequence
+from pathlib import Path
 
 import structlog
 from fastapi import APIRouter
@@ -20,6 +21,7 @@ from contactcenter.csat.events import ask_push
 from contactcenter.csat.routes import router
 from contactcenter.db import Database, utcnow
 from contactcenter.realtime.events import TOPIC_REALTIME
+from contactcenter.settings import Settings
 
 log = structlog.get_logger("csat")
 
@@ -32,6 +34,9 @@ class CsatCapability:
         self.subscribed = asyncio.Event()
         self.asked = 0  # asks this process recorded first (and pushed): tests read it
         self.channels: frozenset[str] = frozenset()
+
+    def widget_parts(self, settings: Settings) -> list[Path]:
+        return [settings.web_dir / "widget" / "csat.js"]  # the rating card
 
     def routers(self) -> Sequence[APIRouter]:
         return [router]

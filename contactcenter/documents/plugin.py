@@ -4,6 +4,7 @@ realtime hub. It is not a channel: a document is pushed during a chat, a call or
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 from fastapi import APIRouter
 
@@ -18,6 +19,9 @@ NAME = "documents"
 
 class DocumentsCapability:
     name = NAME
+
+    def widget_parts(self, settings: Settings) -> list[Path]:
+        return [settings.web_dir / "widget" / "documents.js"]  # the viewer of pushed documents
 
     def routers(self) -> Sequence[APIRouter]:
         return [router]

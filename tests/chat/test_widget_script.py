@@ -22,19 +22,24 @@ async def test_the_served_script_is_the_table_then_the_widget_in_one_function(cl
 
 
 def test_a_part_changed_on_disk_is_served_and_a_missing_part_is_none(tmp_path: Path) -> None:
-    parts = [p for p in widget.PARTS if p != "widget.js"]
-    assert parts[0] == "i18n.js" and widget.PARTS[-1] == "widget.js"  # the texts first, the widget last
-    for n, name in enumerate(parts):
+    first = list(widget.FIRST)
+    assert first[0] == "i18n.js" and first[1] == "parts.js"  # the texts, then registerPart, first
+    for n, name in enumerate(first):
         (tmp_path / name).write_text(f"const P{n} = {n};")
-    assert widget.script(tmp_path) is None  # widget.js missing
+    part = tmp_path / "elsewhere" / "mine.js"  # a capability's part may live anywhere
+    part.parent.mkdir()
+    part.write_text("registerPart(P1);")
+    assert widget.script(tmp_path, parts=[part]) is None  # widget.js missing
     (tmp_path / "widget.js").write_text("use(P0);")
 
-    def expected(first: str) -> bytes:
-        lines = [first] + [f"const P{n} = {n};" for n in range(1, len(parts))]
-        return ("(function () {\n" + "\n".join(lines) + "\nuse(P0);\n})();\n").encode()
+    def expected(p0: str) -> bytes:
+        lines = [p0] + [f"const P{n} = {n};" for n in range(1, len(first))] + ["registerPart(P1);", "use(P0);"]
+        return ("(function () {\n" + "\n".join(lines) + "\n})();\n").encode()
 
-    assert widget.script(tmp_path) == expected("const P0 = 0;")
+    assert widget.script(tmp_path, parts=[part]) == expected("const P0 = 0;")
     (tmp_path / "i18n.js").write_text("const P0 = 2;")
     later = (tmp_path / "widget.js").stat().st_mtime_ns + 1_000_000_000
     os.utime(tmp_path / "i18n.js", ns=(later, later))  # a newer stamp even on a coarse clock
-    assert widget.script(tmp_path) == expected("const P0 = 2;")
+    assert widget.script(tmp_path, parts=[part]) == expected("const P0 = 2;")
+    part.unlink()
+    assert widget.script(tmp_path, parts=[part]) is None  # a declared part missing: not half a widget

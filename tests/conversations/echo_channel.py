@@ -5,6 +5,7 @@ its log lives in memory (enough for the plug-in point: offered, delivered, resum
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Literal
 
 from fastapi import APIRouter
@@ -19,6 +20,7 @@ from contactcenter.realtime.events import TOPIC_REALTIME, Audience, Item
 from contactcenter.realtime.schemas import ConvId, Frame
 from contactcenter.realtime.service import FrameContext
 from contactcenter.routing.model import Channel as Medium
+from contactcenter.settings import Settings
 
 NAME = "echo"
 
@@ -58,6 +60,9 @@ class EchoCapability:
 
     def routers(self) -> Sequence[APIRouter]:
         return []
+
+    def widget_parts(self, settings: Settings) -> list[Path]:
+        return [Path(__file__).with_name("echo_widget.js")]  # its part, outside web/widget/
 
     async def start(self, ctx: AppContext) -> None:
         conversations.register_channel(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import httpx
 import websockets
 from sqlalchemy import select
 
@@ -108,3 +109,14 @@ async def test_bad_frames_for_a_channel_get_clear_errors_and_the_socket_stays_us
         async with customer(live) as (_, token):
             got, code = await raw(live, token, {"type": "echo_open"})
             assert code == 4400 and got[-1]["code"] == "bad_frame"
+
+
+async def test_a_capability_adds_its_part_to_the_widget_without_editing_the_widget(settings: Settings) -> None:
+    async with serve(settings, extra=[EchoCapability()]) as live, httpx.AsyncClient(base_url=live.base) as http:
+        body = (await http.get("/widget.js")).text
+    # Served inside the widget's one function, after registerPart is defined and before widget.js starts the
+    # parts; the core's parts (documents') are registered the same way.
+    at = body.index('registerPart({ name: "echo"')
+    assert body.index("function registerPart(") < at < body.index("const parts = WIDGET_PARTS.map(")
+    assert body.index('registerPart({ name: "documents"') < body.index("const parts = WIDGET_PARTS.map(")
+    assert body.count('name: "echo"') == 1

@@ -1,10 +1,38 @@
 /* Document push in the widget: a document the agent shows opens at once in a viewer of the widget's own
  * (images inline, PDFs drawn by pdf.js from the app, sheets as a table) and the viewer tells the agent what
  * was seen: opened, the seconds each page was in view, closed (document_view frames). The bytes are fetched
- * with the visitor's token through the push's signed link: nothing is cached by the browser. Served between
- * cobrowse.js and widget.js inside the same function, so nothing here is global. */
+ * with the visitor's token through the push's signed link: nothing is cached by the browser. A widget part
+ * (web/widget/parts.js): registered, served inside the widget's function, so nothing here is global. */
+const DOCUMENTS_CSS = `
+.doc-shelf{display:flex;flex-wrap:wrap;gap:6px;padding:6px 0}
+.doc-shelf[hidden]{display:none}
+.doc-chip{display:inline-flex;align-items:center;gap:6px;max-width:100%;min-height:36px;padding:4px 10px;border:1px solid #cfd6e0;border-radius:18px;background:#fff;font-size:13px;cursor:pointer}
+.doc-chip:hover{border-color:var(--a)}
+.doc-chip-kind{font-size:10px;font-weight:800;color:var(--a)}
+.doc-chip-title{overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
+.doc-view{position:fixed;right:20px;bottom:92px;z-index:2147483004;display:flex;flex-direction:column;width:min(560px,calc(100vw - 40px));height:min(640px,calc(100vh - 120px));background:#fff;border-radius:14px;box-shadow:0 12px 48px rgba(15,30,60,.35);overflow:hidden}
+.doc-view[hidden]{display:none}
+.doc-head{display:flex;align-items:center;gap:10px;padding:10px 12px 10px 16px;background:var(--a);color:#fff}
+.doc-title{flex:1;min-width:0;overflow:hidden;text-overflow:ellipsis;white-space:nowrap;font-size:15px}
+.doc-close{width:36px;height:36px;border:0;border-radius:8px;background:transparent;color:#fff;font-size:24px;line-height:1;cursor:pointer}
+.doc-close:hover{background:rgba(255,255,255,.18)}
+.doc-body{flex:1;min-height:0;overflow:auto;padding:8px;background:#eef1f5;text-align:center}
+.doc-canvas,.doc-image{display:block;max-width:100%;height:auto;margin:0 auto;background:#fff;box-shadow:0 1px 4px rgba(0,0,0,.2)}
+.doc-sheet{overflow:auto;text-align:left;background:#fff}
+.doc-table{border-collapse:collapse;font-size:13px}
+.doc-table th,.doc-table td{padding:5px 9px;border:1px solid #dde2ea;white-space:nowrap}
+.doc-table th{background:#f4f6f9;font-weight:700}
+.doc-loading,.doc-error,.doc-more{margin:18px;color:#5b6573;font-size:14px}
+.doc-nav{display:flex;align-items:center;justify-content:center;gap:12px;padding:8px;border-top:1px solid #e3e7ee}
+.doc-nav[hidden]{display:none}
+.doc-nav button{min-height:40px;padding:0 12px;border-radius:8px;white-space:nowrap}
+.doc-page{font-size:14px;min-width:0;white-space:nowrap}
+@media (max-width:479px){.doc-view{inset:0;width:auto;height:auto;border-radius:0}}
+`;
 function makeDocuments(o) {
-  // o: { origin, t, token() -> string, send(frame) -> bool, mount(node), notice(text), shelf: node in the chat }
+  // o: the parts' context (parts.js); the shelf of pushed documents sits at the chat's end.
+  const shelf = o.h("div", { class: "doc-shelf", hidden: true, role: "group", "aria-label": o.t("doc.shelf") });
+  o.mount(shelf, "chat");
   const PDFJS = o.origin + "/documents/pdfjs/";
   let pdfjs = null;
   let cur = null; // { f, pdf, page, pages, since, url }
@@ -46,7 +74,7 @@ function makeDocuments(o) {
       else if (e.key === "ArrowRight" && cur && cur.pdf) turn(1);
       else if (e.key === "ArrowLeft" && cur && cur.pdf) turn(-1);
     });
-    o.mount(ui.box);
+    o.mount(ui.box, "overlay");
   }
   function tell(event, extra) {
     if (cur) o.send(Object.assign({ type: "document_view", push_id: cur.f.push_id, event }, extra || {}));
@@ -199,8 +227,8 @@ function makeDocuments(o) {
     b.append(el("span", "doc-chip-title", f.title));
     b.title = o.t("doc.open", { title: f.title });
     b.onclick = () => show(f);
-    o.shelf.append(b);
-    o.shelf.hidden = false;
+    shelf.append(b);
+    shelf.hidden = false;
   }
   return {
     frame(f) {
@@ -223,8 +251,8 @@ function makeDocuments(o) {
     },
     reset() {
       shelved.clear();
-      o.shelf.replaceChildren();
-      o.shelf.hidden = true;
+      shelf.replaceChildren();
+      shelf.hidden = true;
       close();
     },
     error(f) {
@@ -233,3 +261,4 @@ function makeDocuments(o) {
     },
   };
 }
+registerPart({ name: "documents", frames: ["document", "document_turn"], css: DOCUMENTS_CSS, make: makeDocuments });

@@ -461,29 +461,6 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
 .consent p{margin:0 0 8px;font-size:13.5px;color:var(--muted)}
 .consent a.fine{display:block;margin:0 0 10px!important;color:var(--a)}
 .consent .fine{margin:0 0 10px!important}
-.doc-shelf{display:flex;flex-wrap:wrap;gap:6px;padding:6px 0}
-.doc-shelf[hidden]{display:none}
-.doc-chip{display:inline-flex;align-items:center;gap:6px;max-width:100%;min-height:36px;padding:4px 10px;border:1px solid #cfd6e0;border-radius:18px;background:#fff;font-size:13px;cursor:pointer}
-.doc-chip:hover{border-color:var(--a)}
-.doc-chip-kind{font-size:10px;font-weight:800;color:var(--a)}
-.doc-chip-title{overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
-.doc-view{position:fixed;right:20px;bottom:92px;z-index:2147483004;display:flex;flex-direction:column;width:min(560px,calc(100vw - 40px));height:min(640px,calc(100vh - 120px));background:#fff;border-radius:14px;box-shadow:0 12px 48px rgba(15,30,60,.35);overflow:hidden}
-.doc-view[hidden]{display:none}
-.doc-head{display:flex;align-items:center;gap:10px;padding:10px 12px 10px 16px;background:var(--a);color:#fff}
-.doc-title{flex:1;min-width:0;overflow:hidden;text-overflow:ellipsis;white-space:nowrap;font-size:15px}
-.doc-close{width:36px;height:36px;border:0;border-radius:8px;background:transparent;color:#fff;font-size:24px;line-height:1;cursor:pointer}
-.doc-close:hover{background:rgba(255,255,255,.18)}
-.doc-body{flex:1;min-height:0;overflow:auto;padding:8px;background:#eef1f5;text-align:center}
-.doc-canvas,.doc-image{display:block;max-width:100%;height:auto;margin:0 auto;background:#fff;box-shadow:0 1px 4px rgba(0,0,0,.2)}
-.doc-sheet{overflow:auto;text-align:left;background:#fff}
-.doc-table{border-collapse:collapse;font-size:13px}
-.doc-table th,.doc-table td{padding:5px 9px;border:1px solid #dde2ea;white-space:nowrap}
-.doc-table th{background:#f4f6f9;font-weight:700}
-.doc-loading,.doc-error,.doc-more{margin:18px;color:#5b6573;font-size:14px}
-.doc-nav{display:flex;align-items:center;justify-content:center;gap:12px;padding:8px;border-top:1px solid #e3e7ee}
-.doc-nav[hidden]{display:none}
-.doc-nav button{min-height:40px;padding:0 12px;border-radius:8px;white-space:nowrap}
-.doc-page{font-size:14px;min-width:0;white-space:nowrap}
 .cb-pointer,.cb-mark{position:fixed;z-index:2147483001;pointer-events:none}
 .cb-mark{z-index:2147483000}
 .cb-pointer{width:18px;height:18px;margin:-9px 0 0 -9px;border:3px solid #fff;border-radius:50%;background:#f59e0b;box-shadow:0 0 0 2px #b45309,0 2px 8px rgba(0,0,0,.35);transition:left .09s linear,top .09s linear}
@@ -492,7 +469,6 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
 .cb-pointer[hidden],.cb-mark[hidden]{display:none}
 .brand{padding:5px;text-align:center;font-size:11px;color:#8a94a3;background:#fff}
 @media (max-width:479px){
- .doc-view{inset:0;width:auto;height:auto;border-radius:0}
  .panel{inset:0;width:100%;height:100%;max-height:none;border-radius:0;animation:none}
  .root.is-open .launcher{display:none}
  .msg{max-width:88%}
@@ -608,7 +584,6 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
       h("button", { class: "secondary", type: "button", text: t("ended.transcript"), onclick: () => showSheet("transcript") })
     )
   );
-  el.docShelf = h("div", { class: "doc-shelf", hidden: true, role: "group", "aria-label": t("doc.shelf") });
   // Consent (decision 45): asked at the top of the panel until answered for the current policy version.
   el.consent = h(
     "section",
@@ -636,7 +611,7 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     callback: openCallback,
     shown: (name) => view(name),
   });
-  el.main = h("div", { class: "main" }, el.consent, kb.search, kb.article, el.prechat, el.callback, el.cbDone, el.waiting, el.history, el.pending, el.docShelf, el.typing, el.ended);
+  el.main = h("div", { class: "main" }, el.consent, kb.search, kb.article, el.prechat, el.callback, el.cbDone, el.waiting, el.history, el.pending, el.typing, el.ended);
 
   el.noticeText = h("span");
   el.notice = h(
@@ -687,7 +662,7 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     h("div", { class: "brand", text: t("brand") })
   );
   el.root = h("div", { class: "root", lang: I18N.ui, dir: I18N.dir }, el.panel, el.launcher);
-  shadow.append(h("style", { text: CSS + CSAT_CSS + INVITE_CSS + COBROWSE_CSS }), el.root);
+  shadow.append(h("style", { text: CSS + CSAT_CSS + INVITE_CSS + COBROWSE_CSS + WIDGET_PARTS.map((p) => p.css).join("\n") }), el.root);
   // Co-browse (web/widget/cobrowse.js): its prompt and banner live in this shadow root, out of the recording.
   const cobrowse = makeCobrowse({
     origin: ORIGIN,
@@ -699,16 +674,21 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     mayStore: () => !gate.refused,
   });
 
-  // Document push (web/widget/documents.js): the viewer lives in this shadow root too.
-  const docs = makeDocuments({
+  // The registered parts (web/widget/parts.js): one context for all; their frames, errors, ready and reset.
+  const places = { overlay: (n) => el.root.append(n), top: (n) => el.main.prepend(n), chat: (n) => el.main.insertBefore(n, el.typing) };
+  const partCtx = {
     origin: ORIGIN,
+    lang: I18N.tag,
     t,
+    h,
     token: () => S.token,
     send: (frame) => send(frame),
-    mount: (node) => el.root.append(node),
+    api: (method, path, body) => api(method, path, body),
     notice: (text) => notice(text),
-    shelf: el.docShelf,
-  });
+    mount: (node, where) => (places[where] || places.overlay)(node),
+  };
+  const parts = WIDGET_PARTS.map((p) => ({ p, on: p.make(partCtx) || {} }));
+  const partFor = new Map(parts.flatMap((x) => x.p.frames.map((type) => [type, x.on])));
   // Satisfaction (web/widget/csat.js): a closed conversation's rating card, above "Chat ended" for a chat
   // and at the top for a call or a callback.
   const csat = makeCsat({
@@ -911,7 +891,7 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     el.history.replaceChildren();
     el.pending.replaceChildren();
     S.failed.clear();
-    docs.reset();
+    for (const x of parts) if (x.on.reset) x.on.reset();
     csat.reset();
   }
   function onConversation(c) {
@@ -1520,13 +1500,14 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
       case "cobrowse_pointer":
       case "cobrowse_control":
         return cobrowse.frame(f);
-      case "document":
-      case "document_turn":
-        return docs.frame(f);
       case "csat_ask":
         return csat.frame(f);
       case "error":
         return onError(f);
+      default: {
+        const on = partFor.get(f.type);
+        if (on && on.frame) on.frame(f);
+      }
     }
   }
   function onWelcome(f) {
@@ -1552,7 +1533,7 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     pacer.restart(resend);
     scheduleAck();
     cobrowse.ready([...open]);
-    docs.ready([...open]);
+    for (const x of parts) if (x.on.ready) x.on.ready([...open]);
     voice.flush();
   }
   async function closedWhileAway(c) {
@@ -1575,7 +1556,7 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     // Too many sends at once: the message stays queued and goes again later, more slowly.
     // Refused for now, not for good: kept and sent again later (the client id makes a resend safe).
     if (/^cobrowse_/.test(f.code || "")) return cobrowse.error(f);
-    if (docs.error(f)) return;
+    if (parts.some((x) => x.on.error && x.on.error(f))) return;
     if (f.ref === "voice_call" || (f.ref && voice.owns(f.ref))) return voice.error(f);
     const retry = f.code === "rate_limited" || f.code === "internal";
     if (retry && f.ref && S.outbox.some((i) => i.cid === f.ref)) return pacer.limited(f.ref);

@@ -226,10 +226,11 @@ async def delete_canned(
 
 
 @router.get("/widget.js", include_in_schema=False)
-async def widget_js(settings: SettingsDep, _: Annotated[None, Depends(deps.public)]) -> Response:
+async def widget_js(request: Request, settings: SettingsDep, _: Annotated[None, Depends(deps.public)]) -> Response:
     # The consent policy's version: the widget asks again when it differs from the stored answer's.
     policy = {"version": settings.consent_policy_version, "url": settings.consent_policy_url}
-    body = widget.script(settings.web_dir / "widget", f"const CONSENT_POLICY = {json.dumps(policy)};")
+    prelude = f"const CONSENT_POLICY = {json.dumps(policy)};"
+    body = widget.script(settings.web_dir / "widget", prelude, request.app.state.widget_parts)
     if body is None:
         raise ApiError(404, "not_found", "widget not built")
     return Response(

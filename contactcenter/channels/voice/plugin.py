@@ -5,6 +5,7 @@ the customer's offer; stopping the process ends its calls cleanly (logged, conve
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import aioice.ice
 from fastapi import APIRouter
@@ -35,6 +36,9 @@ class VoiceCapability:
     def __init__(self) -> None:
         self.db: object | None = None
         self.watch: AnswerWatch | None = None
+
+    def widget_parts(self, settings: Settings) -> list[Path]:
+        return [settings.web_dir / "widget" / "voice.js"]  # the call box
 
     def routers(self) -> Sequence[APIRouter]:
         return [router]
