@@ -2,10 +2,10 @@
  * the app only once the customer agrees), shows a banner with Stop while it is on, and sends the events
  * over the widget's socket (batches too big for a frame over HTTP). Remote control is a second question of
  * its own: only once the customer allows it are the agent's clicks (on safe targets only, never into a
- * field) and scrolls carried out, and one click on the banner takes it back. Served between i18n.js and
- * widget.js inside the same function (contactcenter/channels/chat/widget.py), so nothing here is global. */
-// The widget's stylesheet adds these (widget.js): the control question (placed as the sharing one, with the
-// banner's red: it asks for more), the take-back button, the click ring.
+ * field) and scrolls carried out, and one click on the banner takes it back. A widget part (parts.js):
+ * registered and served inside the widget's function, so nothing here is global. */
+// Its stylesheet joins the widget's: the control question (placed as the sharing one, with the banner's
+// red: it asks for more), the take-back button, the click ring.
 const COBROWSE_CSS = `
 .cb-ctl{position:fixed;right:20px;bottom:92px;z-index:2147483002;width:340px;max-width:calc(100vw - 40px);padding:16px;background:#fff;border-radius:14px;box-shadow:0 12px 48px rgba(15,30,60,.3);border-top:4px solid #b42318}
 .cb-ctl p{margin:0 0 12px;font-size:14.5px}
@@ -16,7 +16,7 @@ const COBROWSE_CSS = `
 @media (prefers-reduced-motion:reduce){.cb-ring{animation:none;opacity:.8}}
 `;
 function makeCobrowse(o) {
-  // o: { origin, t, send(frame) -> bool, post(path, body) -> Promise, mount(node), agentName(), mayStore() }
+  // o: the parts' context (parts.js); everything it mounts is an overlay over the page.
   const KEY = "cc_chat_cobrowse"; // sessionStorage: the session this tab shares, across the site's pages
   const FRAME_MAX = 15000; // bytes of a cobrowse_events frame (the server's limit is 16 KiB)
   const FLUSH_MS = 150;
@@ -132,12 +132,12 @@ function makeCobrowse(o) {
     ui.ring = el("div", "cb-ring");
     ui.ring.hidden = true;
     ui.ring.dataset.n = "0";
-    o.mount(ui.ask);
-    o.mount(ui.ctl);
-    o.mount(ui.ring);
-    o.mount(ui.bar);
-    o.mount(ui.pointer);
-    o.mount(ui.mark);
+    o.mount(ui.ask, "overlay");
+    o.mount(ui.ctl, "overlay");
+    o.mount(ui.ring, "overlay");
+    o.mount(ui.bar, "overlay");
+    o.mount(ui.pointer, "overlay");
+    o.mount(ui.mark, "overlay");
     addEventListener("scroll", place, { passive: true });
   }
   let marks = { pointer: null, highlight: null }; // page coordinates from the agent
@@ -291,7 +291,7 @@ function makeCobrowse(o) {
     }
     // Too big for a frame: over HTTP, and nothing else goes until it is through (the order matters).
     posting = true;
-    o.post("/api/cobrowse/events", { conversation_id: cur.cid, events: events.slice(0, 500) })
+    o.api("POST", "/api/cobrowse/events", { conversation_id: cur.cid, events: events.slice(0, 500) })
       .catch(() => {
         /* the agent is told when a page is too large; the session goes on */
       })
@@ -344,11 +344,19 @@ function makeCobrowse(o) {
       }
     },
     error(f) {
+      if (!/^cobrowse_/.test(f.code || "")) return false;
       // cobrowse_off: the session ended while this page was away.
       if (f.code === "cobrowse_off" || f.code === "cobrowse_not_found") stop(false);
+      return true;
     },
     closed() {
       stop(false);
     },
   };
 }
+registerPart({
+  name: "cobrowse",
+  frames: ["cobrowse_state", "cobrowse_snapshot_needed", "cobrowse_pointer", "cobrowse_control"],
+  css: COBROWSE_CSS,
+  make: makeCobrowse,
+});

@@ -662,18 +662,7 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     h("div", { class: "brand", text: t("brand") })
   );
   el.root = h("div", { class: "root", lang: I18N.ui, dir: I18N.dir }, el.panel, el.launcher);
-  shadow.append(h("style", { text: CSS + CSAT_CSS + INVITE_CSS + COBROWSE_CSS + WIDGET_PARTS.map((p) => p.css).join("\n") }), el.root);
-  // Co-browse (web/widget/cobrowse.js): its prompt and banner live in this shadow root, out of the recording.
-  const cobrowse = makeCobrowse({
-    origin: ORIGIN,
-    t,
-    send: (frame) => send(frame),
-    post: (path, body) => api("POST", path, body),
-    mount: (node) => el.root.append(node),
-    agentName: () => (S.conv && S.conv.agent_name) || S.agentName,
-    mayStore: () => !gate.refused,
-  });
-
+  shadow.append(h("style", { text: CSS + CSAT_CSS + INVITE_CSS + WIDGET_PARTS.map((p) => p.css).join("\n") }), el.root);
   // The registered parts (web/widget/parts.js): one context for all; their frames, errors, ready and reset.
   const places = { overlay: (n) => el.root.append(n), top: (n) => el.main.prepend(n), chat: (n) => el.main.insertBefore(n, el.typing) };
   const partCtx = {
@@ -686,6 +675,8 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     api: (method, path, body) => api(method, path, body),
     notice: (text) => notice(text),
     mount: (node, where) => (places[where] || places.overlay)(node),
+    agentName: () => (S.conv && S.conv.agent_name) || S.agentName,
+    mayStore: () => !gate.refused, // "No thanks" to storage (decision 45): keep nothing past the page
   };
   const parts = WIDGET_PARTS.map((p) => ({ p, on: p.make(partCtx) || {} }));
   const partFor = new Map(parts.flatMap((x) => x.p.frames.map((type) => [type, x.on])));
@@ -913,7 +904,7 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     for (const item of early) pacer.add(item.cid);
     if (c.status === "closed") {
       store.del("conv");
-      cobrowse.closed();
+      for (const x of parts) if (x.on.closed) x.on.closed();
       failOutbox(c.id, t("msg.chatEnded"));
       view("ended");
       stopTyping();
@@ -1495,11 +1486,6 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
       case "read":
         if (S.conv && f.conversation_id === S.conv.id && f.reader === "agent") (S.readSeq = Math.max(S.readSeq, f.seq)), markRead();
         return;
-      case "cobrowse_state":
-      case "cobrowse_snapshot_needed":
-      case "cobrowse_pointer":
-      case "cobrowse_control":
-        return cobrowse.frame(f);
       case "csat_ask":
         return csat.frame(f);
       case "error":
@@ -1532,7 +1518,6 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     }
     pacer.restart(resend);
     scheduleAck();
-    cobrowse.ready([...open]);
     for (const x of parts) if (x.on.ready) x.on.ready([...open]);
     voice.flush();
   }
@@ -1555,7 +1540,6 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
   function onError(f) {
     // Too many sends at once: the message stays queued and goes again later, more slowly.
     // Refused for now, not for good: kept and sent again later (the client id makes a resend safe).
-    if (/^cobrowse_/.test(f.code || "")) return cobrowse.error(f);
     if (parts.some((x) => x.on.error && x.on.error(f))) return;
     if (f.ref === "voice_call" || (f.ref && voice.owns(f.ref))) return voice.error(f);
     const retry = f.code === "rate_limited" || f.code === "internal";
