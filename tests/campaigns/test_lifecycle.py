@@ -212,3 +212,36 @@ async def test_a_campaign_whose_period_is_over_restarts_once_its_end_moves(
     r = await planner.post("/api/campaigns/late/restart")
     assert r.status_code == 200 and r.json()["target_size"] == 2  # nobody new matches: nobody added twice
     await planner.aclose()
+
+
+async def test_a_restart_does_not_add_a_customer_whose_merged_record_is_listed(
+    app: FastAPI, make_user: UserFactory
+) -> None:
+    """c9 is on the list and is merged into c5 while stopped: c5 (silver) matches the wider target, but it is c9,
+    the same person, so the restart leaves it out and the figures count them once."""
+    ids = await bank(app)
+    planner, _ = await staff(app, make_user, Role.planner)
+    supervisor, sup_id = await staff(app, make_user, Role.supervisor)
+    assert (await planner.post("/api/campaigns", json=body("merged", **SILVER))).status_code == 201
+    assert (await planner.post("/api/campaigns/merged/start")).json()["target_size"] == 2
+    assert (await planner.post("/api/campaigns/merged/stop")).status_code == 200
+    async with app.state.db.session() as s:
+        from contactcenter.ccr import service as ccr
+
+        await ccr.merge_customers(s, app.state.bus, source_id=ids[9], target_id=ids[5], actor_id=sup_id, reason="same")
+    wider = {"tiers": ["silver"], "consented_only": False, "exclude_owners": False}
+    preview = (await planner.post("/api/campaigns/preview", json={"target": wider, "product_sku": "TRAVEL"})).json()
+    matching = {r["customer_id"] for r in preview["sample"]}
+    assert ids[5] in matching and ids[9] not in matching and ids[11] in matching
+    assert (await planner.put("/api/campaigns/merged", json=body("merged", **wider))).status_code == 200
+    r = await planner.post("/api/campaigns/merged/restart")
+    assert r.status_code == 200, r.text
+    listed = {t["customer_id"] for t in (await planner.get("/api/campaigns/merged/targets")).json()["targets"]}
+    assert listed == (matching - {ids[5]}) | {ids[9]}
+    assert (
+        r.json()["target_size"]
+        == len(listed)
+        == (await planner.get("/api/campaigns/merged/results")).json()["targeted"]
+    )
+    await planner.aclose()
+    await supervisor.aclose()
