@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contactcenter.bus import Bus
 from contactcenter.campaigns import history, targeting
-from contactcenter.campaigns.events import TOPIC_CAMPAIGNS, CampaignChanged
+from contactcenter.campaigns.events import announce
 from contactcenter.campaigns.models import Campaign, CampaignTarget
 from contactcenter.campaigns.schemas import CampaignOut, TargetIn
 from contactcenter.campaigns.service import load, out
@@ -93,7 +93,7 @@ async def start(session: AsyncSession, bus: Bus | None, campaign_id: str, *, by:
     history.record(session, c.id, by=by, action="started", added=c.target_size, size=c.target_size)
     await session.commit()
     log.info("campaign_started", campaign=c.id, targets=c.target_size)
-    await _announce(bus, c)
+    await announce(bus, c.id, c.status)
     return out(c)
 
 
@@ -107,7 +107,7 @@ async def restart(session: AsyncSession, bus: Bus | None, campaign_id: str, *, b
     history.record(session, c.id, by=by, action="restarted", added=added, size=c.target_size)
     await session.commit()
     log.info("campaign_restarted", campaign=c.id, added=added, targets=c.target_size)
-    await _announce(bus, c)
+    await announce(bus, c.id, c.status)
     return out(c)
 
 
@@ -116,14 +116,5 @@ async def stop(session: AsyncSession, bus: Bus | None, campaign_id: str, *, by: 
     c = await _move(session, campaign_id, was="running", to="stopped", values={"stopped_at": utcnow()})
     history.record(session, c.id, by=by, action="stopped")
     await session.commit()
-    await _announce(bus, c)
+    await announce(bus, c.id, c.status)
     return out(c)
-
-
-async def _announce(bus: Bus | None, c: Campaign) -> None:
-    if bus is None:
-        return
-    try:
-        await bus.publish_event(TOPIC_CAMPAIGNS, CampaignChanged(campaign_id=c.id, status=c.status))
-    except Exception as exc:  # the facts' TTL puts them right anyway
-        log.warning("publish_failed", what="campaigns.changed", error=repr(exc))

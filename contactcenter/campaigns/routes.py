@@ -56,10 +56,10 @@ async def campaign(campaign_id: IdPath, session: Session, _: Planner) -> Campaig
 
 @router.put("/api/campaigns/{campaign_id}", response_model=CampaignOut)
 async def update(
-    campaign_id: IdPath, body: CampaignIn, request: Request, session: Session, who: Planner
+    campaign_id: IdPath, body: CampaignIn, request: Request, session: Session, bus: BusDep, who: Planner
 ) -> CampaignOut:
     """A draft changes freely; a started one less (service.update says what)."""
-    return await service.update(session, campaign_id, body, scripts=_scripts(request), by=who.display_name)
+    return await service.update(session, bus, campaign_id, body, scripts=_scripts(request), by=who.display_name)
 
 
 @router.post("/api/campaigns/{campaign_id}/start", response_model=CampaignOut)

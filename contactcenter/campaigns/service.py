@@ -12,7 +12,9 @@ from sqlalchemy import update as sa_update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contactcenter.bus import Bus
 from contactcenter.campaigns import history, targeting
+from contactcenter.campaigns.events import announce
 from contactcenter.campaigns.models import Campaign, CampaignTarget
 from contactcenter.campaigns.schemas import (
     CampaignIn,
@@ -109,7 +111,7 @@ def _changes(c: Campaign, data: CampaignIn) -> dict[str, object]:
 
 
 async def update(
-    session: AsyncSession, campaign_id: str, data: CampaignIn, *, scripts: Collection[str], by: str
+    session: AsyncSession, bus: Bus | None, campaign_id: str, data: CampaignIn, *, scripts: Collection[str], by: str
 ) -> CampaignOut:
     """A draft changes freely. A running campaign: its name, script, end date and priority. A stopped one:
     those and its target (applied to the customers a restart adds; those on the list stay)."""
@@ -150,6 +152,8 @@ async def update(
     history.record(session, campaign_id, by=by, action="edited", changed=sorted(changes))
     await session.commit()
     await session.refresh(c)
+    if c.status == "running":
+        await announce(bus, c.id, c.status)
     return out(c)
 
 
