@@ -28,11 +28,13 @@ class Campaign(Base):
     ends_on: Mapped[date]
     holdout_pct: Mapped[float] = mapped_column(default=0.0)
     status: Mapped[str] = mapped_column(String(16), default="draft")  # draft, running, stopped
+    # Which of the customer's campaigns is offered first (higher first, on the rules' priority scale).
+    priority: Mapped[int] = mapped_column(default=50, server_default="50")
     target_size: Mapped[int | None]  # set when started
     created_by: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    started_at: Mapped[datetime | None]
-    stopped_at: Mapped[datetime | None]
+    started_at: Mapped[datetime | None]  # the first start: results count from it, through restarts
+    stopped_at: Mapped[datetime | None]  # the last stop (cleared by a restart)
 
 
 class CampaignTarget(Base):
@@ -46,3 +48,18 @@ class CampaignTarget(Base):
     )
     customer_id: Mapped[int] = mapped_column(primary_key=True)
     held_out: Mapped[bool] = mapped_column(default=False)
+    added_at: Mapped[datetime | None]  # set for customers a restart added (None: on the list since the start)
+
+
+class CampaignEvent(Base):
+    """The campaign's history: who created, edited, started, stopped and restarted it, and when."""
+
+    __tablename__ = "campaign_events"
+    __table_args__ = (Index("ix_campaign_events_campaign", "campaign_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[str] = mapped_column(String(48), ForeignKey("campaigns.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    by: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(16))  # created, edited, started, stopped, restarted
+    detail: Mapped[dict[str, Any]]  # e.g. {"changed": ["ends_on"]} or {"added": 3}

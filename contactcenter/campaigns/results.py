@@ -3,7 +3,7 @@
 Contacted, accepted and converted come from the suggestion records the campaign left (one per conversation
 in which it was suggested or held out), counted per customer; `ordered` counts orders of the product by
 anyone on the list since the start, contacted or not, so the hold-out's comparison does not hang on who
-happened to call.
+happened to call. A restarted campaign keeps its list and its records, so nothing is counted twice or lost.
 """
 
 from __future__ import annotations
@@ -58,7 +58,10 @@ async def _ordered(
     session: AsyncSession, c: Campaign, since: datetime, until: datetime | None
 ) -> list[tuple[bool, int]]:
     holder = func.coalesce(Customer.merged_into_id, Customer.id)
-    window = [Order.placed_at >= since, Order.status != "cancelled", Product.sku == c.product_sku]
+    # From the first start (through any pause: what was offered before a stop can be bought during it), or
+    # for a customer a restart added, from when they were added.
+    joined = or_(and_(T.added_at.is_(None), Order.placed_at >= since), Order.placed_at >= T.added_at)
+    window = [joined, Order.status != "cancelled", Product.sku == c.product_sku]
     if until is not None:
         window.append(Order.placed_at <= until)
     q = (

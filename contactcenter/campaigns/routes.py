@@ -10,11 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contactcenter.auth import deps
 from contactcenter.auth.service import StaffPrincipal
 from contactcenter.bus import Bus
-from contactcenter.campaigns import results, service
+from contactcenter.campaigns import history, lifecycle, results, service
 from contactcenter.campaigns.schemas import (
     CampaignIn,
     CampaignList,
     CampaignOut,
+    History,
     PreviewIn,
     PreviewOut,
     ResultsOut,
@@ -54,18 +55,33 @@ async def campaign(campaign_id: IdPath, session: Session, _: Planner) -> Campaig
 
 
 @router.put("/api/campaigns/{campaign_id}", response_model=CampaignOut)
-async def update(campaign_id: IdPath, body: CampaignIn, request: Request, session: Session, _: Planner) -> CampaignOut:
-    return await service.update(session, campaign_id, body, scripts=_scripts(request))
+async def update(
+    campaign_id: IdPath, body: CampaignIn, request: Request, session: Session, bus: BusDep, who: Planner
+) -> CampaignOut:
+    """A draft changes freely; a started one less (service.update says what)."""
+    return await service.update(session, bus, campaign_id, body, scripts=_scripts(request), by=who.display_name)
 
 
 @router.post("/api/campaigns/{campaign_id}/start", response_model=CampaignOut)
-async def start(campaign_id: IdPath, session: Session, bus: BusDep, _: Planner) -> CampaignOut:
-    return await service.start(session, bus, campaign_id)
+async def start(campaign_id: IdPath, session: Session, bus: BusDep, who: Planner) -> CampaignOut:
+    return await lifecycle.start(session, bus, campaign_id, by=who.display_name)
 
 
 @router.post("/api/campaigns/{campaign_id}/stop", response_model=CampaignOut)
-async def stop(campaign_id: IdPath, session: Session, bus: BusDep, _: Planner) -> CampaignOut:
-    return await service.stop(session, bus, campaign_id)
+async def stop(campaign_id: IdPath, session: Session, bus: BusDep, who: Planner) -> CampaignOut:
+    return await lifecycle.stop(session, bus, campaign_id, by=who.display_name)
+
+
+@router.post("/api/campaigns/{campaign_id}/restart", response_model=CampaignOut)
+async def restart(campaign_id: IdPath, session: Session, bus: BusDep, who: Planner) -> CampaignOut:
+    """A stopped campaign runs again: its list kept, customers matching now added."""
+    return await lifecycle.restart(session, bus, campaign_id, by=who.display_name)
+
+
+@router.get("/api/campaigns/{campaign_id}/history", response_model=History)
+async def campaign_history(campaign_id: IdPath, session: Session, _: Planner) -> History:
+    await service.load(session, campaign_id)
+    return History(events=await history.events(session, campaign_id))
 
 
 @router.get("/api/campaigns/{campaign_id}/results", response_model=ResultsOut)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -11,6 +11,9 @@ Tier = Literal["bronze", "silver", "gold", "platinum"]
 Segment = Literal["mass", "affluent", "private", "small_business"]
 Sku = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
 CampaignId = Annotated[str, Field(min_length=1, max_length=48, pattern=r"^[a-z0-9][a-z0-9-]*$")]
+# Higher first, on the scale of the rules' priorities (the demo rules use 20-40); 50 was every campaign's.
+Priority = Annotated[int, Field(ge=0, le=100)]
+DEFAULT_PRIORITY = 50
 
 
 class TargetIn(BaseModel):
@@ -40,6 +43,7 @@ class CampaignIn(BaseModel):
     starts_on: date
     ends_on: date
     holdout_pct: float = Field(default=10.0, ge=0, le=50)
+    priority: Priority = DEFAULT_PRIORITY
 
     @model_validator(mode="after")
     def _period(self) -> CampaignIn:
@@ -85,6 +89,7 @@ class CampaignOut(BaseModel):
     ends_on: date
     holdout_pct: float
     status: Literal["draft", "running", "stopped"]
+    priority: int
     target_size: int | None
     created_by: str
     created_at: datetime
@@ -128,3 +133,14 @@ class ListedTarget(BaseModel):
 
 class TargetList(BaseModel):
     targets: list[ListedTarget]
+
+
+class EventOut(BaseModel):
+    at: datetime
+    by: str
+    action: Literal["created", "edited", "started", "stopped", "restarted"]
+    detail: dict[str, Any]  # edited: {"changed": [field, ...]}; started, restarted: {"added": n, "size": n}
+
+
+class History(BaseModel):
+    events: list[EventOut]  # oldest first

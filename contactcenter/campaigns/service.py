@@ -1,18 +1,20 @@
-"""Campaigns: define (a draft), preview the target list, start (the list is written), stop, read results."""
+"""Campaigns: define (a draft), edit (less once started), preview the target list, read the list.
+
+Start, stop and restart are in lifecycle.py."""
 
 from __future__ import annotations
 
 from collections.abc import Collection
 
 import structlog
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy import update as sa_update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contactcenter.bus import Bus
-from contactcenter.campaigns import targeting
-from contactcenter.campaigns.events import TOPIC_CAMPAIGNS, CampaignChanged
+from contactcenter.campaigns import history, targeting
+from contactcenter.campaigns.events import announce
 from contactcenter.campaigns.models import Campaign, CampaignTarget
 from contactcenter.campaigns.schemas import (
     CampaignIn,
@@ -43,6 +45,7 @@ def out(c: Campaign) -> CampaignOut:
         ends_on=c.ends_on,
         holdout_pct=c.holdout_pct,
         status=c.status,
+        priority=c.priority,
         target_size=c.target_size,
         created_by=c.created_by,
         created_at=c.created_at,
@@ -70,10 +73,12 @@ async def create(session: AsyncSession, data: CampaignIn, *, scripts: Collection
         starts_on=data.starts_on,
         ends_on=data.ends_on,
         holdout_pct=data.holdout_pct,
+        priority=data.priority,
         status="draft",
         created_by=author,
     )
     session.add(c)
+    history.record(session, data.id, by=author, action="created")
     try:
         await session.commit()
     except IntegrityError:
@@ -93,17 +98,62 @@ async def get(session: AsyncSession, campaign_id: str) -> CampaignOut:
     return out(await load(session, campaign_id))
 
 
-async def update(session: AsyncSession, campaign_id: str, data: CampaignIn, *, scripts: Collection[str]) -> CampaignOut:
-    """A draft may change; a started campaign's list and figures would no longer match what it was."""
+# Once started, the product, the start and the hold-out share are what the results and the hold-out split
+# were computed from; a running campaign's target is what its list was written from.
+FIXED = ("product_sku", "starts_on", "holdout_pct")
+FIELDS = ("name", "target", "product_sku", "script_id", "starts_on", "ends_on", "holdout_pct", "priority")
+
+
+def _changes(c: Campaign, data: CampaignIn) -> dict[str, object]:
+    new = data.model_dump(include=set(FIELDS))
+    new["target"] = data.target.model_dump()
+    return {k: v for k, v in new.items() if getattr(c, k) != v}
+
+
+async def update(
+    session: AsyncSession, bus: Bus | None, campaign_id: str, data: CampaignIn, *, scripts: Collection[str], by: str
+) -> CampaignOut:
+    """A draft changes freely. A running campaign: its name, script, end date and priority. A stopped one:
+    those and its target (applied to the customers a restart adds; those on the list stay)."""
     if data.id != campaign_id:
         raise ApiError(422, "id_mismatch", "the body's id is not the campaign's")
     await _check(session, data, scripts)
     c = await load(session, campaign_id, lock=True)
-    if c.status != "draft":
-        raise ApiError(409, "campaign_started", "only a draft campaign can be changed")
-    c.name, c.target, c.product_sku, c.script_id = data.name, data.target.model_dump(), data.product_sku, data.script_id
-    c.starts_on, c.ends_on, c.holdout_pct = data.starts_on, data.ends_on, data.holdout_pct
+    changes = _changes(c, data)
+    if c.status != "draft" and (fixed := [k for k in FIXED if k in changes]):
+        raise ApiError(
+            409,
+            "campaign_started",
+            f"{', '.join(fixed)} cannot change once a campaign has started (its results and hold-out were "
+            "counted with them): create a new campaign instead",
+        )
+    if c.status == "running" and "target" in changes:
+        raise ApiError(
+            409,
+            "campaign_running",
+            "who a running campaign targets cannot change: stop it, change the target, then restart it "
+            "(customers already on the list stay on it)",
+        )
+    if c.status == "running" and data.ends_on < utcnow().date():
+        raise ApiError(422, "ends_in_past", "a running campaign's end date cannot be before today: stop it instead")
+    if not changes:
+        return out(c)
+    # Conditional on the status read above: a concurrent start or restart makes this one a 409, not a change
+    # of a target that the list was just written from (SQLite has no FOR UPDATE).
+    done = await session.execute(
+        sa_update(Campaign)
+        .where(Campaign.id == campaign_id, Campaign.status == c.status)
+        .values(changes)
+        .execution_options(synchronize_session=False)
+    )
+    if done.rowcount != 1:  # type: ignore[attr-defined]
+        await session.rollback()
+        raise ApiError(409, "campaign_changed", "the campaign was started or stopped meanwhile: reload it")
+    history.record(session, campaign_id, by=by, action="edited", changed=sorted(changes))
     await session.commit()
+    await session.refresh(c)
+    if c.status == "running":
+        await announce(bus, c.id, c.status)
     return out(c)
 
 
@@ -126,60 +176,6 @@ async def preview(session: AsyncSession, data: PreviewIn) -> PreviewOut:
     if data.id is None:
         held = round(size * data.holdout_pct / 100)
     return PreviewOut(size=size, treated=size - held, held_out=held, sample=sample)
-
-
-async def _move(session: AsyncSession, campaign_id: str, *, was: str, to: str, stamp: str) -> Campaign:
-    """One conditional UPDATE first, so of two concurrent starts (or stops) one wins and the other is told."""
-    now = utcnow()
-    cond = [Campaign.id == campaign_id, Campaign.status == was]
-    if to == "running":
-        cond.append(Campaign.ends_on >= now.date())
-    done = await session.execute(sa_update(Campaign).where(*cond).values({"status": to, stamp: now}))
-    if done.rowcount != 1:  # type: ignore[attr-defined]
-        await session.rollback()
-        c = await load(session, campaign_id)
-        if c.status == was:
-            raise ApiError(409, "campaign_over", "the campaign's period is over")
-        raise ApiError(409, f"campaign_{c.status}", f"campaign {campaign_id!r} is {c.status}")
-    return await load(session, campaign_id)
-
-
-async def start(session: AsyncSession, bus: Bus | None, campaign_id: str) -> CampaignOut:
-    """Write the target list (hold-out decided per customer, once) and start; a second start is refused."""
-    c = await _move(session, campaign_id, was="draft", to="running", stamp="started_at")
-    target = TargetIn.model_validate(c.target)
-    size, batch = 0, []
-    async for row in targeting.matching(session, target, offered_sku=c.product_sku):
-        held = targeting.held_out(c.id, row.customer_id, c.holdout_pct)
-        batch.append({"campaign_id": c.id, "customer_id": row.customer_id, "held_out": held})
-        size += 1
-        if len(batch) >= targeting.BATCH:
-            await session.execute(insert(CampaignTarget), batch)
-            batch = []
-    if batch:
-        await session.execute(insert(CampaignTarget), batch)
-    c.target_size = size
-    await session.commit()
-    log.info("campaign_started", campaign=c.id, targets=size)
-    await _announce(bus, c)
-    return out(c)
-
-
-async def stop(session: AsyncSession, bus: Bus | None, campaign_id: str) -> CampaignOut:
-    """No longer offered; the list and the figures stay."""
-    c = await _move(session, campaign_id, was="running", to="stopped", stamp="stopped_at")
-    await session.commit()
-    await _announce(bus, c)
-    return out(c)
-
-
-async def _announce(bus: Bus | None, c: Campaign) -> None:
-    if bus is None:
-        return
-    try:
-        await bus.publish_event(TOPIC_CAMPAIGNS, CampaignChanged(campaign_id=c.id, status=c.status))
-    except Exception as exc:  # the facts' TTL puts them right anyway
-        log.warning("publish_failed", what="campaigns.changed", error=repr(exc))
 
 
 async def targets(session: AsyncSession, campaign_id: str, *, after: int, limit: int) -> list[ListedTarget]:

@@ -19,7 +19,6 @@ from contactcenter.suggestions.sources import Candidate
 
 PREFIX = "campaign:"  # the suggestion records' rule_id for a campaign (rule ids have no colon)
 ROW = "campaign"
-PRIORITY = 50.0  # above the demo rules' (20-40): a planner chose these customers on purpose
 
 
 def record_key(campaign_id: str) -> str:
@@ -38,7 +37,8 @@ async def _running(session: AsyncSession, customer_id: int) -> list[tuple[Campai
             Campaign.starts_on <= today,
             Campaign.ends_on >= today,
         )
-        .order_by(Campaign.id)
+        # The planner's priority decides which of a customer's campaigns comes first (ties: by id).
+        .order_by(Campaign.priority.desc(), Campaign.id)
     )
     seen: dict[str, tuple[Campaign, bool]] = {}
     for c, held in rows:
@@ -47,12 +47,14 @@ async def _running(session: AsyncSession, customer_id: int) -> list[tuple[Campai
 
 
 async def campaign_ids(session: AsyncSession, *, customer_id: int) -> list[str]:
-    """The rules' campaigns.ids: running campaigns offering to this customer (the hold-out left out)."""
+    """The rules' campaigns.ids: running campaigns offering to this customer (the hold-out left out), highest
+    priority first."""
     return [c.id for c, held in await _running(session, customer_id) if not held]
 
 
 async def campaign_offers(session: AsyncSession, *, customer_id: int, facts: dict[str, Any]) -> list[Candidate]:
-    """One suggestion per running campaign targeting the customer, whose reason names the campaign."""
+    """One suggestion per running campaign targeting the customer, whose reason names the campaign, ranked
+    among the rules' suggestions by the campaign's priority."""
     running = await _running(session, customer_id)
     if not running:
         return []
@@ -68,7 +70,7 @@ async def campaign_offers(session: AsyncSession, *, customer_id: int, facts: dic
                 title=c.name,
                 offer=c.product_sku,
                 script_id=c.script_id,
-                priority=PRIORITY,
+                priority=float(c.priority),
                 reason=reason[:500],
                 held_out=held,
             )

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contactcenter.campaigns import lifecycle
 from contactcenter.campaigns import service as campaigns
 from contactcenter.campaigns.schemas import CampaignIn, TargetIn
 from contactcenter.db import utcnow
@@ -29,5 +30,5 @@ async def start_demo_campaign(session: AsyncSession, *, author: str) -> int:
         holdout_pct=10,
     )
     await campaigns.create(session, data, scripts={SCRIPT}, author=author)
-    started = await campaigns.start(session, None, data.id)
+    started = await lifecycle.start(session, None, data.id, by=author)
     return started.target_size or 0

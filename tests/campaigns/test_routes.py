@@ -24,6 +24,8 @@ ROUTES = [
     ("PUT", "/api/campaigns/c1"),
     ("POST", "/api/campaigns/c1/start"),
     ("POST", "/api/campaigns/c1/stop"),
+    ("POST", "/api/campaigns/c1/restart"),
+    ("GET", "/api/campaigns/c1/history"),
     ("GET", "/api/campaigns/c1/results"),
     ("GET", "/api/campaigns/c1/targets"),
 ]
@@ -85,6 +87,10 @@ async def test_bad_input_is_refused_plainly(app: FastAPI, make_user: UserFactory
         ok | {"target": {"sql": "DROP TABLE customers"}},
         ok | {"name": ""},
         ok | {"name": "n" * 121},
+        ok | {"priority": -1},
+        ok | {"priority": 101},
+        ok | {"priority": 1.5},
+        ok | {"priority": "high"},
     ]
     for b in bad:
         r = await planner.post("/api/campaigns", json=b)
@@ -104,11 +110,19 @@ async def test_bad_input_is_refused_plainly(app: FastAPI, make_user: UserFactory
     assert (r.status_code, r.json()["error"]) == (409, "campaign_draft")
     assert (await planner.get("/api/campaigns/nope")).json()["error"] == "campaign_not_found"
     assert (await planner.get("/api/campaigns/c1/results")).json()["targeted"] == 0  # a draft has no list
-    # A draft changes; a started one does not.
-    r = await planner.put("/api/campaigns/c1", json=ok | {"name": "Renamed"})
-    assert r.status_code == 200 and r.json()["name"] == "Renamed"
+    # A draft changes (its priority too: 50 unless given); a started one less (test_lifecycle).
+    assert (await planner.get("/api/campaigns/c1")).json()["priority"] == 50
+    r = await planner.put("/api/campaigns/c1", json=ok | {"name": "Renamed", "holdout_pct": 20, "priority": 0})
+    assert r.status_code == 200 and (r.json()["name"], r.json()["holdout_pct"], r.json()["priority"]) == (
+        "Renamed",
+        20,
+        0,
+    )
+    r = await planner.put("/api/campaigns/c1", json=ok | {"priority": 101})
+    assert r.status_code == 422
+    assert (await planner.post("/api/campaigns/c1/restart")).json()["error"] == "campaign_draft"
     assert (await planner.post("/api/campaigns/c1/start")).status_code == 200
-    r = await planner.put("/api/campaigns/c1", json=ok)
+    r = await planner.put("/api/campaigns/c1", json=ok | {"holdout_pct": 30})
     assert (r.status_code, r.json()["error"]) == (409, "campaign_started")
     r = await planner.post("/api/campaigns/c1/start")
     assert (r.status_code, r.json()["error"]) == (409, "campaign_running")

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ from contactcenter.db import Database, utcnow
 from contactcenter.suggestions.models import SuggestionRecord
 from tests.e2e import charts
 from tests.e2e.conftest import Watch
-from tests.e2e.planner_fixtures import AGENT, PLANNER, ROOT, PlannerServer
+from tests.e2e.planner_fixtures import AGENT, PLANNER, PLANNER_NAME, ROOT, PlannerServer
 from tests.procs import app_process
 
 OpenAs = Callable[[str], Page]
@@ -197,6 +198,80 @@ def test_planner_defines_previews_starts_and_reads_the_funnel(open_as: OpenAs, r
     row = page.locator(f"tr[data-campaign-id={CAMPAIGN}]")
     expect(row.locator(".state")).to_have_text("Stopped")
     expect(row.locator(".size")).to_have_text(str(len(customers)))
+
+
+def test_planner_edits_a_running_campaign_then_restarts_it(open_as: OpenAs, rig: Rig, artifacts: Path) -> None:
+    cid = "edit-me"
+    with rig.server.client(PLANNER) as c:
+        today = utcnow().date()
+        body = {
+            "id": cid,
+            "name": "Travel for silver",
+            "target": {"tiers": ["silver"]},
+            "product_sku": "HB-IN-TRAVEL",
+            "script_id": "travel_insurance",
+            "starts_on": today.isoformat(),
+            "ends_on": (today + timedelta(days=20)).isoformat(),
+            "holdout_pct": 10,
+        }
+        assert c.post("/api/campaigns", json=body).status_code == 201
+        assert c.post(f"/api/campaigns/{cid}/start").status_code == 200
+    page = open_as(PLANNER)
+    page.goto(f"/staff/planner/campaigns/{cid}")
+    expect(page.locator("#campaign-state")).to_have_text("Running")
+    # Running: who it targets is locked, and the page says why and what to do.
+    expect(page.get_by_label("Gold", exact=True)).to_be_disabled()
+    expect(page.locator("#criteria-note")).to_contain_text("stop it, change the target, then restart it")
+    page.get_by_label("Name", exact=True).fill("Travel for silver, extended")
+    page.get_by_label("Priority (0–100)").fill("80")
+    later = (today + timedelta(days=45)).isoformat()
+    page.get_by_label("Until", exact=True).fill(later)
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.locator("#edit-status")).to_have_text("Saved.")
+    expect(page.locator("#campaign-title")).to_have_text("Travel for silver, extended")
+    expect(page.locator("#campaign-facts")).to_contain_text("80 (of 0–100")
+    expect(page.locator("#history li").last).to_contain_text(
+        f"{PLANNER_NAME} changed the end date, the name, the priority"
+    )
+    # Out of range: the server's refusal is shown, nothing changes.
+    page.get_by_label("Priority (0–100)").fill("150")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.locator("#edit-error")).to_contain_text("priority")
+    page.locator("#edit-panel").screenshot(path=artifacts / "campaign-edit-running.png")
+    page.once("dialog", lambda d: d.accept())
+    page.get_by_role("button", name="Stop campaign").click()
+    expect(page.locator("#campaign-state")).to_have_text("Stopped")
+    expect(page.get_by_label("Gold", exact=True)).to_be_enabled()
+    expect(page.locator("#criteria-note")).to_contain_text("a new target applies when it restarts")
+    with rig.server.client(PLANNER) as c:
+        kept = {
+            t["customer_id"]: t["held_out"] for t in c.get(f"/api/campaigns/{cid}/targets?limit=500").json()["targets"]
+        }
+        wider = c.post(
+            "/api/campaigns/preview", json={"target": {"tiers": ["silver", "gold"]}, "product_sku": "HB-IN-TRAVEL"}
+        ).json()
+    page.get_by_label("Gold", exact=True).check()
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.locator("#history li").last).to_contain_text("changed who it targets")
+    page.once("dialog", lambda d: d.accept())
+    page.get_by_role("button", name="Restart campaign").click()
+    expect(page.locator("#campaign-state")).to_have_text("Running")
+    added = wider["size"] - len(kept)
+    assert added > 0, "the demo bank has gold customers without travel cover"
+    expect(page.locator("#campaign-status")).to_contain_text("restarted")
+    expect(page.locator("#campaign-status")).to_contain_text(f"by {PLANNER_NAME} ({added} added)")
+    expect(page.locator("#history li").last).to_contain_text(
+        f"restarted it: {added} added, {wider['size']} on the list"
+    )
+    with rig.server.client(PLANNER) as c:
+        now = {
+            t["customer_id"]: t["held_out"] for t in c.get(f"/api/campaigns/{cid}/targets?limit=500").json()["targets"]
+        }
+    assert {k: now[k] for k in kept} == kept and len(now) == wider["size"]
+    assert page.evaluate(WIDER_THAN_VIEWPORT) == []
+    page.screenshot(path=artifacts / "campaign-restarted.png", full_page=True)
+    page.goto("/staff/planner/campaigns")
+    expect(page.locator(f"tr[data-campaign-id={cid}] .priority")).to_have_text("80")
 
 
 MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sept Oct Nov Dec".split()  # en-GB's short months

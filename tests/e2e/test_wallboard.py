@@ -8,8 +8,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, WebSocketRoute, expect
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, WebSocketRoute, expect
 
+from tests.e2e import charts
 from tests.e2e.conftest import COUNT_SOCKETS, Watch
 from tests.e2e.console_fixtures import AGENT, PASSWORD, SUPERVISOR, ConsoleServer, Customer, console_server
 
@@ -61,6 +62,13 @@ LAST_POINT = """() => { const d = Chart.getChart(document.querySelector('#chart 
   return d[d.length - 1]; }"""
 
 
+def _figure_row(page: Page, sel: str, name: str) -> Locator:
+    """The row of a chart's figures table whose header is `name`."""
+    return page.locator(f"{sel} .chart-figures tbody tr").filter(
+        has=page.locator("th", has_text=re.compile(f"^{name}$"))
+    )
+
+
 def test_wallboard_updates_by_push_and_a_supervisor_moves_an_agent(
     browser: Browser, cc: ConsoleServer, contexts: list[BrowserContext], artifacts: Path
 ) -> None:
@@ -77,6 +85,14 @@ def test_wallboard_updates_by_push_and_a_supervisor_moves_an_agent(
     # The agent steps away (the supervisor's "move to"): a new chat then waits, and the board shows it.
     agent_row.locator("select.move").select_option("away")
     expect(board.locator("#agents tbody tr .st-away")).to_have_count(1)
+    # Agents by state (charts.js): the figures table and the bars Chart.js drew, one per state.
+    expect(_figure_row(board, "#state-chart", "Away").locator("td")).to_have_text("1")
+    expect(board.locator("#state-chart canvas")).to_have_attribute("aria-label", "Agents by state")
+    assert charts.head(board, "#state-chart") == ["State", "Agents"]
+    assert [r[0] for r in charts.figures(board, "#state-chart")] == ["Available", "Busy", "Wrap-up", "Away", "Offline"]
+    [states] = charts.bars(board, "#state-chart")
+    assert states["values"][:4] == [0, 0, 0, 1]
+    assert states["lengths"][3] > 0 and states["lengths"][0] == 0
     cust = Customer(cc)
     try:
         cust.start("Wendy Wallboard", "Pricing")
@@ -97,6 +113,8 @@ def test_wallboard_updates_by_push_and_a_supervisor_moves_an_agent(
         assert board.evaluate(LAST_POINT) == {"x": 0, "y": 0}
         expect(board.locator("#k-answered")).to_have_text("1")
         expect(board.locator("#agents tbody tr .st-busy")).to_have_count(1)
+        expect(_figure_row(board, "#state-chart", "Busy").locator("td")).to_have_text("1")
+        expect(_figure_row(board, "#state-chart", "Away").locator("td")).to_have_text("0")
         expect(console.locator("#active-list .conv-item")).to_have_count(1)
         # The agent wraps it up as a sale: the board's outcomes panel counts it without a reload.
         agent, csrf = cc.staff_client(AGENT)
@@ -106,10 +124,12 @@ def test_wallboard_updates_by_push_and_a_supervisor_moves_an_agent(
             headers={"X-CSRF-Token": csrf},
         )
         assert r.status_code == 200 and r.json()["outcome"] == "sale", r.text
-        sale = board.locator('#outcomes li[data-outcome="sale"]')
-        expect(sale).to_contain_text("Sale")
-        expect(sale.locator(".n")).to_have_text("1")
+        expect(_figure_row(board, "#outcomes", "Sale").locator("td")).to_have_text("1")
         expect(board.locator("#outcomes-empty")).to_be_hidden()
+        expect(board.locator("#outcomes canvas")).to_have_attribute("aria-label", "Conversations closed per outcome")
+        assert charts.figures(board, "#outcomes") == [["Sale", "1"]]
+        [closed] = charts.bars(board, "#outcomes")
+        assert closed["values"] == [1] and closed["lengths"][0] > 0
         board.screenshot(path=artifacts / "wallboard.png", full_page=True)
     finally:
         cust.shutdown()

@@ -1,4 +1,5 @@
-// One campaign: what it targets, start / stop, its funnel per group and its written target list.
+// One campaign: what it targets, start / stop / restart, its funnel per group, its written target list; the
+// edit form and the history are planner-campaign-edit.js.
 "use strict";
 
 (function () {
@@ -9,6 +10,7 @@
   const STATUS = { draft: "Draft", running: "Running", stopped: "Stopped" };
   const VIA = { either: "next products or holdings", ptc: "next products", ptp: "products held" };
   let lastTarget = 0;
+  let current = null;
 
   function fail(err) {
     $("campaign-status").textContent = "";
@@ -35,11 +37,13 @@
     $("campaign-state").dataset.status = c.status;
     $("start-btn").hidden = c.status !== "draft";
     $("stop-btn").hidden = c.status !== "running";
+    $("restart-btn").hidden = c.status !== "stopped";
     const facts = [
       ["Who", who(c.target)],
       ["Offers", c.product_sku],
       ["Script", c.script_id],
       ["Period", `${date(c.starts_on)} – ${date(c.ends_on)}`],
+      ["Priority", `${c.priority} (of 0–100: a customer on several campaigns is offered the highest first)`],
       ["Hold-out", `${c.holdout_pct} % of the list, never offered it`],
       ["On the list", c.target_size === null ? "written when the campaign starts" : num(c.target_size)],
     ];
@@ -47,6 +51,16 @@
     $("campaign-facts").hidden = false;
     $("campaign-status").textContent = c.status === "running" && c.started_at ? `Running since ${date(c.started_at, true)}` :
       c.status === "stopped" ? `Stopped ${date(c.stopped_at, true)}` : "A draft: nobody is offered it until it starts.";
+  }
+
+  // A restart says when, and how many it added (from the history).
+  function restarted(events) {
+    const last = events.filter((e) => e.action === "restarted").pop();
+    const c = current;
+    if (c && c.status === "running" && last) {
+      $("campaign-status").textContent = `Running since ${date(c.started_at, true)}; restarted ${date(last.at, true)} ` +
+        `by ${last.by} (${num(last.detail.added)} added)`;
+    }
   }
 
   function groupRow(name, g) {
@@ -66,7 +80,8 @@
       ? "No uplift yet: it needs contacted customers in both groups."
       : `Uplift against the hold-out: ${uplift(r.uplift)} in conversion of contacted customers` +
         (r.order_uplift === null ? "." : `, ${uplift(r.order_uplift)} in orders of everyone on the list.`);
-    $("results-note").textContent = "Contacted on any channel while the campaign ran; converted at wrap-up or by an order.";
+    $("results-note").textContent = "Contacted on any channel while the campaign ran; converted at wrap-up or by an order. " +
+      "A restart keeps every figure.";
     $("results-panel").hidden = false;
   }
 
@@ -85,7 +100,10 @@
   async function load() {
     try {
       const c = await api(base);
+      current = c;
       show(c);
+      await window.CampaignEdit.show(c);
+      restarted(await window.CampaignEdit.history(c));
       await results(c);
       if (c.status !== "draft") await targets(false);
     } catch (err) {
@@ -110,6 +128,12 @@
   $("stop-btn").addEventListener("click", (ev) => {
     if (window.confirm("Stop the campaign? Agents will no longer be shown it; its results stay.")) act("stop", ev.currentTarget);
   });
+  $("restart-btn").addEventListener("click", (ev) => {
+    const ask = "Restart the campaign? Everyone on its list stays, in the same group, with their results; " +
+      "customers its target takes now are added.";
+    if (window.confirm(ask)) act("restart", ev.currentTarget);
+  });
   $("more-btn").addEventListener("click", () => targets(true).catch(fail));
+  window.CampaignEdit.bind(load);
   load();
 })();

@@ -1,4 +1,5 @@
-// Campaigns list and the new-campaign form: the planner picks criteria, previews the list, saves a draft.
+// Campaigns list (with each one's priority) and the new-campaign form: the planner picks criteria, previews
+// the list, saves a draft.
 "use strict";
 
 (function () {
@@ -17,6 +18,7 @@
       el("td", null, el("span", { class: "badge state", "data-status": c.status }, STATUS[c.status] || c.status)),
       el("td", null, el("code", null, c.product_sku)),
       el("td", null, `${date(c.starts_on)} – ${date(c.ends_on)}`),
+      el("td", { class: "num priority" }, String(c.priority)),
       el("td", { class: "num" }, `${c.holdout_pct} %`),
       el("td", { class: "num size" }, c.target_size === null ? "not started" : num(c.target_size)),
     );
@@ -48,27 +50,13 @@
     $("c-end").value = later.toISOString().slice(0, 10);
   }
 
-  // The form as the API's body; the planner never sees JSON.
-  function target() {
-    const checked = (name) => [...form.querySelectorAll(`input[name=${name}]:checked`)].map((i) => i.value);
-    const risk = form.elements.min_attrition_risk.value;
-    return {
-      tiers: checked("tiers"),
-      segments: checked("segments"),
-      product: form.elements.product.value || null,
-      product_via: form.elements.product_via.value,
-      min_attrition_risk: risk === "" ? null : Number(risk),
-      consented_only: form.elements.consented_only.checked,
-      exclude_owners: form.elements.exclude_owners.checked,
-    };
-  }
-
   function campaignBody() {
     const f = form.elements;
     return {
-      id: f.id.value.trim(), name: f.name.value.trim(), target: target(), product_sku: f.product_sku.value,
-      script_id: f.script_id.value, starts_on: f.starts_on.value, ends_on: f.ends_on.value,
-      holdout_pct: Number(f.holdout_pct.value),
+      id: f.id.value.trim(), name: f.name.value.trim(), target: window.CampaignCriteria.read(form),
+      product_sku: f.product_sku.value, script_id: f.script_id.value, starts_on: f.starts_on.value,
+      ends_on: f.ends_on.value, holdout_pct: Number(f.holdout_pct.value),
+      priority: f.priority.value === "" ? null : Number(f.priority.value),
     };
   }
 

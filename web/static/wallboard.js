@@ -59,18 +59,30 @@
     set("k-abandoned", String(abandoned));
     const by = wb.agents_by_state;
     set("k-onduty", String((by.available || 0) + (by.busy || 0) + (by.wrap_up || 0)));
-    const total = STATES.reduce((n, s) => n + (by[s] || 0), 0);
-    const bar = document.getElementById("state-bar");
-    bar.replaceChildren(...STATES.filter((s) => by[s]).map((s) =>
-      el("span", { style: `width:${(100 * by[s]) / total}%;background:${COLOR[s]}`, title: `${LABEL[s]}: ${by[s]}` })));
-    document.getElementById("state-legend").replaceChildren(...STATES.map((s) =>
-      el("li", { "data-state": s }, el("span", { class: "sw", style: `background:${COLOR[s]}` }), LABEL[s],
-        el("span", { class: "n" }, String(by[s] || 0)))));
+    renderStates(by);
     renderAgents(wb.agents);
     history.push([Date.now(), waiting]);
     while (history.length && history[0][0] < Date.now() - 600000) history.shift();
     renderChart();
     set("wb-updated", `updated ${new Date().toLocaleTimeString()}`);
+  }
+
+  // Agents by state as horizontal bars (charts.js), one per state in its colour, with the figures table;
+  // drawn again only when a count changes (the board refreshes every 5 s).
+  let statesKey = null;
+  function renderStates(by) {
+    const values = STATES.map((s) => by[s] || 0);
+    const key = values.join(",");
+    if (key === statesKey) return;
+    statesKey = key;
+    Charts.bar(document.getElementById("state-chart"), {
+      title: "Agents by state",
+      labels: STATES.map((s) => LABEL[s]),
+      series: [{ key: "agents", label: "Agents", color: STATES.map((s) => COLOR[s]), values }],
+      horizontal: true,
+      valueLabels: true,
+      table: { head: ["State", "Agents"], rows: STATES.map((s, i) => [LABEL[s], String(values[i])]) },
+    });
   }
 
   function renderAgents(agents) {
