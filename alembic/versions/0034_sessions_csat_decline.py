@@ -1,5 +1,5 @@
 """engage_sessions: consented visitors' browsing sessions, for the abandon rate over every product-viewing
-session (decision 56)
+session; csat_ratings.declined_at: the customer's "No thanks" (decision 56)
 
 Revision ID: 0034
 Revises: 0032
@@ -41,9 +41,12 @@ def upgrade() -> None:
         sqlite_where=sa.text("is_open"),
         postgresql_where=sa.text("is_open"),
     )
+    op.add_column("csat_ratings", sa.Column("declined_at", UTC, nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("csat_ratings") as batch:  # SQLite: dropping a column rebuilds the table
+        batch.drop_column("declined_at")
     op.drop_index("ux_engage_sessions_open", table_name="engage_sessions")
     op.drop_index("ix_engage_sessions_started", table_name="engage_sessions")
     op.drop_table("engage_sessions")
