@@ -9,7 +9,7 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -20,6 +20,7 @@ from tests.e2e.conftest import Watch
 from tests.e2e.planner_fixtures import AGENT, PLANNER, ROOT, PlannerServer
 from tests.procs import app_process
 
+OpenAs = Callable[[str], Page]
 PAGE = "/staff/kb/failed"
 SCRIPTED = '<img src=x onerror="window.__pwned=1">'
 REPORTS = [  # (text, asked for instead), one visitor each
@@ -54,7 +55,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PlannerServer]:
 
 
 @pytest.fixture
-def open_as(browser: Browser, server: PlannerServer, watch: Watch) -> Iterator[object]:
+def open_as(browser: Browser, server: PlannerServer, watch: Watch) -> Iterator[OpenAs]:
     contexts: list[BrowserContext] = []
 
     def open_(username: str) -> Page:
@@ -76,7 +77,7 @@ def open_as(browser: Browser, server: PlannerServer, watch: Watch) -> Iterator[o
     assert not watch.foreign(), f"requests to other hosts: {watch.foreign()}"
 
 
-def test_a_writer_sees_the_failed_searches_most_frequent_first(open_as, artifacts: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_writer_sees_the_failed_searches_most_frequent_first(open_as: OpenAs, artifacts: Path) -> None:
     page = open_as(PLANNER)
     page.goto("/staff/customers")
     page.get_by_role("link", name="Failed searches").click()
@@ -104,7 +105,7 @@ def test_a_writer_sees_the_failed_searches_most_frequent_first(open_as, artifact
     expect(rows).to_have_count(3)
 
 
-def test_agents_get_403_and_no_link(open_as, server: PlannerServer) -> None:  # type: ignore[no-untyped-def]
+def test_agents_get_403_and_no_link(open_as: OpenAs, server: PlannerServer) -> None:
     page = open_as(AGENT)
     response = page.goto(PAGE)
     assert response is not None and response.status == 403
