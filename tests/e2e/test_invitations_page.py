@@ -396,3 +396,6 @@ def test_narrow_screen_has_no_sideways_scroll(open_as: OpenAs, artifacts: Path) 
     page.screenshot(path=artifacts / "invitations-narrow.png", full_page=True)
     page.screenshot(path=artifacts / "invitations-narrow-top.png")
     page.locator("#results").screenshot(path=artifacts / "invitations-narrow-results.png")
+    page.locator("section[aria-labelledby=sessions-title]").screenshot(
+        path=artifacts / "invitations-narrow-sessions.png"
+    )
