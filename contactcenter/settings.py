@@ -191,6 +191,10 @@ class Settings(BaseSettings):
     engage_linger_s: int = Field(default=90, ge=1, le=3600)
     engage_cart_paths: str = Field(default="/cart,/checkout,/apply", max_length=500)
     engage_attribution_days: int = Field(default=7, ge=1, le=90)
+    # Browsing sessions (engage/sessions.py, decision 56): a visitor has "left" when no page view came for
+    # `session_gap_minutes`; a page whose path holds one of `product_paths` (comma-separated) is a product page.
+    engage_session_gap_minutes: float = Field(default=30.0, gt=0, le=24 * 60)
+    engage_product_paths: str = Field(default="/funds/,/mortgages,/card,/pricing,/products/", max_length=500)
     # Web callback (channels/callback): opening hours ("mon-fri=09:00-17:00,sat=10:00-13:00") in a timezone,
     # slot length and bookings per slot and queue, how far ahead slots are offered; a booked callback enters
     # routing `lead_s` before its slot at `booked_priority` (0-9; ordinary contacts are 0); no answer / busy

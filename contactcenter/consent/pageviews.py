@@ -1,7 +1,8 @@
 """Page views with consent (issue 17 item 2): batched beacons from the widget become web touches in the
 CCR, one per page per batch (a page opened three times in a batch is one touch with the time added up), so
 the agent sees the pages visited on the customer's timeline. Only with the visitor's "browsing" consent to
-the current policy version; rate-limited per visitor."""
+the current policy version; rate-limited per visitor. Each beacon also extends the visitor's browsing session
+(engage/sessions.py), which the abandon report reads."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from contactcenter.ccr.schemas import Channel, Direction, TouchIn, TouchKind
 from contactcenter.ccr.service import log_touches
 from contactcenter.consent import service
 from contactcenter.consent.schemas import PageView, PageViewsIn, PageViewsOut, Purpose
+from contactcenter.db import utcnow
+from contactcenter.engage import sessions
 from contactcenter.http import ApiError, too_many
 from contactcenter.settings import Settings
 
@@ -59,7 +62,8 @@ async def record(session: AsyncSession, bus: Bus, settings: Settings, *, body: P
     if await bus.hit(key, 60, len(body.views)) > settings.pageviews_per_minute:
         raise too_many("too_many_page_views", "too many page views from this visitor", await bus.window_left(key))
     touches = []
-    for v in _merge(body.views):
+    merged = _merge(body.views)
+    for v in merged:
         parts = urlsplit(v.url)
         title = v.title.strip() or parts.path or "/"
         touches.append(
@@ -73,5 +77,8 @@ async def record(session: AsyncSession, bus: Bus, settings: Settings, *, body: P
                 payload={"path": parts.path[:500], "url": v.url, "title": title, "seconds": v.seconds},
             )
         )
+    paths = [str(t.payload["path"]) for t in touches]
+    # The visitor's browsing session, in the same transaction as the touches (log_touches commits).
+    await sessions.note(session, settings, customer_id=who.customer_id, views=merged, paths=paths, now=utcnow())
     await log_touches(session, bus, touches=touches)
     return PageViewsOut(stored=len(touches))

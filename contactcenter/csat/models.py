@@ -1,5 +1,6 @@
 """Customer satisfaction: one row per conversation whose customer was asked, holding the answer once given
-(score 1-5 and an optional comment). A row without a score is an ask still open."""
+(score 1-5 and an optional comment) or the customer's "No thanks" (declined_at). A row with neither is an ask
+still open."""
 
 from __future__ import annotations
 
@@ -31,3 +32,5 @@ class CsatRating(Base):
     comment: Mapped[str | None] = mapped_column(String(MAX_COMMENT), default=None)
     asked_at: Mapped[datetime] = mapped_column(UTCDateTime(timezone=True), default=utcnow)
     rated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(timezone=True), default=None)
+    # "No thanks", once: not asked again; a rating after it (the email's link) still counts (decision 56).
+    declined_at: Mapped[datetime | None] = mapped_column(UTCDateTime(timezone=True), default=None)

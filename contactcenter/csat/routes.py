@@ -57,6 +57,16 @@ async def ask_status(conversation_id: ConvId, session: Session, settings: Settin
     )  # fmt: skip
 
 
+@router.post("/api/csat/conversations/{conversation_id}/decline", response_model=AskOut)
+async def decline(conversation_id: ConvId, db: DbDep, settings: SettingsDep, who: Visitor) -> AskOut:
+    """The customer's "No thanks" to rating one of their own closed conversations: recorded once."""
+    async with db.write_gate(), db.session() as s:
+        return await service.decline(
+            s, conversation_id=conversation_id, customer_id=who.customer_id, now=utcnow(),
+            rate_days=settings.csat_rate_days,
+        )  # fmt: skip
+
+
 @router.get("/api/csat/stats", response_model=StatsOut)
 async def stats(
     session: Session,

@@ -48,6 +48,7 @@ class AskOut(BaseModel):
     open_until: datetime | None  # after this no rating is taken
     score: int | None  # None: not rated yet
     rated_at: datetime | None
+    declined_at: datetime | None = None  # the customer said "No thanks": not asked again
 
 
 class CsatAsk(Frame):
@@ -72,6 +73,7 @@ class Figures(BaseModel):
     count: int
     average: float
     satisfied_pct: float
+    declined: int = 0  # asks answered "No thanks" in the period (not in the count or the average)
 
 
 class StatsOut(BaseModel):

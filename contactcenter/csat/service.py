@@ -104,7 +104,37 @@ async def status(
         open_until=_open_until(conv, rate_days),
         score=row.score if row is not None else None,
         rated_at=row.rated_at if row is not None else None,
+        declined_at=row.declined_at if row is not None else None,
     )
+
+
+async def _refusal(session: AsyncSession, conversation_id: str) -> ApiError:
+    """Why a decline found the ask answered: rated, or declined already."""
+    await session.rollback()
+    row = await session.get(CsatRating, conversation_id)
+    if row is not None and row.score is None and row.declined_at is not None:
+        return ApiError(409, "already_declined", "the customer said no thanks to rating this conversation")
+    return ApiError(409, "already_rated", "this conversation has been rated already")
+
+
+async def decline(
+    session: AsyncSession, *, conversation_id: str, customer_id: int, now: datetime, rate_days: int
+) -> AskOut:
+    """The customer's "No thanks", once (409 `already_declined`, or `already_rated`): the widget does not ask
+    again. Only for the customer's own closed conversation (404 else, as for a rating)."""
+    conv = await _rateable(
+        session, conversation_id=conversation_id, customer_id=customer_id, now=now, rate_days=rate_days
+    )
+    await _stage_ask(session, conv, now)
+    done = await session.execute(
+        update(CsatRating)
+        .where(CsatRating.conversation_id == conv.id, CsatRating.score.is_(None), CsatRating.declined_at.is_(None))
+        .values(declined_at=now)
+    )
+    if not done.rowcount:  # type: ignore[attr-defined]
+        raise await _refusal(session, conv.id)
+    await session.commit()
+    return await status(session, conversation_id=conv.id, customer_id=customer_id, now=now, rate_days=rate_days)
 
 
 async def rate(
@@ -119,7 +149,8 @@ async def rate(
     rate_days: int,
 ) -> RatingOut:
     """Take the one rating of a closed conversation: 404 not the customer's, 409 `already_rated`, 410 too
-    late. `customer_id` None: the caller proved the conversation by a signed link."""
+    late. After "No thanks" a rating is still taken (the email's link, a change of mind) and counts as a
+    rating, no longer as declined. `customer_id` None: the caller proved the conversation by a signed link."""
     if not 1 <= score <= 5:
         raise ApiError(422, "invalid_score", "score is 1 to 5")
     conv = await _rateable(
@@ -169,7 +200,7 @@ def period_start(period: Period, now: datetime) -> datetime:
     return now - timedelta(days=7)
 
 
-def _figures(key: str, name: str, count: int, total: Any, satisfied: Any) -> Figures:
+def _figures(key: str, name: str, count: int, total: Any, satisfied: Any, declined: Any = 0) -> Figures:
     n = int(count)
     return Figures(
         key=key,
@@ -177,6 +208,7 @@ def _figures(key: str, name: str, count: int, total: Any, satisfied: Any) -> Fig
         count=n,
         average=round(float(total) / n, 2) if n else 0.0,
         satisfied_pct=round(100.0 * float(satisfied) / n, 1) if n else 0.0,
+        declined=int(declined or 0),
     )
 
 
@@ -185,19 +217,19 @@ async def stats(session: AsyncSession, *, period: Period, now: datetime) -> Stat
     since = period_start(period, now)
     n, total = func.count(CsatRating.score), func.coalesce(func.sum(CsatRating.score), 0)
     satisfied = func.coalesce(func.sum(case((CsatRating.score >= 4, 1), else_=0)), 0)
-    given = (CsatRating.score.is_not(None), CsatRating.rated_at >= since)
-    overall = (await session.execute(select(n, total, satisfied).where(*given))).one()
-    by_agent = await session.execute(
-        select(CsatRating.agent_id, n, total, satisfied).where(*given).group_by(CsatRating.agent_id)
-    )
-    by_queue = await session.execute(
-        select(CsatRating.queue, n, total, satisfied).where(*given).group_by(CsatRating.queue)
-    )
+    declined_only = CsatRating.score.is_(None) & (CsatRating.declined_at >= since)
+    declined = func.coalesce(func.sum(case((declined_only, 1), else_=0)), 0)
+    # Rated (even after a "No thanks") or declined only: each conversation's answer in the period counts once.
+    given = (CsatRating.score.is_not(None) & (CsatRating.rated_at >= since)) | (CsatRating.declined_at >= since)
+    figures = (n, total, satisfied, declined)
+    overall = (await session.execute(select(*figures).where(given))).one()
+    by_agent = await session.execute(select(CsatRating.agent_id, *figures).where(given).group_by(CsatRating.agent_id))
+    by_queue = await session.execute(select(CsatRating.queue, *figures).where(given).group_by(CsatRating.queue))
     agents = []
-    for agent_id, count, tot, sat in by_agent:
+    for agent_id, *counts in by_agent:
         name = (await auth.display_name(session, user_id=agent_id)) if agent_id is not None else None
-        agents.append(_figures(str(agent_id), name or f"agent {agent_id}", count, tot, sat))
-    queues = [_figures(q, q, count, tot, sat) for q, count, tot, sat in by_queue]
+        agents.append(_figures(str(agent_id), name or f"agent {agent_id}", *counts))
+    queues = [_figures(q, q, *counts) for q, *counts in by_queue]
     order = lambda f: (-f.count, f.name)  # noqa: E731
     return StatsOut(
         period=period,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from contactcenter.db import Base, utcnow
@@ -55,3 +55,29 @@ class InviteRuleSet(Base):
     author_id: Mapped[int | None]
     comment: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class BrowseSession(Base):
+    """A consented visitor's browsing session, built from their page-view beacons (sessions.py): it ends when
+    no page view comes for CC_ENGAGE_SESSION_GAP_MINUTES. At most one open row per visitor (the partial
+    unique index), so concurrent beacons extend one session; a stale open row is closed by the next beacon."""
+
+    __tablename__ = "engage_sessions"
+    __table_args__ = (
+        Index("ix_engage_sessions_started", "started_at"),
+        Index(
+            "ux_engage_sessions_open",
+            "customer_id",
+            unique=True,
+            sqlite_where=text("is_open"),
+            postgresql_where=text("is_open"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    started_at: Mapped[datetime]  # the first page view's opening (the widget's time, clamped)
+    last_seen: Mapped[datetime]  # the last beacon received (the server's time)
+    pages: Mapped[int] = mapped_column(default=0)
+    product_pages: Mapped[int] = mapped_column(default=0)  # of those, on CC_ENGAGE_PRODUCT_PATHS
+    is_open: Mapped[bool] = mapped_column(default=True)

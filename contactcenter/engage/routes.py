@@ -12,8 +12,17 @@ from contactcenter.auth import deps
 from contactcenter.auth.service import StaffPrincipal, VisitorPrincipal
 from contactcenter.bus import Bus
 from contactcenter.db import Database, utcnow
-from contactcenter.engage import results, rules, service
-from contactcenter.engage.schemas import AnswerIn, AnswerOut, CheckIn, CheckOut, ResultsOut, RuleSetIn, RuleSetOut
+from contactcenter.engage import abandon, results, rules, service
+from contactcenter.engage.schemas import (
+    AnswerIn,
+    AnswerOut,
+    CheckIn,
+    CheckOut,
+    ResultsOut,
+    RuleSetIn,
+    RuleSetOut,
+    SessionsOut,
+)
 from contactcenter.http import get_bus, get_database, get_session, get_settings_dep
 from contactcenter.settings import Settings
 
@@ -57,3 +66,11 @@ async def figures(
     session: Session, settings: SettingsDep, _: Planner, days: Annotated[int, Query(ge=1, le=90)] = 30
 ) -> ResultsOut:
     return await results.results(session, days=days, attribution_days=settings.engage_attribution_days, now=utcnow())
+
+
+@router.get("/api/engage/sessions", response_model=SessionsOut)
+async def sessions(
+    session: Session, settings: SettingsDep, _: Planner, days: Annotated[int, Query(ge=1, le=90)] = 30
+) -> SessionsOut:
+    """The abandon rate over every product-viewing session, invited, held out and never invited."""
+    return await abandon.report(session, days=days, gap_minutes=settings.engage_session_gap_minutes, now=utcnow())

@@ -100,3 +100,27 @@ class ResultsOut(BaseModel):
     held_out: Group
     by_offer: dict[str, Group]
     by_day: list[Day]
+
+
+class SessionGroup(BaseModel):
+    sessions: int  # ended sessions that viewed a product page
+    contacted: int  # a conversation of any channel from the session's start to the gap after its end
+    ordered: int  # an order in that time
+    abandoned: int  # neither
+
+
+class SessionDay(BaseModel):
+    day: str  # the day the session started (UTC)
+    invited: SessionGroup  # an invitation was shown in the session
+    held_out: SessionGroup  # a rule picked the visitor, who was held out
+    never: SessionGroup  # no rule picked the visitor in the session
+
+
+class SessionsOut(BaseModel):
+    days: int
+    gap_minutes: float  # no page view for this long: the visitor has left
+    ongoing: int  # product-viewing sessions not ended yet, not counted in the groups
+    invited: SessionGroup
+    held_out: SessionGroup
+    never: SessionGroup
+    by_day: list[SessionDay]

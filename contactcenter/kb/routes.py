@@ -14,8 +14,9 @@ from contactcenter.auth import deps
 from contactcenter.auth.service import StaffPrincipal, VisitorPrincipal
 from contactcenter.bus import Bus
 from contactcenter.conversations import service as conversations
+from contactcenter.db import utcnow
 from contactcenter.http import ApiError, get_bus, get_session, get_settings_dep, get_templates, too_many
-from contactcenter.kb import service
+from contactcenter.kb import failed, service
 from contactcenter.kb.schemas import (
     LANG,
     ArticleIn,
@@ -23,6 +24,7 @@ from contactcenter.kb.schemas import (
     ArticleUpdate,
     FailedSearches,
     FailedSearchIn,
+    FailedTop,
     Hit,
     PublicArticle,
     TranslationIn,
@@ -36,6 +38,7 @@ router = APIRouter()
 Session = Annotated[AsyncSession, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 Writer = Annotated[StaffPrincipal, Depends(deps.writers)]
+Templates = Annotated[Jinja2Templates, Depends(get_templates)]
 MAX_QUERY = 200
 FAILED_PER_MINUTE = 5  # reports per visitor: one per chat or callback started
 
@@ -129,6 +132,23 @@ async def failed_search(
 async def failed_searches(session: Session, _: Annotated[StaffPrincipal, Depends(deps.any_staff)]) -> FailedSearches:
     """How many visitors searched, opened nothing and asked for help, and what they searched last."""
     return await service.failed_searches(session)
+
+
+@router.get("/api/kb/manage/failed-queries", response_model=FailedTop)
+async def failed_queries(
+    session: Session,
+    _: Writer,
+    days: Annotated[int, Query(ge=1, le=365)] = 30,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> FailedTop:
+    """The texts searched before a failed self-service, grouped, most frequent first (the writers')."""
+    return await failed.report(session, days=days, limit=limit, now=utcnow())
+
+
+@router.get("/staff/kb/failed", response_class=HTMLResponse)
+async def failed_page(request: Request, templates: Templates, who: Writer) -> HTMLResponse:
+    # A shell: its script reads GET /api/kb/manage/failed-queries.
+    return templates.TemplateResponse(request, "kb_failed.html", {"me": who, "nav": "kb"})
 
 
 @router.get("/api/kb/suggestions", response_model=list[Hit])

@@ -128,3 +128,21 @@ class FailedSearchOut(BaseModel):
 class FailedSearches(BaseModel):
     total: int
     recent: list[FailedSearchOut]
+
+
+class FailedQuery(BaseModel):
+    """A text searched before a failed self-service, its spellings grouped (case and spacing ignored)."""
+
+    query: str  # the most frequent spelling
+    count: int
+    last_at: datetime
+    chat: int  # of those, the visitor then started a chat
+    callback: int  # or asked for a callback
+    langs: list[str]  # the widget's languages, most frequent first
+
+
+class FailedTop(BaseModel):
+    days: int
+    total: int  # failed self-services in the period
+    distinct: int  # distinct texts among them
+    queries: list[FailedQuery]  # most frequent first, at most `limit`

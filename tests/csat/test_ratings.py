@@ -65,9 +65,10 @@ async def test_rate_once_touch_figures_and_facts(settings: Settings, live: Live)
         async with signed_in(live, "sam") as h:
             for period in ("today", "7d"):
                 got = (await h.get("/api/csat/stats", params={"period": period})).json()
-                assert got["overall"] == {"key": "all", "name": "All", "count": 1, "average": 2.0, "satisfied_pct": 0.0}
+                assert got["overall"] == {"key": "all", "name": "All", "count": 1, "average": 2.0, "satisfied_pct": 0.0,
+                                          "declined": 0}  # fmt: skip
                 assert got["agents"] == [{"key": str(agent_id), "name": "Cora", "count": 1, "average": 2.0,
-                                          "satisfied_pct": 0.0}]  # fmt: skip
+                                          "satisfied_pct": 0.0, "declined": 0}]  # fmt: skip
                 assert [q["key"] for q in got["queues"]] == ["general"]
             assert (await h.get("/api/csat/stats", params={"period": "year"})).status_code == 422
 

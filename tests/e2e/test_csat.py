@@ -1,5 +1,5 @@
 """CSAT in Debian's Chromium against the real server: the agent closes a chat from the console; the
-customer's widget asks at once (desktop: "No thanks" puts it away; phone: rated 2 with a comment that
+customer's widget asks at once (desktop: "No thanks" puts it away and is stored; phone: rated 2 with a comment that
 looks like HTML); the rating shows on the customer's timeline as text and on the supervisor's wallboard
 per agent and queue. Screenshots in test-artifacts/issue17/ (the prompt on a phone and on a desktop)."""
 
@@ -83,7 +83,7 @@ def test_a_closed_chat_is_rated_and_shows_on_the_timeline_and_the_wallboard(
         agent = signed_in(agent_ctx, AGENT, "/staff/console", errors)
         expect(agent.locator("#presence")).to_have_attribute("data-state", "online")
 
-        # Desktop: the card appears as the chat ends; "No thanks" puts it away, and nothing is stored.
+        # Desktop: the card appears as the chat ends; "No thanks" puts it away and is stored, once.
         desk = desk_ctx.new_page()
         desk.set_default_timeout(15_000)
         desk.on("pageerror", lambda e: errors.append(f"desktop: {e}"))
@@ -94,7 +94,9 @@ def test_a_closed_chat_is_rated_and_shows_on_the_timeline_and_the_wallboard(
         expect(card).to_contain_text(f"Please rate your conversation with {AGENT_NAME}.")
         expect(desk.locator("#cc-chat-widget .ended")).to_be_visible()
         desk.screenshot(path=str(SHOTS / "csat-widget-desktop.png"))
-        card.get_by_role("button", name="No thanks").click()
+        with desk.expect_response(lambda r: r.url.endswith("/decline") and r.request.method == "POST") as declined:
+            card.get_by_role("button", name="No thanks").click()
+        assert declined.value.status == 200 and declined.value.json()["declined_at"] is not None
         expect(card).to_be_hidden()
 
         # Phone: rated 2 with a comment; "Send" without stars first asks for them.
@@ -127,14 +129,14 @@ def test_a_closed_chat_is_rated_and_shows_on_the_timeline_and_the_wallboard(
         row = sup.locator("#csat-agents tbody tr").filter(has_text=AGENT_NAME)
         expect(row.locator("td")).to_have_text([AGENT_NAME, "1", "2.0", "0 %"])
         expect(sup.locator("#csat-queues tbody tr td").first).to_have_text("general")
-        expect(sup.locator("#csat-summary")).to_have_text("1 rating, average 2.0 / 5, 0 % gave 4–5")
+        expect(sup.locator("#csat-summary")).to_have_text("1 rating, average 2.0 / 5, 0 % gave 4–5 · 1 said no thanks")
         sup.locator("#csat [data-period='7d']").click()
         expect(sup.locator("#csat [data-period='7d']")).to_have_attribute("aria-pressed", "true")
         expect(row.locator("td")).to_have_text([AGENT_NAME, "1", "2.0", "0 %"])
         sup.locator("#csat").screenshot(path=str(SHOTS / "csat-wallboard.png"))
 
         # The desktop customer said "No thanks" in the widget; the email's signed link still rates it, from a
-        # page without a script under the app's CSP.
+        # page without a script under the app's CSP, and then it is a rating, no longer a "no thanks".
         link = links.link_for(
             SECRET, conversation_id=conversation_of(cc, "Dora Desk"), closed_at=utcnow(), rate_days=14
         )

@@ -6,12 +6,14 @@ from the charts' figures tables; agents are refused; a phone-width screen does n
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,7 @@ from sqlalchemy import select
 
 from contactcenter.conversations.models import Conversation
 from contactcenter.db import Database, utcnow
+from contactcenter.engage.models import BrowseSession, Invitation
 from contactcenter.engage.service import held_out
 from contactcenter.integration.models import Order, Product
 from tests.e2e import charts
@@ -33,6 +36,7 @@ from tests.procs import app_process
 OpenAs = Callable[[str], Page]
 PAGE = "/staff/planner/invitations"
 VISITORS = 10
+NEVER = 3
 HOLDOUT = 50
 WIDER_THAN_VIEWPORT = """() => [...document.querySelectorAll('body *')]
   .filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 0.5)
@@ -45,6 +49,7 @@ class Seeded:
 
     invited: list[tuple[int, int, str]] = field(default_factory=list)  # customer, invitation id, offer
     held: list[int] = field(default_factory=list)
+    never: list[int] = field(default_factory=list)  # looked at a fund, no rule picked them
 
 
 @dataclass
@@ -54,19 +59,37 @@ class Rig:
     seeded: Seeded
 
 
+def _beacon(c: httpx.Client, token: str, url: str, seconds: int) -> None:
+    """The widget's page-view beacon on leaving a page opened `seconds` ago: the visitor's browsing session."""
+    at = (utcnow() - timedelta(seconds=seconds)).isoformat()
+    body = {"token": token, "views": [{"url": url, "title": "Page", "at": at, "seconds": seconds}]}
+    r = c.post("/api/consent/pageviews", content=json.dumps(body), headers={"Content-Type": "text/plain"})
+    assert r.status_code == 202, r.text
+
+
+def _visitor(c: httpx.Client, version: str) -> tuple[str, int, dict[str, str]]:
+    r = c.post("/api/visitors")
+    assert r.status_code in (200, 201), r.text
+    token, cid = r.json()["token"], r.json()["customer_id"]
+    auth = {"Authorization": f"Bearer {token}"}
+    body = {"version": version, "storage": True, "browsing": True}
+    assert c.post("/api/consent", json=body, headers=auth).status_code == 200
+    return token, cid, auth
+
+
 def _visitors(base: str) -> Seeded:
     """Visitors who allowed page views read the prices for two minutes: the default rule picks each; the
-    engage service invites them or holds them out (by a hash of the visitor, half of them)."""
+    engage service invites them or holds them out (by a hash of the visitor, half of them). A few more look
+    at a fund once, and no rule picks them. Each leaves its page: a browsing session."""
     seeded = Seeded()
     with httpx.Client(base_url=base, timeout=20) as c:
         version = c.get("/api/consent/policy").json()["version"]
+        for _ in range(NEVER):
+            token, cid, _auth = _visitor(c, version)
+            _beacon(c, token, f"{base}/demo/funds/global-equity.html", 30)
+            seeded.never.append(cid)
         for _ in range(VISITORS):
-            r = c.post("/api/visitors")
-            assert r.status_code in (200, 201), r.text
-            token, cid = r.json()["token"], r.json()["customer_id"]
-            auth = {"Authorization": f"Bearer {token}"}
-            body = {"version": version, "storage": True, "browsing": True}
-            assert c.post("/api/consent", json=body, headers=auth).status_code == 200
+            token, cid, auth = _visitor(c, version)
             r = c.post("/api/engage/check", json={"url": f"{base}/demo/pricing.html", "seconds": 120}, headers=auth)
             assert r.status_code == 200, r.text
             invitation = r.json()["invitation"]
@@ -80,6 +103,7 @@ def _visitors(base: str) -> Seeded:
                     a = c.post(f"/api/engage/invitations/{invitation['id']}/answer", json={"answer": answer},
                                headers=auth)  # fmt: skip
                     assert a.status_code == 200, a.text
+            _beacon(c, token, f"{base}/demo/pricing.html", 120)
     assert len(seeded.invited) >= 3 and len(seeded.held) >= 2, "these visitors' hashes split both ways"
     return seeded
 
@@ -95,6 +119,16 @@ async def _after(url: str, seeded: Seeded) -> None:
             s.add(Conversation(id=f"e2e-invite-{n}", customer_id=cid, customer_name="Visitor", status="closed",
                                created_at=now, closed_at=now))  # fmt: skip
         s.add(Order(customer_id=seeded.invited[1][0], product_id=product, amount=Decimal("10.00"), placed_at=now))
+        s.add(Order(customer_id=seeded.never[0], product_id=product, amount=Decimal("10.00"), placed_at=now))
+        await s.commit()
+        # All of it 40 minutes ago: every visitor has left (no page view for the 30 minutes of the gap).
+        ids = [*(cid for cid, _, _ in seeded.invited), *seeded.held, *seeded.never]
+        back = timedelta(minutes=40)
+        for model, cols in ((Invitation, ("created_at",)), (BrowseSession, ("started_at", "last_seen")),
+                            (Conversation, ("created_at", "closed_at")), (Order, ("placed_at",))):  # fmt: skip
+            for row in await s.scalars(select(model).where(model.customer_id.in_(ids))):
+                for col in cols:
+                    setattr(row, col, getattr(row, col) - back)
         await s.commit()
     await db.dispose()
 
@@ -305,6 +339,42 @@ def test_results_show_what_the_visitors_did_invited_against_held_out(
     page.locator("#results").screenshot(path=artifacts / "invitations-results.png")
 
 
+def test_every_product_session_shows_its_abandon_rate_invited_held_out_and_never_invited(
+    open_as: OpenAs, rig: Rig, artifacts: Path
+) -> None:
+    s = rig.seeded
+    inv, held, never = len(s.invited), len(s.held), len(s.never)
+    page = open_as(PLANNER)
+    page.goto(PAGE)
+    charts.wait_drawn(page, "#sessions-chart")
+    expect(page.locator("#sessions-gap")).to_have_text("30 minutes")
+    expect(page.locator("#sessions-ongoing")).to_have_text("No session is going on now: every one below has ended.")
+    # Invited: one chatted, one ordered; held out: one chatted; never invited: one ordered.
+    expect(page.locator("#sessions-totals tr[data-group=invited] td")).to_have_text(
+        [str(inv), "1", "1", str(inv - 2), _pct(inv - 2, inv)]
+    )
+    expect(page.locator("#sessions-totals tr[data-group=held_out] td")).to_have_text(
+        [str(held), "1", "0", str(held - 1), _pct(held - 1, held)]
+    )
+    expect(page.locator("#sessions-totals tr[data-group=never] td")).to_have_text(
+        [str(never), "0", "1", str(never - 1), _pct(never - 1, never)]
+    )
+    [row] = charts.figures(page, "#sessions-chart")  # one day of sessions
+    assert row[1:] == [
+        f"{inv - 2} of {inv}", _pct(inv - 2, inv),
+        f"{held - 1} of {held}", _pct(held - 1, held),
+        f"{never - 1} of {never}", _pct(never - 1, never),
+    ]  # fmt: skip
+    drawn = charts.bars(page, "#sessions-chart")
+    assert [d["label"] for d in drawn] == ["Invited", "Held out", "Never invited"]
+    assert [d["values"] for d in drawn] == [
+        [pytest.approx((inv - 2) / inv)],
+        [pytest.approx((held - 1) / held)],
+        [pytest.approx((never - 1) / never)],
+    ]
+    page.locator("section[aria-labelledby=sessions-title]").screenshot(path=artifacts / "invitations-sessions.png")
+
+
 def test_agents_get_403_and_no_invitations_link(open_as: OpenAs, rig: Rig) -> None:
     page = open_as(AGENT)
     response = page.goto(PAGE)
@@ -326,3 +396,6 @@ def test_narrow_screen_has_no_sideways_scroll(open_as: OpenAs, artifacts: Path) 
     page.screenshot(path=artifacts / "invitations-narrow.png", full_page=True)
     page.screenshot(path=artifacts / "invitations-narrow-top.png")
     page.locator("#results").screenshot(path=artifacts / "invitations-narrow-results.png")
+    page.locator("section[aria-labelledby=sessions-title]").screenshot(
+        path=artifacts / "invitations-narrow-sessions.png"
+    )

@@ -1,6 +1,7 @@
 """Proactive invitations in Debian's Chromium against the real server (issue 17 item 3): a visitor who
 allowed page views lingers on the demo site's prices page (the rule's threshold set small for the test) and
-is offered a callback while no agent is online, then, with an agent online, another visitor is invited to
+is offered a callback while no agent is online, and the callback form opens with the offered slot chosen;
+then, with an agent online, another visitor is invited to
 chat: "Chat now" opens a chat the agent gets, and the agent's timeline shows the pages viewed. A visitor
 without consent is never checked for an invitation. Phone and desktop screenshots."""
 
@@ -10,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, Response, expect
 
 from tests.e2e.kb_fixtures import console_page
 from tests.e2e.widget_fixtures import Customers, WidgetServer, customers, eventually, run_server
@@ -46,14 +47,26 @@ def test_lingering_on_prices_offers_a_callback_then_a_chat_the_agent_sees_with_t
 ) -> None:
     # Nobody online: the invitation offers the next callback slot; "Call me back" opens the callback form.
     phone = customers.page(server, **PHONE)
+    checks: list[Response] = []
+    phone.on("response", lambda r: checks.append(r) if "/api/engage/check" in r.url else None)
     _allow_then_read_prices(phone)
     card = phone.locator(".invite")
     expect(card).to_have_attribute("data-offer", "callback")
     expect(card).to_contain_text("Shall we call you?")
+    on_prices = [r for r in checks if "pricing.html" in (r.request.post_data or "")]  # the page still open
+    [offered] = [r.json()["invitation"] for r in on_prices if r.json()["invitation"]]
+    assert offered["slot_start"]
     phone.screenshot(path=artifacts / "invite-callback-phone.png", animations="disabled")
     card.get_by_role("button", name="Call me back").click()
     expect(phone.get_by_label("Who should we ask for?")).to_be_visible()
     expect(card).to_have_count(0)
+    # The form has the offered slot chosen already, not "as soon as possible": one tap books what was offered.
+    when = phone.locator("#ccw-cbwhen")
+    phone.wait_for_function(
+        "([sel, want]) => sel.value !== '' && Date.parse(sel.value) === Date.parse(want)",
+        arg=[when.element_handle(), offered["slot_start"]],
+    )
+    phone.locator(".panel").screenshot(path=artifacts / "invite-callback-form-phone.png", animations="disabled")
 
     # Another visitor without consent: no check is ever made.
     quiet = customers.page(server)

@@ -1,5 +1,5 @@
 // Wallboard, customer satisfaction: ratings per agent and per queue (GET /api/csat/stats) for today or the
-// last 7 days: how many, their average out of 5, the share of 4s and 5s. Refreshed with the board
+// last 7 days: how many, their average out of 5, the share of 4s and 5s, and how many said "No thanks". Refreshed with the board
 // ("wb:refresh" of wallboard.js) and when the period changes.
 "use strict";
 
@@ -38,9 +38,11 @@
       agents.replaceChildren(...s.agents.map(row));
       queues.replaceChildren(...s.queues.map(row));
       empty.hidden = s.overall.count > 0;
-      summary.textContent = s.overall.count
-        ? `${s.overall.count} rating${s.overall.count === 1 ? "" : "s"}, average ${s.overall.average.toFixed(1)} / 5, ${Math.round(s.overall.satisfied_pct)} % gave 4–5`
-        : "";
+      const parts = [];
+      if (s.overall.count) parts.push(`${s.overall.count} rating${s.overall.count === 1 ? "" : "s"}, average ${s.overall.average.toFixed(1)} / 5, ${Math.round(s.overall.satisfied_pct)} % gave 4–5`);
+      // "No thanks" in the widget: asked, answered without a rating (not in the count or the average).
+      if (s.overall.declined) parts.push(`${s.overall.declined} said no thanks`);
+      summary.textContent = parts.join(" · ");
     } catch (_) {
       /* the board's own refresh reports signed-out / no access; the next refresh tries again */
     } finally {

@@ -1,8 +1,8 @@
 /* Customer satisfaction in the widget: when a conversation closes the server sends csat_ask and this card
  * asks the customer to rate it: five stars, an optional comment, Send or "No thanks". The answer goes to
  * POST /api/csat/ratings with the visitor's token (one rating per conversation: a second is 409, which the
- * card takes as done). After the page was away, check(id) asks the server whether a closed conversation is
- * still to be rated. Served between voice.js and widget.js inside the same function: nothing is global. */
+ * card takes as done); "No thanks" is stored too (POST /api/csat/conversations/{id}/decline). After the page
+ * was away, check(id) asks the server whether a closed conversation is still to be rated (not declined). Served between voice.js and widget.js inside the same function: nothing is global. */
 const CSAT_CSS = `
 .csat{margin:10px 2px 6px;padding:14px 16px;border-radius:14px;background:#fff;border:1px solid var(--line);text-align:center}
 .csat strong{display:block;font-size:16px;margin-bottom:2px}
@@ -105,7 +105,11 @@ function makeCsat(o) {
     }
   }
   function decline() {
-    if (cur) done.add(cur.conversation_id);
+    // Stored once on the server (POST .../decline): the card is not shown again for this conversation.
+    if (cur) {
+      done.add(cur.conversation_id);
+      o.post("/api/csat/conversations/" + encodeURIComponent(cur.conversation_id) + "/decline").catch(() => {});
+    }
     hide();
   }
   function hide() {
@@ -116,7 +120,7 @@ function makeCsat(o) {
     if (done.has(conversationId)) return;
     try {
       const a = await o.get("/api/csat/conversations/" + encodeURIComponent(conversationId));
-      if (a && a.score == null) show({ conversation_id: a.conversation_id, channel: a.channel, agent_name: a.agent_name });
+      if (a && a.score == null && a.declined_at == null) show({ conversation_id: a.conversation_id, channel: a.channel, agent_name: a.agent_name });
     } catch (e) {
       /* nothing to rate (an open, unanswered or old conversation): no card */
     }

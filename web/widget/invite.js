@@ -2,7 +2,7 @@
  * widget tells the server the page it is on and the seconds there (POST /api/engage/check with the visitor
  * token); the server answers with an invitation when one of the planner's rules says so, else when to ask
  * again. The card says what the centre can do now: chat (an agent is free), a callback at the next free
- * slot, or help articles; Dismiss puts it away. The answer goes to /api/engage/invitations/{id}/answer.
+ * slot (chosen already in the callback form it opens), or help articles; Dismiss puts it away. The answer goes to /api/engage/invitations/{id}/answer.
  * Served between csat.js and widget.js inside the same function: nothing is global. */
 const INVITE_CSS = `
 .invite{position:fixed;right:20px;bottom:92px;z-index:2147483001;width:320px;max-width:calc(100vw - 40px);background:#fff;border-radius:16px;padding:16px 16px 14px;box-shadow:0 12px 40px rgba(15,30,60,.28);border:1px solid var(--line);animation:pop .18s ease-out}
@@ -20,7 +20,7 @@ const INVITE_CSS = `
 
 function makeInvite(o) {
   // o: { t, h, post(path, body) -> Promise, may() -> bool (consent, token, no chat on), seconds() -> number,
-  //      lang, mount(node), chat(topic), callback(), article(slug), when(iso) -> text, flush() }
+  //      lang, mount(node), chat(topic), callback(slotStart), article(slug), when(iso) -> text, flush() }
   const { t, h } = o;
   let timer = 0;
   let cur = null;
@@ -51,7 +51,7 @@ function makeInvite(o) {
     const [heading, body] = text(inv);
     const buttons = [];
     if (inv.offer === "chat") buttons.push(h("button", { class: "primary", type: "button", text: t("invite.chat"), onclick: () => accept(() => o.chat(inv.topic)) }));
-    if (inv.offer === "callback") buttons.push(h("button", { class: "primary", type: "button", text: t("invite.callback"), onclick: () => accept(() => o.callback()) }));
+    if (inv.offer === "callback") buttons.push(h("button", { class: "primary", type: "button", text: t("invite.callback"), onclick: () => accept(() => o.callback(inv.slot_start)) }));
     const list =
       inv.offer === "articles" && inv.articles.length
         ? h("ul", { class: "invite-list" }, ...inv.articles.map((a) => h("li", {}, h("button", { type: "button", text: t("invite.read", { title: a.title }), onclick: () => accept(() => o.article(a.slug)) }))))

@@ -700,7 +700,7 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     seconds: () => (pvClock(), PV.seconds + (PV.since ? (Date.now() - PV.since) / 1000 : 0)),
     mount: (node) => el.root.append(node),
     chat: (topic) => ((S.inviteTopic = topic), toggle(true), onStart({ preventDefault() {} })),
-    callback: () => (toggle(true), openCallback()),
+    callback: (slot) => (toggle(true), openCallback(slot)),
     article: (slug) => (toggle(true), kb.open(slug)),
     when: (at) => fmtSlot(at),
     flush: () => sendViews(),
@@ -1250,7 +1250,8 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
   function syncMode() {
     el.cbPhoneField.hidden = cbMode() !== "phone";
   }
-  async function openCallback() {
+  // `offered`: the slot an invitation offered (ISO time), chosen in the list when it is still free.
+  async function openCallback(offered) {
     el.notice.hidden = true;
     el.cbName.value = el.cbName.value || el.name.value;
     view("callback");
@@ -1260,6 +1261,9 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
       const q = QUEUE ? "?queue=" + encodeURIComponent(QUEUE) : "";
       const free = await api("GET", "/api/callback/slots" + q);
       el.cbWhen.replaceChildren(h("option", { value: "", text: t("callback.asap") }), ...free.slice(0, 60).map((s) => h("option", { value: s.start, text: fmtSlot(s.start) })));
+      const want = typeof offered === "string" ? Date.parse(offered) : NaN;
+      const match = free.slice(0, 60).find((s) => Date.parse(s.start) === want);
+      if (match) el.cbWhen.value = match.start;
     } catch (err) {
       /* no slots shown: "as soon as possible" still works */
     }
