@@ -57,6 +57,22 @@ async def control_is(cust: Client, agent: Client, value: str) -> None:
         await c.next("cobrowse_state", control=value)
 
 
+async def shared_with_control(agent: Client, cust: Client) -> tuple[str, str]:
+    """A chat whose page is shared and whose agent was given control: (conversation id, session id)."""
+    await cust.send({"type": "start", "topic": "Loans"})
+    cid = (await cust.next("conversation"))["conversation"]["id"]
+    await agent.next("conversation", timeout=5)
+    await agent.send({"type": "cobrowse_request", "conversation_id": cid})
+    sid = (await cust.next("cobrowse_state", state="requested"))["session_id"]
+    await cust.send({"type": "cobrowse_accept", "conversation_id": cid, "session_id": sid})
+    await agent.next("cobrowse_state", state="on")
+    await agent.send({"type": "cobrowse_control_request", "conversation_id": cid})
+    await cust.next("cobrowse_state", control="asked")
+    await cust.send({"type": "cobrowse_control_grant", "conversation_id": cid, "session_id": sid})
+    await control_is(cust, agent, "on")
+    return cid, sid
+
+
 async def test_control_needs_its_own_consent_and_ends_when_taken_back(settings: Settings, live: Live) -> None:
     await make_agent(live.app, "cora")
     await make_agent(live.app, "dave")
@@ -185,17 +201,7 @@ async def test_control_needs_its_own_consent_and_ends_when_taken_back(settings: 
 async def test_control_ends_with_the_conversation(settings: Settings, live: Live) -> None:
     await make_agent(live.app, "cora")
     async with staff(live, "cora") as agent, customer(live) as (cust, _), pinging(agent, cust):
-        await cust.send({"type": "start", "topic": "Cards"})
-        cid = (await cust.next("conversation"))["conversation"]["id"]
-        await agent.next("conversation", timeout=5)
-        await agent.send({"type": "cobrowse_request", "conversation_id": cid})
-        sid = (await cust.next("cobrowse_state", state="requested"))["session_id"]
-        await cust.send({"type": "cobrowse_accept", "conversation_id": cid, "session_id": sid})
-        await agent.next("cobrowse_state", state="on")
-        await agent.send({"type": "cobrowse_control_request", "conversation_id": cid})
-        await cust.next("cobrowse_state", control="asked")
-        await cust.send({"type": "cobrowse_control_grant", "conversation_id": cid, "session_id": sid})
-        await control_is(cust, agent, "on")
+        cid, sid = await shared_with_control(agent, cust)
         await agent.send(click(cid))
         await cust.next("cobrowse_control")
         await agent.send({"type": "close", "conversation_id": cid, "outcome": "resolved"})

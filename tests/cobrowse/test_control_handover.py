@@ -10,27 +10,11 @@ from contactcenter.cobrowse.models import CobrowseSession
 from contactcenter.routing.schemas import TransferIn
 from contactcenter.routing.service import transfer
 from contactcenter.settings import Settings
-from tests.chat.conftest import Client, Live, customer, staff
+from tests.chat.conftest import Live, customer, staff
 from tests.chat.test_bad_input import roundtrip
 from tests.chat.test_chat_flow import make_agent
-from tests.cobrowse.test_control import click, control_is, refused
+from tests.cobrowse.test_control import click, control_is, refused, shared_with_control
 from tests.cobrowse.test_flow import pinging
-
-
-async def shared_with_control(agent: Client, cust: Client) -> tuple[str, str]:
-    """A chat whose page is shared and whose agent was given control: (conversation id, session id)."""
-    await cust.send({"type": "start", "topic": "Loans"})
-    cid = (await cust.next("conversation"))["conversation"]["id"]
-    await agent.next("conversation", timeout=5)
-    await agent.send({"type": "cobrowse_request", "conversation_id": cid})
-    sid = (await cust.next("cobrowse_state", state="requested"))["session_id"]
-    await cust.send({"type": "cobrowse_accept", "conversation_id": cid, "session_id": sid})
-    await agent.next("cobrowse_state", state="on")
-    await agent.send({"type": "cobrowse_control_request", "conversation_id": cid})
-    await cust.next("cobrowse_state", control="asked")
-    await cust.send({"type": "cobrowse_control_grant", "conversation_id": cid, "session_id": sid})
-    await control_is(cust, agent, "on")
-    return cid, sid
 
 
 async def test_a_transfer_ends_control_and_the_new_agent_must_ask(settings: Settings, live: Live) -> None:
