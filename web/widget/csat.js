@@ -20,7 +20,7 @@ const CSAT_CSS = `
 `;
 
 function makeCsat(o) {
-  // o: { t, h, post(path, body) -> Promise, get(path) -> Promise, mount(node, top), reveal(node) }
+  // o: the parts' context (parts.js)
   const { t, h } = o;
   const done = new Set(); // conversations answered or declined while this page is open
   let cur = null; // the csat_ask being answered
@@ -77,9 +77,9 @@ function makeCsat(o) {
     ui.comment.value = "";
     ui.form.hidden = false;
     ui.send.disabled = false;
-    o.mount(ui.box, ask.channel !== "chat"); // a chat's card sits in its "Chat ended" view; a call's on top
+    o.mount(ui.box, ask.channel !== "chat" ? "top" : "ended"); // a chat's card sits in its "Chat ended" view
     ui.box.hidden = false;
-    o.reveal(ui.box);
+    if (ui.box.scrollIntoView) ui.box.scrollIntoView({ block: "nearest" });
   }
   function finish(text) {
     done.add(cur.conversation_id);
@@ -96,7 +96,7 @@ function makeCsat(o) {
     }
     ui.send.disabled = true;
     try {
-      await o.post("/api/csat/ratings", { conversation_id: cur.conversation_id, score, comment: ui.comment.value.trim() });
+      await o.api("POST", "/api/csat/ratings", { conversation_id: cur.conversation_id, score, comment: ui.comment.value.trim() });
       finish(t("csat.thanks"));
     } catch (err) {
       if (err.code === "already_rated") return finish(t("csat.thanks"));
@@ -108,7 +108,7 @@ function makeCsat(o) {
     // Stored once on the server (POST .../decline): the card is not shown again for this conversation.
     if (cur) {
       done.add(cur.conversation_id);
-      o.post("/api/csat/conversations/" + encodeURIComponent(cur.conversation_id) + "/decline").catch(() => {});
+      o.api("POST", "/api/csat/conversations/" + encodeURIComponent(cur.conversation_id) + "/decline").catch(() => {});
     }
     hide();
   }
@@ -119,7 +119,7 @@ function makeCsat(o) {
   async function check(conversationId) {
     if (done.has(conversationId)) return;
     try {
-      const a = await o.get("/api/csat/conversations/" + encodeURIComponent(conversationId));
+      const a = await o.api("GET", "/api/csat/conversations/" + encodeURIComponent(conversationId));
       if (a && a.score == null && a.declined_at == null) show({ conversation_id: a.conversation_id, channel: a.channel, agent_name: a.agent_name });
     } catch (e) {
       /* nothing to rate (an open, unanswered or old conversation): no card */
@@ -127,8 +127,9 @@ function makeCsat(o) {
   }
   return {
     frame: (f) => f.type === "csat_ask" && show(f),
-    check,
+    closedAway: check, // its csat_ask went while the page was away
     // A new chat starts: an unanswered card goes (the customer moved on).
     reset: () => cur && cur.channel === "chat" && hide(),
   };
 }
+registerPart({ name: "csat", frames: ["csat_ask"], css: CSAT_CSS, make: makeCsat });

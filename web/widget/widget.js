@@ -662,9 +662,14 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     h("div", { class: "brand", text: t("brand") })
   );
   el.root = h("div", { class: "root", lang: I18N.ui, dir: I18N.dir }, el.panel, el.launcher);
-  shadow.append(h("style", { text: CSS + CSAT_CSS + INVITE_CSS + WIDGET_PARTS.map((p) => p.css).join("\n") }), el.root);
+  shadow.append(h("style", { text: CSS + INVITE_CSS + WIDGET_PARTS.map((p) => p.css).join("\n") }), el.root);
   // The registered parts (web/widget/parts.js): one context for all; their frames, errors, ready and reset.
-  const places = { overlay: (n) => el.root.append(n), top: (n) => el.main.prepend(n), chat: (n) => el.main.insertBefore(n, el.typing) };
+  const places = {
+    overlay: (n) => el.root.append(n),
+    top: (n) => el.main.prepend(n),
+    chat: (n) => el.main.insertBefore(n, el.typing),
+    ended: (n) => el.main.insertBefore(n, el.ended),
+  };
   const partCtx = {
     origin: ORIGIN,
     lang: I18N.tag,
@@ -680,16 +685,6 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
   };
   const parts = WIDGET_PARTS.map((p) => ({ p, on: p.make(partCtx) || {} }));
   const partFor = new Map(parts.flatMap((x) => x.p.frames.map((type) => [type, x.on])));
-  // Satisfaction (web/widget/csat.js): a closed conversation's rating card, above "Chat ended" for a chat
-  // and at the top for a call or a callback.
-  const csat = makeCsat({
-    t,
-    h,
-    post: (path, body) => api("POST", path, body),
-    get: (path) => api("GET", path),
-    mount: (node, top) => (top ? el.main.prepend(node) : el.main.insertBefore(node, el.ended)),
-    reveal: (node) => node.scrollIntoView && node.scrollIntoView({ block: "nearest" }),
-  });
   // Invitations (web/widget/invite.js): with browsing consent, the card a planner's rule offers on this page.
   const invite = makeInvite({
     t,
@@ -883,7 +878,6 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     el.pending.replaceChildren();
     S.failed.clear();
     for (const x of parts) if (x.on.reset) x.on.reset();
-    csat.reset();
   }
   function onConversation(c) {
     if (S.conv && S.conv.id !== c.id) {
@@ -1490,8 +1484,6 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
       case "read":
         if (S.conv && f.conversation_id === S.conv.id && f.reader === "agent") (S.readSeq = Math.max(S.readSeq, f.seq)), markRead();
         return;
-      case "csat_ask":
-        return csat.frame(f);
       case "error":
         return onError(f);
       default: {
@@ -1539,7 +1531,7 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
       /* history is a nicety here */
     }
     if (S.conv && S.conv.id === c.id) onConversation(Object.assign({}, S.conv, { status: "closed" }));
-    csat.check(c.id); // its csat_ask went while the page was away
+    for (const x of parts) if (x.on.closedAway) x.on.closedAway(c.id); // its frames went while the page was away
   }
   function onError(f) {
     // Too many sends at once: the message stays queued and goes again later, more slowly.
