@@ -47,6 +47,7 @@ class Host:
         self.subscribed = asyncio.Event()
         self.tasks: list[asyncio.Task[None]] = []
         self.pending: set[asyncio.Task[None]] = set()
+        self.served = 0  # requests forwarded by other processes and answered
 
     async def start(self) -> None:
         # Present before anything can be placed here: a call on a host nobody sees would be reaped.
@@ -104,6 +105,7 @@ class Host:
 
     async def _serve(self, req: VoiceRequest) -> None:
         reply = await self.handle(req)
+        self.served += 1
         try:
             await self.bus.publish(req.reply_to, reply.model_dump_json())
         except Exception as exc:  # the sender times out and says so to its socket

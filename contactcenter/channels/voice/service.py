@@ -191,9 +191,11 @@ async def claim_end(session: AsyncSession, conversation_id: str, reason: str) ->
 
 
 async def _on_close(session: AsyncSession, conversation_id: str) -> str | None:
-    # Closed by another path (the core's close frame, a supervisor): this process's call ends too.
+    # Closed by another path (the core's close frame, a supervisor): this process's call ends too. A call
+    # bridged by another process (or another app of this one: tests) ends there, on the closing's event
+    # (answer.py).
     call = calls.get(conversation_id)
-    if call is None:
+    if call is None or getattr(call.owner, "engine", None) is not session.bind:
         return None
     call.end_soon("agent", "closed")
     return f"after {_mmss(call.talk_s)} of talk"
