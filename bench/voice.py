@@ -19,7 +19,7 @@ DTLS, the agent's answer included). The baseline: direct peer pairs (no server),
 The peers run in this process on the same cores as the server: on a shared machine the figures are low
 bounds, and the bench's own peers compete with the server.
 
-`--soak N` then places N more short calls, four at a time, and adds `"soak"` to the line: the server's
+`--soak N` then places N more short calls, four at a time (fewer with fewer agents), and adds `"soak"` to the line: the server's
 resident memory after a warm-up of the same size and after the N calls (issue 13: after 100 calls, memory is
 back at its starting level). A figure to read, not a timing threshold: tests/voice/test_soak.py checks the
 peer connections and tasks exactly.
@@ -207,10 +207,12 @@ def rss_mb(pid: int) -> float:
 
 
 async def short_calls(base: str, uri: str, n: int, agents: dict[int, Sock], socks: list[Sock]) -> list[str]:
-    """n calls, four at a time: each connects (both tones heard), then the customer hangs up."""
+    """n calls, four at a time (at most one per agent): each connects (both tones heard), then the customer
+    hangs up."""
     ids: list[str] = []
-    for at in range(0, n, 4):
-        calls = await asyncio.gather(*(one_call(base, uri, agents, socks) for _ in range(min(4, n - at))))
+    batch = min(4, len(agents))
+    for at in range(0, n, batch):
+        calls = await asyncio.gather(*(one_call(base, uri, agents, socks) for _ in range(min(batch, n - at))))
         for c in calls:
             await c["cust"].send({"type": "voice_hangup", "conversation_id": c["cid"]})
         for c in calls:
