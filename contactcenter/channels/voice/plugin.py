@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import aioice.ice
+import structlog
 from fastapi import APIRouter
 
 from contactcenter.capabilities import AppContext
@@ -19,6 +20,8 @@ from contactcenter.channels.voice.lines import Lines
 from contactcenter.channels.voice.routes import router
 from contactcenter.realtime.channels import ChannelHooks
 from contactcenter.settings import Settings
+
+log = structlog.get_logger("voice")
 
 
 def pin_host_addresses(settings: Settings) -> None:
@@ -48,6 +51,8 @@ class VoiceCapability:
             pin_host_addresses(ctx.settings)
             self.host = Host(ctx.db, ctx.bus, ctx.settings)
             await self.host.start()
+        elif not ctx.settings.redis_url:  # no worker can hear an in-process bus: every call would be refused
+            log.warning("voice_workers_unreachable", detail="CC_VOICE_WORKERS=external needs CC_REDIS_URL")
         self.lines = Lines(ctx.db, ctx.bus, ctx.settings, self.host)
         await self.lines.start()
         ctx.hub.add_channel(ChannelHooks(name=service.CHANNEL, frames=VoiceFrames(self.lines).specs()))
