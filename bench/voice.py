@@ -19,10 +19,10 @@ DTLS, the agent's answer included). The baseline: direct peer pairs (no server),
 The peers run in this process on the same cores as the server: on a shared machine the figures are low
 bounds, and the bench's own peers compete with the server.
 
-`--soak N` then places N more short calls, four at a time (fewer with fewer agents), and adds `"soak"` to the line: the server's
-resident memory after a warm-up of the same size and after the N calls (issue 13: after 100 calls, memory is
-back at its starting level). A figure to read, not a timing threshold: tests/voice/test_soak.py checks the
-peer connections and tasks exactly.
+`--soak N` then places N more short calls, four at a time (fewer with fewer agents), and adds `"soak"` to
+the line: the server's resident memory after a warm-up of the same size and after the N calls (issue 13:
+after 100 calls, memory is back at its starting level). A figure to read, not a timing threshold:
+tests/voice/test_soak.py checks the peer connections and tasks exactly.
 """
 
 from __future__ import annotations
