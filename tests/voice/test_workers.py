@@ -21,6 +21,7 @@ import pytest
 import websockets
 from sqlalchemy import select
 
+from contactcenter.auth.models import StaffUser
 from contactcenter.bus.redis import RedisBus
 from contactcenter.ccr.models import Touch
 from contactcenter.channels.voice import recording
@@ -32,12 +33,13 @@ from contactcenter.db import Database
 from tests.chat.conftest import Client
 from tests.chat.multiproc import AppProc, Deployment, app_processes, fresh_deployment, staff_login, visitor_token
 from tests.cobrowse.test_flow import pinging
-from tests.procs import ROOMY_VISITOR_LIMITS, ROOT
+from tests.procs import ROOMY_VISITOR_LIMITS, ROOT, cli
 from tests.services import PostgresServer, RedisServer
 from tests.voice.peers import Peer, near
-from tests.voice.test_call import AGENT_HZ, CUSTOMER_HZ, chunks, closed, peers, place_call
+from tests.voice.test_call import AGENT_HZ, CUSTOMER_HZ, OTHER_AGENT_HZ, chunks, closed, peers, place_call
 
 SECRET = "multi-process-voice-secret-" + "v" * 30
+BOB_PASSWORD = "bob-long-password"
 
 
 @dataclass
@@ -99,6 +101,8 @@ def deployment(pg_server: PostgresServer, redis_server: RedisServer, tmp_path: P
         CC_VOICE_RECORDINGS_DIR=str(tmp_path / "recordings"),
         CC_VOICE_WORKER_TTL_S="2",
     )
+    made = cli(dep.env, "user", "add", "bob", "--role", "agent", "--name", "Bob", "--password", BOB_PASSWORD)
+    assert made.returncode == 0, made.stderr
     return dep
 
 
@@ -109,20 +113,25 @@ def web(deployment: Deployment) -> Iterator[list[AppProc]]:
 
 
 @contextlib.asynccontextmanager
+async def staff_socket(proc: AppProc, username: str, password: str) -> AsyncIterator[Client]:
+    cookie, _ = await staff_login(proc.base, username, password)
+    async with websockets.connect(proc.ws_url, additional_headers={"Cookie": f"cc_session={cookie}"}) as ws:
+        c = Client(ws)
+        await c.send({"type": "hello", "v": 1, "resume": {}})
+        await c.next("welcome")
+        async with pinging(c):
+            yield c
+
+
+@contextlib.asynccontextmanager
 async def sockets(dep: Deployment, a: AppProc, b: AppProc) -> AsyncIterator[tuple[Client, Client]]:
     """The customer's socket on process A, the agent's on process B."""
-    cookie, _ = await staff_login(b.base, dep.agent, dep.agent_password)
     token = await visitor_token(a.base)
-    async with (
-        websockets.connect(b.ws_url, additional_headers={"Cookie": f"cc_session={cookie}"}) as ws_agent,
-        websockets.connect(a.ws_url) as ws_cust,
-    ):
-        agent, cust = Client(ws_agent), Client(ws_cust)
-        await agent.send({"type": "hello", "v": 1, "resume": {}})
-        await agent.next("welcome")
+    async with staff_socket(b, dep.agent, dep.agent_password) as agent, websockets.connect(a.ws_url) as ws_cust:
+        cust = Client(ws_cust)
         await cust.send({"type": "hello", "v": 1, "token": token, "resume": {}})
         await cust.next("welcome")
-        async with pinging(agent, cust):
+        async with pinging(cust):
             yield cust, agent
 
 
@@ -135,6 +144,17 @@ async def rows(dep: Deployment, cid: str) -> tuple[Conversation, list[Touch], Ca
             host = await s.get(CallHost, cid)
             assert conv is not None and host is not None
             return conv, touches, host
+    finally:
+        await db.dispose()
+
+
+async def user_id(dep: Deployment, username: str) -> int:
+    db = Database(dep.database_url)
+    try:
+        async with db.session() as s:
+            found = await s.scalar(select(StaffUser.id).where(StaffUser.username == username))
+            assert found is not None
+            return found
     finally:
         await db.dispose()
 
@@ -195,6 +215,30 @@ async def test_a_call_across_two_web_processes_bridged_by_a_worker(
             lc, rc = chunks(left), chunks(right)
             assert sum(near(CUSTOMER_HZ)(h) for h in lc) >= 25 and not any(near(AGENT_HZ)(h) for h in lc)
             assert sum(near(AGENT_HZ)(h) for h in rc) >= 25 and not any(near(CUSTOMER_HZ)(h) for h in rc)
+
+        # A transfer from Alice (on B) to Bob (on A): routing's transfer runs in the worker, the customer's
+        # leg stays; Bob closes with the core's close frame on A, and the worker ends the media.
+        async with (
+            sockets(deployment, a, b) as (cust, alice),
+            peers(CUSTOMER_HZ, AGENT_HZ, OTHER_AGENT_HZ) as (cp, ap, bp),
+        ):
+            cid = await place_call(cust, cp)
+            await answer(alice, ap, cid)
+            await cp.hears(near(AGENT_HZ))
+            alice_id, bob_id = await user_id(deployment, "alice"), await user_id(deployment, "bob")
+            async with staff_socket(a, "bob", BOB_PASSWORD) as bob:
+                await bob.next("routing")  # online in routing, so he can be named
+                await alice.send({"type": "voice_transfer", "conversation_id": cid, "agent_id": bob_id})
+                await cust.next("voice_state", state="transferring", timeout=10)
+                await answer(bob, bp, cid)
+                await cust.next("voice_state", state="connected", agent_name="Bob", timeout=10)
+                await cp.hears(near(OTHER_AGENT_HZ))
+                await bp.hears(near(CUSTOMER_HZ))
+                await bob.send({"type": "close", "conversation_id": cid})
+                ended = await cust.next("voice_state", state="ended", timeout=10)
+                assert ended["reason"] == "closed"
+        _, touches, host = await rows(deployment, cid)
+        assert host.reason == "closed" and call_touch(touches)["agents"] == [alice_id, bob_id]
 
 
 async def test_a_worker_killed_mid_call_ends_it_for_both_and_frees_the_agent(
