@@ -18,6 +18,11 @@ apart. Setup: from `voice_call` sent to the customer hearing the agent's tone (r
 DTLS, the agent's answer included). The baseline: direct peer pairs (no server), their CPU and loss.
 The peers run in this process on the same cores as the server: on a shared machine the figures are low
 bounds, and the bench's own peers compete with the server.
+
+`--soak N` then places N more short calls, four at a time (fewer with fewer agents), and adds `"soak"` to
+the line: the server's resident memory after a warm-up of the same size and after the N calls (issue 13:
+after 100 calls, memory is back at its starting level). A figure to read, not a timing threshold:
+tests/voice/test_soak.py checks the peer connections and tasks exactly.
 """
 
 from __future__ import annotations
@@ -194,6 +199,43 @@ async def level(base: str, uri: str, n: int, agents: dict[int, Sock], pid: int, 
     }
 
 
+def rss_mb(pid: int) -> float:
+    for row in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if row.startswith("VmRSS:"):
+            return int(row.split()[1]) / 1024
+    return math.nan
+
+
+async def short_calls(base: str, uri: str, n: int, agents: dict[int, Sock], socks: list[Sock]) -> list[str]:
+    """n calls, four at a time (at most one per agent): each connects (both tones heard), then the customer
+    hangs up."""
+    ids: list[str] = []
+    batch = min(4, len(agents))
+    for at in range(0, n, batch):
+        calls = await asyncio.gather(*(one_call(base, uri, agents, socks) for _ in range(min(batch, n - at))))
+        for c in calls:
+            await c["cust"].send({"type": "voice_hangup", "conversation_id": c["cid"]})
+        for c in calls:
+            await c["agent"].next("voice_state", state="ended", conversation_id=c["cid"])
+            await c["cust"].close()
+            socks.remove(c["cust"])
+            for p in c["peers"]:
+                await p.close()
+            ids.append(c["cid"])
+    return ids
+
+
+async def soak(base: str, uri: str, n: int, agents: dict[int, Sock], pid: int, socks: list[Sock]) -> dict[str, Any]:
+    await short_calls(base, uri, n, agents, socks)  # warm-up: allocator arenas, caches, the first of each object
+    start = rss_mb(pid)
+    ids = await short_calls(base, uri, n, agents, socks)
+    await asyncio.sleep(2)  # the last ends' bookkeeping
+    end = rss_mb(pid)
+    log(f"soak: {n} calls, server rss {start:.1f} MB -> {end:.1f} MB")
+    return {"calls": n, "ids": ids, "rss_start_mb": round(start, 1), "rss_end_mb": round(end, 1),
+            "rss_growth_mb": round(end - start, 1)}  # fmt: skip
+
+
 async def baseline(pairs: int) -> tuple[float, float]:
     """CPU % of this process per direct peer pair (no server), tones both ways for the window, and the
     frames those peers did not hear (what the machine's load alone costs)."""
@@ -219,7 +261,7 @@ async def baseline(pairs: int) -> tuple[float, float]:
     return used / pairs, loss
 
 
-async def drive(port: int, pid: int, agents_n: int) -> dict[str, Any]:
+async def drive(port: int, pid: int, agents_n: int, soak_n: int) -> dict[str, Any]:
     base, uri = f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/ws"
     socks: list[Sock] = []
     agents: dict[int, Sock] = {}
@@ -244,11 +286,12 @@ async def drive(port: int, pid: int, agents_n: int) -> dict[str, Any]:
             results.append(lv)
             if lv["peer_loss_pct"] >= 1.0:  # the server side's loss is read from the touches afterwards
                 break
+        soaked = await soak(base, uri, soak_n, agents, pid, socks) if soak_n else None
     finally:
         beat.cancel()
         for s in agents.values():
             await s.close()
-    return {"levels": results}
+    return {"levels": results, "soak": soaked}
 
 
 def add_agents(url: str, n: int) -> None:
@@ -292,6 +335,7 @@ def server_side(db_file: Path, ids: list[str]) -> tuple[float, float, int, int]:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--agents", type=int, default=max(LEVELS))
+    parser.add_argument("--soak", type=int, default=0, help="then N short calls, reporting the server's memory")
     args = parser.parse_args()
     from contactcenter.cli import migrate
 
@@ -320,7 +364,7 @@ def main() -> int:
         base_pairs = 4
         per_pair, base_loss = asyncio.run(baseline(base_pairs))
         log(f"baseline: {per_pair:.1f} % cpu per direct peer pair, {base_loss:.2f} % loss ({base_pairs} pairs)")
-        measured = asyncio.run(drive(port, proc.pid, args.agents))
+        measured = asyncio.run(drive(port, proc.pid, args.agents, args.soak))
     except Exception as exc:
         log(f"could not measure: {exc!r}")
         return 1
@@ -360,6 +404,10 @@ def main() -> int:
         "baseline": {"cpu_pct_per_peer_pair": round(per_pair, 2), "loss_pct": round(base_loss, 3), "pairs": base_pairs},
         "machine": f"shared, busy (other helpers' work running); {os.cpu_count()} cpus; peers in the bench process",
     }  # fmt: skip
+    soaked = measured["soak"]
+    if soaked is not None:
+        _, _, good, checked = server_side(db_file, soaked.pop("ids"))
+        line["soak"] = {**soaked, "recordings_ok": good == checked == soaked["calls"]}
     print(json.dumps(line))
     return 0 if levels and line["recording_ok"] else 1
 

@@ -1,4 +1,4 @@
-"""Command line: serve, migrate, seed-demo, user add, rules check/import/export, analytics run."""
+"""Command line: serve, voice-worker, migrate, seed-demo, user add, rules check/import/export, analytics run."""
 
 from __future__ import annotations
 
@@ -72,6 +72,17 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         ws_ping_interval=None,
         ws_ping_timeout=None,
     )
+    return 0
+
+
+def _voice_worker(settings: Settings) -> int:
+    from contactcenter.channels.voice import worker
+
+    try:
+        asyncio.run(worker.run(settings))
+    except worker.WorkerError as exc:
+        print(f"contactcenter: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -247,6 +258,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--host")
     p.add_argument("--port", type=int)
     p.add_argument("--workers", type=int, default=1)
+    sub.add_parser("voice-worker", help="bridge calls for web processes run with CC_VOICE_WORKERS=external")
     p = sub.add_parser("migrate", help="upgrade the database schema")
     p.add_argument("--revision", default="head")
     p = sub.add_parser("seed-demo", help="fill an empty database with a demo bank")
@@ -283,6 +295,8 @@ def main(argv: list[str] | None = None) -> int:
     settings = get_settings()
     if args.cmd == "serve":
         return _serve(settings, args)
+    if args.cmd == "voice-worker":
+        return _voice_worker(settings)
     if args.cmd == "migrate":
         migrate(settings.database_url, args.revision)
         print(f"database at {args.revision}")

@@ -7,6 +7,7 @@ from contactcenter.ccr import models as ccr_models
 from contactcenter.channels.callback import models as callback_models
 from contactcenter.channels.chat import models as chat_models
 from contactcenter.channels.email import models as email_models
+from contactcenter.channels.voice import models as voice_models
 from contactcenter.cobrowse import models as cobrowse_models
 from contactcenter.consent import models as consent_models
 from contactcenter.conversations import models as conversations_models
@@ -52,5 +53,6 @@ __all__ = [
     "modelled",
     "routing_models",
     "suggestions_models",
+    "voice_models",
     "webhooks_models",
 ]

@@ -233,6 +233,15 @@ class Settings(BaseSettings):
     # away; after this many such misses the call ends (`no_answer`). channels/voice/answer.py
     voice_answer_timeout_s: float = Field(default=30.0, gt=0, le=600)
     voice_answer_attempts: int = Field(default=3, ge=1, le=20)
+    # Where calls' media runs (decision 57): `inprocess`, every web process also bridges calls (the calls its
+    # customers place) and forwards a frame for a call held elsewhere over the bus; `external`, web processes
+    # bridge nothing and place every call on a `contactcenter voice-worker` process (needs CC_REDIS_URL).
+    voice_workers: Literal["inprocess", "external"] = "inprocess"
+    # A process bridging calls renews its presence this often over its lease; a process whose lease ran out
+    # is gone, and its calls are ended (`worker_lost`) by whichever process notices first.
+    voice_worker_ttl_s: float = Field(default=10.0, ge=1, le=300)
+    # How long a web process waits for the process holding a call to answer a forwarded frame.
+    voice_request_timeout_s: float = Field(default=10.0, gt=0, le=120)
     stream_maxlen: int = Field(default=10_000, ge=100)
     log_level: str = "INFO"
     log_json: bool = True

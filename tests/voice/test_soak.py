@@ -8,8 +8,10 @@ import asyncio
 import gc
 
 from aiortc import RTCPeerConnection
+from sqlalchemy import func, select
 
 from contactcenter.channels.voice import service
+from contactcenter.channels.voice.models import CallHost
 from tests.chat.conftest import Live, customer, staff
 from tests.chat.test_chat_flow import make_agent
 from tests.cobrowse.test_flow import pinging
@@ -30,7 +32,7 @@ def voice_tasks() -> list[str]:
 
 async def test_calls_leave_no_peer_connection_task_or_file_behind(live: Live) -> None:
     await make_agent(live.app, "sam")
-    before = peer_connections()
+    before, tasks_before = peer_connections(), voice_tasks()  # the host's lease and listeners run throughout
     async with staff(live, "sam") as agent, pinging(agent):
         for i in range(CALLS):
             async with customer(live) as (cust, _t), peers(CUSTOMER_HZ, AGENT_HZ) as (cp, ap):
@@ -43,7 +45,11 @@ async def test_calls_leave_no_peer_connection_task_or_file_behind(live: Live) ->
                 await closed(agent, cid)  # the end's last step: the call is done with
                 del cp, ap
     assert service.calls == {}
-    assert voice_tasks() == []
+    assert voice_tasks() == tasks_before
     assert peer_connections() == before
+    async with live.app.state.db.session() as s:
+        reasons = list(await s.scalars(select(CallHost.reason).where(CallHost.ended_at.is_not(None))))
+        still_open = await s.scalar(select(func.count()).select_from(CallHost).where(CallHost.ended_at.is_(None)))
+    assert reasons == ["hangup"] * CALLS and still_open == 0  # every call's ownership row closed by its end
     recordings = live.app.state.settings.voice_recordings_dir
     assert len(list(recordings.glob("*.wav"))) == CALLS and list(recordings.glob("*.part")) == []

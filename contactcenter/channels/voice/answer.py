@@ -1,8 +1,8 @@
 """A call routed to an agent who never answers it (their console froze, they walked away): after
 CC_VOICE_ANSWER_TIMEOUT_S the agent is set away ("Missed a call") and the call goes back to its queue for the
 next agent, ahead of nothing it was not already ahead of; after CC_VOICE_ANSWER_ATTEMPTS such misses it ends
-as `no_answer`. Each process watches the calls whose media it holds (decision 41), from the conversations
-core's events."""
+as `no_answer`. Each process that bridges calls (host.py) watches the calls whose media it holds (decisions
+41, 57), from the conversations core's events; a call of its own closed elsewhere ends here too."""
 
 from __future__ import annotations
 
@@ -67,6 +67,10 @@ class AnswerWatch:
             old.cancel()
         if conv.status == "closed":
             self.misses.pop(conv.id, None)
+            # Closed elsewhere (the core's close frame on another process): the media here ends too.
+            call = service.calls.get(conv.id)
+            if call is not None and call.owner is self.db:
+                call.end_soon("agent", "closed")
         elif conv.status == "assigned" and conv.agent_id is not None:
             agent_id = conv.agent_id
             self.timers[conv.id] = asyncio.get_running_loop().call_later(
@@ -111,4 +115,4 @@ class AnswerWatch:
         await call.drop_agent()  # the customer hears the music while the call finds its next agent
         async with self.db.session() as s:
             conv = await conversations.get(s, conversation_id=conversation_id)
-        await service.tell(self.bus, call, conv, service.state_of(call))
+        await service.tell(self.bus, conv, service.state_of(call))

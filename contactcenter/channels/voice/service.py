@@ -1,12 +1,15 @@
 """Voice calls as conversations: a call opens a routed `voice` conversation (with its CCR touch); its end
 closes the conversation and logs the call with its durations and recording. The live calls of this process
-are kept here by conversation id (the media of a call lives in one process: decision 41)."""
+are kept here by conversation id (the media of a call lives in one process: decision 41); which process
+holds each call is in `voice_calls` (decision 57)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import structlog
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contactcenter.bus import Bus
@@ -15,11 +18,12 @@ from contactcenter.ccr.models import Touch
 from contactcenter.ccr.schemas import Channel, Direction, TouchIn, TouchKind
 from contactcenter.channels.voice.bridge import Call
 from contactcenter.channels.voice.events import to_call
+from contactcenter.channels.voice.models import CallHost
 from contactcenter.channels.voice.recording import Checked
 from contactcenter.channels.voice.schemas import VoiceCall, VoiceState
 from contactcenter.conversations import service as conversations
 from contactcenter.conversations.schemas import ConversationOut, OpenIn
-from contactcenter.db import Database
+from contactcenter.db import Database, utcnow
 from contactcenter.http import ApiError
 from contactcenter.realtime.events import TOPIC_REALTIME
 from contactcenter.routing.model import Channel as Medium
@@ -53,7 +57,7 @@ def state_of(call: Call, agent_name: str | None = None, **extra: str | None) -> 
     )
 
 
-async def tell(bus: Bus, call: Call, conv: ConversationOut, frame: VoiceState) -> None:
+async def tell(bus: Bus, conv: ConversationOut, frame: VoiceState) -> None:
     """The call's state to its customer, its agent and supervisors following it (after any commit)."""
     try:
         await bus.publish_event(
@@ -64,9 +68,18 @@ async def tell(bus: Bus, call: Call, conv: ConversationOut, frame: VoiceState) -
 
 
 async def start_call(
-    session: AsyncSession, bus: Bus, *, customer_id: int, data: VoiceCall, region: str
+    session: AsyncSession,
+    bus: Bus,
+    *,
+    customer_id: int,
+    data: VoiceCall,
+    region: str,
+    host_id: str,
+    filed: Callable[[ConversationOut], None],
 ) -> ConversationOut:
-    """A new voice conversation, logged in the CCR and routed. 409 when the customer has a call open."""
+    """A new voice conversation, logged in the CCR and routed, with the row saying `host_id` bridges it.
+    `filed` runs once it is stored and before it is routed (an agent's answer can come at once). 409 when
+    the customer has a call open."""
     if await conversations.open_for_customer(session, customer_id=customer_id, channel=CHANNEL):
         raise ApiError(409, "call_in_progress", "this visitor already has a call open")
     name = (data.name or "").strip() or ccr.VISITOR_NAME
@@ -95,7 +108,9 @@ async def start_call(
             payload={"name": name, "page_url": data.page_url, "lang": data.lang},
         ),
     )
+    session.add(CallHost(conversation_id=conv.id, host_id=host_id))
     await session.commit()
+    filed(conv)
     await _publish(bus, [touch])
     return await conversations.opened(session, bus, conversation=conv)
 
@@ -118,6 +133,11 @@ async def finish(db: Database, bus: Bus, call: Call, *, by: str, reason: str, ch
     calls.pop(call.conversation_id, None)
     duration = call.stats.ticks * 0.02
     async with db.write_gate(), db.session() as s:
+        if not await claim_end(s, call.conversation_id, reason):
+            # Another process took this process for gone and ended the call already (lines.py).
+            log.warning("voice_end_taken", conversation_id=call.conversation_id, reason=reason)
+            await s.commit()
+            return
         conv = await conversations.get(s, conversation_id=call.conversation_id)
         summary = f"Call of {_mmss(duration)}, talk {_mmss(call.talk_s)}, ended by {by}"
         if reason != "hangup":
@@ -153,17 +173,29 @@ async def finish(db: Database, bus: Bus, call: Call, *, by: str, reason: str, ch
         )
         await s.commit()
         await _publish(bus, [touch])
-        await tell(bus, call, conv, state_of(call, ended_by=by, reason=reason))
+        await tell(bus, conv, state_of(call, ended_by=by, reason=reason))
         if conv.status != "closed":
             await conversations.close(s, bus, conversation_id=conv.id, by=by)
     if checked is not None and not checked.ok:
         log.error("voice_recording_check_failed", conversation_id=call.conversation_id, detail=checked.detail)
 
 
+async def claim_end(session: AsyncSession, conversation_id: str, reason: str) -> bool:
+    """Mark the call ended (in the caller's transaction); False when someone did already."""
+    res = await session.execute(
+        update(CallHost)
+        .where(CallHost.conversation_id == conversation_id, CallHost.ended_at.is_(None))
+        .values(ended_at=utcnow(), reason=reason[:32])
+    )
+    return bool(res.rowcount == 1)  # type: ignore[attr-defined]
+
+
 async def _on_close(session: AsyncSession, conversation_id: str) -> str | None:
-    # Closed by another path (the core's close frame, a supervisor): this process's call ends too.
+    # Closed by another path (the core's close frame, a supervisor): this process's call ends too. A call
+    # bridged by another process (or another app of this one: tests) ends there, on the closing's event
+    # (answer.py).
     call = calls.get(conversation_id)
-    if call is None:
+    if call is None or getattr(call.owner, "engine", None) is not session.bind:
         return None
     call.end_soon("agent", "closed")
     return f"after {_mmss(call.talk_s)} of talk"
