@@ -3,6 +3,7 @@ customer's scanned events to the conversation's agent, and the session's CCR tou
 
 from __future__ import annotations
 
+import random
 import time
 import uuid
 from dataclasses import dataclass
@@ -62,10 +63,16 @@ async def _current(db: Database, conversation_id: str) -> SessionOut | None:
         row = await _live(s, conversation_id)
         found = SessionOut.model_validate(row) if row is not None else None
     if found is not None and found.state == "on":  # a refusal is always read afresh
-        if len(_cache) >= CACHE_MAX:
-            _cache.clear()
-        _cache[conversation_id] = (now, found)
+        _remember(found, now)
     return found
+
+
+def _remember(found: SessionOut, now: float) -> None:
+    if len(_cache) >= CACHE_MAX:
+        _cache.clear()
+    # Aged by a random part of CACHE_S: sessions that started together (a burst of snapshots) do not all
+    # expire, and read the database, in the same instant every second.
+    _cache[found.conversation_id] = (now - random.uniform(0, CACHE_S / 2), found)
 
 
 async def _live(session: AsyncSession, conversation_id: str, *, lock: bool = False) -> CobrowseSession | None:
@@ -237,7 +244,12 @@ async def relay(
                 stored.pages, stored.degraded = pages, False if has_snapshot else stored.degraded
                 stored.redactions += sum(result.found.values())
                 await s.commit()
-        _forget(conv.id)
+                # What this process just wrote is the session's state: no read on its next event.
+                _forget(conv.id)
+                if stored.state == "on":
+                    _remember(SessionOut.model_validate(stored), time.monotonic())
+            else:
+                _forget(conv.id)
     frames: list[Any] = [EventsFrame(conversation_id=conv.id, session_id=current.id, events=result.value)]
     if kinds:
         # The log says what and how many, never the text.
