@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import gc
 import re
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Sequence
 from contextlib import asynccontextmanager
 
 import structlog
@@ -69,6 +69,21 @@ def create_served_app() -> FastAPI:
     return create_app(freeze_gc=True)
 
 
+STOP_TIMEOUT_S = 15.0  # per step of the shutdown
+
+
+async def _bounded(what: str, step: Awaitable[None]) -> None:
+    """One step of the shutdown, given STOP_TIMEOUT_S: a step that hangs must not keep the process (and
+    every step after it) from stopping. The log names it and the tasks still running, for whoever looks."""
+    try:
+        async with asyncio.timeout(STOP_TIMEOUT_S):
+            await step
+    except TimeoutError:
+        running = sorted(t.get_name() for t in asyncio.all_tasks() if not t.done() and t is not asyncio.current_task())
+        log = structlog.get_logger("app")
+        log.error("stop_timed_out", step=what, seconds=STOP_TIMEOUT_S, running=running[:50])
+
+
 def create_app(
     settings: Settings | None = None, *, freeze_gc: bool = False, extra: Sequence[Capability] = ()
 ) -> FastAPI:
@@ -125,17 +140,17 @@ def create_app(
         try:
             yield
         finally:
-            await analytics.stop()
-            await suggestions.stop()
+            await _bounded("analytics", analytics.stop())
+            await _bounded("suggestions", suggestions.stop())
             for task in (sweeper, demo_check):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-            await revocation.stop()
-            await hub.stop()
+            await _bounded("revocation", revocation.stop())
+            await _bounded("hub", hub.stop())
             for cap in reversed(capabilities):
-                await cap.stop()
-            await bus.close()
+                await _bounded(cap.name, cap.stop())
+            await _bounded("bus", bus.close())
             await db.dispose()
             if checkpointer is not None:
                 checkpointer.stop()
