@@ -45,7 +45,6 @@ from contactcenter.realtime.routes import WS_PATH, websocket
 from contactcenter.realtime.routes import router as realtime_router
 from contactcenter.routing import presence
 from contactcenter.routing import service as routing
-from contactcenter.routing.backend import make_backend
 from contactcenter.routing.routes import router as routing_router
 from contactcenter.settings import Settings, get_settings
 from contactcenter.suggestions.routes import router as suggestions_router
@@ -111,16 +110,7 @@ def create_app(
         await suggestions.start()
         app.state.analytics = analytics = AnalyticsRuntime(settings=settings, db=db, bus=bus)
         await analytics.start()
-        routing.attach(
-            bus,
-            routing.Routing(
-                make_backend(bus, offer_s=settings.routing_offer_s),
-                chat_capacity=settings.chat_capacity,
-                auto_accept=settings.routing_auto_accept,
-                presence_s=settings.routing_presence_s,
-                wrap_up_s=settings.routing_wrap_up_s,
-            ),
-        )
+        routing.attach_configured(bus, settings)
         async with db.session() as s:
             await routing.load(s, bus)
             await presence.reenter(s, bus)

@@ -31,6 +31,7 @@ from contactcenter.routing.events import (
 from contactcenter.routing.model import AgentSpec, Channel, ContactSpec, Offer, QueueSpec, RoutingError
 from contactcenter.routing.models import AgentProfile, RoutingQueue
 from contactcenter.routing.schemas import QueueIn, TransferIn
+from contactcenter.settings import Settings
 
 log = structlog.get_logger("routing")
 DEFAULT_QUEUE = "general"
@@ -107,6 +108,21 @@ async def has_queue(session: AsyncSession, *, queue: str) -> bool:
 def attach(bus: Bus, routing: Routing) -> None:
     """Use this routing state for everything that goes through `bus` (the app's lifespan does this)."""
     _attached[bus] = routing
+
+
+def attach_configured(bus: Bus, settings: Settings) -> None:
+    """The routing state the settings describe, attached to `bus`: web processes and voice workers alike."""
+    backend = make_backend(bus, offer_s=settings.routing_offer_s)
+    attach(
+        bus,
+        Routing(
+            backend,
+            chat_capacity=settings.chat_capacity,
+            auto_accept=settings.routing_auto_accept,
+            presence_s=settings.routing_presence_s,
+            wrap_up_s=settings.routing_wrap_up_s,
+        ),
+    )
 
 
 def of(bus: Bus) -> Routing:

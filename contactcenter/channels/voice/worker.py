@@ -21,7 +21,6 @@ from contactcenter.channels.voice.plugin import pin_host_addresses
 from contactcenter.db import Database
 from contactcenter.ops.service import setup_logging
 from contactcenter.routing import service as routing
-from contactcenter.routing.backend import make_backend
 from contactcenter.settings import Settings
 
 log = structlog.get_logger("voice")
@@ -46,16 +45,7 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
     db = Database(settings.database_url)
     bus = make_bus(settings)
     await bus.start()
-    routing.attach(
-        bus,
-        routing.Routing(
-            make_backend(bus, offer_s=settings.routing_offer_s),
-            chat_capacity=settings.chat_capacity,
-            auto_accept=settings.routing_auto_accept,
-            presence_s=settings.routing_presence_s,
-            wrap_up_s=settings.routing_wrap_up_s,
-        ),
-    )
+    routing.attach_configured(bus, settings)
     host = Host(db, bus, settings)
     try:
         async with db.session() as s:
