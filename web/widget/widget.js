@@ -1200,12 +1200,15 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     if (yes) allowStorage();
     else forbidStorage();
     if (yes) store.set("consent", { v: CONSENT_POLICY.version, storage: true, browsing: true, at: new Date().toISOString() });
+    S.consentPending = true; // until the server has it, a beacon would be refused: sendViews keeps the view
     try {
       await ensureToken(); // after "No thanks", a visitor id in memory only: the refusal is recorded too
       await api("POST", "/api/consent", { version: CONSENT_POLICY.version, storage: yes, browsing: yes });
       if (yes) invite.start();
     } catch (err) {
       notice(t("consent.failed", { error: err.message }));
+    } finally {
+      S.consentPending = false;
     }
   }
   /* ---------- page views: with "browsing" consent only, one beacon as the visitor leaves a page ----------
@@ -1222,6 +1225,8 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     if (PV.since) (PV.seconds += (Date.now() - PV.since) / 1000), (PV.since = Date.now());
     const view = { url: (location.origin + location.pathname).slice(0, 2000), title: document.title.slice(0, 200), at: PV.at, seconds: Math.min(86400, Math.round(PV.seconds)) };
     const views = [...store.get("views", []), view].slice(-20);
+    // Left while the consent is still on its way: kept, it goes with the next page's beacon.
+    if (S.consentPending) return (PV.sent = true), store.set("views", views);
     // A string goes as text/plain: a cross-site beacon may not send application/json.
     if (navigator.sendBeacon(ORIGIN + "/api/consent/pageviews", JSON.stringify({ token: S.token, views }))) {
       PV.sent = true;
