@@ -128,6 +128,7 @@ class Driver:
         self.last_seq: dict[str, int] = {}
         self.lat_ns: list[int] = []
         self.lat_sent_ns: list[int] = []  # when each of those messages was sent (lat_ns's order)
+        self.reopened: list[tuple[int, int]] = []  # (socket dropped, new socket's handshake done)
         self.resumes: list[tuple[int, int]] = []  # (socket dropped, first message or `sent` after it)
         self.duplicates = self.out_of_order = self.gaps = 0
         # Customer side: what the server confirmed with `sent`.
@@ -174,7 +175,9 @@ class Driver:
             if not self.closing:
                 self.closes[f"{c.kind}:{c.ws.close_code}"] += 1
                 c.dropped_ns = c.dropped_ns or mono_ns()
-                c.home += 1  # the load balancer sends it to the next process (the one it was on may be gone)
+                # The load balancer sends it to another process (the one it was on may be gone), spread over
+                # them as round-robin or least-connections would.
+                c.home += random.randint(1, max(1, len(self.cfg["uris"]) - 1))
                 self.spawn(self.reconnect(c))
 
     async def reconnect(self, c: Client) -> None:
@@ -308,6 +311,8 @@ class Driver:
             compression=None if self.cfg["compression"] == "none" else "deflate",
         )
         c.reader = asyncio.create_task(self.read(c))
+        if c.dropped_ns:  # back on another process: its handshake is done (hello and welcome still to come)
+            self.reopened.append((c.dropped_ns, mono_ns()))
         mine = c.convs if c.kind == "agent" else {c.conv_id} if c.conv_id else set()
         resume = {conv: c.last_seen[conv] for conv in mine if conv in c.last_seen}
         hello: dict[str, Any] = {"type": "hello", "v": 1, "resume": resume}
@@ -404,6 +409,7 @@ class Driver:
             "lat_ns": self.lat_ns,
             "lat_sent_ns": self.lat_sent_ns,
             "resumes": self.resumes,
+            "reopened": self.reopened,
             "assign_notify_s": self.assign_notify_s,
             "sent_lat_ns": self.sent_lat_ns,
             "confirmed": self.confirmed,
@@ -738,8 +744,8 @@ def run_target(
         cpu0, busy0, w0 = sum(cpu_s(p.pid) for p in procs), machine_busy_s(), time.monotonic()
         killed_cpu = 0.0
         log(f"{name}: {args.rate} msg/s for {duration:.0f}s, then a {args.drain:.0f}s drain")
-        spy = None
-        if args.profile and name == "server":
+        spy: subprocess.Popen[bytes] | None = None
+        if args.profile and name == "server" and not (args.kill_one and n_procs > 1):
             # Sample the server during the load (collapsed stacks: one line per stack with its sample count).
             spy_cmd = [str(Path(py).parent / "py-spy"), "record", "--pid", str(proc.pid), "--rate", "200", "--gil"]
             spy_cmd += ["--duration", str(int(duration)), "--format", "raw", "--output", str(args.profile)]
@@ -748,11 +754,19 @@ def run_target(
         if args.kill_one and n_procs > 1:
 
             def kill() -> None:
-                nonlocal killed_ns, killed_cpu
+                nonlocal killed_ns, killed_cpu, spy
                 killed_cpu = cpu_s(procs[-1].pid)  # what it used until now counts as the server's
                 killed_ns = mono_ns()
                 os.kill(procs[-1].pid, signal.SIGKILL)
                 log(f"{name}: SIGKILL to process {len(procs)} (port {ports[-1]}) after {duration / 2:.0f}s of load")
+                if args.profile:
+                    # Only the survivor's first seconds after the kill: the resume storm is what is slow.
+                    spy_args = ["record", "--pid", str(proc.pid), "--rate", "200", "--gil", "--duration", "8"]
+                    spy = subprocess.Popen(
+                        [str(Path(py).parent / "py-spy"), *spy_args, "--format", "raw", "--output", str(args.profile)],
+                        stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL,
+                    )
 
             killer = threading.Timer(max(0.0, (t0 - mono_ns()) / 1e9) + duration / 2, kill)
             killer.start()
@@ -828,11 +842,15 @@ def summarise(
         near = [(s, x) for s, x in pairs if killed_ns - 1_000_000_000 <= s <= settled]
         around = sorted(x / 1e6 for _, x in near)
         pairs = [(s, x) for s, x in pairs if not killed_ns - 1_000_000_000 <= s <= settled]
+        reopens = sorted((b - killed_ns) / 1e6 for r in reports for a, b in r["reopened"] if a >= killed_ns)
         kill_out = {
             "resume_p50_ms": round(pct(resumes, 0.50), 1) if resumes else None,
             "resume_p99_ms": round(pct(resumes, 0.99), 1) if resumes else None,
             "resume_max_ms": round(resumes[-1], 1) if resumes else None,
             "resumed_clients": len(resumes),
+            # From the kill to the new socket's handshake (the part of the resume before hello and welcome).
+            "reopen_p50_ms": round(pct(reopens, 0.50), 1) if reopens else None,
+            "reopen_p99_ms": round(pct(reopens, 0.99), 1) if reopens else None,
             "p99_ms_around_kill": round(pct(around, 0.99), 2) if around else None,
             "messages_around_kill": len(around),
         }

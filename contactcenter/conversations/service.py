@@ -25,13 +25,15 @@ from contactcenter.conversations import audience as audience_mod
 from contactcenter.conversations.events import TOPIC_CONVERSATIONS, ConversationChanged
 from contactcenter.conversations.models import Conversation
 from contactcenter.conversations.priority import contact_priority
+from contactcenter.conversations.reads import OPEN as OPEN  # re-exported: channels read conversations here
+from contactcenter.conversations.reads import open_for_agent as open_for_agent
+from contactcenter.conversations.reads import open_for_customer as open_for_customer
 from contactcenter.conversations.schemas import ConversationOut, OpenIn, OutcomeCount, OutcomeOut
 from contactcenter.db import utcnow
 from contactcenter.http import ApiError
 from contactcenter.routing import service as routing
 from contactcenter.routing.model import Channel as Medium
 
-OPEN = ("queued", "assigned")
 log = structlog.get_logger("conversations")
 # What a channel does to its own rows as the conversation closes (same transaction); returns a phrase for
 # the timeline ("after 12 messages") or None.
@@ -98,26 +100,6 @@ async def get(session: AsyncSession, *, conversation_id: str) -> ConversationOut
     if found is None:
         raise ApiError(404, "conversation_not_found", f"no conversation {conversation_id}")
     return found
-
-
-async def open_for_customer(
-    session: AsyncSession, *, customer_id: int, channel: str | None = None
-) -> list[ConversationOut]:
-    """A customer's conversations that are not closed (of one channel, or all), oldest first."""
-    q = select(Conversation).where(Conversation.customer_id == customer_id, Conversation.status.in_(OPEN))
-    if channel is not None:
-        q = q.where(Conversation.channel == channel)
-    return [out(c) for c in await session.scalars(q.order_by(Conversation.created_at))]
-
-
-async def open_for_agent(session: AsyncSession, *, agent_id: int) -> list[ConversationOut]:
-    """Conversations assigned to an agent and still open, every channel, oldest first."""
-    rows = await session.scalars(
-        select(Conversation)
-        .where(Conversation.agent_id == agent_id, Conversation.status == "assigned")
-        .order_by(Conversation.created_at)
-    )
-    return [out(c) for c in rows]
 
 
 async def listing(

@@ -244,7 +244,7 @@ class Connection:
             if last is None or hooks is None or hooks.catch_up is None:
                 return
             while True:
-                async with self.db.session() as s:
+                async with self.db.reader() as s:
                     batch = await hooks.catch_up(s, conversation_id, last, self.is_agent)
                 for seq, frame in batch:
                     self.push(frame)
@@ -255,7 +255,7 @@ class Connection:
 
     async def refresh(self) -> None:
         """Re-read this side's open conversations and catch up on each (after a bus outage)."""
-        async with self.db.session() as s:
+        async with self.db.reader() as s:
             convs = (
                 await conversations.open_for_customer(s, customer_id=self.who.id)
                 if self.who.side == "customer"

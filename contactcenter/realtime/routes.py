@@ -16,7 +16,7 @@ from contactcenter.auth.https import session_token
 from contactcenter.auth.origins import cross_site_refused
 from contactcenter.auth.service import hash_token, principal_for_token, read_visitor
 from contactcenter.bus import Bus
-from contactcenter.conversations import service as conversations
+from contactcenter.conversations import reads
 from contactcenter.db import Database
 from contactcenter.http import ApiError, same_origin
 from contactcenter.realtime import monitor
@@ -59,7 +59,7 @@ async def _identify(ws: WebSocket, hello: Hello, settings: Settings, db: Databas
     token = session_token(ws)
     if not token or not same_origin(ws.headers):  # a cookie-authenticated socket from another site
         return None
-    async with db.session() as s:
+    async with db.reader() as s:
         p = await principal_for_token(s, token=token)
     return Who("agent", p.user_id, p.display_name, p.role.value) if p else None
 
@@ -115,21 +115,13 @@ async def _serve(ws: WebSocket) -> None:
     if who.side == "agent":  # closed when its session ends (logout, deactivation, expiry)
         revocation.track(conn, hash_token(session_token(ws) or ""))
     try:
-        async with db.session() as s:
-            convs = (
-                await conversations.open_for_customer(s, customer_id=who.id)
-                if who.side == "customer"
-                else await conversations.open_for_agent(s, agent_id=who.id)
-            )
-            # A conversation the client was in that closed while it was away: say so, with what it missed.
-            open_ids = {c.id for c in convs}
-            gone = [
-                g
-                for conv_id in hello.resume
-                if conv_id not in open_ids and (g := await conversations.find(s, conversation_id=conv_id)) is not None
-            ]
-            convs = await with_positions(s, hub.registry, convs)
-            gone = await with_positions(s, hub.registry, [g for g in gone if conn.owns(g)])
+        async with db.reader() as s:
+            # Its open conversations, and one the client was in that closed (or moved) while it was away:
+            # say so, with what it missed.
+            side = {"customer_id": who.id} if who.side == "customer" else {"agent_id": who.id}
+            convs, gone = await reads.for_socket(s, resumed=list(hello.resume), **side)
+            both = await with_positions(s, hub.registry, [*convs, *(g for g in gone if conn.owns(g))])
+            convs, gone = both[: len(convs)], both[len(convs) :]
         conn.push(Welcome(role=who.role, name=who.name, heartbeat_s=heartbeat_s, conversations=convs))
         for conv in [*convs, *gone]:
             await conn.track(conv, hello.resume.get(conv.id, 0))

@@ -187,12 +187,20 @@ class RedisRouting(RoutingBackend):
         return _offers((await self._run("tick", now=now))["offers"])
 
     async def agent(self, agent_id: int) -> AgentView | None:
-        h = await self.client.hgetall(f"{P}a:{agent_id}")
+        # Two pipelined round trips whatever the agent holds (one per held contact cost a reconnecting
+        # console's hello a dozen round trips on a busy process).
+        async with self.client.pipeline(transaction=False) as p:
+            p.hgetall(f"{P}a:{agent_id}")
+            p.hkeys(f"{P}ah:{agent_id}")
+            h, cids = await p.execute()
         if not h or "st" not in h:
             return None
         held: dict[str, str] = {}
-        for cid in await self.client.hkeys(f"{P}ah:{agent_id}"):
-            held[cid] = await self.client.hget(f"{P}c:{cid}", "st") or "assigned"
+        if cids:
+            async with self.client.pipeline(transaction=False) as p:
+                for cid in cids:
+                    p.hget(f"{P}c:{cid}", "st")
+                held = {cid: st or "assigned" for cid, st in zip(cids, await p.execute(), strict=True)}
         state = State(h["st"])
         if state is State.available and held:
             state = State.busy

@@ -18,6 +18,7 @@ from contactcenter.channels.chat.models import ChatMessage, ChatThread
 from contactcenter.channels.chat.schemas import AttachmentRef, MessageOut, SenderKind, StartIn
 from contactcenter.conversations import service as conversations
 from contactcenter.conversations.schemas import ConversationOut, OpenIn, Positions
+from contactcenter.db import driver_fetch, driver_reads
 from contactcenter.realtime.events import TOPIC_REALTIME
 from contactcenter.routing.model import Channel as Medium
 
@@ -65,14 +66,25 @@ def message_out(m: ChatMessage) -> MessageOut:
     )
 
 
+_PG_POSITIONS = (
+    "SELECT conversation_id, last_seq, customer_read_seq, agent_read_seq FROM chat_threads"
+    " WHERE conversation_id = ANY($1::text[])"
+)
+
+
 async def positions(session: AsyncSession, ids: Sequence[str]) -> Mapping[str, Positions]:
     """Each chat's numbering and read positions (the realtime hub's positions hook)."""
-    rows = await session.scalars(select(ChatThread).where(ChatThread.conversation_id.in_(list(ids))))
-    return {
-        t.conversation_id: Positions(
-            last_seq=t.last_seq, customer_read_seq=t.customer_read_seq, agent_read_seq=t.agent_read_seq
+    if driver_reads(session):  # every socket's hello reads this: straight on the driver (reads.for_socket)
+        found = await driver_fetch(session, _PG_POSITIONS, list(ids))
+        return {r[0]: Positions(last_seq=r[1], customer_read_seq=r[2], agent_read_seq=r[3]) for r in found}
+    t = ChatThread
+    rows = await session.execute(
+        select(t.conversation_id, t.last_seq, t.customer_read_seq, t.agent_read_seq).where(
+            t.conversation_id.in_(list(ids))
         )
-        for t in rows
+    )  # columns, not entities
+    return {
+        cid: Positions(last_seq=last, customer_read_seq=cust, agent_read_seq=agent) for cid, last, cust, agent in rows
     }
 
 
