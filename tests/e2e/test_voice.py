@@ -4,6 +4,7 @@ show on both sides, the customer hangs up, and the recording plays in the consol
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,8 +20,13 @@ MEDIA_ARGS = "--use-fake-ui-for-media-stream --use-fake-device-for-media-stream 
 
 
 @pytest.fixture(scope="module")
-def voice_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WidgetServer]:
-    tmp = tmp_path_factory.mktemp("voice")
+def voice_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("voice")
+
+
+@pytest.fixture(scope="module")
+def voice_server(voice_dir: Path) -> Iterator[WidgetServer]:
+    tmp = voice_dir
     media = {"CC_VOICE_HOST_ADDRESSES": "127.0.0.1", "CC_VOICE_RECORDINGS_DIR": str(tmp / "rec")}
     with run_server(tmp, supervisor=True, **media) as s:
         yield s
@@ -92,6 +98,38 @@ def test_a_browser_call_from_the_widget_is_answered_in_the_console(
     assert got.status == 200 and got.headers["content-type"] == "audio/wav" and len(got.body()) > 44
     assert site.request.get(src).status == 401
     console.screenshot(path=artifacts / "console-voice-ended.png")
+    assert site.errors == [] and console.errors == []  # type: ignore[attr-defined]
+    site.context.close()
+    console.context.close()
+
+
+def test_a_call_cut_off_on_our_side_is_explained_to_both(
+    media_browser: Browser, voice_server: WidgetServer, voice_dir: Path, artifacts: Path
+) -> None:
+    console = _page(media_browser, voice_server.base_url, voice_server.agent_cookie())
+    console.goto("/staff/console")
+    expect(console.locator("#presence")).to_have_attribute("data-state", "online")
+    site = _page(media_browser, voice_server.base_url)
+    site.goto("/demo/")
+    site.locator("#cc-chat-widget .launcher").click()
+    site.locator("#cc-chat-widget").get_by_label("Your name").first.fill("Xavier Cut")
+    site.get_by_role("button", name="Call us from the browser").click()
+    box = site.locator("#cc-chat-widget .vc")
+    console.locator("#active-list li", has_text="Xavier Cut").click()
+    card = console.locator("#vc-card")
+    card.get_by_role("button", name="Answer").click()
+    expect(box.locator(".vc-status")).to_have_text(f"On the line with {AGENT_NAME}")
+    # As if the process bridging it had died: its lease is nobody's, and the reaper ends it as worker_lost.
+    with sqlite3.connect(voice_dir / "cc.db") as db:
+        changed = db.execute("UPDATE voice_calls SET host_id = 'gone' WHERE ended_at IS NULL").rowcount
+    assert changed == 1
+    expect(box.locator(".vc-status")).to_contain_text("cut off on our side", timeout=20_000)
+    status = card.locator("#vc-status")
+    expect(status).to_contain_text("Call cut off: the server bridging it stopped", timeout=20_000)
+    expect(status).to_contain_text("The recording until then is kept")
+    expect(card.locator("#vc-recording")).to_be_visible()
+    site.screenshot(path=artifacts / "widget-voice-cut-off.png")
+    console.screenshot(path=artifacts / "console-voice-cut-off.png")
     assert site.errors == [] and console.errors == []  # type: ignore[attr-defined]
     site.context.close()
     console.context.close()

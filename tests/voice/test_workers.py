@@ -241,6 +241,17 @@ async def test_a_call_across_two_web_processes_bridged_by_a_worker(
         assert host.reason == "closed" and call_touch(touches)["agents"] == [alice_id, bob_id]
 
 
+def _size(path: Path) -> int:
+    return path.stat().st_size if path.is_file() else -1
+
+
+async def grown(path: Path, size: int, timeout: float = 20.0) -> None:
+    """Until the file holds `size` bytes (a writer in another process: no event to wait on but its size)."""
+    async with asyncio.timeout(timeout):
+        while _size(path) < size:  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
+
+
 async def test_a_worker_killed_mid_call_ends_it_for_both_and_frees_the_agent(
     deployment: Deployment, web: list[AppProc], tmp_path: Path
 ) -> None:
@@ -254,19 +265,32 @@ async def test_a_worker_killed_mid_call_ends_it_for_both_and_frees_the_agent(
                 await answer(agent, ap, cid)
                 await cp.hears(near(AGENT_HZ))
                 await ap.hears(near(CUSTOMER_HZ))
+                # Half a second of talk on disk in the worker's unfinished recording, then the worker dies.
+                part = Path(deployment.env["CC_VOICE_RECORDINGS_DIR"]) / f"{cid}.part"
+                await grown(part, recording.HEADER + RATE * recording.FRAME_BYTES // 2)
                 first.sigkill()
                 # Its lease runs out; a web process ends the call: both sockets are told, the conversation closes.
                 for side in (cust, agent):
                     ended = await side.next("voice_state", state="ended", conversation_id=cid, timeout=20)
                     assert ended["reason"] == "worker_lost" and ended["ended_by"] == "system"
+                    assert ended["recording"] is True  # what was recorded until then is kept
                 await closed(agent, cid)
                 # A frame for the dead call gets an error frame, not silence.
                 await agent.send({"type": "voice_hold", "conversation_id": cid, "on": True})
                 assert (await agent.next("error", timeout=10))["code"] in ("forbidden", "call_not_found")
         conv, touches, host = await rows(deployment, cid)
         assert conv.status == "closed" and host.reason == "worker_lost" and host.ended_at is not None
-        assert call_touch(touches)["reason"] == "worker_lost"
+        payload = call_touch(touches)
+        assert payload["reason"] == "worker_lost" and payload["recording"] is payload["recording_partial"] is True
+        assert payload["recording_s"] >= 0.5
         assert any(t.kind == "conversation" and "closed by system" in t.summary for t in touches)
+        # The salvaged file plays: a WAV of whole stereo frames, each voice in its own channel.
+        assert not part.exists()
+        left, right = recording.channels(part.with_suffix(".wav"))
+        assert len(left) == len(right) == round(payload["recording_s"] * RATE)
+        lc, rc = chunks(left), chunks(right)
+        assert sum(near(CUSTOMER_HZ)(h) for h in lc) >= 10 and not any(near(AGENT_HZ)(h) for h in lc)
+        assert sum(near(AGENT_HZ)(h) for h in rc) >= 10 and not any(near(CUSTOMER_HZ)(h) for h in rc)
 
         # The agent was freed: a new worker bridges the next call, and the same agent takes it.
         with voice_worker(deployment.env, tmp_path / "worker-2.log"):

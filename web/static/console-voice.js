@@ -24,7 +24,7 @@
     const st = states.get(rec.id);
     const mine = call && call.cid === rec.id;
     const open = rec.info.status === "assigned" && (!st || st.state !== "ended");
-    const text = !open ? "Call ended" : !mine ? "Incoming call: answer to talk to the customer"
+    const text = !open ? ended(st) : !mine ? "Incoming call: answer to talk to the customer"
       : st && st.state === "held" ? "On hold: the customer hears music" : "Connected";
     const buttons = !open ? [] : !mine
       ? [btn("Answer", () => answer(rec), { class: "btn btn-primary", id: "vc-answer" })]
@@ -40,6 +40,18 @@
     card.replaceChildren(...[el("h3", {}, "Call"),
       el("p", { class: "vc-status", role: "status", id: "vc-status" }, text), recording, player, controls].filter(Boolean));
     card.hidden = false;
+  }
+
+  // Why a call ended, when it was not a hang-up: the agent must know whether the customer was cut off.
+  function ended(st) {
+    const reason = st && st.state === "ended" ? st.reason : null;
+    if (reason === "worker_lost") {
+      return "Call cut off: the server bridging it stopped. The customer was told." +
+        (st.recording ? " The recording until then is kept." : "") + " Call them back if you can.";
+    }
+    if (reason === "lost") return "Call ended: the connection was lost.";
+    if (reason === "no_media") return "Call ended: the audio never connected.";
+    return "Call ended";
   }
 
   async function gathered(pc) {

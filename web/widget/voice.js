@@ -63,7 +63,11 @@ function makeVoice(o) {
       cid = f.conversation_id;
       await pc.setRemoteDescription({ type: "answer", sdp: f.sdp });
     } else if (f.type === "voice_state" && f.conversation_id === cid) {
-      if (f.state === "ended") return end(t("voice.ended"));
+      if (f.state === "ended") {
+        // Why it ended, when it was not someone hanging up: cut off on our side, or the line was lost.
+        const why = f.reason === "worker_lost" ? "voice.cutoff" : f.reason === "lost" || f.reason === "no_media" ? "voice.lost" : "voice.ended";
+        return end(t(why));
+      }
       const joined = f.joined_by ? ` · ${t("voice.joined", { name: f.joined_by })}` : ""; // never a silent barge
       say(f.state === "connected" ? t("voice.connected", { name: f.agent_name || t("voice.adviser") }) + joined
         : f.state === "held" ? t("voice.held") : t("voice.waiting"));

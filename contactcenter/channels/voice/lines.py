@@ -18,7 +18,7 @@ from contactcenter.bus import Bus, BusMessage
 from contactcenter.bus.listen import listen
 from contactcenter.ccr import service as ccr
 from contactcenter.ccr.schemas import Channel, Direction, TouchIn, TouchKind
-from contactcenter.channels.voice import service
+from contactcenter.channels.voice import recording, service
 from contactcenter.channels.voice.events import HOSTS, VoiceReply, VoiceRequest, host_topic, reply_topic
 from contactcenter.channels.voice.host import Host
 from contactcenter.channels.voice.models import CallHost
@@ -157,6 +157,11 @@ class Lines:
                 await s.commit()
                 return
             conv = await conversations.get(s, conversation_id=conversation_id)
+            # What was recorded until the process stopped is kept (when the recordings folder is shared).
+            kept = recording.salvage(service.recording_path(self.settings, conversation_id))
+            summary = "Call cut off: the process bridging it stopped"
+            if kept is not None:
+                summary += f"; its recording until then was kept ({kept.seconds:.0f} s)"
             touch = await ccr.add_touch(
                 s,
                 touch=TouchIn(
@@ -166,8 +171,16 @@ class Lines:
                     direction=Direction.internal,
                     agent_id=conv.agent_id,
                     conversation_id=conv.id,
-                    summary="Call cut off: the process bridging it stopped",
-                    payload={"ended_by": "system", "reason": LOST, "recording": False},
+                    summary=summary,
+                    payload={
+                        "ended_by": "system",
+                        "reason": LOST,
+                        "recording": kept is not None,
+                        # Not checked against the talk time (that process's count is gone); only its length.
+                        "recording_ok": None,
+                        "recording_partial": kept is not None,
+                        "recording_s": round(kept.seconds, 2) if kept is not None else None,
+                    },
                 ),
             )
             await s.commit()
@@ -175,7 +188,11 @@ class Lines:
             with contextlib.suppress(Exception):
                 await ccr.publish_touches(self.bus, [touch])
             await service.tell(
-                self.bus, conv, VoiceState(conversation_id=conv.id, state="ended", ended_by="system", reason=LOST)
+                self.bus,
+                conv,
+                VoiceState(
+                    conversation_id=conv.id, state="ended", ended_by="system", reason=LOST, recording=kept is not None
+                ),
             )
             if conv.status != "closed":
                 await conversations.close(s, self.bus, conversation_id=conv.id, by="system")
