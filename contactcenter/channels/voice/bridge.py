@@ -15,7 +15,7 @@ from typing import Literal
 import structlog
 from aiortc import MediaStreamTrack, RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
 
-from contactcenter.channels.voice.media import FRAME_S, SILENCE, FedTrack, HoldMusic, Reader, mix
+from contactcenter.channels.voice.media import FRAME_S, SILENCE, FedTrack, HoldMusic, Reader, mix, tune_leg
 from contactcenter.channels.voice.recording import Checked, StereoRecorder
 from contactcenter.channels.voice.schemas import CallState
 
@@ -130,6 +130,8 @@ class Call:
         try:
             await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
             pc.addTrack(leg.out)
+            if not tune_leg(pc):
+                log.warning("voice_leg_untuned", side=side)
             await pc.setLocalDescription(await pc.createAnswer())
         except Exception as exc:
             await pc.close()
