@@ -15,7 +15,7 @@ import av
 from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError
 
-from contactcenter.channels.voice.media import FRAME_S, RATE, SAMPLES, tone
+from contactcenter.channels.voice.media import FRAME_S, RATE, SAMPLES, tone, tune_leg
 
 LOUD = 0.02  # RMS above this is sound; the tones are sent at 0.3, the hold music at 0.15
 Heard = tuple[float, float]  # (rms, estimated frequency in Hz)
@@ -81,6 +81,9 @@ class Peer:
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         self.source = ToneTrack(freq)
         self.pc.addTrack(self.source)
+        # It sends what a browser sends for speech: mono Opus at ~32 kbit/s (aiortc's own default is stereo
+        # at 96 kbit/s, which costs the benchmark's peers, on the server's cores, twice the encoding).
+        assert tune_leg(self.pc, receive=False)
         self.heard: list[Heard] = []
         self.changed = asyncio.Event()
         self.frames = 0

@@ -63,8 +63,9 @@ class VoiceEncoder(OpusEncoder):
         return [bytes(p) for p in packets], pts - self.first_packet_pts
 
 
-def tune_leg(pc: RTCPeerConnection) -> bool:
-    """Give a leg's sender the voice encoder and its receiver the short jitter buffer, before any media flows.
+def tune_leg(pc: RTCPeerConnection, *, receive: bool = True) -> bool:
+    """Give a leg's sender the voice encoder and (`receive`) its receiver the short jitter buffer, before any
+    media flows.
     aiortc has no option for either: its private attributes are set, and False says they were not found
     (another aiortc version; the leg then works with aiortc's defaults, and tests/voice/test_tuning.py
     fails)."""
@@ -76,6 +77,8 @@ def tune_leg(pc: RTCPeerConnection) -> bool:
             t.sender._RTCRtpSender__encoder = VoiceEncoder()
         else:
             tuned = False
+        if not receive:
+            continue
         if hasattr(t.receiver, "_RTCRtpReceiver__jitter_buffer"):
             t.receiver._RTCRtpReceiver__jitter_buffer = JitterBuffer(capacity=16, prefetch=RECEIVE_PREFETCH)
         else:
