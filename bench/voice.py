@@ -10,15 +10,15 @@ The server is `python -m contactcenter serve` (one process, so one core: one eve
 bus), media pinned to 127.0.0.1. Each call is a customer peer (a 440 Hz tone) and an agent peer (880 Hz) in
 this process, through the app's websocket: the customer sends `voice_call`, the agent's console answers the
 routed conversation with `voice_answer`. Levels of concurrent calls rise until frame loss reaches 1 % or the
-time budget ends; `calls_per_core` is the highest level with it, and its underruns, and every level
-below's under 1 % (the server process uses at most one core; `setup_p99_ms_carried` is the set-up p99 of
-those levels). The peers send mono Opus at 32 kbit/s, as browsers do for speech. Loss: the frames each
-peer should have heard in the window and did not, or the frames the server should have received from the
-legs and did not (the call touches' counts), whichever is larger; underruns (a bridge tick with no frame
-ready yet, played as silence) count against the level too. Setup: from `voice_call` sent to the customer
-hearing the agent's tone (routing, both legs' ICE and DTLS, the agent's answer included). The baseline: direct peer pairs (no server), their CPU and loss.
-The peers run in this process on the same cores as the server: on a shared machine the figures are low
-bounds, and the bench's own peers compete with the server.
+time budget ends; `calls_per_core` is the highest level with it, and its underruns, and every level below's
+under 1 % (the server process uses at most one core; `setup_p99_ms_carried` is the set-up p99 of those
+levels). The peers send mono Opus at 32 kbit/s, as browsers do for speech. Loss: the frames each peer should
+have heard in the window and did not, or the frames the server should have received from the legs and did not
+(the call touches' counts), whichever is larger; underruns (a bridge tick with no frame ready yet, played as
+silence) count against the level too. Setup: from `voice_call` sent to the customer hearing the agent's tone
+(routing, both legs' ICE and DTLS, the agent's answer included). The baseline: direct peer pairs (no server),
+their CPU and loss. The peers run in this process on the same cores as the server: on a shared machine the
+figures are low bounds, and the bench's own peers compete with the server.
 
 `--soak N` then places N more short calls, four at a time (fewer with fewer agents), and adds `"soak"` to
 the line: the server's resident memory after a warm-up of the same size and after the N calls (issue 13:
