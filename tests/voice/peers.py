@@ -15,7 +15,8 @@ import av
 from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError
 
-from contactcenter.channels.voice.media import FRAME_S, RATE, SAMPLES, tone, tune_leg
+from contactcenter.channels.voice.codecs import tune_leg
+from contactcenter.channels.voice.media import FRAME_S, RATE, SAMPLES, tone
 
 LOUD = 0.02  # RMS above this is sound; the tones are sent at 0.3, the hold music at 0.15
 Heard = tuple[float, float]  # (rms, estimated frequency in Hz)

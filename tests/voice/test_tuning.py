@@ -4,14 +4,18 @@ attributes: if an aiortc upgrade renames them, these tests fail (the calls would
 
 from __future__ import annotations
 
-from aiortc import RTCOutboundRtpStreamStats
+import av
+from aiortc import RTCOutboundRtpStreamStats, RTCRtpCodecParameters
+from aiortc.codecs.opus import OpusEncoder
+from aiortc.jitterbuffer import JitterFrame
 
-from contactcenter.channels.voice import service
-from contactcenter.channels.voice.media import RECEIVE_PREFETCH, VoiceEncoder
+from contactcenter.channels.voice import codecs, service
+from contactcenter.channels.voice.codecs import RECEIVE_PREFETCH, VoiceEncoder
+from contactcenter.channels.voice.media import RATE, SAMPLES, SILENCE, TIME_BASE, tone
 from tests.chat.conftest import Live, customer, staff
 from tests.chat.test_chat_flow import make_agent
 from tests.cobrowse.test_flow import pinging
-from tests.voice.peers import near
+from tests.voice.peers import analyse, near
 from tests.voice.test_call import AGENT_HZ, CUSTOMER_HZ, answer, peers, place_call
 
 
@@ -40,3 +44,37 @@ async def test_each_leg_sends_mono_voice_and_buffers_one_frame(live: Live) -> No
             assert out[0].bytesSent / out[0].packetsSent < 130
         await cust.send({"type": "voice_hangup", "conversation_id": cid})
         await agent.next("voice_state", state="ended", conversation_id=cid, timeout=10)
+
+
+def _frame(pcm: bytes, layout: str = "mono") -> av.AudioFrame:
+    f = av.AudioFrame(format="s16", layout=layout, samples=SAMPLES)
+    f.planes[0].update(pcm)
+    f.sample_rate = RATE
+    return f
+
+
+def test_the_level_is_aiortcs_level() -> None:
+    frames = [SILENCE, tone(440.0, 0.3), tone(880.0, 0.001), tone(100.0, 1.0), bytes([255, 127]) * SAMPLES]
+    for pcm in frames:
+        assert codecs.audio_level_dbov(_frame(pcm)) == codecs.aiortc_level(_frame(pcm))
+    stereo = _frame(tone(440.0, 0.3) * 2, layout="stereo")
+    assert codecs.audio_level_dbov(stereo) == codecs.aiortc_level(stereo)
+
+
+def test_opus_is_decoded_to_mono_and_other_codecs_are_aiortcs() -> None:
+    import aiortc.rtcrtpreceiver
+
+    opus = RTCRtpCodecParameters(mimeType="audio/opus", clockRate=48000, channels=2)
+    pcmu = RTCRtpCodecParameters(mimeType="audio/PCMU", clockRate=8000, channels=1)
+    get = aiortc.rtcrtpreceiver.get_decoder  # type: ignore[attr-defined]
+    assert isinstance(get(opus), codecs.VoiceDecoder) and not isinstance(get(pcmu), codecs.VoiceDecoder)
+    enc, dec = OpusEncoder(), get(opus)  # aiortc's own encoder: a stereo packet, as a browser might send
+    out: list[av.AudioFrame] = []
+    for i in range(5):
+        f = _frame(tone(440.0, 0.3, start=i * SAMPLES))
+        f.pts, f.time_base = i * SAMPLES, TIME_BASE
+        payloads, ts = enc.encode(f)
+        for p in payloads:
+            out += dec.decode(JitterFrame(data=p, timestamp=ts))
+    assert out and all(f.layout.name == "mono" and f.samples == SAMPLES for f in out)
+    assert near(440.0)(analyse(bytes(out[-1].planes[0])[: SAMPLES * 2]))

@@ -15,7 +15,8 @@ from typing import Literal
 import structlog
 from aiortc import MediaStreamTrack, RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
 
-from contactcenter.channels.voice.media import FRAME_S, SILENCE, FedTrack, HoldMusic, Reader, mix, tune_leg
+from contactcenter.channels.voice.codecs import tune_leg
+from contactcenter.channels.voice.media import FRAME_S, SILENCE, FedTrack, HoldMusic, Reader, mix
 from contactcenter.channels.voice.recording import Checked, StereoRecorder
 from contactcenter.channels.voice.schemas import CallState
 

@@ -12,11 +12,8 @@ from collections import deque
 from fractions import Fraction
 
 import av
-from aiortc import MediaStreamTrack, RTCPeerConnection
-from aiortc.codecs.opus import OpusEncoder
-from aiortc.jitterbuffer import JitterBuffer
+from aiortc import MediaStreamTrack
 from aiortc.mediastreams import MediaStreamError
-from av.frame import Frame
 
 RATE = 48_000
 SAMPLES = 960  # 20 ms
@@ -29,61 +26,6 @@ INBOX = 8
 # After running dry, a reader gives frames again once it holds this many: a 20 ms jitter buffer, so a frame
 # arriving just after its tick is late by one tick instead of counted as missing and then piling up.
 PRIME = 2
-
-
-# A voice leg's Opus: mono at 32 kbit/s, what browsers send for speech. aiortc's own encoder resamples every
-# frame to stereo and sends 96 kbit/s: three times the bandwidth to a customer on a phone, for no voice.
-VOICE_BITRATE = 32_000
-# Frames aiortc's receiver holds back before giving one to the reader (its default is 4, 80 ms). The
-# reader keeps its own short buffer (PRIME), so the server only needs one: 60 ms less delay each way.
-RECEIVE_PREFETCH = 1
-
-
-class VoiceEncoder(OpusEncoder):
-    """Opus for what the bridge sends: its frames are already 20 ms of 48 kHz mono s16 (no resampling)."""
-
-    def __init__(self) -> None:
-        self.codec = av.CodecContext.create("libopus", "w")
-        self.codec.bit_rate = VOICE_BITRATE
-        self.codec.format = "s16"
-        self.codec.layout = "mono"
-        self.codec.options = {"application": "voip"}
-        self.codec.sample_rate = RATE
-        self.codec.time_base = TIME_BASE
-        self.first_packet_pts: int | None = None
-
-    def encode(self, frame: Frame, force_keyframe: bool = False) -> tuple[list[bytes], int]:
-        assert isinstance(frame, av.AudioFrame)
-        packets = self.codec.encode(frame)
-        if not packets:
-            return [], None  # type: ignore[return-value]  # aiortc's own contract: no packet, no timestamp
-        pts = packets[0].pts or 0
-        if self.first_packet_pts is None:
-            self.first_packet_pts = pts  # libopus starts at a negative pts (its look-ahead): counted from it
-        return [bytes(p) for p in packets], pts - self.first_packet_pts
-
-
-def tune_leg(pc: RTCPeerConnection, *, receive: bool = True) -> bool:
-    """Give a leg's sender the voice encoder and (`receive`) its receiver the short jitter buffer, before any
-    media flows.
-    aiortc has no option for either: its private attributes are set, and False says they were not found
-    (another aiortc version; the leg then works with aiortc's defaults, and tests/voice/test_tuning.py
-    fails)."""
-    tuned = True
-    for t in pc.getTransceivers():
-        if t.kind != "audio":
-            continue
-        if hasattr(t.sender, "_RTCRtpSender__encoder") and t.sender._RTCRtpSender__encoder is None:
-            t.sender._RTCRtpSender__encoder = VoiceEncoder()
-        else:
-            tuned = False
-        if not receive:
-            continue
-        if hasattr(t.receiver, "_RTCRtpReceiver__jitter_buffer"):
-            t.receiver._RTCRtpReceiver__jitter_buffer = JitterBuffer(capacity=16, prefetch=RECEIVE_PREFETCH)
-        else:
-            tuned = False
-    return tuned
 
 
 class FedTrack(MediaStreamTrack):
@@ -133,6 +75,10 @@ class Reader:
                     continue
                 if self.first_at is None:
                     self.first_at = time.monotonic()
+                if frame.layout.name == "mono" and frame.samples == SAMPLES and frame.format.name == "s16":
+                    self.inbox.append(bytes(frame.planes[0])[: SAMPLES * 2])  # what VoiceDecoder gives
+                    self.received += 1
+                    continue
                 for out in self.resampler.resample(frame):
                     self.inbox.append(bytes(out.planes[0])[: out.samples * 2])
                     self.received += 1
