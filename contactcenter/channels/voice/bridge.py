@@ -124,7 +124,9 @@ class Call:
         @pc.on("connectionstatechange")
         async def _state() -> None:
             if pc.connectionState in ("failed", "closed") and self._current(leg):
-                self.end_soon(side, "lost")
+                # Closed: the peer closed its connection (a hang-up, or its page closed), which can reach us
+                # before its voice_hangup frame does. Failed: the media stopped coming (the line was lost).
+                self.end_soon(side, "hangup" if pc.connectionState == "closed" else "lost")
             elif pc.connectionState in ("failed", "closed") and self.supervisor is leg:
                 self.drop_supervisor_soon()
 
