@@ -4,6 +4,7 @@ suggestions code, gets its conversations offered, delivered, resumed and closed 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -120,3 +121,11 @@ async def test_a_capability_adds_its_part_to_the_widget_without_editing_the_widg
     assert body.index("function registerPart(") < at < body.index("const parts = WIDGET_PARTS.map(")
     assert body.index('registerPart({ name: "documents"') < body.index("const parts = WIDGET_PARTS.map(")
     assert body.count('name: "echo"') == 1
+
+
+def test_the_widgets_own_script_names_no_capabilitys_part() -> None:
+    """Every part (calls, invitations, documents, co-browse, CSAT) plugs in through registerPart: the widget's
+    own script calls none of them by name and knows no channel but chat."""
+    source = (Path(__file__).resolve().parents[2] / "web" / "widget" / "widget.js").read_text()
+    for name in ("makeVoice", "makeInvite", "makeDocuments", "makeCsat", "makeCobrowse", "INVITE_CSS", "voice"):
+        assert name not in source, name

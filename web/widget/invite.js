@@ -3,7 +3,7 @@
  * token); the server answers with an invitation when one of the planner's rules says so, else when to ask
  * again. The card says what the centre can do now: chat (an agent is free), a callback at the next free
  * slot (chosen already in the callback form it opens), or help articles; Dismiss puts it away. The answer goes to /api/engage/invitations/{id}/answer.
- * Served between csat.js and widget.js inside the same function: nothing is global. */
+ * A widget part (parts.js): it starts when browsing consent is given, and steps aside when a chat starts. */
 const INVITE_CSS = `
 .invite{position:fixed;right:20px;bottom:92px;z-index:2147483001;width:320px;max-width:calc(100vw - 40px);background:#fff;border-radius:16px;padding:16px 16px 14px;box-shadow:0 12px 40px rgba(15,30,60,.28);border:1px solid var(--line);animation:pop .18s ease-out}
 .invite strong{display:block;font-size:16px;margin:0 28px 4px 0}
@@ -19,9 +19,11 @@ const INVITE_CSS = `
 `;
 
 function makeInvite(o) {
-  // o: { t, h, post(path, body) -> Promise, may() -> bool (consent, token, no chat on), seconds() -> number,
-  //      lang, mount(node), chat(topic), callback(slotStart), article(slug), when(iso) -> text, flush() }
+  // o: the parts' context (parts.js): t, h, lang, api, mount, browsing, chatting, pageSeconds, sendViews,
+  //    openChat(topic), openCallback(slotStart), openArticle(slug), slotText(iso)
   const { t, h } = o;
+  const post = (path, body) => o.api("POST", path, body);
+  const may = () => o.browsing() && !o.chatting();
   let timer = 0;
   let cur = null;
   let stopped = false;
@@ -29,11 +31,11 @@ function makeInvite(o) {
 
   async function check() {
     timer = 0;
-    if (stopped || cur || !o.may()) return;
+    if (stopped || cur || !may()) return;
     const url = (location.origin + location.pathname).slice(0, 2000);
     let r;
     try {
-      r = await o.post("/api/engage/check", { url, seconds: Math.min(86400, Math.round(o.seconds())), lang: o.lang });
+      r = await post("/api/engage/check", { url, seconds: Math.min(86400, Math.round(o.pageSeconds())), lang: o.lang });
     } catch (e) {
       stopped = true; // no consent under this policy, too many checks, the server away: quiet for this page
       return;
@@ -43,18 +45,18 @@ function makeInvite(o) {
   }
   function text(inv) {
     if (inv.offer === "chat") return [t("invite.chatHeading"), t("invite.chatText")];
-    if (inv.offer === "callback") return [t("invite.callbackHeading"), t("invite.callbackText", { when: o.when(inv.slot_start) })];
+    if (inv.offer === "callback") return [t("invite.callbackHeading"), t("invite.callbackText", { when: o.slotText(inv.slot_start) })];
     return [t("invite.articlesHeading"), t(inv.articles.length ? "invite.articlesText" : "invite.articlesNone")];
   }
   function show(inv) {
     cur = inv;
     const [heading, body] = text(inv);
     const buttons = [];
-    if (inv.offer === "chat") buttons.push(h("button", { class: "primary", type: "button", text: t("invite.chat"), onclick: () => accept(() => o.chat(inv.topic)) }));
-    if (inv.offer === "callback") buttons.push(h("button", { class: "primary", type: "button", text: t("invite.callback"), onclick: () => accept(() => o.callback(inv.slot_start)) }));
+    if (inv.offer === "chat") buttons.push(h("button", { class: "primary", type: "button", text: t("invite.chat"), onclick: () => accept(() => o.openChat(inv.topic)) }));
+    if (inv.offer === "callback") buttons.push(h("button", { class: "primary", type: "button", text: t("invite.callback"), onclick: () => accept(() => o.openCallback(inv.slot_start)) }));
     const list =
       inv.offer === "articles" && inv.articles.length
-        ? h("ul", { class: "invite-list" }, ...inv.articles.map((a) => h("li", {}, h("button", { type: "button", text: t("invite.read", { title: a.title }), onclick: () => accept(() => o.article(a.slug)) }))))
+        ? h("ul", { class: "invite-list" }, ...inv.articles.map((a) => h("li", {}, h("button", { type: "button", text: t("invite.read", { title: a.title }), onclick: () => accept(() => o.openArticle(a.slug)) }))))
         : null;
     buttons.push(h("button", { class: "secondary", type: "button", text: t("invite.dismiss"), onclick: dismiss }));
     box = h(
@@ -66,26 +68,28 @@ function makeInvite(o) {
       list,
       h("div", { class: "row" }, ...buttons)
     );
-    o.mount(box);
+    o.mount(box, "overlay");
   }
   function answer(value) {
     const inv = cur;
     if (box) box.remove();
     box = null;
     stopped = true; // one invitation per page
-    if (inv) o.post(`/api/engage/invitations/${encodeURIComponent(inv.id)}/answer`, { answer: value }).catch(() => {});
+    if (inv) post(`/api/engage/invitations/${encodeURIComponent(inv.id)}/answer`, { answer: value }).catch(() => {});
   }
   function accept(then) {
     answer("accepted");
-    o.flush(); // the page the visitor is on reaches the timeline before the agent looks
+    o.sendViews(); // the page the visitor is on reaches the timeline before the agent looks
     then();
   }
   function dismiss() {
     answer("dismissed");
   }
   return {
-    start: () => !timer && !cur && !stopped && check(),
+    consented: () => !timer && !cur && !stopped && check(),
     // A chat started some other way: the invitation is moot.
-    hide: () => box && (box.remove(), (box = null), (stopped = true)),
+    chatStarting: () => box && (box.remove(), (box = null), (stopped = true)),
   };
 }
+
+registerPart({ name: "invite", css: INVITE_CSS, make: makeInvite });

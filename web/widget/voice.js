@@ -1,9 +1,14 @@
 /* Browser calls in the widget (channels/voice, docs/protocol.md "Voice"): the microphone's audio goes to
  * the server in one RTCPeerConnection (the server bridges it to the agent), signalled over the widget's
- * socket. The recording is announced before the call is placed. Served between i18n.js and widget.js
- * inside the same function (contactcenter/channels/chat/widget.py), so nothing here is global. */
+ * socket. The recording is announced before the call is placed. A widget part (parts.js): its button joins
+ * the pre-chat form, its box sits above the chat, and conversations of channel "voice" are its own. */
+const VOICE_CSS = `
+.vc{background:#fff;border:1px solid var(--line);border-radius:14px;padding:14px;margin:4px 2px 8px}
+.vc strong{display:block;font-size:16px;margin-bottom:4px}.vc-status{margin:0 0 6px;font-size:14px}
+.vc-buttons{display:flex;gap:8px}.vc-buttons button{flex:1}`;
+
 function makeVoice(o) {
-  // o: { t, h, send(frame) -> bool, ready() -> bool, connect() -> Promise, mount(node), busy(on) }
+  // o: the parts' context (parts.js): t, h, send, isReady, connect, mount, busy, action, name, hideNotice
   const { t, h } = o;
   let pc = null;
   let mic = null;
@@ -17,7 +22,11 @@ function makeVoice(o) {
   const box = h("div", { class: "vc", hidden: true, role: "region", "aria-label": t("voice.heading") },
     h("strong", { text: t("voice.heading") }), status, h("p", { class: "fine", text: t("voice.recorded") }),
     h("div", { class: "vc-buttons" }, muteBtn, hangBtn), audio);
-  o.mount(box);
+  o.mount(box, "top");
+  o.action(t("prechat.call"), "secondary wide ccw-call", () => {
+    o.hideNotice();
+    start({ name: o.name() });
+  });
 
   function say(text) {
     status.textContent = text;
@@ -47,7 +56,7 @@ function makeVoice(o) {
       await pc.setLocalDescription(await pc.createOffer());
       await gathered(pc);
       pending = Object.assign({ type: "voice_call", sdp: pc.localDescription.sdp }, extra || {});
-      if (o.ready()) flush();
+      if (o.isReady()) flush();
       else await o.connect();
     } catch (err) {
       end(t("voice.failed", { error: err.message || String(err) }));
@@ -102,8 +111,12 @@ function makeVoice(o) {
   }
 
   function error(f) {
+    if (f.ref !== "voice_call" && !(f.ref && f.ref === cid)) return false;
     end(t("voice.failed", { error: f.detail || f.code }));
+    return true;
   }
 
-  return { start, frame, flush, error, active: () => !!pc, owns: (id) => id === cid };
+  return { frame, error, ready: flush };
 }
+
+registerPart({ name: "voice", frames: ["voice_sdp", "voice_state"], channels: ["voice"], css: VOICE_CSS, make: makeVoice });

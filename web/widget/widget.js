@@ -360,9 +360,6 @@ header{display:flex;align-items:center;gap:10px;padding:12px 8px 12px 14px;backg
 .spin{width:14px;height:14px;border:2px solid currentColor;border-right-color:transparent;border-radius:50%;animation:spin .8s linear infinite}
 @keyframes spin{to{transform:rotate(360deg)}}
 .main{flex:1;min-height:0;overflow-y:auto;background:var(--bg);padding:16px 14px 8px;scroll-behavior:smooth}
-.vc{background:#fff;border:1px solid var(--line);border-radius:14px;padding:14px;margin:4px 2px 8px}
-.vc strong{display:block;font-size:16px;margin-bottom:4px}.vc-status{margin:0 0 6px;font-size:14px}
-.vc-buttons{display:flex;gap:8px}.vc-buttons button{flex:1}
 .prechat,.cbform{background:#fff;border:1px solid var(--line);border-radius:14px;padding:18px;margin:4px 2px}
 .prechat h2,.cbform h2{margin:0 0 4px;font-size:18px}
 .prechat p,.cbform p{margin:0 0 14px;color:var(--muted);font-size:14px}
@@ -526,8 +523,7 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     h("div", { class: "field" }, h("label", { for: "ccw-email", text: t("prechat.email") }), el.email),
     h("button", { class: "primary", type: "submit", text: t("prechat.start") }),
     h("button", { class: "secondary wide", type: "button", text: t("prechat.callback"), onclick: openCallback }),
-    h("button", { class: "secondary wide ccw-call", type: "button", text: t("prechat.call"), onclick: onCall }),
-    h("p", { class: "fine", text: t("prechat.fine") })
+    (el.fine = h("p", { class: "fine", text: t("prechat.fine") }))
   );
   // Web callback (docs/api.md, "Web callback"): the request is stored before the confirmation is shown.
   el.cbName = h("input", { type: "text", id: "ccw-cbname", autocomplete: "name", maxlength: 120 });
@@ -662,7 +658,7 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     h("div", { class: "brand", text: t("brand") })
   );
   el.root = h("div", { class: "root", lang: I18N.ui, dir: I18N.dir }, el.panel, el.launcher);
-  shadow.append(h("style", { text: CSS + INVITE_CSS + WIDGET_PARTS.map((p) => p.css).join("\n") }), el.root);
+  shadow.append(h("style", { text: CSS + WIDGET_PARTS.map((p) => p.css).join("\n") }), el.root);
   // The registered parts (web/widget/parts.js): one context for all; their frames, errors, ready and reset.
   const places = {
     overlay: (n) => el.root.append(n),
@@ -682,42 +678,28 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     mount: (node, where) => (places[where] || places.overlay)(node),
     agentName: () => (S.conv && S.conv.agent_name) || S.agentName,
     mayStore: () => !gate.refused, // "No thanks" to storage (decision 45): keep nothing past the page
-  };
-  const parts = WIDGET_PARTS.map((p) => ({ p, on: p.make(partCtx) || {} }));
-  const partFor = new Map(parts.flatMap((x) => x.p.frames.map((type) => [type, x.on])));
-  // Invitations (web/widget/invite.js): with browsing consent, the card a planner's rule offers on this page.
-  const invite = makeInvite({
-    t,
-    h,
-    lang: I18N.tag,
-    post: (path, body) => api("POST", path, body),
-    may: () => !!(S.browsing && S.token && !S.conv && !S.wantStart),
-    seconds: () => (pvClock(), PV.seconds + (PV.since ? (Date.now() - PV.since) / 1000 : 0)),
-    mount: (node) => el.root.append(node),
-    chat: (topic) => ((S.inviteTopic = topic), toggle(true), onStart({ preventDefault() {} })),
-    callback: (slot) => (toggle(true), openCallback(slot)),
-    article: (slug) => (toggle(true), kb.open(slug)),
-    when: (at) => fmtSlot(at),
-    flush: () => sendViews(),
-  });
-  // Browser calls (web/widget/voice.js): its box sits above the chat; a call is not the chat's conversation.
-  const voice = makeVoice({
-    t,
-    h,
-    send: (frame) => send(frame),
-    ready: () => S.ready,
+    hideNotice: () => (el.notice.hidden = true),
+    isReady: () => S.ready,
     connect: async () => {
       await ensureToken();
       connect();
     },
-    mount: (node) => el.main.prepend(node),
     busy: (on) => (el.prechat.hidden = on || !!S.conv),
-  });
-  function onCall() {
-    el.notice.hidden = true;
-    voice.start({ name: el.name.value.trim() || null });
-  }
-
+    action: (label, className, onclick) => el.prechat.insertBefore(h("button", { class: className, type: "button", text: label, onclick }), el.fine),
+    name: () => el.name.value.trim() || null,
+    browsing: () => !!(S.browsing && S.token),
+    chatting: () => !!(S.conv || S.wantStart),
+    pageSeconds: () => (pvClock(), PV.seconds + (PV.since ? (Date.now() - PV.since) / 1000 : 0)),
+    sendViews: () => sendViews(),
+    openChat: (topic) => ((S.askedTopic = topic), toggle(true), onStart({ preventDefault() {} })),
+    openCallback: (slot) => (toggle(true), openCallback(slot)),
+    openArticle: (slug) => (toggle(true), kb.open(slug)),
+    slotText: (at) => fmtSlot(at),
+  };
+  const hook = (name, ...args) => parts.forEach((x) => x.on[name] && x.on[name](...args));
+  const parts = WIDGET_PARTS.map((p) => ({ p, on: p.make(partCtx) || {} }));
+  const partFor = new Map(parts.flatMap((x) => x.p.frames.map((type) => [type, x.on])));
+  const partChannels = new Set(parts.flatMap((x) => x.p.channels)); // their conversations are not the chat's
   /* ---------- views ---------- */
   function view(name) {
     // name: "prechat" | "article" | "callback" | "cbdone" | "chat" | "ended"
@@ -1164,7 +1146,7 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
       return notice(err.busy ? err.message : t("start.failed", { error: err.message }));
     }
     reportUnanswered("chat");
-    invite.hide();
+    hook("chatStarting");
     resetConversation();
     el.prechat.hidden = kb.search.hidden = true;
     el.waiting.hidden = false;
@@ -1180,7 +1162,7 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     // The customer's language (the tag the page asked for, even one the widget has no texts for) for the agent.
     const start = { type: "start", name: w.name, email: w.email, page_url: page, lang: I18N.tag };
     if (QUEUE) start.queue = QUEUE;
-    if (TOPIC || S.inviteTopic) start.topic = TOPIC || S.inviteTopic; // an accepted invitation's topic
+    if (TOPIC || S.askedTopic) start.topic = TOPIC || S.askedTopic; // the topic a part opened the chat with (an invitation)
     send(start);
   }
   // The visitor searched the help articles, opened none, and asked for help: a failed self-service (once).
@@ -1204,7 +1186,7 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     try {
       await ensureToken(); // after "No thanks", a visitor id in memory only: the refusal is recorded too
       await api("POST", "/api/consent", { version: CONSENT_POLICY.version, storage: yes, browsing: yes });
-      if (yes) invite.start();
+      if (yes) hook("consented");
     } catch (err) {
       notice(t("consent.failed", { error: err.message }));
     } finally {
@@ -1471,11 +1453,8 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
       case "welcome":
         return onWelcome(f);
       case "conversation":
-        if (f.conversation.channel === "voice") return; // the call box follows it through voice_state
+        if (partChannels.has(f.conversation.channel)) return; // a part's (a call): it follows it itself
         return onConversation(f.conversation);
-      case "voice_sdp":
-      case "voice_state":
-        return voice.frame(f);
       case "message":
         return onMessage(f.message);
       case "sent":
@@ -1503,7 +1482,7 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     S.attempt = 0;
     S.lastPing = Date.now();
     setBanner();
-    const chats = f.conversations.filter((c) => c.channel !== "voice"); // a call is the call box's
+    const chats = f.conversations.filter((c) => !partChannels.has(c.channel)); // a call is the call box's
     const open = new Set(chats.map((c) => c.id));
     const stored = store.get("conv", null);
     if (S.conv && S.conv.status !== "closed" && !open.has(S.conv.id)) closedWhileAway(S.conv);
@@ -1520,7 +1499,6 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     pacer.restart(resend);
     scheduleAck();
     for (const x of parts) if (x.on.ready) x.on.ready([...open]);
-    voice.flush();
   }
   async function closedWhileAway(c) {
     // The chat was closed while this page was away: show what was missed, then "Chat ended".
@@ -1542,7 +1520,6 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
     // Too many sends at once: the message stays queued and goes again later, more slowly.
     // Refused for now, not for good: kept and sent again later (the client id makes a resend safe).
     if (parts.some((x) => x.on.error && x.on.error(f))) return;
-    if (f.ref === "voice_call" || (f.ref && voice.owns(f.ref))) return voice.error(f);
     const retry = f.code === "rate_limited" || f.code === "internal";
     if (retry && f.ref && S.outbox.some((i) => i.cid === f.ref)) return pacer.limited(f.ref);
     if (f.ref && fail(f.ref, errText(f.code, f.detail))) return;
@@ -1582,7 +1559,7 @@ textarea{flex:1;min-height:44px;max-height:132px;resize:none;padding:11px 12px;b
       connect();
     }
     if (S.open) toggle(true, true);
-    invite.start(); // with browsing consent only (invite.js)
+    if (S.browsing) hook("consented");
     addEventListener("online", reconnectNow);
     addEventListener("offline", () => S.ws && drop(0));
     addEventListener("pagehide", sendViews);
