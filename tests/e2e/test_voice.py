@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, Playwright, expect
+from playwright.sync_api import Browser, Locator, Page, Playwright, expect
 
 from tests.e2e.conftest import CHROMIUM_ARGS
 from tests.e2e.widget_fixtures import AGENT_NAME, SUPERVISOR, SUPERVISOR_NAME, WidgetServer, run_server
@@ -51,6 +51,23 @@ def _page(browser: Browser, base: str, cookie: str | None = None) -> Page:
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.errors = errors  # type: ignore[attr-defined]
     return page
+
+
+def _answered_call(browser: Browser, server: WidgetServer, name: str) -> tuple[Page, Page, Locator]:
+    """The agent's console online, a customer calling from the widget, the agent answering: both connected."""
+    console = _page(browser, server.base_url, server.agent_cookie())
+    console.goto("/staff/console")
+    expect(console.locator("#presence")).to_have_attribute("data-state", "online")
+    site = _page(browser, server.base_url)
+    site.goto("/demo/")
+    site.locator("#cc-chat-widget .launcher").click()
+    site.locator("#cc-chat-widget").get_by_label("Your name").first.fill(name)
+    site.get_by_role("button", name="Call us from the browser").click()
+    box = site.locator("#cc-chat-widget .vc")
+    console.locator("#active-list li", has_text=name).click()
+    console.locator("#vc-card").get_by_role("button", name="Answer").click()
+    expect(box.locator(".vc-status")).to_have_text(f"On the line with {AGENT_NAME}")
+    return console, site, box
 
 
 def test_a_browser_call_from_the_widget_is_answered_in_the_console(
@@ -106,19 +123,8 @@ def test_a_browser_call_from_the_widget_is_answered_in_the_console(
 def test_a_call_cut_off_on_our_side_is_explained_to_both(
     media_browser: Browser, voice_server: WidgetServer, voice_dir: Path, artifacts: Path
 ) -> None:
-    console = _page(media_browser, voice_server.base_url, voice_server.agent_cookie())
-    console.goto("/staff/console")
-    expect(console.locator("#presence")).to_have_attribute("data-state", "online")
-    site = _page(media_browser, voice_server.base_url)
-    site.goto("/demo/")
-    site.locator("#cc-chat-widget .launcher").click()
-    site.locator("#cc-chat-widget").get_by_label("Your name").first.fill("Xavier Cut")
-    site.get_by_role("button", name="Call us from the browser").click()
-    box = site.locator("#cc-chat-widget .vc")
-    console.locator("#active-list li", has_text="Xavier Cut").click()
+    console, site, box = _answered_call(media_browser, voice_server, "Xavier Cut")
     card = console.locator("#vc-card")
-    card.get_by_role("button", name="Answer").click()
-    expect(box.locator(".vc-status")).to_have_text(f"On the line with {AGENT_NAME}")
     # As if the process bridging it had died: its lease is nobody's, and the reaper ends it as worker_lost.
     with sqlite3.connect(voice_dir / "cc.db") as db:
         changed = db.execute("UPDATE voice_calls SET host_id = 'gone' WHERE ended_at IS NULL").rowcount
@@ -138,18 +144,7 @@ def test_a_call_cut_off_on_our_side_is_explained_to_both(
 def test_a_supervisor_listens_to_a_call_from_the_wallboard_and_joins_it(
     media_browser: Browser, voice_server: WidgetServer, artifacts: Path
 ) -> None:
-    console = _page(media_browser, voice_server.base_url, voice_server.agent_cookie())
-    console.goto("/staff/console")
-    expect(console.locator("#presence")).to_have_attribute("data-state", "online")
-    site = _page(media_browser, voice_server.base_url)
-    site.goto("/demo/")
-    site.locator("#cc-chat-widget .launcher").click()
-    site.locator("#cc-chat-widget").get_by_label("Your name").first.fill("Wanda Listen")
-    site.get_by_role("button", name="Call us from the browser").click()
-    box = site.locator("#cc-chat-widget .vc")
-    console.locator("#active-list li", has_text="Wanda Listen").click()
-    console.locator("#vc-card").get_by_role("button", name="Answer").click()
-    expect(box.locator(".vc-status")).to_have_text(f"On the line with {AGENT_NAME}")
+    console, site, box = _answered_call(media_browser, voice_server, "Wanda Listen")
 
     board = _page(media_browser, voice_server.base_url, voice_server.agent_cookie(SUPERVISOR))
     board.goto("/staff/wallboard")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import orjson
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,8 +13,8 @@ from contactcenter.ccr import service as ccr
 from contactcenter.ccr.schemas import Channel, Direction, TouchIn, TouchKind
 from contactcenter.channels.chat.events import message_posted, read_up_to
 from contactcenter.channels.chat.models import ChatAttachment, ChatMessage, ChatThread
-from contactcenter.channels.chat.schemas import AttachmentRef, MessageFrame, MessageOut, SenderKind
-from contactcenter.channels.chat.service import announce, announce_touches, message_out
+from contactcenter.channels.chat.schemas import MessageFrame, MessageOut, SenderKind
+from contactcenter.channels.chat.service import announce, announce_touches, message_out, row_message
 from contactcenter.conversations import service as conversations
 from contactcenter.db import driver_fetch, driver_reads
 from contactcenter.http import ApiError
@@ -125,7 +124,7 @@ async def post_message(
 
 
 _PG_AFTER = (
-    "SELECT seq, sender_kind, sender_name, body, private, attachments::text, client_id, created_at"
+    "SELECT seq, sender_kind, sender_name, body, private, attachments::text, client_id, created_at"  # row_message
     " FROM chat_messages WHERE conversation_id = $1 AND seq > $2 AND (NOT private OR $3::bool)"
     " ORDER BY seq LIMIT $4"
 )
@@ -137,20 +136,7 @@ async def messages_after(
     """Messages with seq > after, in order; customers never see private notes."""
     if driver_reads(session):  # a resumed socket's catch-up, a thousand at once after a process died
         rows = await driver_fetch(session, _PG_AFTER, conversation_id, after, include_private, limit)
-        return [
-            MessageOut(
-                conversation_id=conversation_id,
-                seq=seq,
-                sender=SenderKind(kind),
-                sender_name=name,
-                body=body,
-                private=private,
-                attachments=[AttachmentRef.model_validate(a) for a in orjson.loads(attachments or "[]")],
-                client_id=client,
-                at=at,
-            )
-            for seq, kind, name, body, private, attachments, client, at in rows
-        ]
+        return [row_message(conversation_id, *row) for row in rows]
     q = select(ChatMessage).where(ChatMessage.conversation_id == conversation_id, ChatMessage.seq > after)
     if not include_private:
         q = q.where(ChatMessage.private.is_(False))

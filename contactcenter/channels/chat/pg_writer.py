@@ -14,14 +14,14 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import asyncpg
-import orjson
 from sqlalchemy.engine import make_url
 
 from contactcenter.bus import Bus
 from contactcenter.ccr import service as ccr
 from contactcenter.channels.chat import batch
+from contactcenter.channels.chat import service as chat
 from contactcenter.channels.chat.batch import Numbered, Posted, PostIn, ReadRow
-from contactcenter.channels.chat.schemas import AttachmentRef, MessageOut, SenderKind
+from contactcenter.channels.chat.schemas import MessageOut, SenderKind
 from contactcenter.conversations import service as conversations
 
 _FOUND = (
@@ -146,15 +146,5 @@ async def _found(conn: Any, posts: Sequence[PostIn]) -> dict[tuple[str, str, str
     found: dict[tuple[str, str, str], MessageOut] = {}
     for conv, kind, client, seq, name, body, private, attachments, created in rows:
         if (key := (conv, kind, client)) in keys:
-            found[key] = MessageOut(
-                conversation_id=conv,
-                seq=seq,
-                sender=SenderKind(kind),
-                sender_name=name,
-                body=body,
-                private=private,
-                attachments=[AttachmentRef.model_validate(a) for a in orjson.loads(attachments or "[]")],
-                client_id=client,
-                at=created,
-            )
+            found[key] = chat.row_message(conv, seq, kind, name, body, private, attachments, client, created)
     return found

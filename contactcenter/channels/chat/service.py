@@ -5,7 +5,9 @@ the bus event is only a wake-up, the database is the record."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import datetime
 
+import orjson
 import structlog
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -63,6 +65,31 @@ def message_out(m: ChatMessage) -> MessageOut:
         attachments=[AttachmentRef.model_validate(a) for a in m.attachments],
         client_id=m.client_id,
         at=m.created_at,
+    )
+
+
+def row_message(
+    conversation_id: str,
+    seq: int,
+    kind: str,
+    name: str,
+    body: str,
+    private: bool,
+    attachments: str | None,
+    client_id: str,
+    at: datetime,
+) -> MessageOut:
+    """A message from a driver row (attachments as JSON text): the PostgreSQL writer's and catch-up's reads."""
+    return MessageOut(
+        conversation_id=conversation_id,
+        seq=seq,
+        sender=SenderKind(kind),
+        sender_name=name,
+        body=body,
+        private=private,
+        attachments=[AttachmentRef.model_validate(a) for a in orjson.loads(attachments or "[]")],
+        client_id=client_id,
+        at=at,
     )
 
 
