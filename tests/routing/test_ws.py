@@ -36,7 +36,18 @@ async def _user(live: Live, name: str, role: Role, *, manual: bool = False) -> i
 async def test_offer_pushed_then_accepted_over_the_socket(live: Live) -> None:
     uid = await _user(live, "olga", Role.agent, manual=True)
     await _user(live, "sam", Role.supervisor)
-    async with staff(live, "sam") as sup, staff(live, "olga") as agent, customer(live) as (cust, _):
+    async with staff(live, "sam") as sup:
+        await _offered_accepted_away(live, sup, uid)
+        # The console closed: the agent is offline at once (the supervisor's socket hears it).
+        ev = await event(sup, "routing.agent_state")
+        while ev["agent_id"] != uid or ev["state"] != "offline":
+            ev = await event(sup, "routing.agent_state")
+    view = await routing.of(live.app.state.bus).backend.agent(uid)
+    assert view is not None and view.state.value == "offline"
+
+
+async def _offered_accepted_away(live: Live, sup: Client, uid: int) -> None:
+    async with staff(live, "olga") as agent, customer(live) as (cust, _):
         await cust.send({"type": "start", "name": "Ann", "topic": "Loans"})
         conv = (await cust.next("conversation"))["conversation"]["id"]
         offer = await event(agent, "routing.offer")
@@ -58,9 +69,6 @@ async def test_offer_pushed_then_accepted_over_the_socket(live: Live) -> None:
         # Customers have no routing state.
         await cust.send({"type": "agent_state", "state": "available"})
         assert (await cust.next("error", ref="agent_state"))["code"] == "forbidden"
-    # The console closed: the agent is offline at once.
-    view = await routing.of(live.app.state.bus).backend.agent(uid)
-    assert view is not None and view.state.value == "offline"
 
 
 async def test_declined_over_the_socket_goes_to_the_next_agent(live: Live) -> None:

@@ -54,3 +54,10 @@ def test_nothing_to_keep(tmp_path: Path) -> None:
     stub.write_bytes(b"RIFF")  # killed before the first tick reached the disk
     assert recording.salvage(tmp_path / "c3.wav") is None
     assert not stub.exists() and not (tmp_path / "c3.wav").exists()
+
+
+def test_a_file_that_is_not_our_recording_is_left_alone(tmp_path: Path) -> None:
+    odd = tmp_path / "c4.part"
+    odd.write_bytes(b"JUNK" + bytes(100))
+    assert recording.salvage(tmp_path / "c4.wav") is None
+    assert odd.read_bytes() == b"JUNK" + bytes(100)  # never deleted or rewritten

@@ -158,7 +158,11 @@ class Lines:
                 return
             conv = await conversations.get(s, conversation_id=conversation_id)
             # What was recorded until the process stopped is kept (when the recordings folder is shared).
-            kept = recording.salvage(service.recording_path(self.settings, conversation_id))
+            try:
+                kept = recording.salvage(service.recording_path(self.settings, conversation_id))
+            except OSError as exc:  # a folder not shared, a full disk: the call still ends, the file stays
+                log.warning("voice_salvage_failed", conversation_id=conversation_id, error=repr(exc))
+                kept = None
             summary = "Call cut off: the process bridging it stopped"
             if kept is not None:
                 summary += f"; its recording until then was kept ({kept.seconds:.0f} s)"

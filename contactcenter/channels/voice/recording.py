@@ -68,11 +68,13 @@ def salvage(path: Path) -> Checked | None:
         size = partial.stat().st_size
     except FileNotFoundError:
         return None
+    if size < HEADER:
+        partial.unlink(missing_ok=True)  # killed before the first tick reached the disk: nothing to keep
+        return None
     with partial.open("r+b") as f:
         head = f.read(HEADER)
-        if size < HEADER or head[:4] != b"RIFF" or head[8:12] != b"WAVE" or head[36:40] != b"data":
-            partial.unlink(missing_ok=True)  # killed before the first tick reached the disk: nothing to keep
-            return None
+        if head[:4] != b"RIFF" or head[8:12] != b"WAVE" or head[36:40] != b"data":
+            return None  # not what our recorder writes: left as it is, for someone to look at
         data = (size - HEADER) // FRAME_BYTES * FRAME_BYTES
         f.seek(4)
         f.write(struct.pack("<I", HEADER - 8 + data))
