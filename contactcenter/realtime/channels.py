@@ -16,9 +16,12 @@ from contactcenter.conversations.schemas import Positions
 if TYPE_CHECKING:
     from contactcenter.realtime.service import FrameContext
 
-# (session, conversation, after, include_private) -> up to 500 (seq, frame JSON) after `after`, in order
+# (session, conversation, after, include_private) -> up to 500 (seq, frame JSON) after `after`, in order.
+# The session is a `Database.reader()` one: read only (autocommit on PostgreSQL, where a hook may read
+# straight from the driver: `db.driver_reads(session)`, decision 59).
 CatchUp = Callable[[AsyncSession, str, int, bool], Awaitable[list[tuple[int, str]]]]
-# (session, conversation ids) -> the log positions of those that have any
+# (session, conversation ids) -> the log positions of those that have any. A reader session on a socket's
+# hello, a writing one elsewhere (a hook checks `db.driver_reads(session)` before using the driver).
 PositionsOf = Callable[[AsyncSession, Sequence[str]], Awaitable[Mapping[str, Positions]]]
 Handle = Callable[["FrameContext", Any], Awaitable[None]]
 # (conversation, by user id, by name, text) -> a line for everyone in the conversation, kept in its log (a
