@@ -337,6 +337,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--agents", type=int, default=max(LEVELS))
     parser.add_argument("--soak", type=int, default=0, help="then N short calls, reporting the server's memory")
+    parser.add_argument("--profile", type=Path, help="py-spy the server through the levels into this file (raw)")
     args = parser.parse_args()
     from contactcenter.cli import migrate
 
@@ -354,6 +355,7 @@ def main() -> int:
     cmd = [sys.executable, "-m", "contactcenter", "serve", "--host", "127.0.0.1", "--port", str(port)]
     logfile = work / "server.log"
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=logfile.open("wb"), stderr=subprocess.STDOUT)
+    spy: subprocess.Popen[bytes] | None = None
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -362,6 +364,10 @@ def main() -> int:
             with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
                 break
             time.sleep(0.1)
+        if args.profile:
+            spy_cmd = [str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(proc.pid)]
+            spy_cmd += ["--rate", "100", "--nonblocking", "--format", "raw", "--output", str(args.profile)]
+            spy = subprocess.Popen(spy_cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         base_pairs = 4
         per_pair, base_loss = asyncio.run(baseline(base_pairs))
         log(f"baseline: {per_pair:.1f} % cpu per direct peer pair, {base_loss:.2f} % loss ({base_pairs} pairs)")
@@ -370,6 +376,9 @@ def main() -> int:
         log(f"could not measure: {exc!r}")
         return 1
     finally:
+        if spy is not None:
+            spy.send_signal(2)  # py-spy writes its file on SIGINT
+            spy.wait(30)
         proc.terminate()
         try:
             proc.wait(15)

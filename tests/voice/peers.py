@@ -5,18 +5,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import math
 from array import array
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any
 
 import av
-from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection, RTCRtpSender, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError
 
-from contactcenter.channels.voice.codecs import tune_leg
-from contactcenter.channels.voice.media import FRAME_S, RATE, SAMPLES, tone
+from contactcenter.channels.voice.codecs import VoiceEncoder, decode_inline, tune_leg
+from contactcenter.channels.voice.media import FRAME_S, RATE, SAMPLES, TIME_BASE, tone
 
 LOUD = 0.02  # RMS above this is sound; the tones are sent at 0.3, the hold music at 0.15
 Heard = tuple[float, float]  # (rms, estimated frequency in Hz)
@@ -40,19 +42,42 @@ def silent(h: Heard) -> bool:
     return h[0] < LOUD
 
 
+@functools.cache
+def second_of(freq: float) -> tuple[bytes, ...]:
+    """One second of a tone (a whole number of cycles for a whole-Hz tone: its frames repeat), made once per
+    frequency: ~10 ms of pure Python that each peer's set-up paid on the benchmark's loop."""
+    return tuple(tone(freq, 0.3, start=i * SAMPLES) for i in range(RATE // SAMPLES))
+
+
+@functools.cache
+def opus_second_of(freq: float | None) -> tuple[bytes, ...]:
+    """The same second as mono Opus packets (None: silence), encoded once: the peers stand for browsers,
+    which encode on the customer's machine, not on the cores the benchmark shares with the server. The
+    second of two is kept, so the encoder's start-up is not in the loop."""
+    enc = VoiceEncoder()
+    pcm = second_of(freq) if freq is not None else (bytes(SAMPLES * 2),) * (RATE // SAMPLES)
+    out: list[bytes] = []
+    for i in range(2 * len(pcm)):
+        frame = av.AudioFrame(format="s16", layout="mono", samples=SAMPLES)
+        frame.planes[0].update(pcm[i % len(pcm)])
+        frame.sample_rate, frame.time_base, frame.pts = RATE, TIME_BASE, i * SAMPLES
+        out += [bytes(p) for p in enc.packets(frame)]
+    return tuple(out[-len(pcm) :])
+
+
 class ToneTrack(MediaStreamTrack):
-    """A sine at `freq` Hz, paced in real time; `quiet` sends silence instead."""
+    """A sine at `freq` Hz, paced in real time; `quiet` sends silence instead. With `encoded`, it hands
+    aiortc Opus packets made once (for an Opus leg), else frames for aiortc to encode."""
 
     kind = "audio"
 
-    def __init__(self, freq: float) -> None:
+    def __init__(self, freq: float, encoded: bool = False) -> None:
         super().__init__()
-        self.freq, self.quiet, self.pts = freq, False, 0
+        self.freq, self.quiet, self.pts, self.encoded = freq, False, 0, encoded
         self.start: float | None = None
-        # One second of the tone, computed once (a whole number of cycles for a whole-Hz tone): frames repeat.
-        self.second = [tone(freq, 0.3, start=i * SAMPLES) for i in range(RATE // SAMPLES)]
+        self.second = second_of(freq)
 
-    async def recv(self) -> av.AudioFrame:
+    async def recv(self) -> av.AudioFrame | av.Packet[Any]:
         if self.readyState != "live":
             raise MediaStreamError
         loop = asyncio.get_running_loop()
@@ -61,11 +86,16 @@ class ToneTrack(MediaStreamTrack):
         wait = self.start + self.pts / RATE - loop.time()
         if wait > 0:
             await asyncio.sleep(wait)
-        pcm = bytes(SAMPLES * 2) if self.quiet else self.second[(self.pts // SAMPLES) % len(self.second)]
+        at, pts = (self.pts // SAMPLES) % len(self.second), self.pts
+        self.pts += SAMPLES
+        if self.encoded:
+            packet = av.Packet(opus_second_of(None if self.quiet else self.freq)[at])
+            packet.pts, packet.time_base = pts, TIME_BASE
+            return packet
+        pcm = bytes(SAMPLES * 2) if self.quiet else self.second[at]
         frame = av.AudioFrame(format="s16", layout="mono", samples=SAMPLES)
         frame.planes[0].update(pcm)
-        frame.sample_rate, frame.time_base, frame.pts = RATE, Fraction(1, RATE), self.pts
-        self.pts += SAMPLES
+        frame.sample_rate, frame.time_base, frame.pts = RATE, Fraction(1, RATE), pts
         return frame
 
 
@@ -78,13 +108,17 @@ class Listener:
 class Peer:
     """One side of a call as a browser would be: it offers, the server answers."""
 
-    def __init__(self, freq: float) -> None:
+    def __init__(self, freq: float, codec: str | None = None) -> None:
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
-        self.source = ToneTrack(freq)
+        self.source = ToneTrack(freq, encoded=codec is None)
         self.pc.addTrack(self.source)
-        # It sends what a browser sends for speech: mono Opus at ~32 kbit/s (aiortc's own default is stereo
-        # at 96 kbit/s, which costs the benchmark's peers, on the server's cores, twice the encoding).
-        assert tune_leg(self.pc, receive=False)
+        if codec is not None:  # only this codec is offered (a softphone or gateway without Opus), sent by aiortc
+            (t,) = self.pc.getTransceivers()
+            t.setCodecPreferences([c for c in RTCRtpSender.getCapabilities("audio").codecs if c.name == codec])
+        else:
+            # It sends what a browser sends for speech: mono Opus at ~32 kbit/s (aiortc's own default is
+            # stereo at 96 kbit/s, which costs the benchmark's peers, on the server's cores, twice the encoding).
+            assert tune_leg(self.pc, receive=False)
         self.heard: list[Heard] = []
         self.changed = asyncio.Event()
         self.frames = 0
@@ -105,6 +139,10 @@ class Peer:
                 self.frames += 1
                 if not self.listening:
                     continue
+                if frame.layout.name == "mono" and frame.samples == SAMPLES and frame.format.name == "s16":
+                    self.heard.append(analyse(bytes(frame.planes[0])[: SAMPLES * 2]))  # Opus, as VoiceDecoder gives
+                    self.changed.set()
+                    continue
                 for out in self.resampler.resample(frame):
                     self.heard.append(analyse(bytes(out.planes[0])[: out.samples * 2]))
                     self.changed.set()
@@ -115,6 +153,8 @@ class Peer:
 
     async def answered(self, sdp: str) -> None:
         await self.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="answer"))
+        for t in self.pc.getTransceivers():  # decoded on the loop, as the server's legs are (cheaper here too)
+            decode_inline(t.receiver)
 
     async def hears(self, ok: Callable[[Heard], bool], frames: int = 15, timeout: float = 20.0) -> None:
         """Wait until `frames` frames in a row (from now on) satisfy `ok` (a quarter second or more)."""

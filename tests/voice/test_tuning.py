@@ -5,7 +5,7 @@ attributes: if an aiortc upgrade renames them, these tests fail (the calls would
 from __future__ import annotations
 
 import av
-from aiortc import RTCOutboundRtpStreamStats, RTCRtpCodecParameters
+from aiortc import RTCOutboundRtpStreamStats, RTCRtpCodecParameters, RTCRtpReceiver
 from aiortc.codecs.opus import OpusEncoder
 from aiortc.jitterbuffer import JitterFrame
 
@@ -15,7 +15,7 @@ from contactcenter.channels.voice.media import RATE, SAMPLES, SILENCE, TIME_BASE
 from tests.chat.conftest import Live, customer, staff
 from tests.chat.test_chat_flow import make_agent
 from tests.cobrowse.test_flow import pinging
-from tests.voice.peers import analyse, near
+from tests.voice.peers import Peer, analyse, near
 from tests.voice.test_call import AGENT_HZ, CUSTOMER_HZ, answer, peers, place_call
 
 
@@ -32,18 +32,55 @@ async def test_each_leg_sends_mono_voice_and_buffers_one_frame(live: Live) -> No
         await cp.hears(near(AGENT_HZ), frames=25)  # half a second of the agent, through the server
         await ap.hears(near(CUSTOMER_HZ), frames=25)
         call = service.calls[cid]
+        receivers: list[RTCRtpReceiver] = []
         for leg in (call.customer, call.agent):
             assert leg is not None
             (t,) = leg.pc.getTransceivers()
             assert isinstance(t.sender._RTCRtpSender__encoder, VoiceEncoder)  # type: ignore[attr-defined]
             assert t.sender._RTCRtpSender__encoder.codec.layout.name == "mono"  # type: ignore[attr-defined]
             assert t.receiver._RTCRtpReceiver__jitter_buffer._prefetch == RECEIVE_PREFETCH  # type: ignore[attr-defined]
+            # Coded on the loop: the bridge's track hands aiortc packets, its receiver decodes inline.
+            inline = t.receiver._RTCRtpReceiver__decoder_queue  # type: ignore[attr-defined]
+            assert isinstance(inline, codecs.InlineDecoding) and inline.decoder is not None
+            assert leg.out.encoder is not None and not leg.out.packets
+            receivers.append(t.receiver)
             out = [s for s in (await leg.pc.getStats()).values() if isinstance(s, RTCOutboundRtpStreamStats)]
             assert out and out[0].packetsSent >= 25
             # 32 kbit/s is 80 bytes of Opus per 20 ms packet (aiortc's stereo 96 kbit/s: 240).
             assert out[0].bytesSent / out[0].packetsSent < 130
         await cust.send({"type": "voice_hangup", "conversation_id": cid})
         await agent.next("voice_state", state="ended", conversation_id=cid, timeout=10)
+        # aiortc's decoder thread, idle while the loop decoded, was told to end and joined.
+        for r in receivers:
+            assert r._RTCRtpReceiver__decoder_thread is None  # type: ignore[attr-defined]
+            assert r._RTCRtpReceiver__decoder_queue.stopped.is_set()  # type: ignore[attr-defined]
+
+
+async def test_a_leg_without_opus_is_sent_and_heard_in_its_own_codec(live: Live) -> None:
+    """A customer offering only PCMU (a softphone, a gateway) gets PCMU from aiortc's own encoder: the Opus
+    the bridge encodes for an Opus leg would be noise in a PCMU payload."""
+    await make_agent(live.app, "tina")
+    cp = Peer(CUSTOMER_HZ, codec="PCMU")
+    async with (
+        staff(live, "tina") as agent,
+        customer(live) as (cust, _t),
+        pinging(agent, cust),
+        peers(AGENT_HZ) as (ap,),
+    ):
+        try:
+            cid = await place_call(cust, cp)
+            await answer(agent, ap, cid)
+            await cp.hears(near(AGENT_HZ), frames=25)
+            await ap.hears(near(CUSTOMER_HZ), frames=25)
+            leg = service.calls[cid].customer
+            assert leg is not None and leg.out.encoder is None
+            (t,) = leg.pc.getTransceivers()
+            assert not isinstance(t.sender._RTCRtpSender__encoder, VoiceEncoder)  # type: ignore[attr-defined]
+            assert t._codecs[0].mimeType == "audio/PCMU"
+            await cust.send({"type": "voice_hangup", "conversation_id": cid})
+            await agent.next("voice_state", state="ended", conversation_id=cid, timeout=10)
+        finally:
+            await cp.close()
 
 
 def _frame(pcm: bytes, layout: str = "mono") -> av.AudioFrame:

@@ -133,7 +133,7 @@ class Call:
         try:
             await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
             pc.addTrack(leg.out)
-            if not tune_leg(pc):
+            if not tune_leg(pc, out=leg.out):
                 log.warning("voice_leg_untuned", side=side)
             await pc.setLocalDescription(await pc.createAnswer())
         except Exception as exc:

@@ -10,6 +10,7 @@ import time
 from array import array
 from collections import deque
 from fractions import Fraction
+from typing import Any, Protocol
 
 import av
 from aiortc import MediaStreamTrack
@@ -28,8 +29,13 @@ INBOX = 8
 PRIME = 2
 
 
+class Encoder(Protocol):
+    def packets(self, frame: av.AudioFrame) -> list[av.Packet[Any]]: ...
+
+
 class FedTrack(MediaStreamTrack):
-    """What one leg hears: the frames the bridge puts, stamped in order. The bridge's tick paces it."""
+    """What one leg hears: the frames the bridge puts, stamped in order. The bridge's tick paces it. With an
+    `encoder` (codecs.tune_leg gives one to an Opus leg), it hands aiortc encoded packets."""
 
     kind = "audio"
 
@@ -37,21 +43,28 @@ class FedTrack(MediaStreamTrack):
         super().__init__()
         self.queue: asyncio.Queue[bytes] = asyncio.Queue(maxsize=10)
         self.pts = 0
+        self.encoder: Encoder | None = None
+        self.packets: deque[av.Packet[Any]] = deque()
 
     def put(self, pcm: bytes) -> None:
         if self.queue.full():  # the sender fell behind: drop the oldest rather than add delay
             self.queue.get_nowait()
         self.queue.put_nowait(pcm)
 
-    async def recv(self) -> av.AudioFrame:
-        if self.readyState != "live":
-            raise MediaStreamError
-        pcm = await self.queue.get()
-        frame = av.AudioFrame(format="s16", layout="mono", samples=SAMPLES)
-        frame.planes[0].update(pcm)
-        frame.sample_rate, frame.time_base, frame.pts = RATE, TIME_BASE, self.pts
-        self.pts += SAMPLES
-        return frame
+    async def recv(self) -> av.AudioFrame | av.Packet[Any]:  # aiortc's sender takes both
+        while True:
+            if self.readyState != "live":
+                raise MediaStreamError
+            if self.packets:
+                return self.packets.popleft()
+            pcm = await self.queue.get()
+            frame = av.AudioFrame(format="s16", layout="mono", samples=SAMPLES)
+            frame.planes[0].update(pcm)
+            frame.sample_rate, frame.time_base, frame.pts = RATE, TIME_BASE, self.pts
+            self.pts += SAMPLES
+            if self.encoder is None:
+                return frame
+            self.packets.extend(self.encoder.packets(frame))  # one per 20 ms frame, as libopus is set
 
 
 class Reader:
@@ -103,20 +116,23 @@ def tone(freq: float, amplitude: float = 0.3, start: int = 0) -> bytes:
 
 
 class HoldMusic:
-    """A generated melody (a few soft notes, looped): the customer hears it while held or waiting. Frames are
-    computed once; no media file is needed."""
+    """A generated melody (a few soft notes, looped): the customer hears it while held or waiting. No media
+    file is needed; its frames are made once, at import (pure Python, ~15 ms: made per call, they were most
+    of a call's set-up CPU)."""
 
     NOTES = (523.25, 659.25, 783.99, 659.25)  # C5 E5 G5 E5
     FRAMES_PER_NOTE = 20  # 400 ms
 
     def __init__(self) -> None:
-        self.frames = [tone(f, 0.15, start=i * SAMPLES) for f in self.NOTES for i in range(self.FRAMES_PER_NOTE)]
         self.at = 0
 
     def next(self) -> bytes:
-        frame = self.frames[self.at]
-        self.at = (self.at + 1) % len(self.frames)
+        frame = MELODY[self.at]
+        self.at = (self.at + 1) % len(MELODY)
         return frame
+
+
+MELODY = tuple(tone(f, 0.15, start=i * SAMPLES) for f in HoldMusic.NOTES for i in range(HoldMusic.FRAMES_PER_NOTE))
 
 
 def energy(pcm: bytes) -> float:
