@@ -22,12 +22,21 @@ from contactcenter.routing.service import agent_spec, apply_offers, as_api_error
 log = structlog.get_logger("routing")
 
 
-async def reenter(session: AsyncSession, bus: Bus) -> int:
+# A console's hello re-enters what routing forgot at most this often per process: a hundred consoles
+# reconnecting at once (a process lost) each read every waiting contact and asked routing about each one.
+REENTER_EVERY_S = 5.0
+
+
+async def reenter(session: AsyncSession, bus: Bus, *, every_s: float = 0.0) -> int:
     """Give routing the contacts channels hold as waiting that it does not know (after a restart of the
-    in-process backend or of Redis, or a routing outage). Returns how many entered."""
+    in-process backend or of Redis, or a routing outage). Returns how many entered. With `every_s`, skipped
+    if it succeeded in this process less than that long ago, unless routing has lost its queues (then it
+    restarted or was flushed: never skipped)."""
     r, n = of(bus), 0
     if not await r.backend.queues():
         await load(session, bus)
+    elif every_s and time.monotonic() - r.reentered_at < every_s:
+        return 0
     hooks = contact_hooks()
     for held in await hooks.pending(session) if hooks is not None else []:
         if await r.backend.contact(held.contact_id) is None:
@@ -35,6 +44,7 @@ async def reenter(session: AsyncSession, bus: Bus) -> int:
                 spec = ContactSpec(held.contact_id, held.queue, held.channel, held.priority)
                 await apply_offers(session, bus, await r.backend.enqueue(spec, now=time.time()))
                 n += 1
+    r.reentered_at = time.monotonic()  # only once it got through: during an outage every console tries
     return n
 
 
@@ -42,7 +52,7 @@ async def agent_online(db: Database, bus: Bus, *, agent_id: int) -> None:
     """An agent's console connected: load their profile, mark them present (offline -> available)."""
     r = of(bus)
     async with db.session() as s:
-        await reenter(s, bus)
+        await reenter(s, bus, every_s=REENTER_EVERY_S)
         # Contacts the agent still holds count against their capacity, also when routing restarted and
         # forgot them (the in-process backend, a Redis flush).
         hooks = contact_hooks()

@@ -83,6 +83,7 @@ class Routing:
     presence_s: float = 10.0
     wrap_up_s: float = 30.0
     targets: dict[str, int] = field(default_factory=dict)
+    reentered_at: float = float("-inf")  # monotonic time of this process's last complete presence.reenter
 
 
 _hooks: ContactHooks | None = None
