@@ -38,6 +38,9 @@ log = structlog.get_logger("conversations")
 # What a channel does to its own rows as the conversation closes (same transaction); returns a phrase for
 # the timeline ("after 12 messages") or None.
 OnClose = Callable[[AsyncSession, str], Awaitable[str | None]]
+# Whether the customer of a closed conversation is asked to rate it (CSAT): a channel says no for one that
+# broke on our side (a call cut off), which rates the line, not the agent. None: always asked.
+Rateable = Callable[[AsyncSession, str], Awaitable[bool]]
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,7 @@ class ChannelSpec:
     medium: Medium  # how routing weighs it against an agent's capacity
     touch_channel: TouchChannel  # the CCR channel its touches are filed under
     on_close: OnClose | None = None
+    rateable: Rateable | None = None
 
 
 _channels: dict[str, ChannelSpec] = {}

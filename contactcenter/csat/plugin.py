@@ -1,5 +1,6 @@
 """CSAT as a capability: its routes, and a listener on the conversations core's events that asks the
-customer of every conversation that closes (any channel: no channel is edited to plug it in)."""
+customer of every conversation that closes (any channel: no channel is edited to plug it in; a channel may
+say, through the core's `ChannelSpec.rateable`, that one of its conversations broke and is not asked)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from contactcenter.auth import service as auth
 from contactcenter.bus import Bus, BusMessage
 from contactcenter.bus.listen import listen
 from contactcenter.capabilities import AppContext
+from contactcenter.conversations import service as conversations
 from contactcenter.conversations.events import TOPIC_CONVERSATIONS, ConversationChanged, changed
 from contactcenter.csat import service
 from contactcenter.csat.events import ask_push
@@ -65,8 +67,11 @@ class CsatCapability:
         conv = event.conversation
         if not service.askable(conv):
             return
+        spec = conversations.channel(conv.channel)
         try:
             async with db.write_gate(), db.session() as s:
+                if spec is not None and spec.rateable is not None and not await spec.rateable(s, conv.id):
+                    return  # it broke on our side (a call cut off): nothing the agent did to rate
                 first = await service.ask(s, conv=conv, now=utcnow())
                 name = await auth.display_name(s, user_id=conv.agent_id) if first and conv.agent_id else None
             if not first:

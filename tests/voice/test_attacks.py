@@ -14,6 +14,7 @@ from contactcenter.auth.service import create_user
 from contactcenter.ccr.models import Touch
 from contactcenter.channels.voice import service
 from contactcenter.conversations.models import Conversation
+from contactcenter.csat.models import CsatRating
 from contactcenter.settings import Settings
 from contactcenter.types import Role
 from tests.chat.conftest import Live, customer, staff
@@ -165,3 +166,33 @@ async def test_a_customer_who_never_connects_ends_the_call_cleanly(quick_connect
             select(Touch).where(Touch.conversation_id == cid, Touch.kind == "call").order_by(Touch.id.desc())
         )
     assert touch is not None and touch.payload["reason"] == "no_media"
+
+
+async def asked(live: Live, cid: str) -> bool:
+    async with live.app.state.db.session() as s:
+        return await s.scalar(select(func.count()).where(CsatRating.conversation_id == cid)) == 1
+
+
+async def test_a_call_that_broke_is_not_rated_and_a_call_hung_up_is(quick_connect: Settings, live: Live) -> None:
+    """CSAT rates the agent: a call the line dropped rates the line. The broken call's close is heard by the
+    CSAT listener before the next call's (one listener, in order): once the second is asked, the first would
+    have been too."""
+    await make_agent(live.app, "eve")
+    async with staff(live, "eve") as agent, customer(live) as (cust, _t), pinging(agent, cust):
+        async with peers(CUSTOMER_HZ) as (cp,):
+            await cust.send({"type": "voice_call", "sdp": await cp.offer()})  # its answer is never taken
+            broken = (await cust.next("voice_sdp"))["conversation_id"]
+            assert (await cust.next("voice_state", state="ended", timeout=20))["reason"] == "no_media"
+            await closed(agent, broken)
+        async with peers(CUSTOMER_HZ, AGENT_HZ) as (cp2, ap2):
+            cid = await place_call(cust, cp2)
+            await answer(agent, ap2, cid)
+            await ap2.hears(near(CUSTOMER_HZ))
+            await cust.send({"type": "voice_hangup", "conversation_id": cid})
+            await closed(agent, cid)
+        await cust.next("csat_ask", conversation_id=cid, timeout=10)
+        assert not [f for f in cust.frames if f["type"] == "csat_ask" and f["conversation_id"] == broken]
+    assert await asked(live, cid) and not await asked(live, broken)
+    async with live.app.state.db.session() as s:
+        conv = await s.get(Conversation, broken)
+    assert conv is not None and conv.agent_id is not None  # it was the agent's: only its end kept it unasked

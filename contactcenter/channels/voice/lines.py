@@ -28,7 +28,7 @@ from contactcenter.db import Database
 from contactcenter.settings import Settings
 
 log = structlog.get_logger("voice")
-LOST = "worker_lost"
+LOST = service.LOST
 
 
 class Lines:

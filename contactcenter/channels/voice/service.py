@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import structlog
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contactcenter.bus import Bus
@@ -30,6 +30,7 @@ from contactcenter.routing.model import Channel as Medium
 from contactcenter.settings import Settings
 
 CHANNEL = "voice"
+LOST = "worker_lost"  # a call's end reason when the process bridging it is gone (lines.py)
 log = structlog.get_logger("voice")
 # conversation id -> the call bridged by this process (conversation ids are UUIDs: apps in one test process
 # never share one)
@@ -201,8 +202,23 @@ async def _on_close(session: AsyncSession, conversation_id: str) -> str | None:
     return f"after {_mmss(call.talk_s)} of talk"
 
 
+# Calls that ended because the line or our side failed (LOST: the process bridging it died; "shutdown": the
+# server stopping): the customer is not asked to rate the agent for them.
+BROKEN = frozenset({"lost", "no_media", "no_answer", "shutdown", LOST})
+
+
+async def _rateable(session: AsyncSession, conversation_id: str) -> bool:
+    reason = await session.scalar(select(CallHost.reason).where(CallHost.conversation_id == conversation_id))
+    return reason not in BROKEN
+
+
 conversations.register_channel(
     conversations.ChannelSpec(
-        name=CHANNEL, label="Call", medium=Medium.voice, touch_channel=Channel.voice, on_close=_on_close
+        name=CHANNEL,
+        label="Call",
+        medium=Medium.voice,
+        touch_channel=Channel.voice,
+        on_close=_on_close,
+        rateable=_rateable,
     )
 )
