@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import aioice.ice
 import pytest
 import websockets
 from sqlalchemy import func, select
@@ -132,6 +133,44 @@ async def test_a_peer_that_vanishes_ends_the_call_and_frees_the_agent(live: Live
         assert ended["reason"] == "hangup" and ended["ended_by"] == "customer"
         await closed(agent, cid)
         assert cid not in service.calls
+        async with customer(live) as (second, _t2), peers(CUSTOMER_HZ, AGENT_HZ) as (cp2, ap2):
+            cid2 = await place_call(second, cp2)  # the agent was freed: the next call is theirs
+            await answer(agent, ap2, cid2)
+            await ap2.hears(near(CUSTOMER_HZ))
+            await second.send({"type": "voice_hangup", "conversation_id": cid2})
+            await agent.next("voice_state", state="ended", conversation_id=cid2)
+
+
+async def test_a_peer_that_goes_silent_is_a_lost_line(live: Live, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The customer's network goes away without a word (a phone leaving Wi-Fi): no DTLS close, no hang-up
+    frame, only no answers to the server's ICE consent checks. The call ends as `lost`, and the agent is
+    freed. Consent is checked every 5 s and expires after 6 misses: here every ~0.2 s, after 2."""
+    monkeypatch.setattr(aioice.ice, "CONSENT_INTERVAL", 0.2)
+    monkeypatch.setattr(aioice.ice, "CONSENT_FAILURES", 2)
+    await make_agent(live.app, "dee")
+    async with (
+        staff(live, "dee") as agent,
+        customer(live) as (cust, _t),
+        pinging(agent, cust),
+        peers(CUSTOMER_HZ, AGENT_HZ) as (cp, ap),
+    ):
+        cid = await place_call(cust, cp)
+        await answer(agent, ap, cid)
+        await ap.hears(near(CUSTOMER_HZ))
+        (t,) = cp.pc.getTransceivers()
+        ice = t.sender.transport.transport._connection  # the customer's aioice connection
+        for protocol in ice._protocols:
+            protocol.transport.close()  # its sockets gone: nothing more is sent or answered
+        ended = await agent.next("voice_state", state="ended", timeout=20)
+        assert ended["reason"] == "lost" and ended["ended_by"] == "customer"
+        assert (await cust.next("voice_state", state="ended"))["reason"] == "lost"
+        await closed(agent, cid)
+        assert cid not in service.calls
+        async with live.app.state.db.session() as s:
+            touch = await s.scalar(
+                select(Touch).where(Touch.conversation_id == cid, Touch.kind == "call").order_by(Touch.id.desc())
+            )
+        assert touch is not None and touch.payload["reason"] == "lost"
         async with customer(live) as (second, _t2), peers(CUSTOMER_HZ, AGENT_HZ) as (cp2, ap2):
             cid2 = await place_call(second, cp2)  # the agent was freed: the next call is theirs
             await answer(agent, ap2, cid2)

@@ -59,6 +59,12 @@ class Stats:
 OnEnd = Callable[["Call", str, str, Checked | None], Awaitable[None]]
 
 
+def _ice_failed(pc: RTCPeerConnection) -> bool:
+    return any(
+        t.sender.transport is not None and t.sender.transport.transport.state == "failed" for t in pc.getTransceivers()
+    )
+
+
 def configuration(ice_urls: Sequence[str]) -> RTCConfiguration:
     # aiortc's default configuration asks Google's STUN server: only what is configured is used.
     return RTCConfiguration(iceServers=[RTCIceServer(urls=u) for u in ice_urls])
@@ -124,9 +130,11 @@ class Call:
         @pc.on("connectionstatechange")
         async def _state() -> None:
             if pc.connectionState in ("failed", "closed") and self._current(leg):
-                # Closed: the peer closed its connection (a hang-up, or its page closed), which can reach us
-                # before its voice_hangup frame does. Failed: the media stopped coming (the line was lost).
-                self.end_soon(side, "hangup" if pc.connectionState == "closed" else "lost")
+                # Closed by the peer (a hang-up, or its page closed; it can reach us before its voice_hangup
+                # frame does), or failed: the line was lost. A peer gone silent (its consent to ICE checks
+                # expired) reads `closed` too, aiortc closing the connection at once: its ICE says failed.
+                lost = pc.connectionState == "failed" or _ice_failed(pc)
+                self.end_soon(side, "lost" if lost else "hangup")
             elif pc.connectionState in ("failed", "closed") and self.supervisor is leg:
                 self.drop_supervisor_soon()
 
