@@ -7,9 +7,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import shutil
 import subprocess
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
@@ -147,6 +149,18 @@ async def app(settings: Settings) -> AsyncIterator[FastAPI]:
     application = create_app(settings)
     async with application.router.lifespan_context(application):
         yield application
+    report_leftover_tasks()
+
+
+def report_leftover_tasks() -> None:
+    """Tasks still pending once the app has stopped, with their stacks, on stderr: shown only when the test
+    fails. pytest-asyncio then cancels them and waits; one that never ends hung a teardown for the whole
+    pytest-timeout once (analytics/test_overview on PostgreSQL, not reproduced), and the timeout's report
+    has the threads' stacks, not the tasks'."""
+    for task in asyncio.all_tasks():
+        if task is not asyncio.current_task() and not task.done():
+            print(f"task left after the app stopped: {task!r}", file=sys.stderr)
+            task.print_stack(limit=12, file=sys.stderr)
 
 
 @pytest.fixture
