@@ -12,6 +12,7 @@ import itertools
 import shutil
 import subprocess
 import sys
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
@@ -150,6 +151,35 @@ async def app(settings: Settings) -> AsyncIterator[FastAPI]:
     async with application.router.lifespan_context(application):
         yield application
     report_leftover_tasks()
+
+
+STUCK_AFTER_S = 60.0
+
+
+@pytest.fixture(autouse=True)
+def _report_stuck_tasks(request: pytest.FixtureRequest) -> Iterator[None]:
+    """An async test's teardown ends with pytest-asyncio cancelling the loop's last tasks and waiting for them.
+    Twice a task never ended (a postgres+redis test, under the whole suite's load, not reproduced alone) and
+    the teardown hung until pytest-timeout, whose report shows threads, not tasks. If the loop is still
+    open STUCK_AFTER_S after this fixture's teardown, each task left on it is printed with its stack (shown
+    in the failing test's report)."""
+    if not asyncio.iscoroutinefunction(request.function):
+        yield
+        return
+    runner = request.getfixturevalue("_function_scoped_runner")  # pytest-asyncio's: torn down after this
+    yield
+    loop = runner.get_loop()
+
+    def dump() -> None:
+        if loop.is_closed():
+            return
+        for task in list(asyncio.all_tasks(loop)):
+            print(f"task still pending {STUCK_AFTER_S:g} s into teardown: {task!r}", file=sys.stderr)
+            task.print_stack(limit=15, file=sys.stderr)
+
+    timer = threading.Timer(STUCK_AFTER_S, dump)
+    timer.daemon = True
+    timer.start()
 
 
 def report_leftover_tasks() -> None:
