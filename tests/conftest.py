@@ -184,9 +184,8 @@ def _report_stuck_tasks(request: pytest.FixtureRequest) -> Iterator[None]:
 
 def report_leftover_tasks() -> None:
     """Tasks still pending once the app has stopped, with their stacks, on stderr: shown only when the test
-    fails. pytest-asyncio then cancels them and waits; one that never ends hung a teardown for the whole
-    pytest-timeout once (analytics/test_overview on PostgreSQL, not reproduced), and the timeout's report
-    has the threads' stacks, not the tasks'."""
+    fails. pytest-asyncio then cancels them and waits: one that never ends hangs the teardown (see
+    `_report_stuck_tasks`)."""
     for task in asyncio.all_tasks():
         if task is not asyncio.current_task() and not task.done():
             print(f"task left after the app stopped: {task!r}", file=sys.stderr)

@@ -18,7 +18,7 @@ from contactcenter.conversations.models import Conversation
 from contactcenter.csat.models import CsatRating
 from contactcenter.settings import Settings
 from contactcenter.types import Role
-from tests.chat.conftest import Live, customer, staff
+from tests.chat.conftest import Client, Live, customer, staff
 from tests.chat.test_chat_flow import make_agent
 from tests.cobrowse.test_flow import pinging
 from tests.conftest import PASSWORD
@@ -116,35 +116,24 @@ async def test_bad_sdp_gets_an_error_frame_and_stores_nothing(live: Live) -> Non
         await cust.next("voice_state", state="ended")
 
 
-async def test_a_peer_that_vanishes_ends_the_call_and_frees_the_agent(live: Live) -> None:
-    await make_agent(live.app, "dee")
-    async with (
-        staff(live, "dee") as agent,
-        customer(live) as (cust, _t),
-        pinging(agent, cust),
-        peers(CUSTOMER_HZ, AGENT_HZ) as (cp, ap),
-    ):
-        cid = await place_call(cust, cp)
-        await answer(agent, ap, cid)
-        await ap.hears(near(CUSTOMER_HZ))
-        await cp.pc.close()  # the customer's page closed: its peer connection closes cleanly
-        ended = await agent.next("voice_state", state="ended", timeout=40)
-        # A hang-up by the customer (not a lost line), whether or not a voice_hangup frame came first.
-        assert ended["reason"] == "hangup" and ended["ended_by"] == "customer"
-        await closed(agent, cid)
-        assert cid not in service.calls
-        async with customer(live) as (second, _t2), peers(CUSTOMER_HZ, AGENT_HZ) as (cp2, ap2):
-            cid2 = await place_call(second, cp2)  # the agent was freed: the next call is theirs
-            await answer(agent, ap2, cid2)
-            await ap2.hears(near(CUSTOMER_HZ))
-            await second.send({"type": "voice_hangup", "conversation_id": cid2})
-            await agent.next("voice_state", state="ended", conversation_id=cid2)
+async def next_call_is_theirs(live: Live, agent: Client) -> None:
+    """The agent was freed: the next call is routed to them, and connects."""
+    async with customer(live) as (second, _t2), peers(CUSTOMER_HZ, AGENT_HZ) as (cp2, ap2):
+        cid2 = await place_call(second, cp2)
+        await answer(agent, ap2, cid2)
+        await ap2.hears(near(CUSTOMER_HZ))
+        await second.send({"type": "voice_hangup", "conversation_id": cid2})
+        await agent.next("voice_state", state="ended", conversation_id=cid2)
 
 
-async def test_a_peer_that_goes_silent_is_a_lost_line(live: Live, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The customer's network goes away without a word (a phone leaving Wi-Fi): no DTLS close, no hang-up
-    frame, only no answers to the server's ICE consent checks. The call ends as `lost`, and the agent is
-    freed. Consent is checked every 5 s and expires after 6 misses: here every ~0.2 s, after 2."""
+@pytest.mark.parametrize(("how", "reason"), [("closes", "hangup"), ("goes_silent", "lost")])
+async def test_a_peer_that_vanishes_ends_the_call_and_frees_the_agent(
+    live: Live, monkeypatch: pytest.MonkeyPatch, how: str, reason: str
+) -> None:
+    """The customer's page closes (its peer connection closes cleanly: a hang-up, whether or not a
+    voice_hangup frame came first), or its network goes away without a word (a phone leaving Wi-Fi: no DTLS
+    close, only no answers to the server's ICE consent checks: a lost line). Consent is checked every 5 s
+    and expires after 6 misses; here every ~0.2 s, after 2."""
     monkeypatch.setattr(aioice.ice, "CONSENT_INTERVAL", 0.2)
     monkeypatch.setattr(aioice.ice, "CONSENT_FAILURES", 2)
     await make_agent(live.app, "dee")
@@ -157,26 +146,24 @@ async def test_a_peer_that_goes_silent_is_a_lost_line(live: Live, monkeypatch: p
         cid = await place_call(cust, cp)
         await answer(agent, ap, cid)
         await ap.hears(near(CUSTOMER_HZ))
-        (t,) = cp.pc.getTransceivers()
-        ice = t.sender.transport.transport._connection  # the customer's aioice connection
-        for protocol in ice._protocols:
-            protocol.transport.close()  # its sockets gone: nothing more is sent or answered
-        ended = await agent.next("voice_state", state="ended", timeout=20)
-        assert ended["reason"] == "lost" and ended["ended_by"] == "customer"
-        assert (await cust.next("voice_state", state="ended"))["reason"] == "lost"
+        if how == "closes":
+            await cp.pc.close()
+        else:
+            (t,) = cp.pc.getTransceivers()
+            ice = t.sender.transport.transport._connection  # the customer's aioice connection
+            for protocol in ice._protocols:
+                protocol.transport.close()  # its sockets gone: nothing more is sent or answered
+        ended = await agent.next("voice_state", state="ended", timeout=40)
+        assert ended["reason"] == reason and ended["ended_by"] == "customer"
+        assert (await cust.next("voice_state", state="ended"))["reason"] == reason
         await closed(agent, cid)
         assert cid not in service.calls
         async with live.app.state.db.session() as s:
             touch = await s.scalar(
                 select(Touch).where(Touch.conversation_id == cid, Touch.kind == "call").order_by(Touch.id.desc())
             )
-        assert touch is not None and touch.payload["reason"] == "lost"
-        async with customer(live) as (second, _t2), peers(CUSTOMER_HZ, AGENT_HZ) as (cp2, ap2):
-            cid2 = await place_call(second, cp2)  # the agent was freed: the next call is theirs
-            await answer(agent, ap2, cid2)
-            await ap2.hears(near(CUSTOMER_HZ))
-            await second.send({"type": "voice_hangup", "conversation_id": cid2})
-            await agent.next("voice_state", state="ended", conversation_id=cid2)
+        assert touch is not None and touch.payload["reason"] == reason
+        await next_call_is_theirs(live, agent)
 
 
 @pytest.fixture
