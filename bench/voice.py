@@ -16,8 +16,8 @@ levels). The peers send mono Opus at 32 kbit/s, as browsers do for speech. Loss:
 have heard in the window and did not, or the frames the server should have received from the legs and did not
 (the call touches' counts), whichever is larger; underruns (a bridge tick with no frame ready yet, played as
 silence) count against the level too. Setup: from `voice_call` sent to the customer hearing the agent's tone
-(routing, both legs' ICE and DTLS, the agent's answer included, and the customer peer's own 80 ms receive
-buffer, about where a browser's starts). A level's calls arrive `ARRIVAL_S` apart; after the levels, a burst
+(routing, both legs' ICE and DTLS, the agent's answer included, and the customer peer's own receive buffer:
+aiortc's 4 packets, 80 ms; a browser has its own). A level's calls arrive `ARRIVAL_S` apart; after the levels, a burst
 of `BURST` calls placed at once gives `setup_p99_ms_burst`. The baseline: direct peer pairs (no server),
 their CPU and loss. The peers run in this process on the same cores as the server: on a shared machine the
 figures are low bounds, and the bench's own peers compete with the server.
