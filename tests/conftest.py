@@ -150,7 +150,6 @@ async def app(settings: Settings) -> AsyncIterator[FastAPI]:
     application = create_app(settings)
     async with application.router.lifespan_context(application):
         yield application
-    report_leftover_tasks()
 
 
 STUCK_AFTER_S = 60.0
@@ -180,16 +179,6 @@ def _report_stuck_tasks(request: pytest.FixtureRequest) -> Iterator[None]:
     timer = threading.Timer(STUCK_AFTER_S, dump)
     timer.daemon = True
     timer.start()
-
-
-def report_leftover_tasks() -> None:
-    """Tasks still pending once the app has stopped, with their stacks, on stderr: shown only when the test
-    fails. pytest-asyncio then cancels them and waits: one that never ends hangs the teardown (see
-    `_report_stuck_tasks`)."""
-    for task in asyncio.all_tasks():
-        if task is not asyncio.current_task() and not task.done():
-            print(f"task left after the app stopped: {task!r}", file=sys.stderr)
-            task.print_stack(limit=12, file=sys.stderr)
 
 
 @pytest.fixture

@@ -4,6 +4,8 @@ attributes: if an aiortc upgrade renames them, these tests fail (the calls would
 
 from __future__ import annotations
 
+import asyncio
+
 import av
 from aiortc import RTCOutboundRtpStreamStats, RTCRtpCodecParameters, RTCRtpReceiver
 from aiortc.codecs.opus import OpusEncoder
@@ -115,3 +117,23 @@ def test_opus_is_decoded_to_mono_and_other_codecs_are_aiortcs() -> None:
             out += dec.decode(JitterFrame(data=p, timestamp=ts))
     assert out and all(f.layout.name == "mono" and f.samples == SAMPLES for f in out)
     assert near(440.0)(analyse(bytes(out[-1].planes[0])[: SAMPLES * 2]))
+
+
+def test_a_packet_that_will_not_decode_is_one_lost_frame_and_the_next_decodes() -> None:
+    """Inline decoding runs on the event loop: a bad packet from a peer must not raise there (it would end
+    the receiver's RTP handling) nor reset the decoder."""
+    opus = RTCRtpCodecParameters(mimeType="audio/opus", clockRate=48000, channels=2)
+    out: asyncio.Queue[av.AudioFrame | None] = asyncio.Queue()
+    inline = codecs.InlineDecoding(out)  # type: ignore[arg-type]
+    enc = VoiceEncoder()
+    good = []
+    for i in range(3):
+        f = _frame(tone(440.0, 0.3, start=i * SAMPLES))
+        f.pts, f.time_base = i * SAMPLES, TIME_BASE
+        good += enc.packets(f)
+    inline.put((opus, JitterFrame(data=bytes(good[0]), timestamp=0)))
+    inline.put((opus, JitterFrame(data=b"\xff" * 3, timestamp=SAMPLES)))  # not Opus
+    inline.put((opus, JitterFrame(data=bytes(good[2]), timestamp=2 * SAMPLES)))
+    assert inline.errors == 1 and out.qsize() == 2
+    inline.put(None)  # the receiver stopping: aiortc's waiting thread is let go
+    assert inline.stopped.is_set() and inline.get() is None

@@ -23,7 +23,7 @@ from aiortc.jitterbuffer import JitterBuffer, JitterFrame
 from av.frame import Frame
 from av.packet import Packet
 
-from contactcenter.channels.voice.media import RATE, TIME_BASE
+from contactcenter.channels.voice.media import RATE, TIME_BASE, FedTrack
 
 # A voice leg's Opus: mono at 32 kbit/s, what browsers send for speech. aiortc's own encoder resamples every
 # frame to stereo and sends 96 kbit/s: three times the bandwidth to a customer on a phone, for speech that
@@ -138,7 +138,7 @@ aiortc.rtcrtpreceiver.get_decoder = _decoder  # type: ignore[attr-defined]
 aiortc.rtp.compute_audio_level_dbov = audio_level_dbov
 
 
-def tune_leg(pc: RTCPeerConnection, *, receive: bool = True, out: object | None = None) -> bool:
+def tune_leg(pc: RTCPeerConnection, *, receive: bool = True, out: FedTrack | None = None) -> bool:
     """Give a leg's sender the voice encoder and (`receive`) its receiver the short jitter buffer and inline
     decoding, before any media flows; `out`, the leg's FedTrack, then encodes its frames itself. aiortc has
     no option for any of these: its private attributes are set, and False says they were not found (another
@@ -153,7 +153,7 @@ def tune_leg(pc: RTCPeerConnection, *, receive: bool = True, out: object | None 
             tuned = False
         elif opus:
             t.sender._RTCRtpSender__encoder = VoiceEncoder()
-            if out is not None and hasattr(out, "encoder"):
+            if out is not None:
                 out.encoder = VoiceEncoder()
         if not receive:
             continue
