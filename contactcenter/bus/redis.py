@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
@@ -13,7 +13,7 @@ from redis.asyncio.client import PubSub
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
-from redis.retry import Retry
+from redis.asyncio.retry import Retry
 
 from contactcenter.bus.base import Bus, BusMessage, Event, StreamEvent, Subscription
 
@@ -122,8 +122,10 @@ class RedisBus(Bus):
             yield sub
         finally:
             # Closing the connection drops its subscriptions; an UNSUBSCRIBE after a cancelled read can hang.
+            # redis-py types aclose() only from 8.2; a typed alias works with either.
+            close: Callable[[], Awaitable[None]] = pubsub.aclose
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(pubsub.aclose(), 2)  # type: ignore[no-untyped-call]
+                await asyncio.wait_for(close(), 2)
 
     def subscribe(self, *topics: str) -> AbstractAsyncContextManager[Subscription]:
         return self._subscribe(topics)
