@@ -7,13 +7,13 @@ from __future__ import annotations
 import asyncio
 
 import av
-from aiortc import RTCOutboundRtpStreamStats, RTCRtpCodecParameters, RTCRtpReceiver
+from aiortc import MediaStreamTrack, RTCOutboundRtpStreamStats, RTCRtpCodecParameters, RTCRtpReceiver
 from aiortc.codecs.opus import OpusEncoder
 from aiortc.jitterbuffer import JitterFrame
 
 from contactcenter.channels.voice import codecs, service
 from contactcenter.channels.voice.codecs import RECEIVE_PREFETCH, VoiceEncoder
-from contactcenter.channels.voice.media import RATE, SAMPLES, SILENCE, TIME_BASE, tone
+from contactcenter.channels.voice.media import RATE, SAMPLES, SILENCE, TIME_BASE, Reader, tone
 from tests.chat.conftest import Live, customer, staff
 from tests.chat.test_chat_flow import make_agent
 from tests.cobrowse.test_flow import pinging
@@ -137,3 +137,40 @@ def test_a_packet_that_will_not_decode_is_one_lost_frame_and_the_next_decodes() 
     assert inline.errors == 1 and out.qsize() == 2
     inline.put(None)  # the receiver stopping: aiortc's waiting thread is let go
     assert inline.stopped.is_set() and inline.get() is None
+
+
+class _Fed(MediaStreamTrack):
+    kind = "audio"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.frames: asyncio.Queue[av.AudioFrame] = asyncio.Queue()
+
+    async def recv(self) -> av.AudioFrame:
+        return await self.frames.get()
+
+
+async def test_a_reader_plays_its_first_frame_at_once_and_keeps_one_in_hand_after_running_dry() -> None:
+    """The far end hears a new leg on the first tick it has a frame; once the leg has run dry (a late
+    packet), the reader waits for two frames, so the next late one is a tick late rather than missing."""
+    track = _Fed()
+    reader = Reader(track)
+
+    async def arrives(pcm: bytes) -> None:
+        want = reader.received + 1
+        track.frames.put_nowait(_frame(pcm))
+        while reader.received < want:  # noqa: ASYNC110 - the reader's own task takes it: a yield suffices
+            await asyncio.sleep(0)
+
+    one, two, three = (tone(440, start=i * SAMPLES) for i in range(3))
+    try:
+        assert reader.take() is None  # nothing heard yet
+        await arrives(one)
+        assert reader.take() == one  # at once: no second frame waited for
+        assert reader.take() is None  # dry: this tick is silence
+        await arrives(two)
+        assert reader.take() is None  # one frame in hand is not enough now
+        await arrives(three)
+        assert (reader.take(), reader.take(), reader.take()) == (two, three, None)
+    finally:
+        await reader.stop()

@@ -25,7 +25,9 @@ TIME_BASE = Fraction(1, RATE)
 # 160 ms is kept (played a little late); more would only add delay, so the oldest go.
 INBOX = 8
 # After running dry, a reader gives frames again once it holds this many: a 20 ms jitter buffer, so a frame
-# arriving just after its tick is late by one tick instead of counted as missing and then piling up.
+# arriving just after its tick is late by one tick instead of counted as missing and then piling up. Its
+# first frame goes out at once (the far end hears the call 20 ms sooner): the buffer is added only once the
+# leg has shown it needs one, by running dry (a browser's NetEq also starts low and grows on late packets).
 PRIME = 2
 
 
@@ -77,6 +79,7 @@ class Reader:
         self.received = 0
         self.first_at: float | None = None  # monotonic time of the first frame
         self.primed = False
+        self.ran_dry = False  # once it has, it primes with PRIME frames, not one
         self.resampler = av.AudioResampler(format="s16", layout="mono", rate=RATE, frame_size=SAMPLES)
         self.task = asyncio.create_task(self._run(), name="voice-reader")
 
@@ -97,10 +100,14 @@ class Reader:
                     self.received += 1
 
     def take(self) -> bytes | None:
-        if not self.primed and len(self.inbox) < PRIME:
+        """The next frame for this tick, or None while (re)priming or dry."""
+        if not self.primed and len(self.inbox) < (PRIME if self.ran_dry else 1):
             return None
-        self.primed = bool(self.inbox)
-        return self.inbox.popleft() if self.inbox else None
+        if not self.inbox:
+            self.primed, self.ran_dry = False, True
+            return None
+        self.primed = True
+        return self.inbox.popleft()
 
     async def stop(self) -> None:
         self.task.cancel()
